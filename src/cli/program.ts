@@ -1,0 +1,78 @@
+// commander wiring only: flags → calls → print → exit code.
+// Exit codes: 0 ok, 1 invalid input (or a failed build), 2 usage error.
+import { Command, CommanderError } from 'commander';
+import { runValidate } from './validate.js';
+import { runSchema } from './schema.js';
+
+import { EXIT } from './exit.js';
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('kubebake')
+    .description('Generate an unattended, highly available Kubernetes cluster from one topology file.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ kubebake validate -f cluster.yaml          check a topology, errors point at the line
+  $ kubebake render cloud-init -f cluster.yaml  write out/<cluster>/hosts/*/user-data …
+  $ kubebake render packer -f cluster.yaml      write Packer templates for baked images
+  $ kubebake bake images -f cluster.yaml        build those images with a verified Packer
+  $ kubebake schema > kubebake.schema.json      JSON Schema for your editor`,
+    );
+
+  program
+    .command('validate')
+    .description('Check a topology file: shape, then cross-field rules (quorum, subnets, versions…).')
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .option('--strict', 'treat warnings as errors')
+    .option('--json', 'print diagnostics as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ kubebake validate -f profiles/default.yaml
+  $ kubebake validate -f cluster.yaml --strict   # warnings (single load balancer, EOL versions…) fail too
+
+Exit codes: 0 valid, 1 invalid, 2 usage error.`,
+    )
+    .action(async (opts) => setExit(await runValidate(opts)));
+
+  program
+    .command('schema')
+    .description('Print the topology JSON Schema (for editors and yaml-language-server).')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ kubebake schema > kubebake.schema.json
+  # then, first line of cluster.yaml:
+  # yaml-language-server: $schema=./kubebake.schema.json`,
+    )
+    .action(() => setExit(runSchema()));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => (code = c));
+  program.exitOverride();
+  for (const cmd of allCommands(program)) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version are successes; everything else commander rejects is usage.
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`kubebake: internal error: ${(e as Error).message}\nPlease report this with the topology that caused it.\n`);
+    return 70;
+  }
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}

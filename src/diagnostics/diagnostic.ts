@@ -1,0 +1,63 @@
+// Errors are data: every stage returns Diagnostics instead of throwing, and the CLI prints
+// them all at once, compiler style.
+
+export type Severity = 'error' | 'warning';
+/** A field path into the topology, e.g. ['hosts', 2, 'ip']. */
+export type FieldPath = readonly (string | number)[];
+
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable identifier, e.g. `etcd-quorum`, `schema.enum`; tests and overrides refer to it. */
+  code: string;
+  message: string;
+  hint?: string;
+  path: FieldPath;
+  file?: string;
+  line?: number;
+  col?: number;
+  /** Length of the source span to underline. */
+  length?: number;
+}
+
+export function formatPath(path: FieldPath): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out || '(document)';
+}
+
+export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
+
+/** An error that carries diagnostics; thrown only across the few I/O rooms and caught by the CLI. */
+export class DiagnosticError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => d.message).join('; '));
+  }
+}
+
+/** Bounded Levenshtein distance, for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3 || a.length > 64 || b.length > 64) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+export function didYouMean(value: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(value.toLowerCase(), c.toLowerCase());
+    if (d < bestDist) [best, bestDist] = [c, d];
+  }
+  return best !== undefined && bestDist <= Math.max(1, Math.min(3, Math.floor(best.length / 3))) ? best : undefined;
+}

@@ -1,0 +1,211 @@
+// Every user-facing message in one place, worded as the rule plus the fix (after Butane).
+// Each function returns the parts of a Diagnostic that describe the problem; the caller adds
+// severity and position.
+
+export interface Message { code: string; message: string; hint?: string }
+
+const list = (xs: readonly string[]): string => xs.map((x) => `"${x}"`).join(', ');
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
+
+export const msg = {
+  // --- reading and parsing -------------------------------------------------------------
+  notAFile: (): Message => ({ code: 'io.not-a-file', message: 'this is not a regular file', hint: 'pass the path of a topology YAML file with -f' }),
+  unreadable: (why: string): Message => ({ code: 'io.unreadable', message: `cannot read the topology file (${why})`, hint: 'check the path passed with -f and its permissions' }),
+  tooLarge: (size: number, max: number): Message => ({
+    code: 'io.too-large',
+    message: `the topology file is ${size} bytes; kubebake reads at most ${max}`,
+    hint: 'a cluster topology is a few kilobytes; check that -f names the right file',
+  }),
+  yamlSyntax: (code: string, text: string): Message => ({
+    code: `yaml.${code.toLowerCase().replace(/_/g, '-')}`,
+    message: `YAML: ${text.replace(/ at line \d+, column \d+.*$/s, '')}`,
+    hint:
+      code === 'DUPLICATE_KEY'
+        ? 'each key may appear once per mapping; remove or merge the repeated one'
+        : code === 'BAD_INDENT' || code === 'MISSING_CHAR'
+          ? 'check the indentation: nested fields are indented by the same number of spaces'
+          : code === 'TAB_AS_INDENT'
+            ? 'YAML forbids tabs for indentation; use spaces'
+            : code === 'MULTIPLE_DOCS'
+              ? 'put one cluster in one file; remove the extra "---" document'
+              : 'fix the YAML syntax at this position',
+  }),
+  yamlUnparsable: (why: string): Message => ({
+    code: 'yaml.unparsable',
+    message: `YAML: the document cannot be read (${why.slice(0, 200)})`,
+    hint: 'avoid deep nesting and large numbers of aliases; a topology needs neither',
+  }),
+  notAMapping: (): Message => ({
+    code: 'topology.not-a-mapping',
+    message: 'the topology must be a YAML mapping (apiVersion: …, kind: Cluster, …)',
+    hint: 'start from `kubebake schema` or profiles/default.yaml',
+  }),
+
+  // --- shape (JSON Schema) ----------------------------------------------------------------
+  unknownField: (key: string, known: readonly string[], guess?: string): Message => ({
+    code: 'schema.unknown-field',
+    message: `unknown field "${key}"`,
+    hint: guess ? `did you mean "${guess}"?` : known.length ? `allowed fields here: ${known.join(', ')}` : 'remove it',
+  }),
+  missingField: (key: string): Message => ({ code: 'schema.missing-field', message: `missing required field "${key}"`, hint: `add "${key}:" here (see \`kubebake schema\`)` }),
+  notOneOf: (field: string, got: string, allowed: readonly string[], guess?: string): Message => ({
+    code: 'schema.enum',
+    message: `${field || 'value'} "${got}" is not one of ${list(allowed)}`,
+    hint: guess ? `did you mean "${guess}"?` : `use one of ${list(allowed)}`,
+  }),
+  wrongType: (field: string, want: string, got: unknown): Message => ({
+    code: 'schema.type',
+    message: `${field || 'value'} must be ${want === 'object' ? 'a mapping' : want === 'array' ? 'a list' : `a ${want}`}, not ${describe(got)}`,
+    hint:
+      want === 'string' && typeof got === 'number'
+        ? `quote it so YAML keeps it text: "${String(got)}"`
+        : want === 'array'
+          ? 'write a list: one "- item" per line'
+          : want === 'object'
+            ? 'write nested "key: value" lines, indented'
+            : undefined,
+  }),
+  badFormat: (field: string, got: string, description?: string): Message => ({
+    code: 'schema.format',
+    message: `${field || 'value'} "${got.length > 80 ? got.slice(0, 77) + '…' : got}" is not valid`,
+    hint: description ?? 'see `kubebake schema` for the expected format',
+  }),
+  schemaOther: (field: string, text: string): Message => ({ code: 'schema.invalid', message: `${field || 'value'} ${text}` }),
+
+  // --- cross-field rules ---------------------------------------------------------------------
+  duplicate: (what: string, value: string, firstHost: string): Message => ({
+    code: `duplicate-${what}`,
+    message: `${what} "${value}" is already used by host "${firstHost}"`,
+    hint: `every host needs its own ${what}`,
+  }),
+  outsideSubnet: (what: string, ip: string, subnet: string): Message => ({
+    code: 'address-outside-subnet',
+    message: `${what} ${ip} is outside the node subnet ${subnet}`,
+    hint: `use an address in ${subnet}, or widen network.nodeSubnet`,
+  }),
+  reservedAddress: (ip: string, which: string): Message => ({
+    code: 'address-reserved',
+    message: `${ip} is the ${which} address of the node subnet and cannot be a host`,
+    hint: 'pick a usable address inside the subnet',
+  }),
+  addressClash: (ip: string, other: string): Message => ({
+    code: 'address-clash',
+    message: `${ip} is also ${other}`,
+    hint: 'give every host, the gateway and the VIP distinct addresses',
+  }),
+  subnetsOverlap: (a: string, aCidr: string, b: string, bCidr: string): Message => ({
+    code: 'subnet-overlap',
+    message: `${a} ${aCidr} overlaps ${b} ${bCidr}`,
+    hint: 'node, pod and service networks must be disjoint, or packets are routed to the wrong place',
+  }),
+  podSubnetTooSmall: (cidr: string, nodes: number): Message => ({
+    code: 'pod-subnet-too-small',
+    message: `pod subnet ${cidr} has room for fewer than ${nodes} nodes (kubeadm gives each node a /24)`,
+    hint: 'use a /16, e.g. 10.244.0.0/16',
+  }),
+  serviceSubnetTooLarge: (cidr: string): Message => ({
+    code: 'service-subnet-too-large',
+    message: `service subnet ${cidr} is larger than the /12 kube-apiserver accepts`,
+    hint: 'use 10.96.0.0/12 or smaller',
+  }),
+  apiEndpointNone: (): Message => ({
+    code: 'api-endpoint-missing',
+    message: 'apiEndpoint needs either loadBalancer (a load-balancer host name) or vip (an address shared by the load balancers)',
+    hint: 'add "loadBalancer: <name of your load-balancer host>"',
+  }),
+  apiEndpointBoth: (): Message => ({
+    code: 'api-endpoint-ambiguous',
+    message: 'apiEndpoint sets both loadBalancer and vip; the API must be reached exactly one way',
+    hint: 'keep vip to share the endpoint between load balancers, or loadBalancer for a single one',
+  }),
+  lbNotFound: (name: string, lbs: readonly string[], guess?: string): Message => ({
+    code: 'api-endpoint-unknown-host',
+    message: `apiEndpoint.loadBalancer "${name}" is not a load-balancer host`,
+    hint: guess ? `did you mean "${guess}"?` : lbs.length ? `load-balancer hosts: ${lbs.join(', ')}` : 'add a host with role: load-balancer',
+  }),
+  noLoadBalancer: (): Message => ({
+    code: 'no-load-balancer',
+    message: 'the API endpoint needs at least one host with role: load-balancer',
+    hint: 'add a host with role: load-balancer (HAProxy runs there)',
+  }),
+  unusedLoadBalancer: (name: string, used: string): Message => ({
+    code: 'unused-load-balancer',
+    message: `load balancer "${name}" is not used: the API endpoint is "${used}" alone`,
+    hint: 'to share the endpoint between load balancers, replace apiEndpoint.loadBalancer with apiEndpoint.vip',
+  }),
+  noControlPlane: (): Message => ({ code: 'no-control-plane', message: 'the cluster has no host with role: control-plane', hint: 'add at least one (three for fault tolerance)' }),
+  etcdQuorum: (n: number): Message => ({
+    code: 'etcd-quorum',
+    message: `${n} control planes are not fault tolerant: etcd needs floor(n/2)+1 = ${Math.floor(n / 2) + 1} members up, so losing ${n === 2 ? 'either one' : 'as many as with ' + (n - 1)} stops the cluster`,
+    hint: `use an odd number of control planes (${n + 1}), or accept the risk with "overrides: [{check: etcd-quorum, reason: …}]"`,
+  }),
+  overridden: (check: string, reason: string): Message => ({ code: `${check}.overridden`, message: `check ${check} is overridden: ${reason}` }),
+  unusedOverride: (check: string): Message => ({
+    code: 'unused-override',
+    message: `override of ${check} is not needed: the topology passes that check`,
+    hint: 'remove the override so a future mistake is not hidden',
+  }),
+  singleControlPlane: (): Message => ({
+    code: 'single-control-plane',
+    message: 'one control plane is not fault tolerant: losing it stops the cluster',
+    hint: 'use three control planes for high availability',
+  }),
+  singleLoadBalancer: (name: string): Message => ({
+    code: 'single-load-balancer',
+    message: `the API endpoint is one load balancer ("${name}"): a single point of failure`,
+    hint: 'add a second load-balancer host and share apiEndpoint.vip between them (keepalived)',
+  }),
+  vipWithoutPair: (): Message => ({
+    code: 'vip-without-pair',
+    message: 'apiEndpoint.vip is kept by only one load balancer, so it fails over to nothing',
+    hint: 'add a second host with role: load-balancer',
+  }),
+  nodePortRange: (port: number): Message => ({
+    code: 'nodeport-range',
+    message: `nodePort ${port} is outside the NodePort range 30000-32767`,
+    hint: 'Kubernetes only opens NodePorts in 30000-32767 (--service-node-port-range)',
+  }),
+  ingressNoWorkers: (name: string): Message => ({
+    code: 'ingress-no-workers',
+    message: `ingress "${name}" targets workers, but the cluster has no worker`,
+    hint: 'add a worker, or set "targets: control-planes"',
+  }),
+  portClash: (port: number, other: string): Message => ({
+    code: 'port-clash',
+    message: `port ${port} is already used on the load balancer by ${other}`,
+    hint: 'every frontend on the load balancer needs its own port',
+  }),
+  duplicateName: (what: string, name: string): Message => ({ code: 'duplicate-name', message: `${what} name "${name}" is used twice`, hint: 'names must be unique' }),
+  crioMinor: (crio: string, k8s: string): Message => ({
+    code: 'crio-minor-mismatch',
+    message: `CRI-O ${crio} does not match Kubernetes ${k8s}: CRI-O's minor version must equal Kubernetes' minor`,
+    hint: `remove kubernetes.crio to get the matching ${k8s.split('.').slice(0, 2).join('.')} release`,
+  }),
+  unsupportedKubernetes: (v: string, supported: readonly string[]): Message => ({
+    code: 'unsupported-kubernetes',
+    message: `Kubernetes ${v} is not supported by this kubebake`,
+    hint: `supported minors: ${supported.join(', ')}`,
+  }),
+  kubernetesEol: (minor: string): Message => ({
+    code: 'kubernetes-eol',
+    message: `Kubernetes ${minor} is past its upstream end of life and gets no security fixes`,
+    hint: 'move to one of the three newest minors',
+  }),
+  osEol: (os: string): Message => ({ code: 'os-eol', message: `${os} is past its standard support`, hint: 'use ubuntu-24.04 or debian-12 for new clusters' }),
+  weave: (): Message => ({
+    code: 'cni-weave-unmaintained',
+    message: 'Weave Net is unmaintained (Weaveworks shut down in 2024, its repositories are archived)',
+    hint: 'use calico (default), flannel or cilium',
+  }),
+  notANode: (field: string): Message => ({
+    code: 'lb-not-a-node',
+    message: `${field} on a load-balancer host would be ignored: load balancers are not Kubernetes nodes`,
+    hint: `remove ${field} from this host`,
+  }),
+  noSshKeys: (): Message => ({
+    code: 'no-ssh-keys',
+    message: 'access.sshAuthorizedKeys is empty: password SSH is off, so nobody can log in to the hosts',
+    hint: 'add your public key, e.g. the line in ~/.ssh/id_ed25519.pub',
+  }),
+} as const;

@@ -1,0 +1,186 @@
+import { readFile, stat } from 'node:fs/promises';
+import Ajv, { type ErrorObject } from 'ajv';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { didYouMean, hasErrors, type Diagnostic, type FieldPath } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
+import { topologySchema } from './schema.js';
+import { checkRules } from './rules.js';
+import type { Topology } from './types.js';
+
+/** Topology files are hand-written and small; anything larger is a mistake or an attack. */
+export const MAX_TOPOLOGY_BYTES = 1024 * 1024;
+/** Aliases are handy for repeated labels, but a few hundred would already be unusual. */
+const MAX_ALIAS_COUNT = 200;
+
+export interface LoadResult {
+  file: string;
+  source: string;
+  /** Present only when there are no errors. */
+  topology?: Topology;
+  diagnostics: Diagnostic[];
+}
+
+// Compiled once: ajv compilation costs more than a validation.
+const ajv = new Ajv.default({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false });
+const validateSchema = ajv.compile(topologySchema);
+
+/** Reads a topology file. The only I/O in this module; a missing or unreadable file is a diagnostic too. */
+export async function readTopology(file: string): Promise<LoadResult> {
+  const fail = (d: Omit<Diagnostic, 'severity' | 'path' | 'file'>): LoadResult => ({
+    file,
+    source: '',
+    diagnostics: [{ severity: 'error', path: [], file, ...d }],
+  });
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) return fail(msg.notAFile());
+    if (info.size > MAX_TOPOLOGY_BYTES) return fail(msg.tooLarge(info.size, MAX_TOPOLOGY_BYTES));
+    return loadTopology(await readFile(file, 'utf8'), file);
+  } catch (e) {
+    return fail(msg.unreadable((e as NodeJS.ErrnoException).code ?? String(e)));
+  }
+}
+
+/** Text → Topology or positioned diagnostics. Pure; never throws. */
+export function loadTopology(source: string, file: string): LoadResult {
+  const result: LoadResult = { file, source, diagnostics: [] };
+  if (source.length > MAX_TOPOLOGY_BYTES) {
+    result.diagnostics.push({ severity: 'error', path: [], file, ...msg.tooLarge(source.length, MAX_TOPOLOGY_BYTES) });
+    return result;
+  }
+  const lineCounter = new LineCounter();
+  let doc: Document.Parsed;
+  let value: unknown;
+  try {
+    doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  } catch (e) {
+    // The parser recurses on nesting; a pathological document can exhaust the stack.
+    result.diagnostics.push({ severity: 'error', path: [], file, line: 1, col: 1, ...msg.yamlUnparsable(String((e as Error).message ?? e)) });
+    return result;
+  }
+  const at = (offset: number | undefined): { line: number; col: number } =>
+    offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(Math.min(offset, source.length));
+  for (const err of [...doc.errors, ...doc.warnings]) {
+    const m = msg.yamlSyntax(err.code, err.message);
+    result.diagnostics.push({
+      severity: err.name === 'YAMLWarning' ? 'warning' : 'error',
+      path: [],
+      file,
+      ...at(err.pos[0]),
+      length: Math.max(1, err.pos[1] - err.pos[0]),
+      ...m,
+    });
+  }
+  if (hasErrors(result.diagnostics)) return result;
+  if (!isMap(doc.contents)) {
+    result.diagnostics.push({ severity: 'error', path: [], file, ...at(doc.contents?.range?.[0]), ...msg.notAMapping() });
+    return result;
+  }
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    result.diagnostics.push({ severity: 'error', path: [], file, line: 1, col: 1, ...msg.yamlUnparsable(String((e as Error).message ?? e)) });
+    return result;
+  }
+
+  const locate = locator(doc, at);
+  const position = (d: Omit<Diagnostic, 'file'>, keyOf?: string): Diagnostic => ({ ...d, file, ...locate(d.path, keyOf) });
+
+  if (!validateSchema(value)) {
+    result.diagnostics.push(...schemaDiagnostics(validateSchema.errors ?? []).map(({ d, keyOf }) => position(d, keyOf)));
+    return result;
+  }
+  const topology = value as unknown as Topology;
+  result.diagnostics.push(...checkRules(topology).map((d) => position(d)));
+  if (!hasErrors(result.diagnostics)) result.topology = topology;
+  return result;
+}
+
+type Locate = (path: FieldPath, keyOf?: string) => { line: number; col: number; length: number };
+
+/** Maps a field path to the source span of its node (or, for an unknown key, of the key). */
+function locator(doc: Document.Parsed, at: (offset: number | undefined) => { line: number; col: number }): Locate {
+  return (path, keyOf) => {
+    // An unknown key is shown at the key itself, not at its value.
+    const unknownKey = keyOf !== undefined ? keyNode(doc, path) : undefined;
+    // Walk down as far as the path exists: a missing field points at its parent.
+    let depth = path.length;
+    let node: unknown = unknownKey;
+    for (; node === undefined && depth >= 0; depth--) {
+      node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+      if (node !== undefined) break;
+    }
+    if (unknownKey === undefined && depth < path.length && isMap(node)) {
+      // Missing field: point at the parent's key if there is one, else at the map itself.
+      node = keyNode(doc, path.slice(0, depth)) ?? node;
+    }
+    const range = (node as Node | undefined)?.range;
+    const start = at(range?.[0]);
+    return { ...start, length: range ? Math.max(1, range[1] - range[0]) : 1 };
+  };
+}
+
+function keyNode(doc: Document.Parsed, path: FieldPath): Node | undefined {
+  if (path.length === 0) return undefined;
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const last = String(path[path.length - 1]);
+  const pair = (parent.items as Pair[]).find((p) => isScalar(p.key) && String(p.key.value) === last);
+  return (pair?.key as Node | undefined) ?? undefined;
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+}
+
+/** Turns ajv's errors into operator-facing diagnostics: the rule, the fix, "did you mean". */
+function schemaDiagnostics(errors: ErrorObject[]): { d: Omit<Diagnostic, 'file'>; keyOf?: string }[] {
+  const out: { d: Omit<Diagnostic, 'file'>; keyOf?: string }[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    const path = pointerToPath(e.instancePath);
+    const field = path.length ? String(path[path.length - 1]) : '';
+    let item: { d: Omit<Diagnostic, 'file'>; keyOf?: string };
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = (e.params as { additionalProperty: string }).additionalProperty;
+        const known = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+        item = { d: { severity: 'error', path: [...path, key], ...msg.unknownField(key, known, didYouMean(key, known)) }, keyOf: key };
+        break;
+      }
+      case 'required': {
+        const missing = (e.params as { missingProperty: string }).missingProperty;
+        item = { d: { severity: 'error', path: [...path, missing], ...msg.missingField(missing) } };
+        break;
+      }
+      case 'enum':
+      case 'const': {
+        const allowed = (e.keyword === 'enum' ? (e.schema as unknown[]) : [e.schema]).map(String);
+        const got = typeof e.data === 'string' ? e.data : JSON.stringify(e.data);
+        item = { d: { severity: 'error', path, ...msg.notOneOf(field, got ?? 'null', allowed, typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined) } };
+        break;
+      }
+      case 'type':
+        item = { d: { severity: 'error', path, ...msg.wrongType(field, (e.params as { type: string }).type, e.data) } };
+        break;
+      case 'pattern':
+        item = {
+          d: { severity: 'error', path, ...msg.badFormat(field, String(e.data), (e.parentSchema as { description?: string })?.description) },
+        };
+        break;
+      default:
+        item = { d: { severity: 'error', path, ...msg.schemaOther(field, e.message ?? e.keyword) } };
+    }
+    const k = `${item.d.path.join('/')}|${item.d.message}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(item);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,194 @@
+// The one source of truth for the shape of a topology file. `kubebake schema` prints it so
+// editors (yaml-language-server, VS Code) validate topologies as the operator types.
+// Cross-field checks a schema cannot express live in rules.ts.
+
+export const OS_PROFILES = ['ubuntu-20.04', 'ubuntu-22.04', 'ubuntu-24.04', 'ubuntu-26.04', 'debian-12'] as const;
+export const CNIS = ['calico', 'flannel', 'cilium', 'weave'] as const;
+export const ROLES = ['control-plane', 'worker', 'load-balancer'] as const;
+export const FIREWALL_MODES = ['open-required-ports', 'disabled'] as const;
+export const IMAGE_MODES = ['first-boot', 'baked'] as const;
+export const INGRESS_TARGETS = ['workers', 'control-planes'] as const;
+export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+export const BUILDERS = ['qemu', 'proxmox-clone', 'vsphere-clone'] as const;
+/** Checks an operator may knowingly override in `overrides:` (each needs a reason). */
+export const OVERRIDABLE_CHECKS = ['etcd-quorum'] as const;
+
+const ipv4 = '^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$';
+const cidr4 = ipv4.slice(0, -1) + '/(3[0-2]|[12]?[0-9])$';
+// RFC 1123 label: it becomes a hostname, a Kubernetes node name and a shell word.
+const dnsLabel = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+const dnsName = '^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$';
+
+const label = { type: 'string', pattern: dnsLabel, description: 'An RFC 1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters.' };
+const ipAddress = { type: 'string', pattern: ipv4, description: 'An IPv4 address, e.g. 10.2.47.80.' };
+const cidr = { type: 'string', pattern: cidr4, description: 'An IPv4 network in CIDR form, e.g. 10.2.47.0/24.' };
+const port = { type: 'integer', minimum: 1, maximum: 65535 };
+
+export const topologySchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://kubebake.dev/schema/v1alpha1/cluster.json',
+  title: 'kubebake Cluster topology',
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'name', 'kubernetes', 'network', 'apiEndpoint', 'hosts'],
+  properties: {
+    apiVersion: { const: 'kubebake/v1alpha1' },
+    kind: { const: 'Cluster' },
+    name: { ...label, description: `Cluster name (also the output folder out/<name>/). ${label.description}` },
+    kubernetes: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version'],
+      properties: {
+        version: { type: 'string', pattern: '^1\\.[0-9]{2}\\.[0-9]{1,3}$', description: 'Full patch version, e.g. 1.37.2.' },
+        crio: { type: 'string', pattern: '^1\\.[0-9]{2}(\\.[0-9]{1,3})?$', description: 'CRI-O version; its minor must equal Kubernetes\' minor. Default: that minor, latest patch.' },
+      },
+    },
+    os: { enum: [...OS_PROFILES], default: 'ubuntu-24.04' },
+    cni: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['plugin'],
+      properties: {
+        plugin: { enum: [...CNIS] },
+        version: { type: 'string', pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+$', description: 'Overrides the CNI release kubebake pins.' },
+      },
+      default: { plugin: 'calico' },
+    },
+    network: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['nodeSubnet', 'gateway'],
+      properties: {
+        nodeSubnet: cidr,
+        gateway: ipAddress,
+        dns: { type: 'array', items: ipAddress, minItems: 1, maxItems: 3, default: ['1.1.1.1', '9.9.9.9'] },
+        searchDomain: { type: 'string', pattern: dnsName, description: 'A lower-case DNS name, e.g. lab.example.com.' },
+        podSubnet: { ...cidr, default: '10.244.0.0/16' },
+        serviceSubnet: { ...cidr, default: '10.96.0.0/12' },
+      },
+    },
+    apiEndpoint: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        loadBalancer: { ...label, description: 'Name of the one load-balancer host whose address is the API endpoint.' },
+        vip: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['address'],
+          description: 'A virtual IP kept by keepalived (VRRP) on every load-balancer host.',
+          properties: {
+            address: ipAddress,
+            routerId: { type: 'integer', minimum: 1, maximum: 255, default: 51 },
+          },
+        },
+        port: { ...port, default: 6443 },
+        dnsName: { type: 'string', pattern: dnsName, description: 'Extra DNS name for the API server certificate, lower-case, e.g. api.lab.example.com.' },
+      },
+    },
+    ingress: {
+      type: 'array',
+      default: [],
+      maxItems: 64,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'port', 'nodePort'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,30}$', description: 'A short lower-case name (letters, digits, "-"), e.g. https; it names the HAProxy frontend.' },
+          port: port,
+          nodePort: { type: 'integer', description: 'A NodePort, 30000-32767.' },
+          targets: { enum: [...INGRESS_TARGETS], default: 'workers' },
+        },
+      },
+    },
+    hosts: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'role', 'ip'],
+        properties: {
+          name: label,
+          role: { enum: [...ROLES] },
+          ip: ipAddress,
+          mac: { type: 'string', pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$', description: 'A lower-case MAC address like 52:54:00:12:34:56; network-config matches the NIC by it.' },
+          interface: { type: 'string', pattern: '^[a-z][a-z0-9._-]{0,14}$', description: 'A Linux interface name (at most 15 characters), e.g. ens18.' },
+          labels: {
+            type: 'object',
+            maxProperties: 64,
+            propertyNames: { pattern: '^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$' },
+            additionalProperties: { type: 'string', pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' },
+          },
+          taints: {
+            type: 'array',
+            maxItems: 32,
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['key', 'effect'],
+              properties: {
+                key: { type: 'string', pattern: '^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$' },
+                value: { type: 'string', pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' },
+                effect: { enum: [...TAINT_EFFECTS] },
+              },
+            },
+          },
+        },
+      },
+    },
+    access: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        adminUser: { type: 'string', pattern: '^[a-z_][a-z0-9_-]{0,31}$', default: 'kubeadmin', description: 'A Linux user name: lower-case letters, digits, "_" or "-", at most 32 characters.' },
+        sshAuthorizedKeys: {
+          type: 'array',
+          default: [],
+          maxItems: 64,
+          items: { type: 'string', pattern: '^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\\.com) [A-Za-z0-9+/=]+( [^\\n\\r]*)?$', description: 'One OpenSSH public key line: "ssh-ed25519 AAAA… comment".' },
+        },
+      },
+    },
+    firewall: { enum: [...FIREWALL_MODES], default: 'open-required-ports' },
+    image: { enum: [...IMAGE_MODES], default: 'first-boot' },
+    bootstrap: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        tokenTTL: { type: 'string', pattern: '^(0|([0-9]+h)?([0-9]+m)?([0-9]+s)?)$', default: '24h', description: 'Go duration, e.g. 24h or 2h30m; 0 never expires.' },
+        apiWaitSeconds: { type: 'integer', minimum: 30, maximum: 86400, default: 1800, description: 'How long a joining node waits for the API behind the load balancer.' },
+        joinAttempts: { type: 'integer', minimum: 1, maximum: 20, default: 5 },
+      },
+    },
+    packer: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        builder: { enum: [...BUILDERS], default: 'qemu' },
+        outputFormat: { enum: ['qcow2', 'raw'], default: 'qcow2' },
+        diskSizeGB: { type: 'integer', minimum: 4, maximum: 2048, default: 20 },
+      },
+    },
+    overrides: {
+      type: 'array',
+      default: [],
+      maxItems: 16,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['check', 'reason'],
+        properties: {
+          check: { enum: [...OVERRIDABLE_CHECKS] },
+          reason: { type: 'string', minLength: 10, description: 'Why this cluster knowingly breaks the rule; printed with every render.' },
+        },
+      },
+    },
+  },
+} as const;
