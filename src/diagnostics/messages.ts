@@ -19,17 +19,22 @@ export const msg = {
   }),
   yamlSyntax: (code: string, text: string): Message => ({
     code: `yaml.${code.toLowerCase().replace(/_/g, '-')}`,
-    message: `YAML: ${text.replace(/ at line \d+, column \d+.*$/s, '')}`,
+    // The library's advice to its programmer ("please use YAML.parseAllDocuments()") is not the operator's.
+    message: `YAML: ${text.replace(/ at line \d+, column \d+.*$/s, '').replace(/; please use YAML\.parseAllDocuments\(\)$/, '')}`,
     hint:
       code === 'DUPLICATE_KEY'
         ? 'each key may appear once per mapping; remove or merge the repeated one'
-        : code === 'BAD_INDENT' || code === 'MISSING_CHAR'
-          ? 'check the indentation: nested fields are indented by the same number of spaces'
-          : code === 'TAB_AS_INDENT'
-            ? 'YAML forbids tabs for indentation; use spaces'
-            : code === 'MULTIPLE_DOCS'
-              ? 'put one cluster in one file; remove the extra "---" document'
-              : 'fix the YAML syntax at this position',
+        : /closing .quote/.test(text)
+          ? 'add the closing quote: a quoted value must end with the quote it starts with'
+          : /end with an? [}\]]/.test(text)
+            ? 'close the "{" or "[" of the entry above with "}" or "]"; a flow collection continued on the next line must be indented more than its key'
+            : code === 'BAD_INDENT' || code === 'MISSING_CHAR'
+              ? 'check the indentation: nested fields are indented by the same number of spaces'
+              : code === 'TAB_AS_INDENT'
+                ? 'YAML forbids tabs for indentation; use spaces'
+                : code === 'MULTIPLE_DOCS'
+                  ? 'put one cluster in one file; remove the extra "---" document'
+                  : 'fix the YAML syntax at this position',
   }),
   yamlUnparsable: (why: string): Message => ({
     code: 'yaml.unparsable',
@@ -54,17 +59,22 @@ export const msg = {
     message: `${field || 'value'} "${got}" is not one of ${list(allowed)}`,
     hint: guess ? `did you mean "${guess}"?` : `use one of ${list(allowed)}`,
   }),
-  wrongType: (field: string, want: string, got: unknown): Message => ({
+  /** `written` is the value as it appears in the file (YAML reads 1.30 as the number 1.3). */
+  wrongType: (field: string, want: string, got: unknown, written?: string): Message => ({
     code: 'schema.type',
-    message: `${field || 'value'} must be ${want === 'object' ? 'a mapping' : want === 'array' ? 'a list' : `a ${want}`}, not ${describe(got)}`,
+    message: `${field || 'value'} must be ${want === 'object' ? 'a mapping' : want === 'array' ? 'a list' : want === 'integer' ? 'an integer' : `a ${want}`}, not ${
+      written !== undefined && typeof got === 'number' ? `number ${written}` : describe(got)
+    }`,
     hint:
       want === 'string' && typeof got === 'number'
-        ? `quote it so YAML keeps it text: "${String(got)}"`
-        : want === 'array'
-          ? 'write a list: one "- item" per line'
-          : want === 'object'
-            ? 'write nested "key: value" lines, indented'
-            : undefined,
+        ? `quote it so YAML keeps it text: "${written ?? String(got)}"`
+        : (want === 'integer' || want === 'number') && typeof got === 'string' && /^-?[0-9]+(\.[0-9]+)?$/.test(got)
+          ? `remove the quotes: ${got}`
+          : want === 'array'
+            ? 'write a list: one "- item" per line'
+            : want === 'object'
+              ? 'write nested "key: value" lines, indented'
+              : undefined,
   }),
   badFormat: (field: string, got: string, description?: string): Message => ({
     code: 'schema.format',
@@ -74,9 +84,13 @@ export const msg = {
   schemaOther: (field: string, text: string): Message => ({ code: 'schema.invalid', message: `${field || 'value'} ${text}` }),
 
   // --- cross-field rules ---------------------------------------------------------------------
-  duplicate: (what: string, value: string, firstHost: string): Message => ({
+  duplicate: (what: string, value: string, firstHost: string, firstIndex: number): Message => ({
     code: `duplicate-${what}`,
-    message: `${what} "${value}" is already used by host "${firstHost}"`,
+    // For a name, "already used by host <the same name>" would say nothing: point at the entry.
+    message:
+      what === 'name'
+        ? `host name "${value}" is already used by hosts[${firstIndex}]`
+        : `${what} "${value}" is already used by host "${firstHost}" (hosts[${firstIndex}])`,
     hint: `every host needs its own ${what}`,
   }),
   outsideSubnet: (what: string, ip: string, subnet: string): Message => ({
@@ -137,8 +151,12 @@ export const msg = {
   noControlPlane: (): Message => ({ code: 'no-control-plane', message: 'the cluster has no host with role: control-plane', hint: 'add at least one (three for fault tolerance)' }),
   etcdQuorum: (n: number): Message => ({
     code: 'etcd-quorum',
-    message: `${n} control planes are not fault tolerant: etcd needs floor(n/2)+1 = ${Math.floor(n / 2) + 1} members up, so losing ${n === 2 ? 'either one' : 'as many as with ' + (n - 1)} stops the cluster`,
-    hint: `use an odd number of control planes (${n + 1}), or accept the risk with "overrides: [{check: etcd-quorum, reason: …}]"`,
+    // Even counts are the mistake: n and n-1 members tolerate the same number of failures.
+    message:
+      n === 2
+        ? '2 control planes are not fault tolerant: etcd needs floor(n/2)+1 = 2 members up, so losing either one stops the cluster'
+        : `${n} control planes tolerate no more failures than ${n - 1}: etcd needs floor(n/2)+1 = ${Math.floor(n / 2) + 1} members up, so losing ${n - Math.floor(n / 2)} stops the cluster`,
+    hint: `use an odd number of control planes (${n === 2 ? 3 : `${n - 1} or ${n + 1}`}), or accept the risk with "overrides: [{check: etcd-quorum, reason: …}]"`,
   }),
   overridden: (check: string, reason: string): Message => ({ code: `${check}.overridden`, message: `check ${check} is overridden: ${reason}` }),
   unusedOverride: (check: string): Message => ({
@@ -202,6 +220,11 @@ export const msg = {
     code: 'lb-not-a-node',
     message: `${field} on a load-balancer host would be ignored: load balancers are not Kubernetes nodes`,
     hint: `remove ${field} from this host`,
+  }),
+  vipNeedsInterface: (name: string): Message => ({
+    code: 'vip-needs-interface',
+    message: `load balancer "${name}" shares the API VIP but names no interface for keepalived to put it on`,
+    hint: 'add "interface: <NIC name>", e.g. interface: ens18',
   }),
   noSshKeys: (): Message => ({
     code: 'no-ssh-keys',

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import Ajv, { type ErrorObject } from 'ajv';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isCollection, isMap, isScalar, LineCounter, Parser, parseDocument, visit, type CST, type Document, type Node, type Pair } from 'yaml';
 import { didYouMean, hasErrors, type Diagnostic, type FieldPath } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
 import { topologySchema } from './schema.js';
@@ -11,6 +11,12 @@ import type { Topology } from './types.js';
 export const MAX_TOPOLOGY_BYTES = 1024 * 1024;
 /** Aliases are handy for repeated labels, but a few hundred would already be unusual. */
 const MAX_ALIAS_COUNT = 200;
+/**
+ * A topology nests 5 levels (hosts[].taints[].key). The YAML composer recurses per level and
+ * overflows the stack near 800; overflowing it repeatedly in one process can abort V8 (a fatal
+ * "RegExpCompiler Allocation failed"), so deeper input is refused before composing.
+ */
+const MAX_NESTING = 64;
 
 export interface LoadResult {
   file: string;
@@ -48,6 +54,13 @@ export function loadTopology(source: string, file: string): LoadResult {
     result.diagnostics.push({ severity: 'error', path: [], file, ...msg.tooLarge(source.length, MAX_TOPOLOGY_BYTES) });
     return result;
   }
+  const deep = tooDeep(source, MAX_NESTING);
+  if (deep !== undefined) {
+    const before = source.slice(0, deep);
+    const where = { line: before.split('\n').length, col: deep - before.lastIndexOf('\n') };
+    result.diagnostics.push({ severity: 'error', path: [], file, ...where, ...msg.yamlUnparsable(`it nests deeper than ${MAX_NESTING} levels`) });
+    return result;
+  }
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   let value: unknown;
@@ -60,7 +73,10 @@ export function loadTopology(source: string, file: string): LoadResult {
   }
   const at = (offset: number | undefined): { line: number; col: number } =>
     offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(Math.min(offset, source.length));
-  for (const err of [...doc.errors, ...doc.warnings]) {
+  // Errors after the first are mostly its consequences (one tab indent yields four more, about
+  // implicit keys and columns); report the first, the operator fixes it and runs again.
+  const firstError = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]).slice(0, 1);
+  for (const err of [...firstError, ...doc.warnings]) {
     const m = msg.yamlSyntax(err.code, err.message);
     result.diagnostics.push({
       severity: err.name === 'YAMLWarning' ? 'warning' : 'error',
@@ -79,7 +95,8 @@ export function loadTopology(source: string, file: string): LoadResult {
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    result.diagnostics.push({ severity: 'error', path: [], file, line: 1, col: 1, ...msg.yamlUnparsable(String((e as Error).message ?? e)) });
+    const why = String((e as Error).message ?? e);
+    result.diagnostics.push({ severity: 'error', path: [], file, ...(/alias/i.test(why) ? at(firstAlias(doc)) : { line: 1, col: 1 }), ...msg.yamlUnparsable(why) });
     return result;
   }
 
@@ -87,7 +104,12 @@ export function loadTopology(source: string, file: string): LoadResult {
   const position = (d: Omit<Diagnostic, 'file'>, keyOf?: string): Diagnostic => ({ ...d, file, ...locate(d.path, keyOf) });
 
   if (!validateSchema(value)) {
-    result.diagnostics.push(...schemaDiagnostics(validateSchema.errors ?? []).map(({ d, keyOf }) => position(d, keyOf)));
+    // What the operator typed, for messages about a scalar YAML converted (1.30 became 1.3).
+    const written = (path: FieldPath): string | undefined => {
+      const node = path.length ? doc.getIn(path, true) : doc.contents;
+      return isScalar(node) && node.range ? source.slice(node.range[0], node.range[1]).trim().slice(0, 40) : undefined;
+    };
+    result.diagnostics.push(...schemaDiagnostics(validateSchema.errors ?? [], written).map(({ d, keyOf }) => position(d, keyOf)));
     return result;
   }
   const topology = value as unknown as Topology;
@@ -113,11 +135,49 @@ function locator(doc: Document.Parsed, at: (offset: number | undefined) => { lin
     if (unknownKey === undefined && depth < path.length && isMap(node)) {
       // Missing field: point at the parent's key if there is one, else at the map itself.
       node = keyNode(doc, path.slice(0, depth)) ?? node;
+    } else if (unknownKey === undefined && depth === path.length && isCollection(node)) {
+      // A problem with a whole mapping or list (apiEndpoint, hosts): point at its key, not at
+      // its first entry, which would look like the culprit.
+      node = keyNode(doc, path) ?? node;
     }
     const range = (node as Node | undefined)?.range;
     const start = at(range?.[0]);
     return { ...start, length: range ? Math.max(1, range[1] - range[0]) : 1 };
   };
+}
+
+/** Offset of the first node nested deeper than max, walking the parser's token tree without recursion. */
+function tooDeep(source: string, max: number): number | undefined {
+  const stack: [CST.Token, number][] = [];
+  for (const token of new Parser().parse(source)) stack.push([token, 0]);
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [token, depth] = top;
+    if (depth > max) return token.offset;
+    if (token.type === 'document' && token.value) stack.push([token.value, depth]);
+    else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      for (const item of token.items as { key?: CST.Token | null; value?: CST.Token }[]) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Start of the first alias (*name): where an alias bomb begins to expand. */
+function firstAlias(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  try {
+    visit(doc, {
+      Alias(_, node) {
+        offset = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+  } catch {
+    // A document too deep to walk: fall back to the start of the file.
+  }
+  return offset;
 }
 
 function keyNode(doc: Document.Parsed, path: FieldPath): Node | undefined {
@@ -139,7 +199,7 @@ function pointerToPath(pointer: string): (string | number)[] {
 }
 
 /** Turns ajv's errors into operator-facing diagnostics: the rule, the fix, "did you mean". */
-function schemaDiagnostics(errors: ErrorObject[]): { d: Omit<Diagnostic, 'file'>; keyOf?: string }[] {
+function schemaDiagnostics(errors: ErrorObject[], written: (path: FieldPath) => string | undefined): { d: Omit<Diagnostic, 'file'>; keyOf?: string }[] {
   const out: { d: Omit<Diagnostic, 'file'>; keyOf?: string }[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
@@ -166,7 +226,7 @@ function schemaDiagnostics(errors: ErrorObject[]): { d: Omit<Diagnostic, 'file'>
         break;
       }
       case 'type':
-        item = { d: { severity: 'error', path, ...msg.wrongType(field, (e.params as { type: string }).type, e.data) } };
+        item = { d: { severity: 'error', path, ...msg.wrongType(field, (e.params as { type: string }).type, e.data, written(path)) } };
         break;
       case 'pattern':
         item = {

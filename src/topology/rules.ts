@@ -54,7 +54,10 @@ export function checkRules(t: Topology): Diagnostic[] {
         error(['hosts', t.hosts.indexOf(h), 'name'], msg.unusedLoadBalancer(h.name, ep.loadBalancer));
       }
     }
-  } else if (lbs.length === 1) warn(['apiEndpoint', 'vip'], msg.vipWithoutPair());
+  } else {
+    if (lbs.length === 1) warn(['apiEndpoint', 'vip'], msg.vipWithoutPair());
+    for (const h of lbs.filter((h) => h.interface === undefined)) error(['hosts', t.hosts.indexOf(h)], msg.vipNeedsInterface(h.name));
+  }
 
   // --- ingress frontends on the load balancer ------------------------------------------------
   const ports = new Map<number, string>([[ep.port, 'the Kubernetes API']]);
@@ -90,7 +93,7 @@ type Report = (path: FieldPath, m: Message) => void;
 
 function checkHosts(t: Topology, error: Report): void {
   const subnet = parseCidr(t.network.nodeSubnet);
-  const seen = { name: new Map<string, string>(), ip: new Map<string, string>(), mac: new Map<string, string>() };
+  const seen = { name: new Map<string, number>(), ip: new Map<string, number>(), mac: new Map<string, number>() };
   const special = new Map<string, string>([[t.network.gateway, 'the gateway']]);
   if (t.apiEndpoint.vip) special.set(t.apiEndpoint.vip.address, 'the API VIP');
 
@@ -99,8 +102,8 @@ function checkHosts(t: Topology, error: Report): void {
       const value = h[field];
       if (value === undefined) continue;
       const first = seen[field].get(value);
-      if (first !== undefined) error(['hosts', i, field], msg.duplicate(field === 'name' ? 'name' : field === 'ip' ? 'IP' : 'MAC', value, first));
-      else seen[field].set(value, h.name);
+      if (first !== undefined) error(['hosts', i, field], msg.duplicate(field === 'name' ? 'name' : field === 'ip' ? 'IP' : 'MAC', value, t.hosts[first]!.name, first));
+      else seen[field].set(value, i);
     }
     if (!cidrContains(subnet, h.ip)) error(['hosts', i, 'ip'], msg.outsideSubnet('host address', h.ip, t.network.nodeSubnet));
     else if (h.ip === networkAddress(subnet)) error(['hosts', i, 'ip'], msg.reservedAddress(h.ip, 'network'));

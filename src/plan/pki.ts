@@ -1,0 +1,212 @@
+// The cluster's identity, made the way kubeadm makes it, so kubeadm reuses it instead of
+// generating its own: kubeadm skips any CA whose ca.crt + ca.key already sit in
+// /etc/kubernetes/pki, which is what lets us know the discovery hash before any machine boots
+// (Cluster API does the same). No file I/O here; secrets.ts stores what this makes.
+//
+// Node's crypto makes and parses keys but cannot create certificates; @peculiar/x509 (WebCrypto)
+// does that. It needs reflect-metadata loaded first, so this import must stay above it.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createHash, createPrivateKey, createPublicKey, KeyObject, webcrypto, X509Certificate } from 'node:crypto';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export type RandomBytes = (n: number) => Uint8Array;
+
+/** A certificate and its private key, both PEM. */
+export interface KeyPair { cert: string; key: string }
+
+// ---------------------------------------------------------------------------------------------
+// Bootstrap token
+
+export interface BootstrapToken { id: string; secret: string; value: string }
+
+/** kubeadm's bootstrap token format: `<id>.<secret>`, id public (it names the Secret), secret not. */
+export const TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+// 256 is not a multiple of 36: mapping every byte with `% 36` would make a–d more likely than the
+// rest. Bytes at or above the largest multiple of 36 (252) are thrown away and drawn again.
+const ACCEPT_BELOW = 256 - (256 % TOKEN_ALPHABET.length);
+
+/** Draws `length` characters of [a-z0-9] uniformly (rejection sampling, no modulo bias). */
+export function randomTokenChars(length: number, randomBytes: RandomBytes): string {
+  let out = '';
+  while (out.length < length) {
+    // Ask for a few spare bytes so one rejection rarely costs another call.
+    for (const b of randomBytes(length - out.length + 4)) {
+      if (b >= ACCEPT_BELOW) continue;
+      out += TOKEN_ALPHABET[b % TOKEN_ALPHABET.length];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export function generateBootstrapToken(randomBytes: RandomBytes): BootstrapToken {
+  const chars = randomTokenChars(22, randomBytes);
+  const id = chars.slice(0, 6);
+  const secret = chars.slice(6);
+  return { id, secret, value: `${id}.${secret}` };
+}
+
+/** Parses a stored token; undefined when it is not in kubeadm's format. */
+export function parseBootstrapToken(value: string): BootstrapToken | undefined {
+  const m = TOKEN_PATTERN.exec(value);
+  return m ? { id: m[1]!, secret: m[2]!, value } : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates
+
+const DAY = 24 * 60 * 60 * 1000;
+// kubeadm's own constants: CAs live 10 years, leaf certificates 1 year (365-day years, not
+// calendar years), and notBefore is backdated 5 minutes so a node whose clock runs slightly
+// behind does not reject a certificate as "not yet valid".
+export const CA_VALIDITY_MS = 10 * 365 * DAY;
+export const LEAF_VALIDITY_MS = 365 * DAY;
+export const BACKDATE_MS = 5 * 60 * 1000;
+
+/** The three CAs kubeadm creates, by their kubeadm common names. */
+export const CA_NAMES = { ca: 'kubernetes', frontProxyCa: 'front-proxy-ca', etcdCa: 'etcd-ca' } as const;
+/** kubeadm ≥ 1.29 binds this group to cluster-admin (system:masters is kept for super-admin.conf). */
+export const ADMIN_SUBJECT = { commonName: 'kubernetes-admin', organization: 'kubeadm:cluster-admins' } as const;
+
+// RSA-2048 with SHA-256: kubeadm's default (encryptionAlgorithm: RSA-2048).
+const RSA_ALGORITHM = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+} as const;
+
+export interface CertOptions { now: Date; randomBytes: RandomBytes }
+
+/**
+ * A positive serial of 16 random bytes (RFC 5280 allows up to 20). The top bit is cleared so DER
+ * needs no sign byte, and the next one set so the length is always 16 (no leading zero to strip).
+ */
+export function randomSerial(randomBytes: RandomBytes): string {
+  const bytes = Uint8Array.from(randomBytes(16));
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
+  return Buffer.from(bytes).toString('hex');
+}
+
+/**
+ * Private keys as "RSA PRIVATE KEY" (PKCS#1), the form kubeadm itself writes. client-go's keyutil
+ * would also read PKCS#8 "PRIVATE KEY"; kubectl's tls.X509KeyPair reads both too.
+ */
+const privateKeyPem = (key: CryptoKey | KeyObject): string =>
+  (key instanceof KeyObject ? key : KeyObject.from(key)).export({ type: 'pkcs1', format: 'pem' }) as string;
+
+const newRsaKeys = async (): Promise<CryptoKeyPair> =>
+  (await webcrypto.subtle.generateKey(RSA_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+
+/** Imports a PEM private key (any form Node reads) as a WebCrypto RSA signing key. */
+async function importRsaSigningKey(pem: string): Promise<CryptoKey> {
+  const der = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
+  return webcrypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
+}
+
+async function importRsaPublicKey(pem: string): Promise<CryptoKey> {
+  const der = createPublicKey(pem).export({ type: 'spki', format: 'der' });
+  return webcrypto.subtle.importKey('spki', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify']);
+}
+
+/** A self-signed CA as kubeadm makes it (client-go certutil.NewSelfSignedCACert). */
+export async function createCa(commonName: string, opts: CertOptions): Promise<KeyPair> {
+  const keys = await newRsaKeys();
+  const now = opts.now.getTime();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(opts.randomBytes),
+    name: [{ CN: [commonName] }],
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + CA_VALIDITY_MS),
+    signingAlgorithm: RSA_ALGORITHM,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert: cert.toString('pem') + '\n', key: privateKeyPem(keys.privateKey) };
+}
+
+/**
+ * The admin client certificate for admin.conf, signed by the cluster CA. Pass `existingKey` to
+ * renew the certificate for the key it already has (what `kubeadm certs renew` does).
+ */
+export async function createAdminCert(ca: KeyPair, opts: CertOptions & { existingKey?: string }): Promise<KeyPair> {
+  const caCert = new x509.X509Certificate(ca.cert);
+  let publicKey: CryptoKey;
+  let key: string;
+  if (opts.existingKey !== undefined) {
+    publicKey = await importRsaPublicKey(opts.existingKey);
+    key = opts.existingKey;
+  } else {
+    const keys = await newRsaKeys();
+    publicKey = keys.publicKey;
+    key = privateKeyPem(keys.privateKey);
+  }
+  const now = opts.now.getTime();
+  // Never outlive the CA: a client certificate past its issuer's notAfter is rejected anyway.
+  const notAfter = Math.min(now + LEAF_VALIDITY_MS, caCert.notAfter.getTime());
+  const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(opts.randomBytes),
+    // Go orders the subject O before CN; kubeadm's admin.crt reads "O = …, CN = kubernetes-admin".
+    subject: [{ O: [ADMIN_SUBJECT.organization] }, { CN: [ADMIN_SUBJECT.commonName] }],
+    issuer: caCert.subjectName,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(notAfter),
+    signingAlgorithm: RSA_ALGORITHM,
+    publicKey,
+    signingKey: await importRsaSigningKey(ca.key),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      caKeyId ? new x509.AuthorityKeyIdentifierExtension(caKeyId) : await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+    ],
+  });
+  return { cert: cert.toString('pem') + '\n', key };
+}
+
+/** The service-account signing key pair: sa.key (private) and sa.pub ("PUBLIC KEY", PKIX), as kubeadm writes them. */
+export async function createServiceAccountKeys(): Promise<{ key: string; pub: string }> {
+  const keys = await newRsaKeys();
+  const pub = KeyObject.from(keys.publicKey).export({ type: 'spki', format: 'pem' }) as string;
+  return { key: privateKeyPem(keys.privateKey), pub };
+}
+
+export interface ClusterPki {
+  ca: KeyPair;
+  frontProxyCa: KeyPair;
+  etcdCa: KeyPair;
+  admin: KeyPair;
+  sa: { key: string; pub: string };
+}
+
+/** Everything a cluster's control planes share, plus the admin credentials. Keys are made in parallel. */
+export async function createClusterPki(opts: CertOptions): Promise<ClusterPki> {
+  const [ca, frontProxyCa, etcdCa, sa] = await Promise.all([
+    createCa(CA_NAMES.ca, opts),
+    createCa(CA_NAMES.frontProxyCa, opts),
+    createCa(CA_NAMES.etcdCa, opts),
+    createServiceAccountKeys(),
+  ]);
+  const admin = await createAdminCert(ca, opts);
+  return { ca, frontProxyCa, etcdCa, admin, sa };
+}
+
+/**
+ * kubeadm's discovery hash (--discovery-token-ca-cert-hash): sha256 over the DER
+ * SubjectPublicKeyInfo of the cluster CA, not over the whole certificate.
+ */
+export function caCertHash(certPem: string): string {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+}

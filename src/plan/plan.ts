@@ -1,0 +1,192 @@
+// Topology (what the operator wrote) → ClusterPlan (everything the renderers need, derived once).
+// Renderers never re-derive: they read the plan.
+import type { CniPlugin, FirewallMode, Host, ImageMode, Role, Taint, Topology } from '../topology/types.js';
+import type { Secrets } from './secrets.js';
+import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, type OsInfo } from './versions.js';
+
+export const CRI_SOCKET = 'unix:///var/run/crio/crio.sock';
+
+export interface PortRule {
+  proto: 'tcp' | 'udp' | 'any';
+  /** A port or a range "a:b" (ufw syntax); absent for protocols without ports. */
+  port?: string;
+  /** Source network or address; absent means anywhere. */
+  from?: string;
+  why: string;
+}
+
+export interface NodePlan {
+  name: string;
+  role: Role;
+  ip: string;
+  mac?: string;
+  interface?: string;
+  /** FQDN when the topology has a search domain. */
+  fqdn?: string;
+  labels: Record<string, string>;
+  taints?: Taint[];
+  /** The control plane that runs `kubeadm init`. */
+  initNode: boolean;
+  /** Position among the hosts of its role, from 0; staggers control-plane joins. */
+  ordinal: number;
+  firewall: PortRule[];
+}
+
+export interface ClusterPlan {
+  name: string;
+  os: OsInfo & { profile: Topology['os'] };
+  image: ImageMode;
+  firewallMode: FirewallMode;
+  kubernetes: { version: string; minor: string; kubeadmApi: string; aptRepo: string };
+  crio: { minor: string; version?: string; aptRepo: string };
+  cni: { plugin: CniPlugin; version: string };
+  network: Topology['network'];
+  endpoint: {
+    /** The address clients and joining nodes use: the load balancer's IP or the VIP. */
+    address: string;
+    port: number;
+    /** host:port, as kubeadm wants it. */
+    hostPort: string;
+    url: string;
+    /** Names and addresses the API server certificate must carry. */
+    certSANs: string[];
+  };
+  vip?: { address: string; routerId: number };
+  ingress: { name: string; port: number; nodePort: number; backends: { name: string; ip: string }[] }[];
+  nodes: NodePlan[];
+  access: Topology['access'];
+  bootstrap: Topology['bootstrap'];
+  packer: Topology['packer'];
+}
+
+/** A plan with the cluster's secrets, for renderers that need them (cloud-init, kubeconfig). */
+export type RenderPlan = ClusterPlan & { secrets: Secrets };
+
+export const withSecrets = (plan: ClusterPlan, secrets: Secrets): RenderPlan => ({ ...plan, secrets });
+
+export function buildPlan(t: Topology): ClusterPlan {
+  const minor = minorOf(t.kubernetes.version);
+  const lbs = t.hosts.filter((h) => h.role === 'load-balancer');
+  const cps = t.hosts.filter((h) => h.role === 'control-plane');
+  const endpointAddress = t.apiEndpoint.vip?.address ?? t.hosts.find((h) => h.name === t.apiEndpoint.loadBalancer)!.ip;
+  const fqdn = (name: string): string | undefined => (t.network.searchDomain ? `${name}.${t.network.searchDomain}` : undefined);
+  const certSANs = unique([
+    endpointAddress,
+    ...lbs.flatMap((h) => [h.name, fqdn(h.name), h.ip]),
+    t.apiEndpoint.dnsName,
+  ]);
+
+  const ingress = t.ingress.map((f) => ({
+    name: f.name,
+    port: f.port,
+    nodePort: f.nodePort,
+    backends: t.hosts.filter((h) => h.role === (f.targets === 'workers' ? 'worker' : 'control-plane')).map((h) => ({ name: h.name, ip: h.ip })),
+  }));
+
+  const ordinals = new Map<Role, number>();
+  const nodes = t.hosts.map((h): NodePlan => {
+    const ordinal = ordinals.get(h.role) ?? 0;
+    ordinals.set(h.role, ordinal + 1);
+    return {
+      name: h.name,
+      role: h.role,
+      ip: h.ip,
+      mac: h.mac,
+      interface: h.interface,
+      fqdn: fqdn(h.name),
+      labels: h.labels ?? {},
+      taints: h.taints,
+      initNode: h === cps[0],
+      ordinal,
+      firewall: firewallRules(t, h, lbs),
+    };
+  });
+
+  return {
+    name: t.name,
+    os: { ...OS[t.os], profile: t.os },
+    image: t.image,
+    firewallMode: t.firewall,
+    kubernetes: { version: t.kubernetes.version, minor, kubeadmApi: kubeadmApiVersion(minor), aptRepo: kubernetesAptRepo(minor) },
+    crio: { minor, version: t.kubernetes.crio?.split('.').length === 3 ? t.kubernetes.crio : undefined, aptRepo: crioAptRepo(minor) },
+    cni: { plugin: t.cni.plugin, version: t.cni.version ?? CNI_VERSIONS[t.cni.plugin] },
+    network: t.network,
+    endpoint: {
+      address: endpointAddress,
+      port: t.apiEndpoint.port,
+      hostPort: `${endpointAddress}:${t.apiEndpoint.port}`,
+      url: `https://${endpointAddress}:${t.apiEndpoint.port}`,
+      certSANs,
+    },
+    vip: t.apiEndpoint.vip,
+    ingress,
+    nodes,
+    access: t.access,
+    bootstrap: t.bootstrap,
+    packer: t.packer,
+  };
+}
+
+/** Ports each CNI needs between nodes (SEED.md, "Required ports"). */
+const CNI_PORTS: Record<CniPlugin, Omit<PortRule, 'from'>[]> = {
+  calico: [
+    { proto: 'tcp', port: '179', why: 'Calico BGP' },
+    { proto: 'udp', port: '4789', why: 'Calico VXLAN' },
+    { proto: 'tcp', port: '5473', why: 'Calico Typha' },
+  ],
+  flannel: [{ proto: 'udp', port: '8472', why: 'Flannel VXLAN' }],
+  cilium: [
+    { proto: 'udp', port: '8472', why: 'Cilium VXLAN' },
+    { proto: 'tcp', port: '4240', why: 'Cilium health' },
+  ],
+  weave: [
+    { proto: 'tcp', port: '6783', why: 'Weave control' },
+    { proto: 'udp', port: '6783:6784', why: 'Weave data' },
+  ],
+};
+
+/**
+ * Exactly the ports a host's role needs. Cluster-internal ports are opened to the node subnet
+ * only; SSH and the load balancer's frontends to anyone.
+ */
+function firewallRules(t: Topology, h: Host, lbs: Host[]): PortRule[] {
+  const nodes = t.network.nodeSubnet;
+  const ssh: PortRule = { proto: 'tcp', port: '22', why: 'SSH' };
+  if (h.role === 'load-balancer') {
+    const rules: PortRule[] = [ssh, { proto: 'tcp', port: String(t.apiEndpoint.port), why: 'Kubernetes API frontend' }];
+    for (const f of t.ingress) rules.push({ proto: 'tcp', port: String(f.port), why: `ingress frontend ${f.name}` });
+    for (const peer of t.apiEndpoint.vip ? lbs.filter((p) => p !== h) : []) {
+      // keepalived speaks unicast VRRP (IP protocol 112) to its peer; older ufw has no `proto vrrp`.
+      rules.push({ proto: 'any', from: peer.ip, why: `keepalived VRRP from ${peer.name}` });
+    }
+    return rules;
+  }
+  const rules: PortRule[] = [ssh];
+  const internal = (port: string, why: string, proto: 'tcp' | 'udp' = 'tcp'): number => rules.push({ proto, port, from: nodes, why });
+  if (h.role === 'control-plane') {
+    internal(String(6443), 'Kubernetes API server');
+    internal('2379:2380', 'etcd');
+    internal('10250', 'kubelet API');
+    internal('10257', 'kube-controller-manager');
+    internal('10259', 'kube-scheduler');
+  } else {
+    internal('10250', 'kubelet API');
+    internal('10256', 'kube-proxy health');
+    internal('30000:32767', 'NodePort services');
+  }
+  if (h.role === 'control-plane') {
+    for (const f of t.ingress.filter((f) => f.targets === 'control-planes')) internal(String(f.nodePort), `NodePort of ingress ${f.name}`);
+  }
+  for (const r of CNI_PORTS[t.cni.plugin]) rules.push({ ...r, from: nodes });
+  // Pods reach node-local services (kubelet, the API via its Service) from pod addresses.
+  rules.push({ proto: 'any', from: t.network.podSubnet, why: 'pod network to node' });
+  return rules;
+}
+
+function unique(xs: (string | undefined)[]): string[] {
+  return [...new Set(xs.filter((x): x is string => x !== undefined))];
+}
+
+export const controlPlanes = (p: ClusterPlan): NodePlan[] => p.nodes.filter((n) => n.role === 'control-plane');
+export const loadBalancers = (p: ClusterPlan): NodePlan[] => p.nodes.filter((n) => n.role === 'load-balancer');
+export const isKubernetesNode = (n: NodePlan): boolean => n.role !== 'load-balancer';

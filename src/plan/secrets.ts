@@ -1,0 +1,369 @@
+// The cluster's secrets store: created once, then only read back. The CAs are the cluster's
+// identity (every node trusts them, and the discovery hash baked into each host's kubeadm join
+// config is derived from ca.crt), so new ones would silently make a different cluster. A damaged
+// store is therefore an error the operator resolves, never a reason to generate fresh secrets.
+//
+// This is the only file of the plan that touches the disk. Nothing here prints or returns key
+// material in a diagnostic: messages name the file and the problem, nothing else.
+import { createPublicKey, createPrivateKey, randomBytes as cryptoRandomBytes, type KeyObject, X509Certificate } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import {
+  type BootstrapToken,
+  type KeyPair,
+  type RandomBytes,
+  CA_NAMES,
+  caCertHash,
+  createAdminCert,
+  createClusterPki,
+  generateBootstrapToken,
+  parseBootstrapToken,
+} from './pki.js';
+
+export type { BootstrapToken, KeyPair, RandomBytes } from './pki.js';
+
+export interface Secrets {
+  token: BootstrapToken;
+  ca: KeyPair;
+  frontProxyCa: KeyPair;
+  etcdCa: KeyPair;
+  admin: KeyPair;
+  sa: { key: string; pub: string };
+  /** `sha256:<hex>` of the cluster CA's public key, for kubeadm's discovery.caCertHashes. */
+  caCertHash: string;
+}
+
+export interface SecretsOptions {
+  /** Replace the bootstrap token (and nothing else). */
+  rotateToken?: boolean;
+  /** The instant certificates are issued at and checked against; the wall clock by default. */
+  now?: Date;
+  randomBytes?: RandomBytes;
+}
+
+export type SecretsResult =
+  /** `created`: files written by this call, relative to the store; `warnings`: nothing blocking. */
+  | { secrets: Secrets; created: string[]; warnings: Diagnostic[] }
+  | { diagnostics: Diagnostic[] };
+
+/** The store's layout, relative to its folder. The pki/ names are kubeadm's own. */
+export const SECRET_FILES = {
+  token: 'token',
+  caCert: 'pki/ca.crt',
+  caKey: 'pki/ca.key',
+  frontProxyCaCert: 'pki/front-proxy-ca.crt',
+  frontProxyCaKey: 'pki/front-proxy-ca.key',
+  etcdCaCert: 'pki/etcd/ca.crt',
+  etcdCaKey: 'pki/etcd/ca.key',
+  saKey: 'pki/sa.key',
+  saPub: 'pki/sa.pub',
+  adminCert: 'pki/admin.crt',
+  adminKey: 'pki/admin.key',
+} as const;
+const ALL_FILES: string[] = Object.values(SECRET_FILES);
+const FOLDERS = ['', 'pki', 'pki/etcd'];
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+const DAMAGED_HINT =
+  'restore the secrets folder from its backup; or, to start a NEW cluster identity (every node must be ' +
+  're-provisioned), move the folder away and run again. kubebake never regenerates part of it.';
+const TOKEN_HINT =
+  'restore it from backup, or run with --rotate-token to make a new bootstrap token (the token is not part ' +
+  'of the cluster identity; nodes not yet joined need the re-rendered user-data)';
+
+const CA_EXPIRED_HINT =
+  'an expired CA cannot be fixed by re-rendering: renew it on the cluster and put the new files here, ' +
+  'or move the folder away to create a NEW cluster identity';
+
+const problem = (code: string, file: string, message: string, hint = DAMAGED_HINT): Diagnostic => ({
+  severity: 'error',
+  code,
+  path: [],
+  file,
+  message,
+  hint,
+});
+
+/**
+ * Loads the secrets in `dir`, or creates them all if the folder is missing or empty.
+ * A complete store is validated (formats, key ↔ certificate, CA flags, signatures, expiry) and
+ * returned as read, byte for byte, so the same store always renders the same files.
+ *
+ * Decision on an expired admin certificate (admin.conf): it is re-issued from the stored CA for
+ * the same admin key (like `kubeadm certs renew admin.conf`), written in place, and reported as a
+ * warning. An expired CA is an error: renewing a CA is a cluster operation, not a render step.
+ */
+export async function loadOrCreateSecrets(dir: string, opts: SecretsOptions = {}): Promise<SecretsResult> {
+  const now = opts.now ?? new Date();
+  const randomBytes = opts.randomBytes ?? ((n: number) => cryptoRandomBytes(n));
+  try {
+    const state = await folderState(dir);
+    if (state === 'not-a-folder') return { diagnostics: [problem('secrets.damaged', dir, `${dir} is not a folder`)] };
+    if (state === 'new') return { ...(await createStore(dir, now, randomBytes)), warnings: [] };
+    return await loadStore(dir, { now, randomBytes, rotateToken: opts.rotateToken ?? false });
+  } catch (e) {
+    // Only file-system errors get here (permissions, full disk); their messages carry paths, not contents.
+    return { diagnostics: [problem('secrets.io', dir, `cannot use the secrets folder ${dir}: ${(e as Error).message}`, 'check the folder and its permissions')] };
+  }
+}
+
+async function folderState(dir: string): Promise<'new' | 'existing' | 'not-a-folder'> {
+  try {
+    if (!(await stat(dir)).isDirectory()) return 'not-a-folder';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'new';
+    throw e;
+  }
+  return (await readdir(dir)).length === 0 ? 'new' : 'existing';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creating
+
+async function createStore(dir: string, now: Date, randomBytes: RandomBytes): Promise<{ secrets: Secrets; created: string[] }> {
+  const pki = await createClusterPki({ now, randomBytes });
+  const secrets: Secrets = { token: generateBootstrapToken(randomBytes), ...pki, caCertHash: caCertHash(pki.ca.cert) };
+  const contents = fileContents(secrets);
+
+  // Written into a private sibling folder, then renamed into place in one step: an interrupted
+  // run leaves either no store or a complete one, never a partial store that would read as damaged.
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = await mkdtemp(join(dirname(dir), `.${basename(dir)}.kubebake-tmp-`));
+  try {
+    for (const folder of FOLDERS) {
+      await mkdir(join(tmp, folder), { recursive: true, mode: DIR_MODE });
+      await chmod(join(tmp, folder), DIR_MODE); // mkdtemp and the umask decide otherwise
+    }
+    for (const rel of ALL_FILES) await writeSecretFile(join(tmp, rel), contents.get(rel)!);
+    await rename(tmp, dir); // replaces `dir` only if it is an empty folder
+    await syncFolder(dirname(dir));
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { secrets, created: [...ALL_FILES] };
+}
+
+function fileContents(s: Secrets): Map<string, string> {
+  const F = SECRET_FILES;
+  return new Map([
+    [F.token, `${s.token.value}\n`],
+    [F.caCert, s.ca.cert],
+    [F.caKey, s.ca.key],
+    [F.frontProxyCaCert, s.frontProxyCa.cert],
+    [F.frontProxyCaKey, s.frontProxyCa.key],
+    [F.etcdCaCert, s.etcdCa.cert],
+    [F.etcdCaKey, s.etcdCa.key],
+    [F.saKey, s.sa.key],
+    [F.saPub, s.sa.pub],
+    [F.adminCert, s.admin.cert],
+    [F.adminKey, s.admin.key],
+  ]);
+}
+
+/** Atomic replace: a fresh temp file created 0600 (never briefly wider), synced, renamed over the target. */
+async function writeSecretFile(target: string, content: string): Promise<void> {
+  const tmp = `${target}.kubebake-tmp`;
+  await rm(tmp, { force: true }); // a leftover could carry a wider mode; 'wx' below insists on a new file
+  const fh = await open(tmp, 'wx', FILE_MODE);
+  try {
+    await fh.chmod(FILE_MODE); // the umask applies at creation; set the mode explicitly
+    await fh.writeFile(content, 'utf8');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, target);
+}
+
+async function syncFolder(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and validating
+
+/** A certificate and its key; `caName` marks a CA and the common name kubeadm gives it. */
+interface CertPair { cert: string; key: string; caName?: string }
+const PAIRS: CertPair[] = [
+  { cert: SECRET_FILES.caCert, key: SECRET_FILES.caKey, caName: CA_NAMES.ca },
+  { cert: SECRET_FILES.frontProxyCaCert, key: SECRET_FILES.frontProxyCaKey, caName: CA_NAMES.frontProxyCa },
+  { cert: SECRET_FILES.etcdCaCert, key: SECRET_FILES.etcdCaKey, caName: CA_NAMES.etcdCa },
+  { cert: SECRET_FILES.adminCert, key: SECRET_FILES.adminKey },
+];
+
+const spki = (k: KeyObject): Buffer => k.export({ type: 'spki', format: 'der' });
+
+// Parsers that say only "yes" or "no": Node's own error text is not shown to anyone.
+function parseCert(pem: string): X509Certificate | undefined {
+  try {
+    return pem.includes('-----BEGIN CERTIFICATE-----') ? new X509Certificate(pem) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** The PEM forms client-go's keyutil reads: PKCS#1, SEC 1 and PKCS#8 (unencrypted). */
+function parsePrivateKey(pem: string): KeyObject | undefined {
+  try {
+    return /-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(pem) ? createPrivateKey(pem) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** sa.pub is handed to every control plane; createPublicKey would also take a private key, so insist. */
+function parsePublicKey(pem: string): KeyObject | undefined {
+  try {
+    return pem.includes('-----BEGIN PUBLIC KEY-----') && !pem.includes('PRIVATE') ? createPublicKey(pem) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const commonName = (c: X509Certificate): string | undefined =>
+  c.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3);
+
+async function loadStore(
+  dir: string,
+  opts: { now: Date; randomBytes: RandomBytes; rotateToken: boolean },
+): Promise<SecretsResult> {
+  const errors: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  const at = (rel: string): string => join(dir, rel);
+  const damaged = (rel: string, what: string): void => void errors.push(problem('secrets.damaged', at(rel), `${at(rel)} ${what}`));
+
+  // Read everything first, so one run reports every problem.
+  const text = new Map<string, string>();
+  for (const rel of ALL_FILES) {
+    try {
+      text.set(rel, await readFile(at(rel), 'utf8'));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (rel === SECRET_FILES.token && opts.rotateToken) continue; // about to be replaced anyway
+      if (rel === SECRET_FILES.token && code === 'ENOENT')
+        errors.push(problem('secrets.damaged', at(rel), `${at(rel)} is missing`, TOKEN_HINT));
+      else damaged(rel, code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? 'error'})`);
+    }
+  }
+  warnings.push(...(await looseModes(dir)));
+
+  // The token.
+  let token: BootstrapToken | undefined;
+  if (opts.rotateToken) token = generateBootstrapToken(opts.randomBytes);
+  else if (text.has(SECRET_FILES.token)) {
+    token = parseBootstrapToken(text.get(SECRET_FILES.token)!.trim());
+    if (!token)
+      errors.push(problem('secrets.damaged', at(SECRET_FILES.token), `${at(SECRET_FILES.token)} is not a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16})`, TOKEN_HINT));
+  }
+
+  // Each PEM parses as what it should be.
+  const certs = new Map<string, X509Certificate>();
+  const keys = new Map<string, KeyObject>();
+  for (const pair of PAIRS) {
+    const c = text.get(pair.cert);
+    const k = text.get(pair.key);
+    const cert = c === undefined ? undefined : parseCert(c);
+    const key = k === undefined ? undefined : parsePrivateKey(k);
+    if (cert) certs.set(pair.cert, cert);
+    else if (c !== undefined) damaged(pair.cert, 'is not a PEM certificate');
+    if (key) keys.set(pair.key, key);
+    else if (k !== undefined) damaged(pair.key, 'is not a PEM private key in a form kubeadm reads (PKCS#1, PKCS#8 or SEC 1)');
+  }
+
+  // Each key belongs to its certificate; the CAs are CAs, the admin certificate is the CA's.
+  let adminExpired = false;
+  for (const pair of PAIRS) {
+    const cert = certs.get(pair.cert);
+    const key = keys.get(pair.key);
+    if (cert && key && !spki(cert.publicKey).equals(spki(createPublicKey(key))))
+      damaged(pair.key, `does not belong to ${at(pair.cert)} (their public keys differ)`);
+    if (!cert) continue;
+    if (pair.caName !== undefined) {
+      const cn = commonName(cert);
+      if (!cert.ca) damaged(pair.cert, 'is not a CA certificate (basicConstraints CA:TRUE is missing)');
+      else if (cn !== pair.caName) damaged(pair.cert, `is not the ${pair.caName} CA (its subject is CN=${cn ?? '(none)'})`);
+      else if (!cert.verify(cert.publicKey)) damaged(pair.cert, 'is not self-signed');
+      if (new Date(cert.validTo) <= opts.now) errors.push(problem('secrets.expired', at(pair.cert), `${at(pair.cert)} expired on ${new Date(cert.validTo).toISOString()}`, CA_EXPIRED_HINT));
+    } else {
+      const ca = certs.get(SECRET_FILES.caCert);
+      if (ca && !(cert.checkIssued(ca) && cert.verify(ca.publicKey))) damaged(pair.cert, `is not signed by ${at(SECRET_FILES.caCert)}`);
+      adminExpired = new Date(cert.validTo) <= opts.now;
+    }
+  }
+
+  // The service-account pair: no certificate, so the public half is compared directly.
+  const saKeyText = text.get(SECRET_FILES.saKey);
+  const saPubText = text.get(SECRET_FILES.saPub);
+  const saKey = saKeyText === undefined ? undefined : parsePrivateKey(saKeyText);
+  const saPub = saPubText === undefined ? undefined : parsePublicKey(saPubText);
+  if (saKeyText !== undefined && !saKey) damaged(SECRET_FILES.saKey, 'is not a PEM private key in a form kubeadm reads (PKCS#1, PKCS#8 or SEC 1)');
+  if (saPubText !== undefined && !saPub) damaged(SECRET_FILES.saPub, 'is not a PEM public key (PKIX "PUBLIC KEY")');
+  if (saKey && saPub && !spki(createPublicKey(saKey)).equals(spki(saPub)))
+    damaged(SECRET_FILES.saPub, `does not belong to ${at(SECRET_FILES.saKey)} (their public keys differ)`);
+
+  if (errors.length) return { diagnostics: [...errors, ...warnings] };
+
+  const get = (rel: string): string => text.get(rel)!;
+  const secrets: Secrets = {
+    token: token!,
+    ca: { cert: get(SECRET_FILES.caCert), key: get(SECRET_FILES.caKey) },
+    frontProxyCa: { cert: get(SECRET_FILES.frontProxyCaCert), key: get(SECRET_FILES.frontProxyCaKey) },
+    etcdCa: { cert: get(SECRET_FILES.etcdCaCert), key: get(SECRET_FILES.etcdCaKey) },
+    admin: { cert: get(SECRET_FILES.adminCert), key: get(SECRET_FILES.adminKey) },
+    sa: { key: get(SECRET_FILES.saKey), pub: get(SECRET_FILES.saPub) },
+    caCertHash: caCertHash(get(SECRET_FILES.caCert)),
+  };
+
+  // Only now, with everything valid, is anything written.
+  const created: string[] = [];
+  if (opts.rotateToken) {
+    await writeSecretFile(at(SECRET_FILES.token), `${secrets.token.value}\n`);
+    created.push(SECRET_FILES.token);
+  }
+  if (adminExpired) {
+    const old = new X509Certificate(secrets.admin.cert).validTo;
+    secrets.admin = await createAdminCert(secrets.ca, { now: opts.now, randomBytes: opts.randomBytes, existingKey: secrets.admin.key });
+    await writeSecretFile(at(SECRET_FILES.adminCert), secrets.admin.cert);
+    created.push(SECRET_FILES.adminCert);
+    warnings.push({
+      severity: 'warning',
+      code: 'secrets.admin-renewed',
+      path: [],
+      file: at(SECRET_FILES.adminCert),
+      message: `${at(SECRET_FILES.adminCert)} expired on ${new Date(old).toISOString()}; issued a new one from the cluster CA for the same key, valid until ${new Date(new X509Certificate(secrets.admin.cert).validTo).toISOString()}`,
+      hint: 'admin.conf changes with it; hand the new admin.conf to whoever uses kubectl',
+    });
+  }
+  if (created.length) await syncFolder(dir);
+  return { secrets, created, warnings };
+}
+
+/** Warnings for files or folders others can read (say, restored from a backup or a git checkout). */
+async function looseModes(dir: string): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const rel of [...FOLDERS, ...ALL_FILES]) {
+    const path = join(dir, rel);
+    let mode: number;
+    try {
+      mode = (await stat(path)).mode & 0o777;
+    } catch {
+      continue; // missing files are reported elsewhere
+    }
+    const want = FOLDERS.includes(rel) ? DIR_MODE : FILE_MODE;
+    if (mode & 0o077)
+      out.push({
+        severity: 'warning',
+        code: 'secrets.permissions',
+        path: [],
+        file: path,
+        message: `${path} is accessible to other users (mode ${mode.toString(8).padStart(4, '0')})`,
+        hint: `chmod ${want.toString(8)} ${path}`,
+      });
+  }
+  return out;
+}

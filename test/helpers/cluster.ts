@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { buildPlan, withSecrets, type RenderPlan } from '../../src/plan/plan.js';
+import { loadOrCreateSecrets, type Secrets } from '../../src/plan/secrets.js';
+import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import type { FileTree } from '../../src/output/tree.js';
+import type { Topology } from '../../src/topology/types.js';
+import { profile, repoPath } from './repo.js';
+
+/**
+ * Test-only cluster secrets, committed under test/fixtures/secrets so goldens are stable.
+ * They protect nothing; never use them for a real cluster.
+ */
+export const FIXTURE_SECRETS_DIR = repoPath('test', 'fixtures', 'secrets');
+/** The fixture's certificates are checked for expiry against this instant, not the wall clock. */
+export const FIXTURE_NOW = new Date('2026-11-26T12:00:00Z');
+
+let cached: Secrets | undefined;
+export async function fixtureSecrets(): Promise<Secrets> {
+  if (cached) return cached;
+  const r = await loadOrCreateSecrets(FIXTURE_SECRETS_DIR, { now: FIXTURE_NOW });
+  if ('diagnostics' in r) throw new Error(`fixture secrets: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+  cached = r.secrets;
+  return cached;
+}
+
+export async function renderPlan(t: Topology): Promise<RenderPlan> {
+  return withSecrets(buildPlan(t), await fixtureSecrets());
+}
+
+export async function renderProfile(name: string): Promise<{ plan: RenderPlan; tree: FileTree }> {
+  const plan = await renderPlan(profile(name));
+  return { plan, tree: renderCloudInitTree(plan) };
+}
+
+export const PROFILES = readdirSync(repoPath('profiles'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.replace(/\.yaml$/, ''))
+  .sort();
+
+export const text = (tree: FileTree, path: string): string => {
+  const f = tree.get(path);
+  if (!f) throw new Error(`no ${path} in the tree`);
+  return typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('utf8');
+};
+
+export const readText = (path: string): string => readFileSync(path, 'utf8');
