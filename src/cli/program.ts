@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { runValidate } from './validate.js';
 import { runSchema } from './schema.js';
+import { runRenderCloudInit } from './render.js';
 
 import { EXIT } from './exit.js';
 
@@ -52,6 +53,28 @@ Examples:
     )
     .action(() => setExit(runSchema()));
 
+  const render = program.command('render').description('Render artifacts from a topology (cloud-init, packer).');
+  const renderOptions = (cmd: Command): Command =>
+    cmd
+      .requiredOption('-f, --file <topology.yaml>', 'topology file')
+      .option('-o, --out <dir>', 'output root; files go to <dir>/<cluster>/', 'out')
+      .option('--strict', 'treat warnings as errors')
+      .option('--check', 'validate and render in memory, write nothing')
+      .option('--force', 'replace files that were edited by hand since kubebake wrote them');
+  renderOptions(render.command('cloud-init'))
+    .description('Write per-host NoCloud data (user-data, meta-data, network-config), secrets, admin.conf and haproxy.cfg.')
+    .option('--rotate-token', 'issue a new bootstrap token (the PKI is kept)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ kubebake render cloud-init -f profiles/seed.yaml
+  $ kubebake render cloud-init -f cluster.yaml -o /srv/kubebake --rotate-token
+
+Secrets (bootstrap token, cluster CAs) are created once in <out>/<cluster>/secrets/ (0600) and
+reused, so rendering again gives byte-identical files.`,
+    )
+    .action(async (opts) => setExit(await runRenderCloudInit(opts)));
   return program;
 }
 

@@ -1,0 +1,39 @@
+import type { ClusterPlan, NodePlan } from '../../plan/plan.js';
+import { parseCidr } from '../../plan/addressing.js';
+import { toYaml11 } from '../yaml.js';
+
+/**
+ * Network config version 2 (netplan syntax, rendered by cloud-init on Ubuntu and Debian alike):
+ * the static address, default route and DNS. The NIC is matched by MAC when the topology gives
+ * one (names differ between hypervisors), else by its name, else the first Ethernet-looking NIC.
+ */
+export function networkConfigObject(plan: ClusterPlan, node: NodePlan): object {
+  const prefix = parseCidr(plan.network.nodeSubnet).prefix;
+  const id = node.interface ?? 'primary';
+  const match = node.mac
+    ? { match: { macaddress: node.mac }, ...(node.interface ? { 'set-name': node.interface } : {}) }
+    : node.interface
+      ? {}
+      : { match: { name: 'e*' } };
+  return {
+    version: 2,
+    ethernets: {
+      [id]: {
+        ...match,
+        dhcp4: false,
+        dhcp6: false,
+        addresses: [`${node.ip}/${prefix}`],
+        // 0.0.0.0/0 rather than `default`: older cloud-init renderers only know the former.
+        routes: [{ to: '0.0.0.0/0', via: plan.network.gateway }],
+        nameservers: {
+          addresses: plan.network.dns,
+          ...(plan.network.searchDomain ? { search: [plan.network.searchDomain] } : {}),
+        },
+      },
+    },
+  };
+}
+
+export function renderNetworkConfig(plan: ClusterPlan, node: NodePlan): string {
+  return toYaml11(networkConfigObject(plan, node));
+}

@@ -1,0 +1,54 @@
+// keepalived.conf, one per load balancer (its own source address and peers); a text template.
+import { loadBalancers, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
+import { parseCidr } from '../../plan/addressing.js';
+import { KEEPALIVED_CHECK_PATH } from '../../steps/load-balancer-config.js';
+import { GENERATED, script } from '../../steps/shell.js';
+
+/**
+ * Every balancer starts as BACKUP with a descending priority, so the first one listed in the
+ * topology normally holds the VIP. Unicast VRRP, because many hypervisor and cloud networks drop
+ * multicast. The VIP moves away when HAProxy dies (the tracked script fails).
+ */
+export function renderKeepalivedConf(plan: ClusterPlan, lb: NodePlan): string {
+  const vip = plan.vip!;
+  const peers = loadBalancers(plan).filter((p) => p !== lb);
+  const iface = lb.interface!;
+  const prefix = parseCidr(plan.network.nodeSubnet).prefix;
+  return `# ${GENERATED}
+global_defs {
+    router_id ${lb.name}
+    enable_script_security
+    script_user root
+}
+
+vrrp_script check_haproxy {
+    script "${KEEPALIVED_CHECK_PATH}"
+    interval 3
+    fall 2
+    rise 2
+}
+
+vrrp_instance kubernetes_api {
+    state BACKUP
+    interface ${iface}
+    virtual_router_id ${vip.routerId}
+    priority ${Math.max(1, 150 - lb.ordinal * 10)}
+    advert_int 1
+    unicast_src_ip ${lb.ip}
+    unicast_peer {
+${peers.map((p) => `        ${p.ip}`).join('\n')}
+    }
+    virtual_ipaddress {
+        ${vip.address}/${prefix} dev ${iface}
+    }
+    track_script {
+        check_haproxy
+    }
+}
+`;
+}
+
+/** keepalived's health check: HAProxy is running. */
+export function renderKeepalivedCheck(): string {
+  return script('keepalived health check: succeeds while HAProxy runs.', 'pgrep -x haproxy >/dev/null');
+}

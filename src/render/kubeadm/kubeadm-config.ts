@@ -1,0 +1,97 @@
+// kubeadm configuration documents, built as objects and serialised with `yaml`.
+// v1beta4 (Kubernetes ≥ 1.31) lists extra args as {name, value}; v1beta3 uses maps.
+import { stringify } from 'yaml';
+import { CRI_SOCKET, type ClusterPlan, type NodePlan, type RenderPlan } from '../../plan/plan.js';
+import { usesKubeadmV1beta4 } from '../../plan/versions.js';
+import { GENERATED } from '../../steps/shell.js';
+
+type Args = Record<string, string>;
+
+function extraArgs(plan: ClusterPlan, args: Args): Args | { name: string; value: string }[] {
+  return usesKubeadmV1beta4(plan.kubernetes.minor) ? Object.entries(args).map(([name, value]) => ({ name, value })) : args;
+}
+
+/** Labels kubelet may set on its own Node (the NodeRestriction admission plugin refuses others). */
+export function selfAssignableLabels(node: NodePlan): Args {
+  return Object.fromEntries(Object.entries(node.labels).filter(([k]) => !isRestrictedLabel(k)));
+}
+
+/** kubernetes.io / k8s.io labels are reserved, except the node.* and kubelet.* namespaces. */
+export function isRestrictedLabel(key: string): boolean {
+  const prefix = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
+  const reserved = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+  const allowed = /(^|\.)(node|kubelet)\.kubernetes\.io$/.test(prefix);
+  return reserved && !allowed;
+}
+
+function nodeRegistration(plan: ClusterPlan, node: NodePlan): object {
+  const labels = selfAssignableLabels(node);
+  const kubeletArgs: Args = { 'node-ip': node.ip };
+  if (Object.keys(labels).length) {
+    kubeletArgs['node-labels'] = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  }
+  return {
+    name: node.name,
+    criSocket: CRI_SOCKET,
+    kubeletExtraArgs: extraArgs(plan, kubeletArgs),
+    // Unset keeps kubeadm's default (the control-plane NoSchedule taint); a list replaces it.
+    ...(node.taints ? { taints: node.taints.map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect })) } : {}),
+  };
+}
+
+function bootstrapTokenTtl(ttl: string): string {
+  return ttl === '0' ? '0s' : ttl;
+}
+
+/** InitConfiguration + ClusterConfiguration + KubeletConfiguration for the first control plane. */
+export function renderInitConfig(plan: RenderPlan, node: NodePlan): string {
+  const api = plan.kubernetes.kubeadmApi;
+  const init = {
+    apiVersion: api,
+    kind: 'InitConfiguration',
+    bootstrapTokens: [
+      {
+        token: plan.secrets.token.value,
+        description: 'kubebake: joins the other nodes of this cluster',
+        ttl: bootstrapTokenTtl(plan.bootstrap.tokenTTL),
+        usages: ['signing', 'authentication'],
+        groups: ['system:bootstrappers:kubeadm:default-node-token'],
+      },
+    ],
+    nodeRegistration: nodeRegistration(plan, node),
+    localAPIEndpoint: { advertiseAddress: node.ip, bindPort: 6443 },
+  };
+  const cluster = {
+    apiVersion: api,
+    kind: 'ClusterConfiguration',
+    clusterName: plan.name,
+    kubernetesVersion: `v${plan.kubernetes.version}`,
+    controlPlaneEndpoint: plan.endpoint.hostPort,
+    apiServer: { certSANs: plan.endpoint.certSANs },
+    networking: { podSubnet: plan.network.podSubnet, serviceSubnet: plan.network.serviceSubnet, dnsDomain: 'cluster.local' },
+  };
+  const kubelet = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
+  return documents([init, cluster, kubelet]);
+}
+
+/** JoinConfiguration for every other node; control planes also get their local API endpoint. */
+export function renderJoinConfig(plan: RenderPlan, node: NodePlan): string {
+  const join = {
+    apiVersion: plan.kubernetes.kubeadmApi,
+    kind: 'JoinConfiguration',
+    discovery: {
+      bootstrapToken: {
+        apiServerEndpoint: plan.endpoint.hostPort,
+        token: plan.secrets.token.value,
+        caCertHashes: [plan.secrets.caCertHash],
+      },
+    },
+    nodeRegistration: nodeRegistration(plan, node),
+    ...(node.role === 'control-plane' ? { controlPlane: { localAPIEndpoint: { advertiseAddress: node.ip, bindPort: 6443 } } } : {}),
+  };
+  return documents([join]);
+}
+
+function documents(docs: object[]): string {
+  return `# ${GENERATED}\n` + docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+}

@@ -1,0 +1,58 @@
+import { stringify } from 'yaml';
+import type { ClusterPlan } from '../plan/plan.js';
+import { CONFIG_DIR, GENERATED, q } from './shell.js';
+
+/** Cilium is installed with its CLI; pinned, checksum-verified. */
+export const CILIUM_CLI_VERSION = 'v0.18.7';
+
+/** Calico's operator resources with the pool set to the cluster's pod subnet (VXLAN, no BGP). */
+export function renderCalicoResources(plan: ClusterPlan): string {
+  const installation = {
+    apiVersion: 'operator.tigera.io/v1',
+    kind: 'Installation',
+    metadata: { name: 'default' },
+    spec: {
+      calicoNetwork: {
+        bgp: 'Disabled',
+        ipPools: [{ name: 'default-ipv4-ippool', blockSize: 26, cidr: plan.network.podSubnet, encapsulation: 'VXLAN', natOutgoing: 'Enabled', nodeSelector: 'all()' }],
+      },
+    },
+  };
+  const apiServer = { apiVersion: 'operator.tigera.io/v1', kind: 'APIServer', metadata: { name: 'default' }, spec: {} };
+  return `# ${GENERATED}\n${stringify(installation)}---\n${stringify(apiServer)}`;
+}
+
+export const CALICO_RESOURCES_PATH = `${CONFIG_DIR}/cni/calico-resources.yaml`;
+
+/** Shell that installs the CNI from the first control plane, with the pod subnet wired in. */
+export function cniInstall(plan: ClusterPlan): string {
+  const v = plan.cni.version;
+  const pod = q(plan.network.podSubnet);
+  switch (plan.cni.plugin) {
+    case 'calico':
+      // Server-side apply: idempotent on re-runs, and the operator's CRDs are too large for the
+      // last-applied annotation of a client-side apply.
+      return `retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/tigera-operator.yaml`)}
+retry kubectl wait --for=condition=Established --timeout=120s crd/installations.operator.tigera.io crd/apiservers.operator.tigera.io
+retry kubectl apply -f ${CALICO_RESOURCES_PATH}`;
+    case 'flannel':
+      return `curl -fsSL --retry 5 -o /etc/kubebake/cni/kube-flannel.yml ${q(`https://github.com/flannel-io/flannel/releases/download/${v}/kube-flannel.yml`)}
+# Flannel's manifest hard-codes 10.244.0.0/16; use the cluster's pod subnet.
+sed -i 's|"Network": "10.244.0.0/16"|"Network": "${plan.network.podSubnet}"|' /etc/kubebake/cni/kube-flannel.yml
+retry kubectl apply -f /etc/kubebake/cni/kube-flannel.yml`;
+    case 'cilium':
+      return `arch=$(dpkg --print-architecture)
+base=${q(`https://github.com/cilium/cilium-cli/releases/download/${CILIUM_CLI_VERSION}`)}
+tmp=$(mktemp -d)
+curl -fsSL --retry 5 -o "$tmp/cilium.tgz" "$base/cilium-linux-$arch.tar.gz"
+curl -fsSL --retry 5 -o "$tmp/cilium.tgz.sha256sum" "$base/cilium-linux-$arch.tar.gz.sha256sum"
+(cd "$tmp" && sed "s| .*| cilium.tgz|" cilium.tgz.sha256sum | sha256sum -c -)
+tar -xzf "$tmp/cilium.tgz" -C /usr/local/bin cilium
+rm -rf "$tmp"
+# ipam.mode=kubernetes takes pod CIDRs from kube-controller-manager, i.e. the cluster's podSubnet.
+retry cilium install --version ${q(v.replace(/^v/, ''))} --set ipam.mode=kubernetes`;
+    case 'weave':
+      return `retry kubectl apply -f ${q(`https://github.com/weaveworks/weave/releases/download/${v}/weave-daemonset-k8s-1.11.yaml`)}
+retry kubectl -n kube-system set env daemonset/weave-net -c weave IPALLOC_RANGE=${pod}`;
+  }
+}

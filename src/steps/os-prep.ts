@@ -1,0 +1,56 @@
+import type { ClusterPlan } from '../plan/plan.js';
+import { APT_FUNCTIONS, script } from './shell.js';
+import type { Step } from './step.js';
+
+/** Every host: current packages and the tools the later steps use. */
+export function baseStep(plan: ClusterPlan): Step {
+  const firewall = plan.firewallMode === 'open-required-ports' ? ' ufw' : '';
+  return {
+    name: 'base',
+    script: script(
+      'Base packages: upgrade the OS and install the tools later steps need.',
+      `${APT_FUNCTIONS}
+apt_get update
+apt_get upgrade
+apt_get install --no-install-recommends ca-certificates curl gpg${firewall}
+install -d -m 0755 /etc/apt/keyrings`,
+    ),
+  };
+}
+
+/**
+ * Kubernetes nodes: swap off for good, the kernel modules and sysctls kubelet and the CNI need
+ * (SEED.md step 1), and the userland tools kubeadm's preflight checks for.
+ */
+export function osPrepStep(_plan: ClusterPlan): Step {
+  return {
+    name: 'os-prep',
+    script: script(
+      'OS preparation for a Kubernetes node: swap, kernel modules, sysctls.',
+      `${APT_FUNCTIONS}
+apt_get install --no-install-recommends conntrack socat ethtool iptables ebtables
+
+# kubelet refuses to run with swap on: off now, and for good (fstab lines and swap units).
+swapoff -a
+sed -ri '/^[^#].*[[:space:]]swap[[:space:]]/ s/^/#kubebake swap off: /' /etc/fstab
+systemctl list-units --type=swap --all --plain --no-legend | awk '{print $1}' | while read -r unit; do
+  systemctl mask "$unit"
+done
+systemctl mask swap.target
+
+cat > /etc/modules-load.d/k8s.conf <<'EOF_MODULES'
+overlay
+br_netfilter
+EOF_MODULES
+modprobe overlay
+modprobe br_netfilter
+
+cat > /etc/sysctl.d/k8s.conf <<'EOF_SYSCTL'
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1
+EOF_SYSCTL
+sysctl --system >/dev/null`,
+    ),
+  };
+}

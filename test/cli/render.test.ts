@@ -1,0 +1,117 @@
+// `kubebake render cloud-init` end to end, as an operator runs it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { repoPath } from '../helpers/repo.js';
+
+const kubebake = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+  const r = spawnSync(process.execPath, [repoPath('bin', 'kubebake.js'), ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out.set(relative(dir, join(e.parentPath, e.name)), readFileSync(join(e.parentPath, e.name), 'utf8'));
+  }
+  return out;
+}
+
+const withOut = (fn: (out: string) => void) => () => {
+  const out = mkdtempSync(join(tmpdir(), 'kubebake-out-'));
+  try {
+    fn(out);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+};
+
+test(
+  'render twice gives byte-identical files; secrets are created once, 0600 in a 0700 folder, never printed',
+  withOut((out) => {
+    const first = kubebake('render', 'cloud-init', '-f', repoPath('profiles', 'seed.yaml'), '-o', out);
+    assert.equal(first.status, 0, first.stderr);
+    const a = snapshot(join(out, 'seed'));
+    const second = kubebake('render', 'cloud-init', '-f', repoPath('profiles', 'seed.yaml'), '-o', out);
+    assert.equal(second.status, 0, second.stderr);
+    assert.deepEqual(snapshot(join(out, 'seed')), a);
+    for (const host of ['k8s-master1', 'k8s-master2', 'k8s-worker1', 'k8s-worker2', 'haproxy']) {
+      for (const f of ['user-data', 'meta-data', 'network-config']) assert.ok(a.has(`hosts/${host}/${f}`), `${host}/${f}`);
+      assert.equal(statSync(join(out, 'seed', 'hosts', host, 'user-data')).mode & 0o777, 0o600);
+    }
+    assert.equal(statSync(join(out, 'seed', 'admin.conf')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(out, 'seed', 'secrets')).mode & 0o777, 0o700);
+    for (const [path] of a) if (path.startsWith('secrets/')) assert.equal(statSync(join(out, 'seed', path)).mode & 0o777, 0o600, path);
+    const token = a.get('secrets/token')!.trim();
+    assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    for (const r of [first, second]) assert.ok(!(r.stdout + r.stderr).includes(token.split('.')[1]!), 'the token secret is never printed');
+    for (const r of [first, second]) assert.doesNotMatch(r.stdout + r.stderr, /PRIVATE KEY/);
+  }),
+);
+
+test(
+  '--rotate-token changes the token and only what carries it; the CA stays',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    const a = snapshot(join(out, 'seed'));
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--rotate-token').status, 0);
+    const b = snapshot(join(out, 'seed'));
+    assert.notEqual(a.get('secrets/token'), b.get('secrets/token'));
+    assert.equal(a.get('secrets/pki/ca.crt'), b.get('secrets/pki/ca.crt'));
+    assert.equal(a.get('admin.conf'), b.get('admin.conf'));
+    assert.equal(a.get('haproxy/haproxy.cfg'), b.get('haproxy/haproxy.cfg'));
+    assert.notEqual(a.get('hosts/k8s-worker1/user-data'), b.get('hosts/k8s-worker1/user-data'));
+  }),
+);
+
+test(
+  'a damaged secrets folder is a clear error, not new secrets',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    unlinkSync(join(out, 'seed', 'secrets', 'pki', 'ca.key'));
+    const before = snapshot(join(out, 'seed'));
+    const r = kubebake('render', 'cloud-init', '-f', seed, '-o', out);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /ca\.key/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.deepEqual(snapshot(join(out, 'seed')), before, 'nothing written');
+  }),
+);
+
+test(
+  'a file edited by hand is not replaced without --force; invalid input writes nothing',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    const cfg = join(out, 'seed', 'haproxy', 'haproxy.cfg');
+    appendFileSync(cfg, '# my tweak\n');
+    const r = kubebake('render', 'cloud-init', '-f', seed, '-o', out);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /haproxy\.cfg was edited since kubebake wrote it/);
+    assert.match(readFileSync(cfg, 'utf8'), /# my tweak/);
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--force').status, 0);
+    assert.doesNotMatch(readFileSync(cfg, 'utf8'), /# my tweak/);
+
+    const bad = join(out, 'bad.yaml');
+    writeFileSync(bad, readFileSync(seed, 'utf8').replace('10.2.47.83', '10.9.9.9'));
+    const other = join(out, 'other');
+    const rb = kubebake('render', 'cloud-init', '-f', bad, '-o', other);
+    assert.equal(rb.status, 1);
+    assert.match(rb.stderr, /bad\.yaml:\d+:\d+/);
+    assert.throws(() => statSync(other), 'no output folder for invalid input');
+  }),
+);
+
+test(
+  '--check renders in memory and writes nothing',
+  withOut((out) => {
+    const r = kubebake('render', 'cloud-init', '-f', repoPath('profiles', 'default.yaml'), '-o', out, '--check');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readdirSync(out), []);
+  }),
+);

@@ -1,0 +1,37 @@
+// Goldens: the default and seed profiles' full output trees, as real files a reviewer can open,
+// rendered with the committed test-only secrets. UPDATE_GOLDEN=1 npm test rewrites them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { renderProfile } from '../helpers/cluster.js';
+import { repoPath } from '../helpers/repo.js';
+
+function listFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+for (const name of ['default', 'seed']) {
+  test(`golden: profile ${name} renders exactly test/golden/${name}/`, async () => {
+    const { tree } = await renderProfile(name);
+    const dir = repoPath('test', 'golden', name);
+    if (process.env.UPDATE_GOLDEN === '1') {
+      rmSync(dir, { recursive: true, force: true });
+      for (const f of tree.files()) {
+        mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+        writeFileSync(join(dir, f.path), f.content);
+      }
+    }
+    assert.deepEqual(listFiles(dir), tree.files().map((f) => f.path), 'the set of files');
+    for (const f of tree.files()) {
+      assert.equal(Buffer.from(f.content).toString('utf8'), readFileSync(join(dir, f.path), 'utf8'), `${f.path} differs from its golden`);
+    }
+  });
+}

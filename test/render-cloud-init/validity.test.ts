@@ -1,0 +1,97 @@
+// Every file render cloud-init emits, for every profile, checked by tools nobody here wrote:
+// cloud-init's upstream JSON schemas (ajv), Debian's `cloud-init schema`, shellcheck, haproxy -c,
+// keepalived -t.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import Ajv04 from 'ajv-draft-04';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
+import { PROFILES, renderProfile, text } from '../helpers/cluster.js';
+import { haproxyCheck, keepalivedCheck, run, shellcheck, tempFiles } from '../helpers/tools.js';
+import { KEEPALIVED_CHECK_PATH } from '../../src/steps/load-balancer-config.js';
+
+const schemaDir = new URL('../../../../shared/cloud-init-schemas/', import.meta.url);
+const loadSchema = (name: string): object => JSON.parse(readFileSync(new URL(name, schemaDir), 'utf8'));
+
+// cloud-init's config schema says draft-04 and uses its own keywords: compile as upstream does.
+const ajv04 = new Ajv04.default({ strict: false, allErrors: true });
+addFormats.default(ajv04 as never);
+const validateCloudConfig = ajv04.compile(loadSchema('schema-cloud-config-v1.json'));
+const ajv07 = new Ajv.default({ strict: false, allErrors: true });
+addFormats.default(ajv07);
+const validateNetworkV2 = ajv07.compile(loadSchema('schema-network-config-v2.json'));
+
+interface WriteFile { path: string; content: string; permissions: string }
+
+for (const name of PROFILES) {
+  test(`profile ${name}: user-data and network-config pass cloud-init's schemas`, async () => {
+    const { plan, tree } = await renderProfile(name);
+    for (const node of plan.nodes) {
+      // cloud-init parses with PyYAML (YAML 1.1).
+      const userData = parse(text(tree, `hosts/${node.name}/user-data`), { version: '1.1' });
+      assert.ok(validateCloudConfig(userData), `${node.name} user-data: ${JSON.stringify(validateCloudConfig.errors, null, 1)}`);
+      const net = parse(text(tree, `hosts/${node.name}/network-config`), { version: '1.1' });
+      assert.ok(validateNetworkV2(net), `${node.name} network-config: ${JSON.stringify(validateNetworkV2.errors, null, 1)}`);
+    }
+  });
+
+  test(`profile ${name}: Debian's cloud-init schema --config-file accepts every user-data`, async () => {
+    const { plan, tree } = await renderProfile(name);
+    const files = Object.fromEntries(plan.nodes.map((n) => [`${n.name}.yaml`, text(tree, `hosts/${n.name}/user-data`)]));
+    const { dir, cleanup } = tempFiles(files);
+    try {
+      for (const n of plan.nodes) {
+        const r = run('cloud-init', ['schema', '--config-file', `${dir}/${n.name}.yaml`]);
+        assert.equal(r.status, 0, `${n.name}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /Valid (cloud-config|schema)/);
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`profile ${name}: YAML reads the same under YAML 1.1 (PyYAML) and 1.2`, async () => {
+    const { plan, tree } = await renderProfile(name);
+    for (const n of plan.nodes) {
+      for (const f of ['user-data', 'meta-data', 'network-config']) {
+        const t = text(tree, `hosts/${n.name}/${f}`);
+        assert.deepEqual(parse(t, { version: '1.1' }), parse(t, { version: '1.2' }), `${n.name}/${f} differs between YAML 1.1 and 1.2`);
+      }
+      const ud = parse(text(tree, `hosts/${n.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[] };
+      for (const wf of ud.write_files) assert.match(wf.permissions, /^0[0-7]{3}$/, `${wf.path} mode must be a quoted octal string`);
+    }
+  });
+
+  test(`profile ${name}: every emitted script passes shellcheck -S warning`, async () => {
+    const { plan, tree } = await renderProfile(name);
+    const scripts: Record<string, string> = {};
+    for (const n of plan.nodes) {
+      const ud = parse(text(tree, `hosts/${n.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[] };
+      for (const wf of ud.write_files.filter((w) => w.content.startsWith('#!'))) scripts[`${n.name}:${wf.path}`] = wf.content;
+    }
+    assert.ok(Object.keys(scripts).length >= plan.nodes.length * 3);
+    assert.equal(shellcheck(scripts), '');
+  });
+
+  test(`profile ${name}: haproxy -c accepts haproxy.cfg`, async () => {
+    const { tree } = await renderProfile(name);
+    const r = haproxyCheck(text(tree, 'haproxy/haproxy.cfg'));
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
+  test(`profile ${name}: keepalived -t accepts every keepalived.conf`, async (t) => {
+    const { plan, tree } = await renderProfile(name);
+    if (!plan.vip) return t.skip('no VIP in this profile');
+    const lbs = plan.nodes.filter((n) => n.role === 'load-balancer');
+    for (const lb of lbs) {
+      const ud = parse(text(tree, `hosts/${lb.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[] };
+      const check = ud.write_files.find((w) => w.path === KEEPALIVED_CHECK_PATH);
+      assert.ok(check, 'the health-check script ships with the config');
+      const conf = text(tree, `keepalived/${lb.name}.conf`);
+      const r = keepalivedCheck(conf.replaceAll(KEEPALIVED_CHECK_PATH, '/etc/keepalived/check-haproxy.sh'), { 'check-haproxy.sh': check.content });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+    }
+  });
+}
