@@ -1,0 +1,528 @@
+// A Packer binary of the pinned version, from the cache, from PATH, or downloaded and verified.
+//
+// Why not @hashicorp/js-releases directly (it is a dependency, and this module keeps to its layout):
+// its base URL is a constant (no mirrors), its OpenPGP verification result is never awaited (a
+// SHA256SUMS signed by any key passes), it finds the checksum with `line.includes(name)`, it
+// chmods only the last zip entry (Packer zips end with LICENSE.txt), and its unpack resolves
+// before the last file is flushed. What is sound in it is reused: HashiCorp's public key (copied
+// into ./hashicorp-key.ts, since the package does not export it), the releases layout, and yauzl,
+// the zip reader it depends on.
+//
+// Steps of a download: SHA256SUMS and its detached .sig are fetched, the signature is verified
+// (awaited) against the trusted key(s), SHA256SUMS is parsed strictly, the zip is streamed to disk
+// while hashed, its sha256 must equal the signed one, `packer` is extracted and made 0755, its
+// `packer version` must report the pinned version, and only then is the version directory renamed
+// into the cache (staged in a temp dir inside the cache root, so the rename is atomic).
+
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { access, chmod, constants, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import * as openpgp from 'openpgp';
+import yauzl from 'yauzl';
+import { HASHICORP_RELEASE_KEY } from './hashicorp-key.js';
+
+/**
+ * The Packer version kubebake uses: the one place it is pinned. Cache, PATH and download all
+ * require exactly this version (see locatePacker).
+ */
+export const PACKER_VERSION = '1.16.1';
+
+/** HashiCorp's releases site; a mirror with the same layout can replace it. */
+export const DEFAULT_RELEASES_URL = 'https://releases.hashicorp.com';
+
+/** Environment variable naming a mirror of DEFAULT_RELEASES_URL (air-gapped sites). */
+export const RELEASES_URL_ENV = 'KUBEBAKE_RELEASES_URL';
+
+export type PackerFetchErrorCode =
+  | 'not-found' //             a release file answered 404 (wrong version, or an incomplete mirror)
+  | 'checksum-mismatch' //     the zip's sha256 differs from the signed SHA256SUMS
+  | 'bad-signature' //         SHA256SUMS is not signed by a trusted key (or the .sig is unreadable)
+  | 'network' //               the server could not be reached, or answered an unexpected status
+  | 'unsupported-platform' //  no Packer build for this OS/CPU
+  | 'bad-release' //           signed files that are malformed: SUMS syntax, a zip without packer, …
+  | 'filesystem' //            the cache directory cannot be created or written
+  | 'invalid-option' //        a bad version string, base URL or trusted key
+  | 'aborted'; //              the caller's AbortSignal fired
+
+/** An expected failure to obtain Packer: `message` says what happened and what to do. */
+export class PackerFetchError extends Error {
+  override readonly name = 'PackerFetchError';
+  readonly code: PackerFetchErrorCode;
+  /** What went wrong, without the advice. */
+  readonly problem: string;
+  /** What to do about it. */
+  readonly hint: string;
+
+  constructor(code: PackerFetchErrorCode, problem: string, hint: string, options?: { cause?: unknown }) {
+    super(`${problem}\n${hint}`, options);
+    this.code = code;
+    this.problem = problem;
+    this.hint = hint;
+  }
+}
+
+export interface EnsurePackerOptions {
+  /** Exact Packer version; default PACKER_VERSION. */
+  version?: string;
+  /** Cache root; the binary lives at `<cacheDir>/<version>/packer`. Default
+   *  `$XDG_CACHE_HOME/kubebake/packer`, or `~/.cache/kubebake/packer`. */
+  cacheDir?: string;
+  /** Releases site or mirror; default `$KUBEBAKE_RELEASES_URL`, else DEFAULT_RELEASES_URL. */
+  baseUrl?: string;
+  /** Armored OpenPGP public key(s) trusted to sign SHA256SUMS; default HashiCorp's release key. */
+  trustedKeys?: string | readonly string[];
+  /** Environment to read PATH, HOME, XDG_CACHE_HOME and KUBEBAKE_RELEASES_URL from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Look for a `packer` of the exact version on PATH before downloading; default true. */
+  usePath?: boolean;
+  /** Node platform and arch of the binary wanted; default the running ones. */
+  platform?: NodeJS.Platform;
+  arch?: string;
+  /** HTTP client; default the global fetch. */
+  fetch?: typeof fetch;
+  /** Progress lines (what was found, what is downloaded); default silent. */
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export type PackerSource = 'cache' | 'path' | 'download';
+
+export interface LocatedPacker {
+  path: string;
+  version: string;
+  source: PackerSource;
+}
+
+/** The path of a Packer binary of exactly the pinned version (see locatePacker). */
+export async function ensurePacker(opts: EnsurePackerOptions = {}): Promise<string> {
+  return (await locatePacker(opts)).path;
+}
+
+/**
+ * Finds or fetches Packer `version` (default PACKER_VERSION), in this order:
+ * 1. the cache, `<cacheDir>/<version>/packer`, if it is an executable file whose `packer version`
+ *    reports the version (a broken entry is removed and replaced);
+ * 2. each `packer` on PATH, in PATH order, whose `packer version` reports exactly the version.
+ *    Exact, not "at least": a different Packer can change HCL semantics and plugin protocol, and
+ *    the cache and the download are exact too, so the same templates always meet the same Packer;
+ * 3. a download from `<baseUrl>/packer/<version>/`, verified (see the header of this file).
+ * Expected failures throw PackerFetchError.
+ */
+export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<LocatedPacker> {
+  const env = opts.env ?? process.env;
+  const version = opts.version ?? PACKER_VERSION;
+  const log = opts.log ?? (() => {});
+  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$/.test(version)) {
+    throw new PackerFetchError('invalid-option', `"${version}" is not a Packer version`, 'give a release version such as 1.16.1');
+  }
+  const platform = opts.platform ?? process.platform;
+  const arch = opts.arch ?? process.arch;
+  const binName = platform === 'win32' ? 'packer.exe' : 'packer';
+  const runnable = platform === process.platform && arch === process.arch;
+  const cacheRoot = opts.cacheDir ?? defaultCacheDir(env);
+  const versionDir = join(cacheRoot, version);
+  const cached = join(versionDir, binName);
+
+  // 1. The cache.
+  if (await exists(cached)) {
+    const why = await unusable(cached, version, runnable, env);
+    if (!why) return { path: cached, version, source: 'cache' };
+    log(`packer ${version}: ignoring the cached ${cached} (${why}); fetching it again`);
+    await rm(versionDir, { recursive: true, force: true });
+  }
+
+  // 2. PATH.
+  if (opts.usePath !== false && runnable) {
+    for (const candidate of pathCandidates(env.PATH ?? '', binName)) {
+      if (!(await isExecutableFile(candidate))) continue;
+      const found = await packerVersionOf(candidate, env);
+      if (found === version) {
+        log(`packer ${version}: using ${candidate} from PATH`);
+        return { path: candidate, version, source: 'path' };
+      }
+      log(`packer ${version}: ignoring ${candidate} from PATH (${found ? `it is ${found}` : 'its version could not be read'}; kubebake pins ${version})`);
+    }
+  }
+
+  // 3. Download.
+  const target = releaseTarget(platform, arch);
+  const baseUrl = releasesUrl(opts.baseUrl ?? env[RELEASES_URL_ENV]);
+  const trusted = opts.trustedKeys === undefined ? [HASHICORP_RELEASE_KEY] : typeof opts.trustedKeys === 'string' ? [opts.trustedKeys] : [...opts.trustedKeys];
+  const ctx: FetchContext = { fetch: opts.fetch ?? globalThis.fetch, signal: opts.signal, version, baseUrl, mirrored: baseUrl !== DEFAULT_RELEASES_URL };
+  await fsStep(() => mkdir(cacheRoot, { recursive: true }), cacheRoot);
+  const tmp = await fsStep(() => mkdtemp(join(cacheRoot, `.download-${version}-`)), cacheRoot);
+  try {
+    const dir = `${baseUrl}/packer/${version}`;
+    const sumsName = `packer_${version}_SHA256SUMS`;
+    const [sums, sig] = await Promise.all([getBytes(ctx, `${dir}/${sumsName}`, 1 << 20), getBytes(ctx, `${dir}/${sumsName}.sig`, 1 << 16)]);
+    await verifyDetachedSignature(sums, sig, trusted, `${dir}/${sumsName}`);
+    const checksums = parseSha256Sums(decodeUtf8(sums, sumsName), sumsName);
+
+    const zipName = `packer_${version}_${target.os}_${target.arch}.zip`;
+    const expected = checksums.get(zipName);
+    if (!expected) {
+      throw new PackerFetchError(
+        'unsupported-platform',
+        `Packer ${version} has no build for ${target.os}/${target.arch}: ${sumsName} does not list ${zipName}`,
+        `install Packer ${version} for this machine by other means and put it on PATH, or run kubebake on a supported platform`,
+      );
+    }
+    const zipPath = join(tmp, zipName);
+    log(`packer ${version}: downloading ${dir}/${zipName}`);
+    const actual = await download(ctx, `${dir}/${zipName}`, zipPath);
+    if (actual !== expected) {
+      throw new PackerFetchError(
+        'checksum-mismatch',
+        `${zipName} from ${dir} has sha256 ${actual}, but the signed ${sumsName} says ${expected}`,
+        ctx.mirrored
+          ? `the mirror at ${baseUrl} serves a corrupted or altered file; re-sync it from ${DEFAULT_RELEASES_URL} and try again`
+          : 'the download was corrupted or altered on the way; try again, and if it persists check any proxy between here and the server',
+      );
+    }
+
+    const stage = join(tmp, 'stage');
+    await fsStep(() => mkdir(stage), stage);
+    await extractFlatZip(zipPath, stage, binName);
+    if (runnable) {
+      const found = await packerVersionOf(join(stage, binName), env);
+      if (found !== version) {
+        throw new PackerFetchError(
+          'bad-release',
+          `the ${binName} in ${zipName} reports ${found ? `version ${found}` : 'no version'}, not ${version}`,
+          'the release files do not match their names; report this to whoever maintains the releases server or mirror',
+        );
+      }
+    }
+    await install(stage, versionDir, cached, version, runnable, env);
+    log(`packer ${version}: installed ${cached}`);
+    return { path: cached, version, source: 'download' };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The `Packer vX.Y.Z` of `<binary> version`, or undefined when it cannot be run or read. */
+export function packerVersionOf(binary: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    // CHECKPOINT_DISABLE: no call home for an update check (slow, and useless air-gapped).
+    execFile(binary, ['version'], { env: { ...env, CHECKPOINT_DISABLE: '1' }, timeout: 30_000, maxBuffer: 1 << 20 }, (error, stdout) => {
+      if (error) return resolve(undefined);
+      resolve(/^Packer v(\S+)/m.exec(String(stdout))?.[1]);
+    });
+  });
+}
+
+/**
+ * Parses a SHA256SUMS file: lines `<64 hex>  <filename>` (two spaces, as sha256sum writes),
+ * '\n'-separated, an optional final newline. Anything else, and a file named twice, is rejected
+ * (a lenient parser lets a crafted line shadow the real one). Returns filename → lower-case hex.
+ */
+export function parseSha256Sums(text: string, what = 'SHA256SUMS'): Map<string, string> {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const sums = new Map<string, string>();
+  const bad = (n: number, why: string): PackerFetchError =>
+    new PackerFetchError('bad-release', `${what} line ${n}: ${why}`, 'the checksum file is malformed; report this to whoever maintains the releases server or mirror');
+  if (lines.length === 0) throw bad(1, 'the file is empty');
+  lines.forEach((line, i) => {
+    const m = /^([0-9a-fA-F]{64}) {2}([^\s/\\]+)$/.exec(line);
+    if (!m) throw bad(i + 1, `expected "<sha256>  <filename>", got ${JSON.stringify(line.slice(0, 120))}`);
+    const [, hex, name] = m as unknown as [string, string, string];
+    if (sums.has(name)) throw bad(i + 1, `${name} is listed twice`);
+    sums.set(name, hex.toLowerCase());
+  });
+  return sums;
+}
+
+/**
+ * Verifies a detached OpenPGP signature (binary or armored) over `data` against the trusted
+ * armored public keys. At least one signature must verify with a trusted key; each verification
+ * is awaited. Throws PackerFetchError 'bad-signature' (or 'invalid-option' for an unreadable key).
+ */
+export async function verifyDetachedSignature(data: Uint8Array, signatureBytes: Uint8Array, trustedArmoredKeys: readonly string[], what: string): Promise<void> {
+  let keys: openpgp.PublicKey[];
+  try {
+    keys = await Promise.all(trustedArmoredKeys.map((armoredKey) => openpgp.readKey({ armoredKey })));
+  } catch (e) {
+    throw new PackerFetchError('invalid-option', `a trusted release key cannot be read: ${errorText(e)}`, 'pass armored OpenPGP public keys ("-----BEGIN PGP PUBLIC KEY BLOCK-----")', { cause: e });
+  }
+  const failure = (why: string, cause?: unknown): PackerFetchError =>
+    new PackerFetchError(
+      'bad-signature',
+      `the signature of ${what} does not verify against the trusted release key (${why})`,
+      'do not use these files: they are not what HashiCorp signed. A mirror must serve the original SHA256SUMS and SHA256SUMS.sig unchanged; fix or re-sync the mirror and try again',
+      { cause },
+    );
+  let signature: openpgp.Signature;
+  try {
+    const text = Buffer.from(signatureBytes).toString('latin1');
+    signature = text.trimStart().startsWith('-----BEGIN PGP SIGNATURE-----')
+      ? await openpgp.readSignature({ armoredSignature: text })
+      : await openpgp.readSignature({ binarySignature: signatureBytes });
+  } catch (e) {
+    throw failure(`the .sig file is not an OpenPGP signature: ${errorText(e)}`, e);
+  }
+  let outcomes: PromiseSettledResult<true>[];
+  try {
+    const message = await openpgp.createMessage({ binary: data });
+    const result = await openpgp.verify({ message, signature, verificationKeys: keys, format: 'binary', expectSigned: true });
+    outcomes = await Promise.allSettled(result.signatures.map((s) => s.verified));
+  } catch (e) {
+    throw failure(errorText(e), e);
+  }
+  if (!outcomes.some((o) => o.status === 'fulfilled' && o.value === true)) {
+    const reasons = outcomes.map((o) => (o.status === 'rejected' ? errorText(o.reason) : 'not verified'));
+    throw failure(reasons.join('; ') || 'no signature in the .sig file');
+  }
+}
+
+// ----------------------------------------------------------------------------------------------
+
+interface FetchContext {
+  fetch: typeof fetch;
+  signal: AbortSignal | undefined;
+  version: string;
+  baseUrl: string;
+  mirrored: boolean;
+}
+
+/** HashiCorp's names for the Node platform and arch; unsupported ones throw. */
+function releaseTarget(platform: NodeJS.Platform, arch: string): { os: string; arch: string } {
+  const os = ({ linux: 'linux', darwin: 'darwin', win32: 'windows', freebsd: 'freebsd', openbsd: 'openbsd', netbsd: 'netbsd', sunos: 'solaris' } as Partial<Record<string, string>>)[platform];
+  const cpu = ({ x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le' } as Partial<Record<string, string>>)[arch];
+  if (!os || !cpu) {
+    throw new PackerFetchError(
+      'unsupported-platform',
+      `HashiCorp publishes no Packer build for ${platform}/${arch}`,
+      'install Packer by other means (e.g. built from source) and put it on PATH, with exactly the version kubebake pins',
+    );
+  }
+  return { os, arch: cpu };
+}
+
+function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  const xdg = env.XDG_CACHE_HOME;
+  // The XDG spec says to ignore a relative XDG_CACHE_HOME.
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.cache');
+  return join(base, 'kubebake', 'packer');
+}
+
+function releasesUrl(raw: string | undefined): string {
+  const value = (raw ?? '').trim() || DEFAULT_RELEASES_URL;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new PackerFetchError('invalid-option', `the releases URL "${value}" is not a URL`, `set ${RELEASES_URL_ENV} to a mirror of ${DEFAULT_RELEASES_URL}, e.g. https://mirror.example.org/hashicorp`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new PackerFetchError('invalid-option', `the releases URL "${value}" is not http(s)`, `set ${RELEASES_URL_ENV} to an http(s) mirror of ${DEFAULT_RELEASES_URL} (plain http is acceptable: the files are verified by signature)`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function pathCandidates(pathVar: string, binName: string): string[] {
+  const seen = new Set<string>();
+  return pathVar
+    .split(delimiter)
+    .filter((d) => d && isAbsolute(d)) // a relative PATH entry would depend on the cwd
+    .map((d) => join(d, binName))
+    .filter((p) => (seen.has(p) ? false : (seen.add(p), true)));
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isExecutableFile(p: string): Promise<boolean> {
+  try {
+    if (!(await stat(p)).isFile()) return false;
+    await access(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why a binary cannot be used as Packer `version`, or undefined when it can. */
+async function unusable(p: string, version: string, runnable: boolean, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (!(await isExecutableFile(p))) return 'not an executable file';
+  if (!runnable) return undefined; // built for another platform: existence is all that can be checked
+  const found = await packerVersionOf(p, env);
+  if (found === version) return undefined;
+  return found ? `it reports version ${found}` : 'its version could not be read';
+}
+
+function fsError(e: unknown, where: string): PackerFetchError {
+  return new PackerFetchError('filesystem', `cannot write the Packer cache at ${where}: ${errorText(e)}`, 'check its permissions and free space, or choose another cache directory (XDG_CACHE_HOME)', { cause: e });
+}
+
+async function fsStep<T>(fn: () => Promise<T>, where: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw fsError(e, where);
+  }
+}
+
+/** fetch with errors translated; the response is OK (2xx) when it returns. */
+async function request(ctx: FetchContext, url: string): Promise<Response> {
+  let res: Response;
+  try {
+    res = await ctx.fetch(url, { signal: ctx.signal, headers: { 'User-Agent': 'kubebake (packer installer)' }, redirect: 'follow' });
+  } catch (e) {
+    throw networkError(ctx, url, e);
+  }
+  if (res.ok) return res;
+  await res.body?.cancel().catch(() => {});
+  if (res.status === 404) {
+    throw new PackerFetchError(
+      'not-found',
+      `${url} was not found (HTTP 404)`,
+      ctx.mirrored
+        ? `check that Packer ${ctx.version} exists, and that the mirror ${ctx.baseUrl} carries packer/${ctx.version}/ with its SHA256SUMS, SHA256SUMS.sig and zip files`
+        : `check that Packer ${ctx.version} exists on ${DEFAULT_RELEASES_URL}/packer/`,
+    );
+  }
+  throw new PackerFetchError('network', `${url} answered HTTP ${res.status} ${res.statusText}`.trim(), 'try again later; if this is a mirror or proxy, check its logs');
+}
+
+function networkError(ctx: FetchContext, url: string, e: unknown): PackerFetchError {
+  if (ctx.signal?.aborted) return new PackerFetchError('aborted', `the download of Packer ${ctx.version} was interrupted`, 'run the command again to resume from scratch', { cause: e });
+  const cause = e instanceof Error && e.cause instanceof Error ? `${e.message}: ${errorText(e.cause)}` : errorText(e);
+  return new PackerFetchError(
+    'network',
+    `cannot download ${url} (${cause})`,
+    `without internet access, set ${RELEASES_URL_ENV} to a mirror of ${DEFAULT_RELEASES_URL} (same packer/<version>/ layout), or put Packer ${ctx.version} on PATH`,
+    { cause: e },
+  );
+}
+
+async function getBytes(ctx: FetchContext, url: string, limit: number): Promise<Uint8Array> {
+  const res = await request(ctx, url);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new PackerFetchError('bad-release', `${url} is larger than ${limit} bytes`, 'this is not a Packer release file; check the releases URL');
+      chunks.push(chunk as Buffer);
+    }
+  } catch (e) {
+    if (e instanceof PackerFetchError) throw e;
+    throw networkError(ctx, url, e);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Streams `url` into `file`; returns its sha256 (hex). */
+async function download(ctx: FetchContext, url: string, file: string): Promise<string> {
+  const res = await request(ctx, url);
+  const hash = createHash('sha256');
+  try {
+    await pipeline(
+      Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream(file, { flags: 'wx' }),
+    );
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).syscall) throw fsError(e, file);
+    throw networkError(ctx, url, e);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Extracts the top-level files of a zip into `dest`: `binName` with mode 0755, the others 0644.
+ * Directory entries and nested paths are skipped (Packer zips are flat); names that repeat or
+ * try to leave `dest` are rejected, as is a zip without `binName`. Each file is fully written
+ * before the next entry is read, so everything is on disk when this resolves.
+ */
+function extractFlatZip(zipPath: string, dest: string, binName: string): Promise<void> {
+  const bad = (why: string, cause?: unknown): PackerFetchError =>
+    new PackerFetchError('bad-release', `the Packer zip cannot be unpacked: ${why}`, 'the signed checksum matched, so the release itself is unusable; report it, and install Packer on PATH meanwhile', { cause });
+  return new Promise((resolve, reject) => {
+    yauzl.open(zipPath, { lazyEntries: true, autoClose: true, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) return reject(bad(errorText(err)));
+      const seen = new Set<string>();
+      let failed = false;
+      const fail = (e: PackerFetchError): void => {
+        if (failed) return;
+        failed = true;
+        zip.close();
+        reject(e);
+      };
+      zip.on('error', (e: unknown) => fail(bad(errorText(e), e)));
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const name = entry.fileName;
+        if (name.endsWith('/') || name.includes('/') || name.includes('\\')) return zip.readEntry();
+        if (name === '.' || name === '..' || name === '') return fail(bad(`invalid entry name ${JSON.stringify(name)}`));
+        if (seen.has(name)) return fail(bad(`${name} appears twice`));
+        seen.add(name);
+        zip.openReadStream(entry, (e2, stream) => {
+          if (e2 || !stream) return fail(bad(errorText(e2), e2));
+          const target = join(dest, name);
+          const mode = name === binName ? 0o755 : 0o644;
+          pipeline(stream, createWriteStream(target, { flags: 'wx', mode }))
+            .then(() => chmod(target, mode)) // explicit: the create mode is subject to the umask
+            .then(() => zip.readEntry())
+            .catch((e3: unknown) => fail(bad(errorText(e3), e3)));
+        });
+      });
+      zip.on('end', () => {
+        if (failed) return;
+        if (!seen.has(binName)) return fail(bad(`it contains no ${binName}`));
+        resolve();
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+/** Renames the staged version directory into the cache; a valid concurrent install wins. */
+async function install(stage: string, versionDir: string, binary: string, version: string, runnable: boolean, env: NodeJS.ProcessEnv): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(stage, versionDir);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (attempt === 0 && (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EISDIR')) {
+        // Another kubebake finished first, or a broken leftover is in the way.
+        if (!(await unusable(binary, version, runnable, env))) return;
+        await fsStep(() => rm(versionDir, { recursive: true, force: true }), versionDir);
+        continue;
+      }
+      throw fsError(e, versionDir);
+    }
+  }
+}
+
+function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new PackerFetchError('bad-release', `${what} is not UTF-8 text`, 'check the releases URL: it does not serve a Packer release');
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return (e as NodeJS.ErrnoException).code && !e.message.includes(String((e as NodeJS.ErrnoException).code)) ? `${(e as NodeJS.ErrnoException).code}: ${e.message}` : e.message;
+  return String(e);
+}
