@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { runValidate } from './validate.js';
 import { runSchema } from './schema.js';
 import { runRenderCloudInit } from './render.js';
+import { runBakeImages, runRenderPacker } from './packer.js';
+import { PACKER_VERSION, RELEASES_URL_ENV } from '../packer/release.js';
 
 import { EXIT } from './exit.js';
 
@@ -75,6 +77,47 @@ Secrets (bootstrap token, cluster CAs) are created once in <out>/<cluster>/secre
 reused, so rendering again gives byte-identical files.`,
     )
     .action(async (opts) => setExit(await runRenderCloudInit(opts)));
+  renderOptions(render.command('packer'))
+    .description('Write Packer templates that bake OS prep, CRI-O and the kube packages into images.')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ kubebake render packer -f cluster.yaml
+  $ ls out/<cluster>/packer/    # README.md and one folder per image: node-<os>, load-balancer-<os>`,
+    )
+    .action(async (opts) => setExit(await runRenderPacker(opts)));
+
+  program
+    .command('bake')
+    .description('Build artifacts with external tools.')
+    .command('images')
+    .description('Render the Packer templates, then packer init, validate and build each image.')
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .option('-o, --out <dir>', 'output root; templates go to <dir>/<cluster>/packer/', 'out')
+    .option('--strict', 'treat warnings as errors')
+    .option('--force', 'replace template files that were edited by hand since kubebake wrote them')
+    .option('--only <image...>', 'bake only these images (folder names under packer/)')
+    .option('--dry-run', 'run packer init and validate only; build nothing')
+    .option('--parallel <n>', 'images baked at once', '2')
+    .option('--force-build', 'pass -force to packer build (replaces a previous build\'s artifacts)')
+    .option('--packer-version <version>', 'exact Packer version to find or fetch', PACKER_VERSION)
+    .option('--release-url <url>', `HashiCorp releases site or mirror (default $${RELEASES_URL_ENV}, else releases.hashicorp.com)`)
+    .addHelpText(
+      'after',
+      `
+Packer is taken from the cache, or PATH when it is exactly the pinned version, or downloaded and
+checked against HashiCorp's signed SHA256SUMS. Each bake makes a one-time SSH key pair for the
+build user and deletes it afterwards.
+
+Examples:
+  $ kubebake bake images -f cluster.yaml --dry-run
+  $ kubebake bake images -f cluster.yaml --only node-ubuntu-24-04
+  $ ${RELEASES_URL_ENV}=https://mirror.internal/hashicorp kubebake bake images -f cluster.yaml
+
+Exit codes: 0 every image built, 1 invalid input or a failed build, 2 usage error.`,
+    )
+    .action(async (opts) => setExit(await runBakeImages(opts)));
   return program;
 }
 

@@ -12,7 +12,8 @@ import { PROFILES, renderProfile, text } from '../helpers/cluster.js';
 import { haproxyCheck, keepalivedCheck, run, shellcheck, tempFiles } from '../helpers/tools.js';
 import { KEEPALIVED_CHECK_PATH } from '../../src/steps/load-balancer-config.js';
 
-const schemaDir = new URL('../../../../shared/cloud-init-schemas/', import.meta.url);
+// Upstream cloud-init schemas, vendored unchanged (see test/fixtures/cloud-init-schemas/SOURCE.md).
+const schemaDir = new URL('../../../test/fixtures/cloud-init-schemas/', import.meta.url);
 const loadSchema = (name: string): object => JSON.parse(readFileSync(new URL(name, schemaDir), 'utf8'));
 
 // cloud-init's config schema says draft-04 and uses its own keywords: compile as upstream does.
