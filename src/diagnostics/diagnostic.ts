@@ -52,7 +52,23 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/**
+ * Words operators bring from other tools and older docs (SEED.md says "master") that no edit
+ * distance would connect to ours.
+ */
+const SYNONYMS: Record<string, string> = {
+  master: 'control-plane',
+  controller: 'control-plane',
+  node: 'worker',
+  minion: 'worker',
+  lb: 'load-balancer',
+  haproxy: 'load-balancer',
+  loadbalancer: 'load-balancer',
+};
+
 export function didYouMean(value: string, candidates: readonly string[]): string | undefined {
+  const synonym = SYNONYMS[value.toLowerCase()];
+  if (synonym && candidates.includes(synonym)) return synonym;
   let best: string | undefined;
   let bestDist = Infinity;
   for (const c of candidates) {
