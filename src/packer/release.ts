@@ -1,16 +1,16 @@
 // A Packer binary of the pinned version, from the cache, from PATH, or downloaded and verified.
 //
-// Why not @hashicorp/js-releases directly (it is a dependency, and this module keeps to its layout):
-// its base URL is a constant (no mirrors), its OpenPGP verification result is never awaited (a
-// SHA256SUMS signed by any key passes), it finds the checksum with `line.includes(name)`, it
-// chmods only the last zip entry (Packer zips end with LICENSE.txt), and its unpack resolves
-// before the last file is flushed. What is sound in it is reused: HashiCorp's public key (copied
-// into ./hashicorp-key.ts, since the package does not export it), the releases layout, and yauzl,
-// the zip reader it depends on.
+// @hashicorp/js-releases is wrapped, not trusted whole: its base URL is a constant (no mirrors),
+// its OpenPGP verification result is never awaited (a SHA256SUMS signed by any key passes), it
+// finds the checksum with `line.includes(name)`, it chmods only the last zip entry (Packer zips
+// end with LICENSE.txt), and its unpack resolves before the last file is flushed. What is sound in
+// it is used: its zip download (with proxy support) and sha256 helper, HashiCorp's public key
+// (copied into ./hashicorp-key.ts, since the package does not export it), the releases layout,
+// and yauzl, the zip reader it depends on.
 //
 // Steps of a download: SHA256SUMS and its detached .sig are fetched, the signature is verified
-// (awaited) against the trusted key(s), SHA256SUMS is parsed strictly, the zip is streamed to disk
-// while hashed, its sha256 must equal the signed one, `packer` is extracted and made 0755, its
+// (awaited) against the trusted key(s), SHA256SUMS is parsed strictly, the zip is downloaded and
+// hashed, its sha256 must equal the signed one, `packer` is extracted and made 0755, its
 // `packer version` must report the pinned version, and only then is the version directory renamed
 // into the cache (staged in a temp dir inside the cache root, so the rename is atomic).
 
@@ -25,6 +25,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import yauzl from 'yauzl';
+import { Release } from '@hashicorp/js-releases';
 import { HASHICORP_RELEASE_KEY } from './hashicorp-key.js';
 
 /**
@@ -34,6 +35,8 @@ import { HASHICORP_RELEASE_KEY } from './hashicorp-key.js';
 export const PACKER_VERSION = '1.16.1';
 
 /** HashiCorp's releases site; a mirror with the same layout can replace it. */
+const USER_AGENT = 'kubebake (packer installer)';
+
 export const DEFAULT_RELEASES_URL = 'https://releases.hashicorp.com';
 
 /** Environment variable naming a mirror of DEFAULT_RELEASES_URL (air-gapped sites). */
@@ -380,22 +383,24 @@ async function fsStep<T>(fn: () => Promise<T>, where: string): Promise<T> {
 async function request(ctx: FetchContext, url: string): Promise<Response> {
   let res: Response;
   try {
-    res = await ctx.fetch(url, { signal: ctx.signal, headers: { 'User-Agent': 'kubebake (packer installer)' }, redirect: 'follow' });
+    res = await ctx.fetch(url, { signal: ctx.signal, headers: { 'User-Agent': USER_AGENT }, redirect: 'follow' });
   } catch (e) {
     throw networkError(ctx, url, e);
   }
   if (res.ok) return res;
   await res.body?.cancel().catch(() => {});
-  if (res.status === 404) {
-    throw new PackerFetchError(
-      'not-found',
-      `${url} was not found (HTTP 404)`,
-      ctx.mirrored
-        ? `check that Packer ${ctx.version} exists, and that the mirror ${ctx.baseUrl} carries packer/${ctx.version}/ with its SHA256SUMS, SHA256SUMS.sig and zip files`
-        : `check that Packer ${ctx.version} exists on ${DEFAULT_RELEASES_URL}/packer/`,
-    );
-  }
+  if (res.status === 404) throw notFound(ctx, url);
   throw new PackerFetchError('network', `${url} answered HTTP ${res.status} ${res.statusText}`.trim(), 'try again later; if this is a mirror or proxy, check its logs');
+}
+
+function notFound(ctx: FetchContext, url: string): PackerFetchError {
+  return new PackerFetchError(
+    'not-found',
+    `${url} was not found (HTTP 404)`,
+    ctx.mirrored
+      ? `check that Packer ${ctx.version} exists, and that the mirror ${ctx.baseUrl} carries packer/${ctx.version}/ with its SHA256SUMS, SHA256SUMS.sig and zip files`
+      : `check that Packer ${ctx.version} exists on ${DEFAULT_RELEASES_URL}/packer/`,
+  );
 }
 
 function networkError(ctx: FetchContext, url: string, e: unknown): PackerFetchError {
@@ -427,25 +432,23 @@ async function getBytes(ctx: FetchContext, url: string, limit: number): Promise<
 }
 
 /** Streams `url` into `file`; returns its sha256 (hex). */
+/**
+ * The zip itself goes through @hashicorp/js-releases (its download honours HTTP(S)_PROXY, which
+ * Node's fetch does not) and its sha256 helper; the checksum it is compared with is the one from
+ * the SHA256SUMS whose signature was verified above, not the library's unawaited check.
+ */
 async function download(ctx: FetchContext, url: string, file: string): Promise<string> {
-  const res = await request(ctx, url);
-  const hash = createHash('sha256');
+  const release = new Release({ name: 'packer', version: ctx.version, builds: [], shasums: '', shasums_signature: '' });
   try {
-    await pipeline(
-      Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          yield chunk;
-        }
-      },
-      createWriteStream(file, { flags: 'wx' }),
-    );
+    await release.download(url, file, USER_AGENT);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).syscall) throw fsError(e, file);
+    if ((e as NodeJS.ErrnoException).syscall && !(e as { isAxiosError?: boolean }).isAxiosError) throw fsError(e, file);
+    const status = (e as { response?: { status?: number } }).response?.status;
+    if (status === 404) throw notFound(ctx, url);
+    if (status) throw new PackerFetchError('network', `${url} answered HTTP ${status}`, 'try again later; if this is a mirror or proxy, check its logs');
     throw networkError(ctx, url, e);
   }
-  return hash.digest('hex');
+  return release.calculateFileSha256Sum(file);
 }
 
 /**

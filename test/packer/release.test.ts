@@ -80,6 +80,10 @@ before(async () => {
   const linuxOnlyOther = Buffer.from(`${sha256(zip)}  packer_${V}_plan9_amd64.zip\n`);
   sites.set('no-build', files({ [SUMS_NAME]: linuxOnlyOther, [`${SUMS_NAME}.sig`]: await detachedSignature(linuxOnlyOther, trusted.privateKey) }));
   sites.set('empty', new Map());
+  // Signed sums, but the zip itself is missing (a half-synced mirror).
+  const noZip = files({});
+  noZip.delete(ZIP_NAME);
+  sites.set('no-zip', noZip);
 
   server = createServer((req, res) => {
     const url = req.url ?? '/';
@@ -178,6 +182,13 @@ test('a 404 says not-found and how to fix a mirror', async () => {
   const o = caseOptions('empty');
   const e = await rejectsWith(locatePacker(o), 'not-found', /HTTP 404/);
   assert.match(e.hint, new RegExp(`mirror .* carries packer/${V.replace(/\./g, '\\.')}/`));
+});
+
+test('a zip missing from a mirror whose sums are signed is not-found too, and nothing is cached', async () => {
+  const o = caseOptions('no-zip');
+  const e = await rejectsWith(locatePacker(o), 'not-found', new RegExp(`${ZIP_NAME.replace(/\./g, '\\.')} was not found \\(HTTP 404\\)`));
+  assert.match(e.hint, /mirror/);
+  assert.deepEqual(readdirSync(o.cacheDir), [], 'no half-finished download is left in the cache');
 });
 
 test('a release without a build for this platform says unsupported-platform', async () => {
