@@ -11,6 +11,12 @@ export const LB_SYSCTL_PATH = '/etc/sysctl.d/90-kubebake-lb.conf';
 export function loadBalancerConfigStep(plan: ClusterPlan): Step {
   const keepalived = plan.vip
     ? `
+# keepalived's interface is the topology's name for this NIC: say so plainly if it is wrong.
+iface=$(awk '$1 == "interface" { print $2; exit }' ${KEEPALIVED_STAGED_PATH})
+if [ ! -e "/sys/class/net/$iface" ]; then
+  echo "interface $iface (hosts[].interface in the topology) does not exist here; this host has: $(ls /sys/class/net | paste -sd ' ' -)" >&2
+  exit 1
+fi
 # The backup balancer binds the VIP before it owns it.
 sysctl -p ${LB_SYSCTL_PATH} >/dev/null
 install -m 0644 ${KEEPALIVED_STAGED_PATH} /etc/keepalived/keepalived.conf

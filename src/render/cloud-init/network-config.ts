@@ -6,12 +6,18 @@ import { toYaml11 } from '../yaml.js';
  * Network config version 2 (netplan syntax, rendered by cloud-init on Ubuntu and Debian alike):
  * the static address, default route and DNS. The NIC is matched by MAC when the topology gives
  * one (names differ between hypervisors), else by its name, else the first Ethernet-looking NIC.
+ *
+ * No `set-name`: with a MAC match and per-NIC nameservers, cloud-init's own network-state
+ * parser (Debian 12's 22.4, and upstream since) raises KeyError whenever the NIC's current name
+ * differs from set-name, and the host comes up without its network. The sandboxed first-boot
+ * test hit exactly that. A topology's `interface` is the name the NIC has; the load balancer's
+ * first boot checks it exists before keepalived is started on it.
  */
 export function networkConfigObject(plan: ClusterPlan, node: NodePlan): object {
   const prefix = parseCidr(plan.network.nodeSubnet).prefix;
   const id = node.interface ?? 'primary';
   const match = node.mac
-    ? { match: { macaddress: node.mac }, ...(node.interface ? { 'set-name': node.interface } : {}) }
+    ? { match: { macaddress: node.mac } }
     : node.interface
       ? {}
       : { match: { name: 'e*' } };

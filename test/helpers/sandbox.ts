@@ -1,0 +1,167 @@
+// A first boot, simulated with the real cloud-init: this machine's own root file system, seen
+// through a throw-away overlay in private mount, network, UTS and PID namespaces, gets a host's
+// NoCloud seed and runs cloud-init's four stages. Everything cloud-init and our scripts write
+// lands in the overlay's upper folder, which the test reads afterwards; the machine itself is
+// untouched (hostname, NICs and files stay as they were).
+//
+// Commands that would reach the network, change the kernel or need a real cluster are replaced
+// by STAND-INS (not the real tools) put first on PATH: they record their arguments to
+// /var/log/standins.log and act out the part of the tool our scripts depend on (kubeadm init
+// leaves an admin.conf, apt-cache madison lists the wanted version, gpg --dearmor writes its
+// output file, …). A marker file /standin/fail-<command>-<first argument> makes a stand-in fail.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const STAND_IN = `#!/bin/bash
+# STAND-IN written by test/helpers/sandbox.ts. It is not the real tool.
+name=$(basename "$0")
+printf '%s %s\\n' "$name" "$*" >> /var/log/standins.log
+[ -e "/standin/fail-$name-$1" ] && { echo "stand-in $name $1 fails as asked" >&2; exit 1; }
+case "$name" in
+  kubeadm)
+    # What kubeadm found when it started: the shared CA key, for control-plane joins.
+    [ -f /etc/kubernetes/pki/ca.key ] && touch "/standin/kubeadm-$1-saw-ca-key"
+    case "$1" in
+      init) mkdir -p /etc/kubernetes && echo 'stand-in admin kubeconfig' > /etc/kubernetes/admin.conf && echo kubelet > /etc/kubernetes/kubelet.conf ;;
+      # A control-plane join (controlPlane: in its JoinConfiguration) writes admin.conf too, as kubeadm does.
+      join) mkdir -p /etc/kubernetes && echo kubelet > /etc/kubernetes/kubelet.conf
+            if grep -q '^controlPlane:' "$3"; then echo 'stand-in admin kubeconfig' > /etc/kubernetes/admin.conf; fi ;;
+      reset) rm -f /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf ;;
+      version) echo "v$(cat /standin/kubernetes-version)" ;;
+    esac ;;
+  apt-cache) [ "$1" = madison ] && printf '%s | %s-1.1 | https://stand-in.invalid/deb Packages\\n' "$2" "$(cat /standin/kubernetes-version)" ;;
+  gpg) while [ $# -gt 0 ]; do if [ "$1" = -o ]; then cat > "$2"; shift; fi; shift; done ;;
+  curl) prev=; for a in "$@"; do [ "$prev" = -o ] && echo stand-in > "$a"; prev=$a; done; case "$*" in *.key*) echo 'stand-in key' ;; esac ;;
+esac
+exit 0
+`;
+
+/** Replaced by the stand-in. `timeout` too: it wraps the /dev/tcp probe of the load balancer. */
+const STAND_IN_COMMANDS = [
+  'apt-get', 'apt-mark', 'apt-cache', 'systemctl', 'kubeadm', 'kubectl', 'curl', 'modprobe', 'sysctl',
+  'swapoff', 'ufw', 'gpg', 'crictl', 'systemd-run', 'sleep', 'timeout', 'cilium', 'helm', 'tar',
+];
+
+const INNER = `set -eu
+scratch=$1 mac=$2 fails=$3 then=$4 nicname=$5
+root=$scratch/m
+mkdir -p "$scratch"/u "$scratch"/w "$root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$scratch/u,workdir=$scratch/w" "$root"
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev"
+mount -t tmpfs tmpfs "$root/run"
+mount -t tmpfs tmpfs "$root/tmp"
+ip link set lo up
+if [ -n "$mac" ]; then
+  { ip link add "$nicname" type veth peer name kbpeer0 2>/dev/null || ip link add "$nicname" type dummy; } && ip link set "$nicname" address "$mac"
+  # cloud-init tells physical NICs (which it may rename, for set-name) from virtual ones by
+  # /sys/class/net/<nic>/device. The root has no sysfs mounted, so describe the NIC as the
+  # virtio one of a VM would be; renaming it then goes through the real ip command.
+  nic=$root/sys/class/net/$nicname
+  mkdir -p "$nic/device"
+  printf '%s\n' "$mac" > "$nic/address"
+  printf '0\n' > "$nic/addr_assign_type"
+  printf '1\n' > "$nic/type"
+  printf 'INTERFACE=%s\\n' "$nicname" > "$nic/uevent"
+  printf 'down\n' > "$nic/operstate"
+fi
+# A fresh instance: no state of an earlier cloud-init run, our seed, NoCloud only.
+rm -rf "$root/var/lib/cloud" "$root/var/log/cloud-init.log" "$root/var/log/cloud-init-output.log"
+mkdir -p "$root/var/lib/cloud/seed/nocloud" "$root/standin"
+cp "$scratch/seed/user-data" "$scratch/seed/meta-data" "$scratch/seed/network-config" "$root/var/lib/cloud/seed/nocloud/"
+printf 'datasource_list: [ NoCloud, None ]\\nlocale: C.UTF-8\\n' > "$root/etc/cloud/cloud.cfg.d/99-kubebake-sandbox.cfg"
+cp "$scratch/kubernetes-version" "$root/standin/"
+for f in $fails; do touch "$root/standin/fail-$f"; done
+# Files the image already has (a baked image's provenance record, say).
+if [ -d "$scratch/image" ]; then cp -a "$scratch/image/." "$root/"; fi
+cp "$scratch/stand-in" "$root/usr/local/sbin/stand-in"
+for c in ${STAND_IN_COMMANDS.join(' ')}; do ln -sf stand-in "$root/usr/local/sbin/$c"; done
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+rc=0
+chroot "$root" sh -c 'cloud-init init --local && cloud-init init && cloud-init modules --mode config && cloud-init modules --mode final' > "$scratch/cloud-init.out" 2>&1 || rc=$?
+echo "$rc" > "$scratch/cloud-init.rc"
+if [ -n "$then" ]; then chroot "$root" sh -c "$then" > "$scratch/then.out" 2>&1 || true; fi
+`;
+
+export interface BootResult {
+  /** cloud-init's exit code (1 when a module, e.g. runcmd, failed) and its console output. */
+  rc: number;
+  output: string;
+  /** /var/lib/cloud/data/result.json: the errors cloud-init recorded. */
+  errors: string[];
+  /** Each stand-in call, "<command> <args>", in order. */
+  calls: string[];
+  /** Whether a stand-in left /standin/<marker> (e.g. "kubeadm-join-saw-ca-key"). */
+  marker(name: string): boolean;
+  /** Output of the `then` command, run in the same root after cloud-init. */
+  thenOutput: string;
+  /** A file the boot wrote or changed (undefined when it did not). */
+  read(path: string): string | undefined;
+  mode(path: string): number | undefined;
+}
+
+/** Why a sandboxed boot cannot run on this machine, or undefined when it can. */
+export function sandboxUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (mount namespaces, overlayfs, chroot)';
+  if (spawnSync('cloud-init', ['--version']).status !== 0) return 'cloud-init is not installed';
+  const probe = mkdtempSync(join(tmpdir(), 'kubebake-probe-'));
+  try {
+    const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', 'sh', '-c', 'mkdir u w m && mount -t overlay overlay -o lowerdir=/,upperdir=u,workdir=w m'], { cwd: probe, encoding: 'utf8' });
+    return r.status === 0 ? undefined : `this kernel or container refuses namespaces or an overlay over / (${(r.stderr || r.error?.message || '').trim()})`;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+export interface BootOptions {
+  seed: { 'user-data': string; 'meta-data': string; 'network-config': string };
+  kubernetesVersion: string;
+  /** The host's NIC: its MAC (network-config may match by it) and the name the kernel gave it (default eth0). */
+  mac?: string;
+  nic?: string;
+  /** Stand-in calls that fail, as "<command>-<first argument>", e.g. "kubeadm-join". */
+  fail?: string[];
+  /** Files the image already has before its first boot: absolute path → content. */
+  image?: Record<string, string>;
+  /** A command run in the booted root afterwards (e.g. first boot's script a second time). */
+  then?: string;
+}
+
+/** Boots once, hands the result to `inspect` (its files exist only until `inspect` returns). */
+export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) => T): T {
+  const scratch = mkdtempSync(join(tmpdir(), 'kubebake-boot-'));
+  try {
+    mkdirSync(join(scratch, 'seed'));
+    for (const [name, content] of Object.entries(opts.seed)) writeFileSync(join(scratch, 'seed', name), content);
+    writeFileSync(join(scratch, 'kubernetes-version'), opts.kubernetesVersion);
+    for (const [path, content] of Object.entries(opts.image ?? {})) {
+      mkdirSync(join(scratch, 'image', dirname(path)), { recursive: true });
+      writeFileSync(join(scratch, 'image', path), content);
+    }
+    writeFileSync(join(scratch, 'stand-in'), STAND_IN);
+    chmodSync(join(scratch, 'stand-in'), 0o755);
+    const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? '', (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (r.status !== 0) throw new Error(`sandbox set-up failed (exit ${r.status}): ${r.stderr}`);
+    const upper = join(scratch, 'u');
+    const read = (path: string): string | undefined => (existsSync(join(upper, path)) ? readFileSync(join(upper, path), 'utf8') : undefined);
+    const result = JSON.parse(read('var/lib/cloud/data/result.json') ?? '{"v1":{"errors":["no result.json"]}}') as { v1: { errors: string[] } };
+    return inspect({
+      rc: Number(readFileSync(join(scratch, 'cloud-init.rc'), 'utf8')),
+      output: readFileSync(join(scratch, 'cloud-init.out'), 'utf8'),
+      errors: result.v1.errors,
+      calls: (read('var/log/standins.log') ?? '').split('\n').filter(Boolean),
+      thenOutput: existsSync(join(scratch, 'then.out')) ? readFileSync(join(scratch, 'then.out'), 'utf8') : '',
+      read,
+      marker: (name) => existsSync(join(upper, 'standin', name)),
+      mode: (path) => (existsSync(join(upper, path)) ? statSync(join(upper, path)).mode & 0o7777 : undefined),
+    });
+  } finally {
+    // The overlay's work folder holds a root-owned, mode-000 directory: rm -rf copes.
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
