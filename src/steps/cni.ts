@@ -23,6 +23,7 @@ export function renderCalicoResources(plan: ClusterPlan): string {
 }
 
 export const CALICO_RESOURCES_PATH = `${CONFIG_DIR}/cni/calico-resources.yaml`;
+const FLANNEL_MANIFEST_PATH = `${CONFIG_DIR}/cni/kube-flannel.yml`;
 
 /** Shell that installs the CNI from the first control plane, with the pod subnet wired in. */
 export function cniInstall(plan: ClusterPlan): string {
@@ -36,10 +37,11 @@ export function cniInstall(plan: ClusterPlan): string {
 retry kubectl wait --for=condition=Established --timeout=120s crd/installations.operator.tigera.io crd/apiservers.operator.tigera.io
 retry kubectl apply -f ${CALICO_RESOURCES_PATH}`;
     case 'flannel':
-      return `curl -fsSL --retry 5 -o /etc/kubebake/cni/kube-flannel.yml ${q(`https://github.com/flannel-io/flannel/releases/download/${v}/kube-flannel.yml`)}
+      return `install -d -m 0755 ${CONFIG_DIR}/cni
+curl -fsSL --retry 5 -o ${FLANNEL_MANIFEST_PATH} ${q(`https://github.com/flannel-io/flannel/releases/download/${v}/kube-flannel.yml`)}
 # Flannel's manifest hard-codes 10.244.0.0/16; use the cluster's pod subnet.
-sed -i 's|"Network": "10.244.0.0/16"|"Network": "${plan.network.podSubnet}"|' /etc/kubebake/cni/kube-flannel.yml
-retry kubectl apply -f /etc/kubebake/cni/kube-flannel.yml`;
+sed -i 's|"Network": "10.244.0.0/16"|"Network": "${plan.network.podSubnet}"|' ${FLANNEL_MANIFEST_PATH}
+retry kubectl apply -f ${FLANNEL_MANIFEST_PATH}`;
     case 'cilium':
       return `arch=$(dpkg --print-architecture)
 base=${q(`https://github.com/cilium/cilium-cli/releases/download/${CILIUM_CLI_VERSION}`)}

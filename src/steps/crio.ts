@@ -28,8 +28,7 @@ apt-mark hold cri-o`
     script: script(
       `CRI-O ${plan.crio.version ?? plan.crio.minor} from isv:cri-o.`,
       `${APT_FUNCTIONS}
-${PICK_VERSION}
-${aptSource('cri-o', plan.crio.aptRepo)}
+${plan.crio.version ? `${PICK_VERSION}\n` : ''}${aptSource('cri-o', plan.crio.aptRepo)}
 apt_get update
 ${install}
 systemctl enable --now crio`,

@@ -6,7 +6,7 @@
 // status file, and that running again changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderPlan, text } from '../helpers/cluster.js';
+import { PROFILES, renderPlan, text } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
 import { bootInSandbox, sandboxUnavailable, type BootOptions } from '../helpers/sandbox.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
@@ -179,3 +179,17 @@ test("seed profile: each of the how-to's five machines boots to status ok, with 
     });
   }
 });
+
+for (const name of PROFILES.filter((p) => p !== 'default' && p !== 'seed')) {
+  test(`profile ${name}: the first control plane boots to status ok (OS prep, packages or image check, init, CNI)`, { skip }, async () => {
+    const p = await renderPlan(profile(name));
+    const t = renderCloudInitTree(p);
+    const init = p.nodes.find((n) => n.initNode)!;
+    const image = p.image === 'baked' ? { image: { '/etc/kubebake/image.json': '{"kubebake": "stand-in provenance"}\n' } } : {};
+    bootInSandbox(seedOf(init.name, image, p, t), (boot) => {
+      assert.deepEqual(boot.errors, [], boot.output);
+      assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n', boot.read('var/log/kubebake/firstboot.log'));
+      at(boot.calls, /^kubeadm init --config/);
+    });
+  });
+}

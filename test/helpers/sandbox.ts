@@ -33,7 +33,17 @@ case "$name" in
     esac ;;
   apt-cache) [ "$1" = madison ] && printf '%s | %s-1.1 | https://stand-in.invalid/deb Packages\\n' "$2" "$(cat /standin/kubernetes-version)" ;;
   gpg) while [ $# -gt 0 ]; do if [ "$1" = -o ]; then cat > "$2"; shift; fi; shift; done ;;
-  curl) prev=; for a in "$@"; do [ "$prev" = -o ] && echo stand-in > "$a"; prev=$a; done; case "$*" in *.key*) echo 'stand-in key' ;; esac ;;
+  # Downloads: a release file gets stand-in bytes; a *.sha256sum gets the real sha256 of the file
+  # fetched just before it, in the upstream "<hash>  <name>" format, so checksum checks really run.
+  curl)
+    out= prev= url=
+    for a in "$@"; do [ "$prev" = -o ] && out=$a; case "$a" in http*) url=$a ;; esac; prev=$a; done
+    case "$url" in
+      *.sha256sum) body="$(sha256sum < "$(cat /standin/last-download)" | cut -d' ' -f1)  $(basename "\${url%.sha256sum}")" ;;
+      *.key) body='stand-in key' ;;
+      *) body="stand-in download of $url" ;;
+    esac
+    if [ -n "$out" ]; then printf '%s\n' "$body" > "$out" || exit 23; echo "$out" > /standin/last-download; else printf '%s\n' "$body"; fi ;;
 esac
 exit 0
 `;
