@@ -40,7 +40,14 @@ function at(calls: string[], re: RegExp): number {
 }
 
 const endpoint = plan.endpoint.hostPort;
-const again = '/usr/local/lib/kubebake/firstboot.sh; echo "exit $?"; wc -l < /var/log/standins.log';
+
+/** What a kubebake image has before its first boot, as the stand-ins see it (a real bake: test/e2e/bake.test.ts). */
+const BAKED_IMAGE = (p: RenderPlan): Record<string, string> => ({
+  '/etc/kubebake/image.json': '{"kubebake": "stand-in provenance"}\n',
+  '/standin/enabled': 'crio\nkubelet\nhaproxy\n',
+  '/standin/packages': ['kubeadm', 'kubelet', 'kubectl'].map((k) => `${k} ${p.kubernetes.version}-1.1\n`).join('') + 'haproxy 2.8-1\n',
+});
+const again = '/usr/local/lib/kubebake/firstboot.sh; echo "exit $?"; wc -l < /standin/calls.log';
 
 test('cp1: cloud-init applies network, user and files; first boot installs, then kubeadm init, CNI, and says ok', { skip }, () =>
   bootInSandbox(seedOf('cp1', { then: again }), (boot) => {
@@ -153,7 +160,7 @@ test('baked profile: a worker on a kubebake image installs nothing and joins; on
   const baked = await renderPlan(profile('baked'));
   const bakedTree = renderCloudInitTree(baked);
   const worker = baked.nodes.find((n) => n.role === 'worker')!;
-  bootInSandbox(seedOf(worker.name, { image: { '/etc/kubebake/image.json': '{"kubebake": "stand-in provenance"}\n' } }, baked, bakedTree), (boot) => {
+  bootInSandbox(seedOf(worker.name, { image: BAKED_IMAGE(baked) }, baked, bakedTree), (boot) => {
     assert.deepEqual(boot.errors, [], boot.output);
     assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n');
     assert.ok(!boot.calls.some((l) => /^apt-get .* install|^apt-get .* update|^curl .*Release\.key|^crictl pull/.test(l)), boot.calls.join('\n'));
@@ -185,7 +192,7 @@ for (const name of PROFILES.filter((p) => p !== 'default' && p !== 'seed')) {
     const p = await renderPlan(profile(name));
     const t = renderCloudInitTree(p);
     const init = p.nodes.find((n) => n.initNode)!;
-    const image = p.image === 'baked' ? { image: { '/etc/kubebake/image.json': '{"kubebake": "stand-in provenance"}\n' } } : {};
+    const image = p.image === 'baked' ? { image: BAKED_IMAGE(p) } : {};
     bootInSandbox(seedOf(init.name, image, p, t), (boot) => {
       assert.deepEqual(boot.errors, [], boot.output);
       assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n', boot.read('var/log/kubebake/firstboot.log'));

@@ -6,7 +6,7 @@
 //
 // Commands that would reach the network, change the kernel or need a real cluster are replaced
 // by STAND-INS (not the real tools) put first on PATH: they record their arguments to
-// /var/log/standins.log and act out the part of the tool our scripts depend on (kubeadm init
+// /standin/calls.log and act out the part of the tool our scripts depend on (kubeadm init
 // leaves an admin.conf, apt-cache madison lists the wanted version, gpg --dearmor writes its
 // output file, …). A marker file /standin/fail-<command>-<first argument> makes a stand-in fail.
 import { spawnSync } from 'node:child_process';
@@ -15,50 +15,115 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const STAND_IN = `#!/bin/bash
-# STAND-IN written by test/helpers/sandbox.ts. It is not the real tool.
+# STAND-IN written by test/helpers/sandbox.ts. It is not the real tool. State it keeps, so that
+# later commands see what earlier ones did (as on a real host): /standin/packages ("name version"),
+# /standin/holds, /standin/enabled, /standin/active, /standin/images.
 name=$(basename "$0")
-printf '%s %s\\n' "$name" "$*" >> /var/log/standins.log
+printf '%s %s\\n' "$name" "$*" >> /standin/calls.log
 [ -e "/standin/fail-$name-$1" ] && { echo "stand-in $name $1 fails as asked" >&2; exit 1; }
+k8s=$(cat /standin/kubernetes-version)
+has() { grep -qxF -- "$2" "/standin/$1" 2>/dev/null; }
+add() { has "$1" "$2" || echo "$2" >> "/standin/$1"; }
+version_of() { awk -v p="$1" '$1 == p { v = $2 } END { if (v == "") exit 1; print v }' /standin/packages 2>/dev/null; }
+kubeadm_images() {
+  printf 'registry.k8s.io/%s\\n' "kube-apiserver:v$k8s" "kube-controller-manager:v$k8s" "kube-scheduler:v$k8s" \\
+    "kube-proxy:v$k8s" coredns/coredns:v1.13.1 pause:3.10.1 etcd:3.6.5-0
+}
 case "$name" in
+  apt-get)
+    installing=
+    for a in "$@"; do
+      case "$a" in
+        install) installing=1 ;;
+        -*) ;;
+        *=*) [ -n "$installing" ] && echo "\${a%%=*} \${a#*=}" >> /standin/packages ;;
+        *) if [ -n "$installing" ]; then
+             # Unpinned: CRI-O comes from the Kubernetes minor's repository; anything else is "1.0-1".
+             case "$a" in cri-o) echo "$a \${k8s%.*}.0-1.1" ;; *) echo "$a 1.0-1" ;; esac >> /standin/packages
+           fi ;;
+      esac
+    done ;;
+  apt-cache) [ "$1" = madison ] && printf '%s | %s-1.1 | https://stand-in.invalid/deb Packages\\n' "$2" "$k8s" ;;
+  apt-mark)
+    case "$1" in
+      hold) shift; for p in "$@"; do add holds "$p"; done ;;
+      showhold) cat /standin/holds 2>/dev/null ;;
+    esac ;;
+  dpkg-query)
+    pkg=\${*: -1}
+    v=$(version_of "$pkg") || exit 1
+    case "$*" in *Status*) echo 'install ok installed' ;; *) printf '%s' "$v" ;; esac ;;
+  systemctl)
+    verb='' now=''
+    for a in "$@"; do case "$a" in --now) now=1 ;; -*) ;; *) if [ -z "$verb" ]; then verb=$a; else units="\${units:-} $a"; fi ;; esac; done
+    case "$verb" in
+      enable) for u in \${units:-}; do add enabled "$u"; [ -n "$now" ] && add active "$u"; done ;;
+      start|restart) for u in \${units:-}; do add active "$u"; done ;;
+      is-enabled) u=\${units# }; if has enabled "$u"; then echo enabled; else echo disabled; exit 1; fi ;;
+      is-active) u=\${units# }; has active "$u" || exit 3 ;;
+    esac ;;
+  kubelet) [ "$1" = --version ] && echo "Kubernetes v$k8s" ;;
   kubeadm)
     # What kubeadm found when it started: the shared CA key, for control-plane joins.
     [ -f /etc/kubernetes/pki/ca.key ] && touch "/standin/kubeadm-$1-saw-ca-key"
+    case "$1 \${2:-} \${3:-}" in
+      "config images list") kubeadm_images ;;
+      "config images pull") kubeadm_images >> /standin/images ;;
+    esac
     case "$1" in
       init) mkdir -p /etc/kubernetes && echo 'stand-in admin kubeconfig' > /etc/kubernetes/admin.conf && echo kubelet > /etc/kubernetes/kubelet.conf ;;
       # A control-plane join (controlPlane: in its JoinConfiguration) writes admin.conf too, as kubeadm does.
       join) mkdir -p /etc/kubernetes && echo kubelet > /etc/kubernetes/kubelet.conf
             if grep -q '^controlPlane:' "$3"; then echo 'stand-in admin kubeconfig' > /etc/kubernetes/admin.conf; fi ;;
       reset) rm -f /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf ;;
-      version) echo "v$(cat /standin/kubernetes-version)" ;;
+      version) echo "v$k8s" ;;
     esac ;;
-  apt-cache) [ "$1" = madison ] && printf '%s | %s-1.1 | https://stand-in.invalid/deb Packages\\n' "$2" "$(cat /standin/kubernetes-version)" ;;
+  crictl)
+    args=(); skip=; for a in "$@"; do if [ -n "$skip" ]; then skip=; elif [ "$a" = --runtime-endpoint ] || [ "$a" = -r ]; then skip=1; else args+=("$a"); fi; done
+    case "\${args[0]:-}" in
+      pull) add images "\${args[1]}" ;;
+      inspecti) has images "\${args[1]}" || exit 1 ;;
+    esac ;;
   gpg) while [ $# -gt 0 ]; do if [ "$1" = -o ]; then cat > "$2"; shift; fi; shift; done ;;
   # Downloads: a release file gets stand-in bytes; a *.sha256sum gets the real sha256 of the file
   # fetched just before it, in the upstream "<hash>  <name>" format, so checksum checks really run.
   curl)
-    out= prev= url=
+    out='' prev='' url=''
     for a in "$@"; do [ "$prev" = -o ] && out=$a; case "$a" in http*) url=$a ;; esac; prev=$a; done
     case "$url" in
       *.sha256sum) body="$(sha256sum < "$(cat /standin/last-download)" | cut -d' ' -f1)  $(basename "\${url%.sha256sum}")" ;;
       *.key) body='stand-in key' ;;
       *) body="stand-in download of $url" ;;
     esac
-    if [ -n "$out" ]; then printf '%s\n' "$body" > "$out" || exit 23; echo "$out" > /standin/last-download; else printf '%s\n' "$body"; fi ;;
+    if [ -n "$out" ]; then printf '%s\\n' "$body" > "$out" || exit 23; echo "$out" > /standin/last-download; else printf '%s\\n' "$body"; fi ;;
 esac
 exit 0
 `;
 
-/** Replaced by the stand-in. `timeout` too: it wraps the /dev/tcp probe of the load balancer. */
+/**
+ * Replaced by the stand-in. `timeout` too: it wraps the /dev/tcp probe of the load balancer;
+ * `swapon` reports no swap (the host's own swap is not the image's).
+ */
 const STAND_IN_COMMANDS = [
-  'apt-get', 'apt-mark', 'apt-cache', 'systemctl', 'kubeadm', 'kubectl', 'curl', 'modprobe', 'sysctl',
-  'swapoff', 'ufw', 'gpg', 'crictl', 'systemd-run', 'sleep', 'timeout', 'cilium', 'helm', 'tar',
+  'apt-get', 'apt-mark', 'apt-cache', 'dpkg-query', 'systemctl', 'kubeadm', 'kubelet', 'kubectl', 'crictl', 'curl',
+  'modprobe', 'sysctl', 'swapoff', 'swapon', 'ufw', 'gpg', 'systemd-run', 'sleep', 'timeout', 'cilium', 'helm', 'tar', 'shutdown',
 ];
 
 const INNER = `set -eu
-scratch=$1 mac=$2 fails=$3 then=$4 nicname=$5
-root=$scratch/m
-mkdir -p "$scratch"/u "$scratch"/w "$root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$scratch/u,workdir=$scratch/w" "$root"
+scratch=$1 mac=$2 fails=$3 then=$4 nicname=$5 layers=$6
+# The layers live on a tmpfs of their own: overlayfs refuses a lower layer inside another one
+# (as a folder under / would be), and a later boot stacks on this one's layer.
+t=$scratch/t
+mkdir -p "$t" && mount -t tmpfs tmpfs "$t"
+lower='' i=0
+for layer in $layers; do # topmost first, as overlayfs lists them
+  i=$((i + 1)); cp -a "$layer" "$t/l$i"; lower="$lower$t/l$i:"
+done
+lower="$lower/"
+root=$t/m
+mkdir -p "$t"/u "$t"/w "$root"
+trap 'cp -a "$t/u" "$scratch/u"' EXIT
+mount -t overlay overlay -o "lowerdir=$lower,upperdir=$t/u,workdir=$t/w" "$root"
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 mount -t tmpfs tmpfs "$root/run"
@@ -80,7 +145,9 @@ fi
 # A fresh instance: no state of an earlier cloud-init run, our seed, NoCloud only.
 rm -rf "$root/var/lib/cloud" "$root/var/log/cloud-init.log" "$root/var/log/cloud-init-output.log"
 mkdir -p "$root/var/lib/cloud/seed/nocloud" "$root/standin"
-cp "$scratch/seed/user-data" "$scratch/seed/meta-data" "$scratch/seed/network-config" "$root/var/lib/cloud/seed/nocloud/"
+cp "$scratch"/seed/* "$root/var/lib/cloud/seed/nocloud/"
+# Calls made while an earlier layer was built (an image's bake) are kept apart from this boot's.
+if [ -f "$root/standin/calls.log" ]; then mv "$root/standin/calls.log" "$root/standin/calls.before.log"; fi
 printf 'datasource_list: [ NoCloud, None ]\\nlocale: C.UTF-8\\n' > "$root/etc/cloud/cloud.cfg.d/99-kubebake-sandbox.cfg"
 cp "$scratch/kubernetes-version" "$root/standin/"
 for f in $fails; do touch "$root/standin/fail-$f"; done
@@ -92,6 +159,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.
 rc=0
 chroot "$root" sh -c 'cloud-init init --local && cloud-init init && cloud-init modules --mode config && cloud-init modules --mode final' > "$scratch/cloud-init.out" 2>&1 || rc=$?
 echo "$rc" > "$scratch/cloud-init.rc"
+# Kept before \`then\` runs: a bake's sysprep removes cloud-init's state.
+cp "$root/var/lib/cloud/data/result.json" "$scratch/result.json" 2>/dev/null || true
 if [ -n "$then" ]; then chroot "$root" sh -c "$then" > "$scratch/then.out" 2>&1 || true; fi
 `;
 
@@ -103,6 +172,10 @@ export interface BootResult {
   errors: string[];
   /** Each stand-in call, "<command> <args>", in order. */
   calls: string[];
+  /** Whether `path` exists in the booted root after the boot (relative, without the leading /). */
+  exists(path: string): boolean;
+  /** This boot's overlay layer, to stack a later boot on (valid until `inspect` returns). */
+  layer: string;
   /** Whether a stand-in left /standin/<marker> (e.g. "kubeadm-join-saw-ca-key"). */
   marker(name: string): boolean;
   /** Output of the `then` command, run in the same root after cloud-init. */
@@ -126,7 +199,10 @@ export function sandboxUnavailable(): string | undefined {
 }
 
 export interface BootOptions {
-  seed: { 'user-data': string; 'meta-data': string; 'network-config': string };
+  /** The NoCloud seed; without network-config cloud-init falls back to DHCP (as Packer's seed CD does). */
+  seed: { 'user-data': string; 'meta-data': string; 'network-config'?: string };
+  /** Read-only layers over this machine's root, topmost first: e.g. the `layer` of an earlier boot that baked an image. */
+  layers?: string[];
   kubernetesVersion: string;
   /** The host's NIC: its MAC (network-config may match by it) and the name the kernel gave it (default eth0). */
   mac?: string;
@@ -144,7 +220,7 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
   const scratch = mkdtempSync(join(tmpdir(), 'kubebake-boot-'));
   try {
     mkdirSync(join(scratch, 'seed'));
-    for (const [name, content] of Object.entries(opts.seed)) writeFileSync(join(scratch, 'seed', name), content);
+    for (const [name, content] of Object.entries(opts.seed)) if (content !== undefined) writeFileSync(join(scratch, 'seed', name), content);
     writeFileSync(join(scratch, 'kubernetes-version'), opts.kubernetesVersion);
     for (const [path, content] of Object.entries(opts.image ?? {})) {
       mkdirSync(join(scratch, 'image', dirname(path)), { recursive: true });
@@ -152,22 +228,34 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     }
     writeFileSync(join(scratch, 'stand-in'), STAND_IN);
     chmodSync(join(scratch, 'stand-in'), 0o755);
-    const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? '', (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0'], {
+    const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? '', (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0', (opts.layers ?? []).join(' ')], {
       encoding: 'utf8',
       timeout: 120_000,
     });
     if (r.status !== 0) throw new Error(`sandbox set-up failed (exit ${r.status}): ${r.stderr}`);
     const upper = join(scratch, 'u');
-    const read = (path: string): string | undefined => (existsSync(join(upper, path)) ? readFileSync(join(upper, path), 'utf8') : undefined);
-    const result = JSON.parse(read('var/lib/cloud/data/result.json') ?? '{"v1":{"errors":["no result.json"]}}') as { v1: { errors: string[] } };
+    // What this boot wrote is in `upper`; a file it deleted is a whiteout there (a 0/0 character device).
+    const whiteout = (path: string): boolean => {
+      const st = statSync(join(upper, path), { throwIfNoEntry: false });
+      return !!st && st.isCharacterDevice() && st.rdev === 0;
+    };
+    const read = (path: string): string | undefined =>
+      existsSync(join(upper, path)) && !whiteout(path) ? readFileSync(join(upper, path), 'utf8') : undefined;
+    // The merged view, as overlayfs resolves it: this boot's layer, the given layers, then the machine's root.
+    const exists = (path: string): boolean =>
+      whiteout(path) ? false : [upper, ...(opts.layers ?? []), '/'].some((dir) => existsSync(join(dir, path)));
+    const resultFile = join(scratch, 'result.json');
+    const result = JSON.parse(existsSync(resultFile) ? readFileSync(resultFile, 'utf8') : '{"v1":{"errors":["cloud-init wrote no result.json"]}}') as { v1: { errors: string[] } };
     return inspect({
       rc: Number(readFileSync(join(scratch, 'cloud-init.rc'), 'utf8')),
       output: readFileSync(join(scratch, 'cloud-init.out'), 'utf8'),
       errors: result.v1.errors,
-      calls: (read('var/log/standins.log') ?? '').split('\n').filter(Boolean),
+      calls: (read('standin/calls.log') ?? '').split('\n').filter(Boolean),
       thenOutput: existsSync(join(scratch, 'then.out')) ? readFileSync(join(scratch, 'then.out'), 'utf8') : '',
       read,
       marker: (name) => existsSync(join(upper, 'standin', name)),
+      exists,
+      layer: upper,
       mode: (path) => (existsSync(join(upper, path)) ? statSync(join(upper, path)).mode & 0o7777 : undefined),
     });
   } finally {

@@ -1,0 +1,141 @@
+// A Packer bake, simulated in the sandbox of test/helpers/sandbox.ts: the build machine boots
+// with kubebake's seed CD (the real cloud-init creates the build user from it), then each
+// provisioning script runs in order exactly as Packer's shell provisioner runs it (uploaded, then
+// `sudo -n -E bash <path>` as the build user), then the shutdown command seals the image. The
+// stand-ins keep package, hold, unit and image state, so the image verification step checks what
+// the install steps really left. Then hosts of an `image: baked` cluster boot on the result: the
+// bake's overlay layer is the image.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildPlan, withSecrets, type ClusterPlan } from '../../src/plan/plan.js';
+import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import { SEED_META_DATA, SEED_USER_DATA_TEMPLATE } from '../../src/render/packer/cidata.js';
+import { EXECUTE_COMMAND } from '../../src/render/packer/image-hcl.js';
+import { packerImages, provisions, scriptPath, type PackerImage } from '../../src/render/packer/images.js';
+import { renderPackerTree } from '../../src/render/packer/tree.js';
+import { IMAGE_PROVENANCE_PATH } from '../../src/steps/image-check.js';
+import { cniImages } from '../../src/steps/prepull.js';
+import { BUILD_USER, CLOUD_INIT_SUDOERS, sealCommand } from '../../src/steps/sysprep.js';
+import type { Topology } from '../../src/topology/types.js';
+import { fixtureSecrets, text } from '../helpers/cluster.js';
+import { profile } from '../helpers/repo.js';
+import { bootInSandbox, sandboxUnavailable, type BootResult } from '../helpers/sandbox.js';
+
+const skip = sandboxUnavailable();
+const SCRIPTS = '/var/tmp/kubebake-bake';
+const BUILD_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHN0YW5kLWluIGJ1aWxkIGtleSBmb3IgdGVzdHM kubebake-build';
+
+/** Packer's part: every script in order as the build user through sudo, then the shutdown command. */
+function packerRun(plan: ClusterPlan, image: PackerImage): string {
+  const runs = provisions(plan, image).map(({ step }, i) => {
+    const file = scriptPath(i, step);
+    const uploaded = `/tmp/script_${i}.sh`;
+    const execute = EXECUTE_COMMAND.replace('{{ .Path }}', uploaded);
+    return `install -m 0755 ${SCRIPTS}/${file} ${uploaded}
+if su -s /bin/bash ${BUILD_USER} -c "${execute}" > ${SCRIPTS}/${step.name}.log 2>&1; then echo "ok ${file}"; else echo "FAILED ${file}"; cat ${SCRIPTS}/${step.name}.log; exit 1; fi`;
+  });
+  return `${runs.join('\n')}\nsu -s /bin/bash ${BUILD_USER} -c ${JSON.stringify(sealCommand())} && echo sealed`;
+}
+
+/** Bakes `image` from the rendered packer/ tree; `replaced` swaps some of its files (path under packer/ → content). */
+function bake<T>(plan: ClusterPlan, image: PackerImage, inspect: (boot: BootResult) => T, replaced: Record<string, string> = {}): T {
+  const tree = renderPackerTree(plan);
+  const file = (path: string): string => replaced[path] ?? text(tree, path);
+  const files: Record<string, string> = {};
+  provisions(plan, image).forEach(({ step }, i) => (files[`${SCRIPTS}/${scriptPath(i, step)}`] = file(`${image.name}/${scriptPath(i, step)}`)));
+  const userData = text(tree, `${image.name}/${SEED_USER_DATA_TEMPLATE}`).replace('${jsonencode(ssh_public_key)}', JSON.stringify(BUILD_KEY));
+  return bootInSandbox(
+    { seed: { 'user-data': userData, 'meta-data': text(tree, `${image.name}/${SEED_META_DATA}`) }, kubernetesVersion: plan.kubernetes.version, image: files, then: packerRun(plan, image) },
+    inspect,
+  );
+}
+
+/** The default profile, with `image: baked` (the images are what its hosts then boot). */
+function bakedDefault(): Topology {
+  return { ...profile('default'), image: 'baked' };
+}
+
+test('node image: every provisioning script passes (verification included), sysprep and seal leave no identity or build user', { skip }, async () => {
+  const plan = buildPlan(bakedDefault());
+  const image = packerImages(plan).find((i) => i.kind === 'node')!;
+  const secrets = await fixtureSecrets();
+  const clusterTree = renderCloudInitTree(withSecrets(plan, secrets));
+  bake(plan, image, (boot) => {
+    assert.deepEqual(boot.errors, [], boot.output);
+    assert.match(boot.thenOutput, /sealed\n$/, boot.thenOutput);
+    assert.match(boot.thenOutput, /^ok scripts\/\d+-image-verify\.sh$/m);
+    // Provenance: valid JSON naming the versions baked in.
+    const provenance = JSON.parse(boot.read(IMAGE_PROVENANCE_PATH.slice(1)) ?? 'null');
+    assert.match(JSON.stringify(provenance), new RegExp(plan.kubernetes.version.replace(/\./g, '\\.')));
+    // Pre-pulled: every control-plane image and the CNI's.
+    const pulled = (boot.read('standin/images') ?? '').split('\n');
+    for (const i of cniImages(plan)) assert.ok(pulled.includes(i), `${i} was pulled`);
+    assert.ok(pulled.some((i) => i.includes(`kube-apiserver:v${plan.kubernetes.version}`)));
+    // Sealed: a clone boots as a new machine, and no one can log in with the build key.
+    assert.equal(boot.read('etc/machine-id'), '');
+    assert.ok(!boot.exists('var/lib/cloud/instance'), 'cloud-init state is cleaned');
+    assert.ok(!boot.exists('etc/ssh/ssh_host_ed25519_key'), 'no SSH host key in the image');
+    assert.doesNotMatch(boot.read('etc/passwd') ?? '', new RegExp(`^${BUILD_USER}:`, 'm'));
+    assert.ok(!boot.exists(CLOUD_INIT_SUDOERS.slice(1)), 'the build user sudo rule is gone');
+    assert.ok(!boot.exists(`home/${BUILD_USER}`));
+    assert.ok(boot.calls.includes('shutdown -P now'));
+    assert.ok(!boot.calls.some((c) => /^kubeadm (init|join)/.test(c)), 'baking runs no cluster bootstrap');
+
+    // The image in use: a baked worker and the first control plane boot on it and install nothing.
+    for (const role of ['worker', 'control-plane'] as const) {
+      const node = plan.nodes.find((n) => n.role === role)!;
+      bootInSandbox(
+        {
+          seed: {
+            'user-data': text(clusterTree, `hosts/${node.name}/user-data`),
+            'meta-data': text(clusterTree, `hosts/${node.name}/meta-data`),
+            'network-config': text(clusterTree, `hosts/${node.name}/network-config`),
+          },
+          kubernetesVersion: plan.kubernetes.version,
+          mac: node.mac,
+          layers: [boot.layer],
+        },
+        (host) => {
+          assert.deepEqual(host.errors, [], host.output);
+          assert.equal(host.read('var/lib/kubebake/status'), 'ok\n', host.read('var/log/kubebake/firstboot.log'));
+          assert.ok(!host.calls.some((c) => /^apt-get .*(install|update)|^crictl .*pull|images pull/.test(c)), host.calls.join('\n'));
+          assert.ok(host.calls.some((c) => new RegExp(`^kubeadm ${node.initNode ? 'init' : 'join'} --config`).test(c)));
+        },
+      );
+    }
+  });
+});
+
+test('load-balancer image: HAProxy and keepalived baked, verified, sealed', { skip }, () => {
+  const plan = buildPlan(bakedDefault());
+  const image = packerImages(plan).find((i) => i.kind === 'load-balancer')!;
+  bake(plan, image, (boot) => {
+    assert.deepEqual(boot.errors, [], boot.output);
+    assert.match(boot.thenOutput, /sealed\n$/, boot.thenOutput);
+    const packages = boot.read('standin/packages') ?? '';
+    assert.match(packages, /^haproxy /m);
+    assert.match(packages, /^keepalived /m);
+    assert.doesNotMatch(packages, /^kubeadm /m, 'no Kubernetes packages on a load balancer');
+  });
+});
+
+test('verification fails the bake when an install step did not keep its promise (kubelet not held)', { skip }, () => {
+  const plan = buildPlan(bakedDefault());
+  const image = packerImages(plan).find((i) => i.kind === 'node')!;
+  const tree = renderPackerTree(plan);
+  // The bake as rendered, but with the hold removed from the kube-packages script.
+  const i = provisions(plan, image).findIndex(({ step }) => step.name === 'kube-packages');
+  const path = `${image.name}/${scriptPath(i, provisions(plan, image)[i]!.step)}`;
+  const broken = text(tree, path).replace('apt-mark hold kubelet kubeadm kubectl', 'apt-mark hold kubeadm kubectl');
+  assert.notEqual(broken, text(tree, path));
+  bake(
+    plan,
+    image,
+    (boot) => {
+      assert.match(boot.thenOutput, /^FAILED scripts\/\d+-image-verify\.sh$/m, boot.thenOutput);
+      assert.match(boot.thenOutput, /image verification FAILED: kubelet is held/);
+      assert.doesNotMatch(boot.thenOutput, /sealed/);
+    },
+    { [path]: broken },
+  );
+});
