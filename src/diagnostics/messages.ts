@@ -98,10 +98,15 @@ export const msg = {
     message: `${what} ${ip} is outside the node subnet ${subnet}`,
     hint: `use an address in ${subnet}, or widen network.nodeSubnet`,
   }),
-  reservedAddress: (ip: string, which: string): Message => ({
+  reservedAddress: (ip: string, which: string, what = 'a host'): Message => ({
     code: 'address-reserved',
-    message: `${ip} is the ${which} address of the node subnet and cannot be a host`,
+    message: `${ip} is the ${which} address of the node subnet and cannot be ${what}`,
     hint: 'pick a usable address inside the subnet',
+  }),
+  hostBits: (field: string, cidr: string, network: string): Message => ({
+    code: 'cidr-host-bits',
+    message: `${field} ${cidr} has host bits set: it is not a network address`,
+    hint: `did you mean "${network}"?`,
   }),
   addressClash: (ip: string, other: string): Message => ({
     code: 'address-clash',

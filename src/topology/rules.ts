@@ -6,6 +6,7 @@ import {
   broadcastAddress,
   cidrContains,
   cidrsOverlap,
+  ipToInt,
   networkAddress,
   parseCidr,
 } from '../plan/addressing.js';
@@ -120,10 +121,15 @@ function checkHosts(t: Topology, error: Report): void {
 function checkNetwork(t: Topology, error: Report): void {
   const n = t.network;
   const node = parseCidr(n.nodeSubnet);
+  /** The subnet's own network and broadcast addresses can be neither a gateway nor a VIP. */
+  const reserved = (ip: string): string | undefined =>
+    ip === networkAddress(node) ? 'network' : ip === broadcastAddress(node) && node.prefix < 31 ? 'broadcast' : undefined;
   if (!cidrContains(node, n.gateway)) error(['network', 'gateway'], msg.outsideSubnet('gateway', n.gateway, n.nodeSubnet));
+  else if (reserved(n.gateway)) error(['network', 'gateway'], msg.reservedAddress(n.gateway, reserved(n.gateway)!, 'the gateway'));
   const vip = t.apiEndpoint.vip?.address;
   if (vip !== undefined) {
     if (!cidrContains(node, vip)) error(['apiEndpoint', 'vip', 'address'], msg.outsideSubnet('VIP', vip, n.nodeSubnet));
+    else if (reserved(vip)) error(['apiEndpoint', 'vip', 'address'], msg.reservedAddress(vip, reserved(vip)!, 'the API VIP'));
     else if (vip === n.gateway) error(['apiEndpoint', 'vip', 'address'], msg.addressClash(vip, 'the gateway'));
   }
   const nets: [string, string][] = [
@@ -131,6 +137,11 @@ function checkNetwork(t: Topology, error: Report): void {
     ['podSubnet', n.podSubnet],
     ['serviceSubnet', n.serviceSubnet],
   ];
+  // 10.20.0.5/24 is an address, not a subnet: say which network was meant.
+  for (const [field, text] of nets) {
+    const c = parseCidr(text);
+    if (ipToInt(text.split('/')[0]!) !== c.base) error(['network', field], msg.hostBits(field, text, `${networkAddress(c)}/${c.prefix}`));
+  }
   for (let i = 0; i < nets.length; i++) {
     for (let j = i + 1; j < nets.length; j++) {
       const [a, ac] = nets[i]!;
