@@ -61,7 +61,10 @@ export function checkRules(t: Topology): Diagnostic[] {
   }
 
   // --- ingress frontends on the load balancer ------------------------------------------------
-  const ports = new Map<number, string>([[ep.port, 'the Kubernetes API']]);
+  // sshd listens on every address of the load balancer: HAProxy could not bind a frontend on 22.
+  const ports = new Map<number, string>([[22, 'SSH (sshd)']]);
+  if (ports.has(ep.port)) error(['apiEndpoint', 'port'], msg.portClash(ep.port, ports.get(ep.port)!));
+  else ports.set(ep.port, 'the Kubernetes API');
   const names = new Set<string>();
   t.ingress.forEach((f, i) => {
     if (names.has(f.name)) error(['ingress', i, 'name'], msg.duplicateName('ingress', f.name));
