@@ -204,7 +204,9 @@ function schemaDiagnostics(errors: ErrorObject[], written: (path: FieldPath) => 
   const seen = new Set<string>();
   for (const e of errors) {
     const path = pointerToPath(e.instancePath);
-    const field = path.length ? String(path[path.length - 1]) : '';
+    // The name an operator reads: `role`, or `sshAuthorizedKeys[0]` for a list item.
+    const last = path[path.length - 1];
+    const field = last === undefined ? '' : typeof last === 'number' ? `${String(path[path.length - 2] ?? '')}[${last}]` : String(last);
     let item: { d: Omit<Diagnostic, 'file'>; keyOf?: string };
     switch (e.keyword) {
       case 'additionalProperties': {

@@ -66,3 +66,12 @@ test('every profile starts with the schema modeline and a comment saying what it
     assert.match(lines[1]!, /^# \S/, p);
   }
 });
+
+test("the README's topology example is a valid topology (no errors; warnings are what it illustrates)", () => {
+  const readme = readFileSync(fromRoot('README.md'), 'utf8');
+  const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(example, 'README.md has a ```yaml example');
+  const result = loadTopology(example, 'README.md');
+  assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.ok(result.topology);
+});
