@@ -363,10 +363,16 @@ function printSummary(results: readonly BakeResult[], log: (line: string) => voi
       continue;
     }
     log(`  [${r.name}] built in ${formatDuration(r.elapsedMs)}${r.artifacts.length ? '' : ': no files in its output directory'}`);
-    for (const a of r.artifacts) log(`      ${a.file}  ${formatSize(a.size)}  sha256:${a.sha256}`);
+    for (const a of r.artifacts) log(`      ${shownPath(a.path)}  ${formatSize(a.size)}  sha256:${a.sha256}`);
   }
   const failed = results.filter((r) => !r.ok).length;
   log(`${results.length - failed} of ${results.length} image(s) ${dryRun ? 'validated' : 'built'}${failed ? `, ${failed} failed` : ''}.`);
+}
+
+/** Where an artifact is, as the operator can open it: relative to the working folder when inside it. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 export function formatDuration(ms: number): string {

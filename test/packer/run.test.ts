@@ -126,7 +126,8 @@ test('each image runs init, validate, build in its own directory, with prefixed 
     ],
   );
   assert.equal(alpha.artifacts[0]!.path, join(c.dirs.alpha!, 'output', 'disk.qcow2'));
-  assert.ok(c.lines.includes(`      disk.qcow2  ${Buffer.byteLength(disk)} B  sha256:${sha256(disk)}`), c.lines.join('\n'));
+  // The summary names each artifact by a path the operator can open (absolute here: outside the working folder).
+  assert.ok(c.lines.includes(`      ${join(c.dirs.alpha!, 'output', 'disk.qcow2')}  ${Buffer.byteLength(disk)} B  sha256:${sha256(disk)}`), c.lines.join('\n'));
   assert.ok(c.lines.includes('2 of 2 image(s) built.'));
 });
 
