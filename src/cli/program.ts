@@ -1,11 +1,8 @@
-// commander wiring only: flags → calls → print → exit code.
+// commander wiring only: flags → calls → print → exit code. Each command's code is imported when
+// it runs, so `--help` and `validate` do not load the PKI, OpenPGP or Packer modules.
 // Exit codes: 0 ok, 1 invalid input (or a failed build), 2 usage error.
 import { Command, CommanderError } from 'commander';
-import { runValidate } from './validate.js';
-import { runSchema } from './schema.js';
-import { runRenderCloudInit } from './render.js';
-import { runBakeImages, runRenderPacker } from './packer.js';
-import { PACKER_VERSION, RELEASES_URL_ENV } from '../packer/release.js';
+import { PACKER_VERSION, RELEASES_URL_ENV } from '../packer/pin.js';
 
 import { EXIT } from './exit.js';
 
@@ -40,7 +37,7 @@ Examples:
 
 Exit codes: 0 valid, 1 invalid, 2 usage error.`,
     )
-    .action(async (opts) => setExit(await runValidate(opts)));
+    .action(async (opts) => setExit(await (await import('./validate.js')).runValidate(opts)));
 
   program
     .command('schema')
@@ -53,7 +50,7 @@ Examples:
   # then, first line of cluster.yaml:
   # yaml-language-server: $schema=./kubebake.schema.json`,
     )
-    .action(() => setExit(runSchema()));
+    .action(async () => setExit((await import('./schema.js')).runSchema()));
 
   const render = program.command('render').description('Render artifacts from a topology (cloud-init, packer).');
   const renderOptions = (cmd: Command): Command =>
@@ -76,7 +73,7 @@ Examples:
 Secrets (bootstrap token, cluster CAs) are created once in <out>/<cluster>/secrets/ (0600) and
 reused, so rendering again gives byte-identical files.`,
     )
-    .action(async (opts) => setExit(await runRenderCloudInit(opts)));
+    .action(async (opts) => setExit(await (await import('./render.js')).runRenderCloudInit(opts)));
   renderOptions(render.command('packer'))
     .description('Write Packer templates that bake OS prep, CRI-O and the kube packages into images.')
     .addHelpText(
@@ -86,7 +83,7 @@ Examples:
   $ kubebake render packer -f cluster.yaml
   $ ls out/<cluster>/packer/    # README.md and one folder per image: node-<os>, load-balancer-<os>`,
     )
-    .action(async (opts) => setExit(await runRenderPacker(opts)));
+    .action(async (opts) => setExit(await (await import('./packer.js')).runRenderPacker(opts)));
 
   program
     .command('bake')
@@ -117,7 +114,7 @@ Examples:
 
 Exit codes: 0 every image built, 1 invalid input or a failed build, 2 usage error.`,
     )
-    .action(async (opts) => setExit(await runBakeImages(opts)));
+    .action(async (opts) => setExit(await (await import('./packer.js')).runBakeImages(opts)));
   return program;
 }
 

@@ -28,19 +28,11 @@ import yauzl from 'yauzl';
 import { Release } from '@hashicorp/js-releases';
 import { HASHICORP_RELEASE_KEY } from './hashicorp-key.js';
 
-/**
- * The Packer version kubebake uses: the one place it is pinned. Cache, PATH and download all
- * require exactly this version (see locatePacker).
- */
-export const PACKER_VERSION = '1.16.1';
+import { DEFAULT_RELEASES_URL, PACKER_VERSION, RELEASES_URL_ENV } from './pin.js';
 
-/** HashiCorp's releases site; a mirror with the same layout can replace it. */
+export { DEFAULT_RELEASES_URL, PACKER_VERSION, RELEASES_URL_ENV };
+
 const USER_AGENT = 'kubebake (packer installer)';
-
-export const DEFAULT_RELEASES_URL = 'https://releases.hashicorp.com';
-
-/** Environment variable naming a mirror of DEFAULT_RELEASES_URL (air-gapped sites). */
-export const RELEASES_URL_ENV = 'KUBEBAKE_RELEASES_URL';
 
 export type PackerFetchErrorCode =
   | 'not-found' //             a release file answered 404 (wrong version, or an incomplete mirror)
