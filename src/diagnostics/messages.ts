@@ -85,7 +85,7 @@ export const msg = {
 
   // --- cross-field rules ---------------------------------------------------------------------
   duplicate: (what: string, value: string, firstHost: string, firstIndex: number): Message => ({
-    code: `duplicate-${what}`,
+    code: `duplicate-${what.toLowerCase()}`,
     // For a name, "already used by host <the same name>" would say nothing: point at the entry.
     message:
       what === 'name'

@@ -142,7 +142,7 @@ test('--json prints parseable JSON with positioned diagnostics, on stdout only',
   assert.equal(out.valid, false);
   assert.ok(out.diagnostics.length > 0);
   const d = out.diagnostics[0]!;
-  assert.deepEqual([d.severity, d.code, d.file, d.path], ['error', 'duplicate-IP', 'test/bad/duplicate-ip.yaml', ['hosts', 4, 'ip']]);
+  assert.deepEqual([d.severity, d.code, d.file, d.path], ['error', 'duplicate-ip', 'test/bad/duplicate-ip.yaml', ['hosts', 4, 'ip']]);
   assert.ok(d.line > 0 && d.col > 0);
 
   const good = await kubebake('validate', '-f', 'profiles/ubuntu-26-04-ha.yaml', '--json');
