@@ -62,7 +62,7 @@ test('every profile starts with the schema modeline and a comment saying what it
   for (const p of PROFILES) {
     const lines = readFileSync(fromRoot('profiles', p), 'utf8').split('\n');
     if (p === 'seed.yaml') continue; // the how-to's cluster predates the modeline
-    assert.equal(lines[0], '# yaml-language-server: $schema=../out/kubebake.schema.json', p);
+    assert.equal(lines[0], '# yaml-language-server: $schema=../kubebake.schema.json', p);
     assert.match(lines[1]!, /^# \S/, p);
   }
 });
@@ -74,4 +74,9 @@ test("the README's topology example is a valid topology (no errors; warnings are
   const result = loadTopology(example, 'README.md');
   assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
   assert.ok(result.topology);
+});
+
+test('kubebake.schema.json (what the profiles point editors at) is exactly what `kubebake schema` prints', async () => {
+  const { topologySchema } = await import('../../src/topology/schema.js');
+  assert.equal(readFileSync(fromRoot('kubebake.schema.json'), 'utf8'), JSON.stringify(topologySchema, null, 2) + '\n', 'run: npm run kubebake -- schema > kubebake.schema.json');
 });
