@@ -115,3 +115,30 @@ test(
     assert.deepEqual(readdirSync(out), []);
   }),
 );
+
+test(
+  "the README's cidata ISO recipe gives a NoCloud seed that xorriso reads back: volume cidata, the three files, same bytes",
+  withOut((out) => {
+    const r = kubebake('render', 'cloud-init', '-f', repoPath('profiles', 'default.yaml'), '-o', out);
+    assert.equal(r.status, 0, r.stderr);
+    const readme = readFileSync(repoPath('README.md'), 'utf8');
+    const recipe = /```sh\n(cd out\/default\/hosts\/cp1\nxorriso [^\n]+)\n```/.exec(readme)?.[1];
+    assert.ok(recipe, 'README.md shows the xorriso recipe');
+    const made = spawnSync('sh', ['-c', recipe.replace('cd out/', `cd ${out}/`)], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const iso = join(out, 'default', 'cp1-cidata.iso');
+    const pvd = spawnSync('xorriso', ['-indev', iso, '-pvd_info'], { encoding: 'utf8' });
+    assert.match(pvd.stdout, /^Volume Id\s*:\s*cidata$/m);
+    const back = mkdtempSync(join(tmpdir(), 'kubebake-iso-'));
+    try {
+      const x = spawnSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/', back], { encoding: 'utf8' });
+      assert.equal(x.status, 0, x.stderr);
+      assert.deepEqual(readdirSync(back).sort(), ['meta-data', 'network-config', 'user-data']);
+      for (const f of ['user-data', 'meta-data', 'network-config']) {
+        assert.equal(readFileSync(join(back, f), 'utf8'), readFileSync(join(out, 'default', 'hosts', 'cp1', f), 'utf8'), f);
+      }
+    } finally {
+      rmSync(back, { recursive: true, force: true });
+    }
+  }),
+);
