@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDiagnostics } from '../diagnostics/print.js';
-import { buildPlan, withSecrets } from '../plan/plan.js';
+import { buildPlan, withSecrets, type ClusterPlan } from '../plan/plan.js';
 import { loadOrCreateSecrets, SECRET_FILES } from '../plan/secrets.js';
 import { renderCloudInitTree } from '../render/cloud-init/cluster.js';
 import { writeTree } from '../output/write.js';
@@ -27,11 +27,27 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
     }
     if (stored.warnings.length) process.stderr.write(formatDiagnostics(stored.warnings));
     if (!opts.check) reportCreated(stored.created, join(clusterDir, 'secrets'));
-    const tree = renderCloudInitTree(withSecrets(buildPlan(loaded.topology), stored.secrets));
-    return await emit(tree, clusterDir, opts);
+    const plan = buildPlan(loaded.topology);
+    const tree = renderCloudInitTree(withSecrets(plan, stored.secrets));
+    const code = await emit(tree, clusterDir, opts);
+    if (code === EXIT.ok && opts.rotateToken && !opts.check) reportRotation(plan, join(clusterDir, 'secrets', SECRET_FILES.token));
+    return code;
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * A running cluster does not know a token made after its `kubeadm init`: say how to register it
+ * on a control plane (the command reads the token file; the token itself is never printed).
+ */
+function reportRotation(plan: ClusterPlan, tokenFile: string): void {
+  const cp = plan.nodes.find((n) => n.initNode)!;
+  process.stderr.write(
+    `new bootstrap token in ${tokenFile}; nodes booted from the new user-data join with it.\n` +
+      `If the cluster is already running, register the token there first:\n` +
+      `  ssh ${plan.access.adminUser}@${cp.ip} sudo kubeadm token create "$(cat ${tokenFile})" --ttl ${plan.bootstrap.tokenTTL}\n`,
+  );
 }
 
 /** Names what the secrets store gained (file names only: secrets are never printed). */

@@ -58,8 +58,12 @@ test(
     const seed = repoPath('profiles', 'seed.yaml');
     assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
     const a = snapshot(join(out, 'seed'));
-    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--rotate-token').status, 0);
+    const rotated = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--rotate-token');
+    assert.equal(rotated.status, 0);
     const b = snapshot(join(out, 'seed'));
+    // How to register the new token in a running cluster, reading the file: the token is never printed.
+    assert.match(rotated.stderr, new RegExp(`ssh kubeadmin@10\\.\\d+\\.\\d+\\.\\d+ sudo kubeadm token create "\\$\\(cat ${join(out, 'seed', 'secrets', 'token').replace(/[.]/g, '\\.')}\\)" --ttl 24h`));
+    assert.ok(!(rotated.stdout + rotated.stderr).includes(b.get('secrets/token')!.trim()), 'the token is not printed');
     assert.notEqual(a.get('secrets/token'), b.get('secrets/token'));
     assert.equal(a.get('secrets/pki/ca.crt'), b.get('secrets/pki/ca.crt'));
     assert.equal(a.get('admin.conf'), b.get('admin.conf'));
