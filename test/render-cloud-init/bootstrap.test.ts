@@ -36,7 +36,7 @@ test('the worker join CA hash equals what openssl computes from the CA the contr
 });
 
 for (const name of PROFILES) {
-  test(`profile ${name}: no private key reaches a worker or a load balancer; control planes get the shared PKI 0600`, async () => {
+  test(`profile ${name}: no private key reaches a worker or a load balancer (nor a token, the latter); control planes get the shared PKI 0600`, async () => {
     const { plan, tree } = await renderProfile(name);
     for (const n of plan.nodes) {
       const raw = text(tree, `hosts/${n.name}/user-data`);
@@ -51,6 +51,8 @@ for (const name of PROFILES) {
       } else {
         assert.doesNotMatch(raw, /PRIVATE KEY/, `${n.name} (${n.role}) must not receive a private key`);
       }
+      // A load balancer never joins the cluster: it gets no token either.
+      if (n.role === 'load-balancer') assert.ok(!raw.includes(plan.secrets.token.secret), `${n.name} must not receive the bootstrap token`);
     }
   });
 
