@@ -51,10 +51,7 @@ async function copyOfStore(tmp: string): Promise<{ dir: string; secrets: Secrets
 test('a missing folder is created whole: every file 0600, every folder 0700, nothing else left behind', async () => {
   await withTempDir(async (tmp) => {
     const dir = join(tmp, 'cluster', 'secrets');
-    const started = performance.now();
     const r = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
-    const ms = performance.now() - started;
-    console.log(`# creating the PKI took ${ms.toFixed(0)} ms`);
     assert.deepEqual([...r.created].sort(), [...ALL].sort());
     assert.deepEqual(r.warnings, []);
     for (const rel of ALL) assert.equal(statSync(join(dir, rel)).mode & 0o777, 0o600, rel);
@@ -81,9 +78,7 @@ test('loading again gives deep-equal secrets and writes nothing', async () => {
   await withTempDir(async (tmp) => {
     const { dir, secrets } = await copyOfStore(tmp);
     const before = snapshotDir(dir);
-    const started = performance.now();
     const r = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
-    console.log(`# loading and validating took ${(performance.now() - started).toFixed(0)} ms`);
     assert.deepEqual(r.secrets, secrets);
     assert.deepEqual(r.created, []);
     assert.deepEqual(r.warnings, []);
