@@ -129,8 +129,8 @@ export function buildPlan(t: Topology): ClusterPlan {
 
 /** Ports each CNI needs between nodes (SEED.md, "Required ports"). */
 const CNI_PORTS: Record<CniPlugin, Omit<PortRule, 'from'>[]> = {
+  // No BGP (TCP 179, which SEED.md lists): kubebake's Installation runs Calico with VXLAN only.
   calico: [
-    { proto: 'tcp', port: '179', why: 'Calico BGP' },
     { proto: 'udp', port: '4789', why: 'Calico VXLAN' },
     { proto: 'tcp', port: '5473', why: 'Calico Typha' },
   ],
@@ -162,20 +162,18 @@ function firewallRules(t: Topology, h: Host, lbs: Host[]): PortRule[] {
     return rules;
   }
   const rules: PortRule[] = [ssh];
-  const internal = (port: string, why: string, proto: 'tcp' | 'udp' = 'tcp'): number => rules.push({ proto, port, from: nodes, why });
+  const internal = (port: string, why: string): void => void rules.push({ proto: 'tcp', port, from: nodes, why });
   if (h.role === 'control-plane') {
     internal(String(6443), 'Kubernetes API server');
     internal('2379:2380', 'etcd');
     internal('10250', 'kubelet API');
     internal('10257', 'kube-controller-manager');
     internal('10259', 'kube-scheduler');
+    for (const f of t.ingress.filter((f) => f.targets === 'control-planes')) internal(String(f.nodePort), `NodePort of ingress ${f.name}`);
   } else {
     internal('10250', 'kubelet API');
     internal('10256', 'kube-proxy health');
     internal('30000:32767', 'NodePort services');
-  }
-  if (h.role === 'control-plane') {
-    for (const f of t.ingress.filter((f) => f.targets === 'control-planes')) internal(String(f.nodePort), `NodePort of ingress ${f.name}`);
   }
   for (const r of CNI_PORTS[t.cni.plugin]) rules.push({ ...r, from: nodes });
   // Pods reach node-local services (kubelet, the API via its Service) from pod addresses.

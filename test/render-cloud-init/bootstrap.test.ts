@@ -146,6 +146,8 @@ test('firewall opens exactly the role ports, cluster-internal ones only to the n
   for (const port of ['10250', '10256', '30000:32767']) assert.match(worker, new RegExp(`port ${port} `));
   assert.doesNotMatch(worker, /port 6443 /);
   assert.match(worker, /port 4789 /, 'Calico VXLAN');
+  assert.doesNotMatch(worker, /port 179 /, 'no BGP: the Calico Installation runs VXLAN only');
+  assert.match(text(tree, 'hosts/cp1/user-data'), /bgp: Disabled/);
   const lb = fw('lb1');
   for (const port of ['22', '6443', '80', '443']) assert.match(lb, new RegExp(`proto tcp from any to any port ${port} `));
   const disabled = renderCloudInitTree(await renderPlan({ ...profile('default'), firewall: 'disabled' }));
