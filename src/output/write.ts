@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { FileTree } from './tree.js';
 
 export const MANIFEST = '.kubebake-manifest.json';
@@ -92,16 +93,6 @@ export async function writeTree(dir: string, tree: FileTree, opts: { force?: boo
 }
 
 const WRITE_CONCURRENCY = 16;
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 function conflict(dir: string, path: string, why: string): Diagnostic {
   return {

@@ -15,6 +15,7 @@ import { lstat, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
+import { mapLimit } from '../util/map-limit.js';
 
 export interface BakeImage {
   /** Shown as the `[name] ` prefix; unique. */
@@ -127,19 +128,14 @@ export async function bakeImages(opts: BakeOptions): Promise<BakeResult[]> {
     for (const r of running) r.stop(grace);
   });
 
-  const results: (BakeResult | undefined)[] = new Array(opts.images.length);
-  const queue = opts.images.map((_, i) => i);
-  const bakeOne = (img: BakeImage): Promise<BakeResult> =>
-    bakeImage(img, { ...opts, log, spawner, env, running, signal: stopAll.signal, outputDir: opts.outputDir ?? 'output', grace });
+  let results: (BakeResult | undefined)[] = [];
+  // An image not yet started when the bake is stopped is left undefined: "not started" below.
+  const bakeOne = async (img: BakeImage): Promise<BakeResult | undefined> =>
+    stopAll.signal.aborted
+      ? undefined
+      : bakeImage(img, { ...opts, log, spawner, env, running, signal: stopAll.signal, outputDir: opts.outputDir ?? 'output', grace });
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(parallel, queue.length) }, async () => {
-        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-          if (stopAll.signal.aborted) break;
-          results[i] = await bakeOne(opts.images[i]!);
-        }
-      }),
-    );
+    results = await mapLimit(opts.images, parallel, bakeOne);
   } finally {
     opts.signal?.removeEventListener('abort', onCallerAbort);
     if (handleSignals) {

@@ -1,4 +1,4 @@
-import { controlPlanes, type ClusterPlan, type NodePlan } from '../plan/plan.js';
+import type { ClusterPlan, NodePlan } from '../plan/plan.js';
 import { isRestrictedLabel } from '../render/kubeadm/kubeadm-config.js';
 import { cniInstall } from './cni.js';
 import { CONFIG_DIR, q, script, SCRIPT_DIR } from './shell.js';
@@ -131,7 +131,7 @@ ${cniInstall(plan)}
 ${labels ? `systemctl is-active --quiet kubebake-label-nodes || systemd-run --unit=kubebake-label-nodes --description='kubebake: label nodes as they join' ${LABEL_NODES_PATH}` : ''}
 echo "cluster ${plan.name} initialised; other nodes join through $ENDPOINT"`;
   } else {
-    const stagger = isCp ? Math.max(0, controlPlanes(plan).indexOf(node) - 1) * CONTROL_PLANE_STAGGER : 0;
+    const stagger = isCp ? Math.max(0, node.ordinal - 1) * CONTROL_PLANE_STAGGER : 0;
     body = `${header}
 ${member}
 wait_for "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready

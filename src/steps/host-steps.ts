@@ -30,7 +30,7 @@ export function hostSteps(plan: ClusterPlan, node: NodePlan): HostSteps {
   const kind: ImageKind = isKubernetesNode(node) ? 'node' : 'load-balancer';
   const install = plan.image === 'baked' ? [imageCheckStep(plan, node)] : imageSteps(plan, kind);
   if (kind === 'load-balancer') {
-    return { steps: [...install, firewallStep(plan, node), loadBalancerConfigStep(plan)], extraScripts: [] };
+    return { steps: [...install, firewallStep(plan, node), loadBalancerConfigStep(plan, node)], extraScripts: [] };
   }
   const bootstrap = bootstrapStep(plan, node);
   return { steps: [...install, firewallStep(plan, node), bootstrap.step], extraScripts: bootstrap.extraScripts };

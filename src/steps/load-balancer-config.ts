@@ -1,5 +1,5 @@
-import type { ClusterPlan } from '../plan/plan.js';
-import { CONFIG_DIR, script } from './shell.js';
+import type { ClusterPlan, NodePlan } from '../plan/plan.js';
+import { CONFIG_DIR, q, script } from './shell.js';
 import type { Step } from './step.js';
 
 export const HAPROXY_STAGED_PATH = `${CONFIG_DIR}/haproxy.cfg`;
@@ -8,13 +8,14 @@ export const KEEPALIVED_CHECK_PATH = '/etc/keepalived/check-haproxy.sh';
 export const LB_SYSCTL_PATH = '/etc/sysctl.d/90-kubebake-lb.conf';
 
 /** Puts the rendered HAProxy (and keepalived) configuration in place, checked before it is used. */
-export function loadBalancerConfigStep(plan: ClusterPlan): Step {
+export function loadBalancerConfigStep(plan: ClusterPlan, node: NodePlan): Step {
+  // The rules require an interface on every load balancer when there is a VIP.
+  const iface = q(node.interface ?? '');
   const keepalived = plan.vip
     ? `
 # keepalived's interface is the topology's name for this NIC: say so plainly if it is wrong.
-iface=$(awk '$1 == "interface" { print $2; exit }' ${KEEPALIVED_STAGED_PATH})
-if [ ! -e "/sys/class/net/$iface" ]; then
-  echo "interface $iface (hosts[].interface in the topology) does not exist here; this host has: $(ls /sys/class/net | paste -sd ' ' -)" >&2
+if [ ! -e /sys/class/net/${iface} ]; then
+  echo "interface ${iface} (hosts[].interface in the topology) does not exist here; this host has: $(ls /sys/class/net | paste -sd ' ' -)" >&2
   exit 1
 fi
 # The backup balancer binds the VIP before it owns it.

@@ -4,9 +4,9 @@
 // and the bake's key settings to a log, and checks that the private key file it is handed exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/tools.js';
@@ -42,10 +42,7 @@ function bakeEnv(dir: string): NodeJS.ProcessEnv {
   };
 }
 
-const kubebake = (env: NodeJS.ProcessEnv, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'kubebake.js'), ...args], { encoding: 'utf8', env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const kubebake = (env: NodeJS.ProcessEnv, ...args: string[]) => runKubebake(args, env);
 
 const calls = (env: NodeJS.ProcessEnv): Call[] =>
   existsSync(env.STAND_IN_LOG!)

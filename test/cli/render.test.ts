@@ -5,12 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
 
-const kubebake = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'kubebake.js'), ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const kubebake = (...args: string[]) => runKubebake(args);
 
 function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();

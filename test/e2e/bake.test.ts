@@ -19,7 +19,7 @@ import { BUILD_USER, CLOUD_INIT_SUDOERS, sealCommand } from '../../src/steps/sys
 import type { Topology } from '../../src/topology/types.js';
 import { fixtureSecrets, text } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
-import { bootInSandbox, sandboxUnavailable, type BootResult } from '../helpers/sandbox.js';
+import { bootInSandbox, hostSeed, sandboxUnavailable, type BootResult } from '../helpers/sandbox.js';
 
 const skip = sandboxUnavailable();
 const SCRIPTS = '/var/tmp/kubebake-bake';
@@ -86,11 +86,7 @@ test('node image: every provisioning script passes (verification included), sysp
       const node = plan.nodes.find((n) => n.role === role)!;
       bootInSandbox(
         {
-          seed: {
-            'user-data': text(clusterTree, `hosts/${node.name}/user-data`),
-            'meta-data': text(clusterTree, `hosts/${node.name}/meta-data`),
-            'network-config': text(clusterTree, `hosts/${node.name}/network-config`),
-          },
+          seed: hostSeed(clusterTree, node.name),
           kubernetesVersion: plan.kubernetes.version,
           mac: node.mac,
           layers: [boot.layer],

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROFILES, renderPlan, text } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
-import { bootInSandbox, sandboxUnavailable, type BootOptions } from '../helpers/sandbox.js';
+import { bootInSandbox, hostSeed, sandboxUnavailable, type BootOptions } from '../helpers/sandbox.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import type { FileTree } from '../../src/output/tree.js';
@@ -20,11 +20,7 @@ const tree: FileTree = renderCloudInitTree(plan);
 function seedOf(host: string, extra: Partial<BootOptions> = {}, p: RenderPlan = plan, t: FileTree = tree): BootOptions {
   const node = p.nodes.find((n) => n.name === host)!;
   return {
-    seed: {
-      'user-data': text(t, `hosts/${host}/user-data`),
-      'meta-data': text(t, `hosts/${host}/meta-data`),
-      'network-config': text(t, `hosts/${host}/network-config`),
-    },
+    seed: hostSeed(t, host),
     kubernetesVersion: p.kubernetes.version,
     mac: node.mac,
     nic: node.interface,

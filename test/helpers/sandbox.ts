@@ -13,6 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { FileTree } from '../../src/output/tree.js';
+import { text } from './cluster.js';
 
 const STAND_IN = `#!/bin/bash
 # STAND-IN written by test/helpers/sandbox.ts. It is not the real tool. State it keeps, so that
@@ -213,6 +215,15 @@ export interface BootOptions {
   image?: Record<string, string>;
   /** A command run in the booted root afterwards (e.g. first boot's script a second time). */
   then?: string;
+}
+
+/** A host's NoCloud seed as `render cloud-init` wrote it into `tree`. */
+export function hostSeed(tree: FileTree, host: string): BootOptions['seed'] {
+  return {
+    'user-data': text(tree, `hosts/${host}/user-data`),
+    'meta-data': text(tree, `hosts/${host}/meta-data`),
+    'network-config': text(tree, `hosts/${host}/network-config`),
+  };
 }
 
 /** Boots once, hands the result to `inspect` (its files exist only until `inspect` returns). */
