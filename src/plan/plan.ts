@@ -17,6 +17,8 @@ export interface PortRule {
 
 export interface NodePlan {
   name: string;
+  /** Position in the topology's hosts list: diagnostics about this host point at hosts[index]. */
+  index: number;
   role: Role;
   ip: string;
   mac?: string;
@@ -84,11 +86,12 @@ export function buildPlan(t: Topology): ClusterPlan {
   }));
 
   const ordinals = new Map<Role, number>();
-  const nodes = t.hosts.map((h): NodePlan => {
+  const nodes = t.hosts.map((h, index): NodePlan => {
     const ordinal = ordinals.get(h.role) ?? 0;
     ordinals.set(h.role, ordinal + 1);
     return {
       name: h.name,
+      index,
       role: h.role,
       ip: h.ip,
       mac: h.mac,

@@ -1,5 +1,5 @@
 import type { ClusterPlan, NodePlan, PortRule } from '../plan/plan.js';
-import { q, script } from './shell.js';
+import { q } from './shell.js';
 import type { Step } from './step.js';
 
 function ufwRule(r: PortRule): string {
@@ -17,24 +17,22 @@ export function firewallStep(plan: ClusterPlan, node: NodePlan): Step {
   if (plan.firewallMode === 'disabled') {
     return {
       name: 'firewall',
-      script: script(
-        'Firewall disabled by the topology (firewall: disabled).',
-        `if command -v ufw >/dev/null; then ufw --force disable; fi
+      purpose: 'Firewall disabled by the topology (firewall: disabled).',
+      helpers: [],
+      body: `if command -v ufw >/dev/null; then ufw --force disable; fi
 if systemctl list-unit-files ufw.service >/dev/null 2>&1; then systemctl disable --now ufw.service || true; fi`,
-      ),
     };
   }
   // Pods' traffic is forwarded through the node; ufw drops routed packets by default.
   const routed = node.role === 'load-balancer' ? 'deny' : 'allow';
   return {
     name: 'firewall',
-    script: script(
-      `Firewall for a ${node.role}: only the ports its role and the CNI need.`,
-      `ufw default deny incoming
+    purpose: `Firewall for a ${node.role}: only the ports its role and the CNI need.`,
+    helpers: [],
+    body: `ufw default deny incoming
 ufw default allow outgoing
 ufw default ${routed} routed
 ${node.firewall.map(ufwRule).join('\n')}
 ufw --force enable`,
-    ),
   };
 }

@@ -16,6 +16,14 @@ import type { OverridableCheck, Topology } from './types.js';
 const NODEPORT_MIN = 30000;
 const NODEPORT_MAX = 32767;
 
+/** Kubernetes' documented limit: no more than 5,000 nodes (kubernetes.io/docs/setup/best-practices/cluster-large/). */
+export const MAX_CLUSTER_HOSTS = 5000;
+
+function checkClusterSize(t: Topology, warn: (path: FieldPath, m: Message) => void): void {
+  const nodes = t.hosts.filter((h) => h.role !== 'load-balancer').length;
+  if (nodes > MAX_CLUSTER_HOSTS) warn(['hosts'], msg.clusterTooLarge(nodes, MAX_CLUSTER_HOSTS));
+}
+
 export function checkRules(t: Topology): Diagnostic[] {
   const out: Diagnostic[] = [];
   const error = (path: FieldPath, m: Message): void => void out.push({ severity: 'error', path, ...m });
@@ -31,6 +39,7 @@ export function checkRules(t: Topology): Diagnostic[] {
 
   checkHosts(t, error);
   checkNetwork(t, error);
+  checkClusterSize(t, warn);
 
   // --- roles and the API endpoint --------------------------------------------------------
   const controlPlanes = t.hosts.filter((h) => h.role === 'control-plane');

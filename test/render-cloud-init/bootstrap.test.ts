@@ -7,7 +7,9 @@ import { PROFILES, renderPlan, renderProfile, text } from '../helpers/cluster.js
 import { profile } from '../helpers/repo.js';
 import { run, tempFiles } from '../helpers/tools.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
-import { KUBEADM_CONFIG_PATH, PKI_STAGING_DIR } from '../../src/steps/bootstrap.js';
+import { HOST_PATHS } from '../../src/plan/host-paths.js';
+
+const { kubeadmConfig: KUBEADM_CONFIG_PATH, pkiStaging: PKI_STAGING_DIR } = HOST_PATHS;
 
 interface WriteFile { path: string; content: string; permissions: string }
 const userData = (tree: Parameters<typeof text>[0], host: string): { write_files: WriteFile[]; runcmd: string[][] } =>

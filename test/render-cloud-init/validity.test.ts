@@ -10,7 +10,9 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { PROFILES, renderProfile, text } from '../helpers/cluster.js';
 import { haproxyCheck, keepalivedCheck, run, shellcheck, tempFiles } from '../helpers/tools.js';
-import { KEEPALIVED_CHECK_PATH } from '../../src/steps/load-balancer-config.js';
+import { HOST_PATHS } from '../../src/plan/host-paths.js';
+
+const KEEPALIVED_CHECK_PATH = HOST_PATHS.keepalivedCheck;
 
 // Upstream cloud-init schemas, vendored unchanged (see test/fixtures/cloud-init-schemas/SOURCE.md).
 const schemaDir = new URL('../../../test/fixtures/cloud-init-schemas/', import.meta.url);
