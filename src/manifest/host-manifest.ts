@@ -3,11 +3,13 @@
 // user-data, seed ISO, tar, PXE, …) is a serialisation of this; none of them decides anything.
 import type { FieldPath } from '../diagnostics/diagnostic.js';
 import { etcHostsRenderer } from '../config/etc-hosts.js';
+import { renderFirewallRuleset, renderFirewallUnit } from '../config/firewall-nft.js';
 import { renderHaproxyCfg } from '../config/haproxy/haproxy-cfg.js';
 import { renderKeepalivedCheck, renderKeepalivedConf } from '../config/keepalived/keepalived-conf.js';
 import { renderInitConfig, renderJoinConfig } from '../config/kubeadm/kubeadm-config.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { SHARED_PKI } from '../plan/pki-files.js';
+import { keyAlgorithmOf, type KeyAlgorithm } from '../plan/pki.js';
 import { isKubernetesNode, type ClusterPlan, type NodePlan } from '../plan/plan.js';
 import type { Secrets } from '../plan/secrets.js';
 import { bootstrapStep, labelNodesStep } from '../steps/bootstrap.js';
@@ -41,7 +43,7 @@ export interface Discovery { token: string; caCertHash: string }
  * the shared PKI files; load balancers nothing.
  */
 export type JoinMaterial =
-  | { kind: 'init'; token: string; pki: readonly HostFile[] }
+  | { kind: 'init'; token: string; keyAlgorithm: KeyAlgorithm; pki: readonly HostFile[] }
   | { kind: 'control-plane'; discovery: Discovery; pki: readonly HostFile[] }
   | { kind: 'worker'; discovery: Discovery }
   | { kind: 'none' };
@@ -77,6 +79,7 @@ interface Shared {
   lbSysctl: HostFile;
   calico?: HostFile;
   etcHosts: (node: NodePlan) => HostFile;
+  firewallUnit: HostFile;
 }
 
 function shared(plan: ClusterPlan, secrets: Secrets): Shared {
@@ -95,6 +98,7 @@ function shared(plan: ClusterPlan, secrets: Secrets): Shared {
     lbSysctl: file(HOST_PATHS.lbSysctl, `# ${GENERATED}\nnet.ipv4.ip_nonlocal_bind = 1\n`, [['apiEndpoint', 'vip']]),
     calico: plan.cni.plugin === 'calico' ? file(HOST_PATHS.calicoResources, renderCalicoResources(plan), [['cni'], ['network', 'podSubnet']]) : undefined,
     etcHosts: etcHostsFiles(plan),
+    firewallUnit: file(HOST_PATHS.firewallUnit, renderFirewallUnit(HOST_PATHS.firewallRuleset), [['firewall']]),
   };
 }
 
@@ -106,7 +110,7 @@ function etcHostsFiles(plan: ClusterPlan): (node: NodePlan) => HostFile {
 
 function joinMaterial(plan: ClusterPlan, node: NodePlan, s: Shared, secrets: Secrets): JoinMaterial {
   if (node.role === 'load-balancer') return { kind: 'none' };
-  if (node.initNode) return { kind: 'init', token: secrets.token.value, pki: s.pki };
+  if (node.initNode) return { kind: 'init', token: secrets.token.value, keyAlgorithm: keyAlgorithmOf(secrets.ca.key), pki: s.pki };
   if (node.role === 'control-plane') return { kind: 'control-plane', discovery: s.discovery, pki: s.pki };
   return { kind: 'worker', discovery: s.discovery };
 }
@@ -118,7 +122,7 @@ function kubeadmFile(plan: ClusterPlan, node: NodePlan, join: JoinMaterial, temp
   const render = (make: (n: NodePlan) => string): string => templates.render(`kubeadm:${key}`, values, (v) => make(withSlots(node, v)));
   switch (join.kind) {
     case 'init':
-      return file(HOST_PATHS.kubeadmConfig, renderInitConfig(plan, node, { token: join.token }), from, '0600');
+      return file(HOST_PATHS.kubeadmConfig, renderInitConfig(plan, node, join), from, '0600');
     case 'control-plane':
     case 'worker':
       return file(HOST_PATHS.kubeadmConfig, render((n) => renderJoinConfig(plan, n, join.discovery)), from, '0600');
@@ -131,6 +135,9 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
   const join = joinMaterial(plan, node, s, secrets);
   const kind: ImageKind = isKubernetesNode(node) ? 'node' : 'load-balancer';
   const files: HostFile[] = [s.etcHosts(node)];
+  if (plan.firewallMode === 'open-required-ports') {
+    files.push(file(HOST_PATHS.firewallRuleset, renderFirewallRuleset(node), [['firewall'], ['hosts', node.index, 'role'], ['cni'], ['network']]), s.firewallUnit);
+  }
   const kubeadm = kubeadmFile(plan, node, join, s.templates);
   if (kubeadm) files.push(kubeadm);
   if (join.kind === 'init' || join.kind === 'control-plane') files.push(...join.pki);

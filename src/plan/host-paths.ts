@@ -25,6 +25,8 @@ export const HOST_PATHS = {
   cniDir: `${CONFIG_DIR}/cni`,
   calicoResources: `${CONFIG_DIR}/cni/calico-resources.yaml`,
   flannelManifest: `${CONFIG_DIR}/cni/kube-flannel.yml`,
+  firewallRuleset: `${CONFIG_DIR}/firewall.nft`,
+  firewallUnit: '/etc/systemd/system/kubebake-firewall.service',
   haproxyStaged: `${CONFIG_DIR}/haproxy.cfg`,
   keepalivedStaged: `${CONFIG_DIR}/keepalived.conf`,
   keepalivedCheck: '/etc/keepalived/check-haproxy.sh',

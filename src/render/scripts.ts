@@ -1,6 +1,5 @@
 // Steps as shell files. A host's steps share one library file of helpers (each helper once per
 // host); a Packer provisioner uploads one file at a time, so its script carries its own helpers.
-import { HOST_PATHS } from '../plan/host-paths.js';
 import { helperClosure, type ShellHelper, type Step } from '../steps/step.js';
 import { GENERATED } from '../util/generated.js';
 
@@ -13,15 +12,20 @@ export function standaloneScript(step: Step): string {
 }
 
 /**
- * A step as first boot runs it, sourcing the host's library (see libraryScript). The host's
- * user-data says once that its files are generated; each script does not repeat it.
+ * A step as a host keeps it: the body alone, which the first-boot runner (steps/firstboot.ts)
+ * runs with bash -euo pipefail after the host's helper library. The user-data says once that
+ * its files are generated; a step does not repeat it.
  */
 export function hostScript(step: Step): string {
-  const source = step.helpers.length ? `. ${HOST_PATHS.library}\n` : '';
-  return `#!/bin/bash\n# ${step.purpose}\nset -euo pipefail\n${source}${step.body.trim()}\n`;
+  return `# ${step.purpose}\n${step.body.trim()}\n`;
 }
 
-/** The host's helper library: every helper its steps use, once. Sourced, never run. */
+/** The runner itself is a script of its own. */
+export function runnerScript(step: Step): string {
+  return `#!/bin/bash\n# ${step.purpose}\n# ${GENERATED}\nset -euo pipefail\n${step.body.trim()}\n`;
+}
+
+/** The host's helper library: every helper its steps use, once. Sourced before each step. */
 export function libraryScript(helpers: readonly ShellHelper[]): string {
-  return `# Shell helpers the kubebake steps of this host source.\n# ${GENERATED}\n${helpers.map((h) => `${h.code}\n`).join('')}`;
+  return `# Shell helpers of this host's kubebake steps.\n${helpers.map((h) => `${h.code}\n`).join('')}`;
 }

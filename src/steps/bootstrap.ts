@@ -95,7 +95,7 @@ admin_kubeconfig
 export KUBECONFIG=/etc/kubernetes/admin.conf
 wait_for "$BUDGET" "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready "$ENDPOINT"
 ${cni.body}
-${labels ? `systemctl is-active --quiet kubebake-label-nodes || systemd-run --unit=kubebake-label-nodes --description='kubebake: label nodes as they join' ${HOST_PATHS.labelNodes}\n` : ''}echo "cluster ${plan.name} initialised; other nodes join through $ENDPOINT"`;
+${labels ? `systemctl is-active --quiet kubebake-label-nodes || systemd-run --unit=kubebake-label-nodes --description='kubebake: label nodes as they join' bash -euo pipefail ${HOST_PATHS.labelNodes}\n` : ''}echo "cluster ${plan.name} initialised; other nodes join through $ENDPOINT"`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { HOST_PATHS } from '../plan/host-paths.js';
 import type { Step } from './step.js';
 
-const { status: STATUS_PATH, stepsDone: DONE_PATH, log: LOG_PATH, stateDir, scriptDir } = HOST_PATHS;
+const { status: STATUS_PATH, stepsDone: DONE_PATH, log: LOG_PATH, stateDir, scriptDir, library } = HOST_PATHS;
 
 /**
  * Runs a host's steps in order. Writes the status file: `running: <step>`, then `ok`, or
@@ -23,7 +23,7 @@ for step in ${steps.map((s) => s.name).join(' ')}; do
   grep -qxF "$step" "$DONE" 2>/dev/null && continue
   status "running: $step"
   echo "=== $step $(date -u +%FT%TZ)" >> "$LOG"
-  if ! bash "${scriptDir}/$step.sh" >> "$LOG" 2>&1; then
+  if ! bash -euo pipefail -c '. "$1"; . "$2"' "$step" ${library} "${scriptDir}/$step.sh" >> "$LOG" 2>&1; then
     reason=$(grep -v '^[[:space:]]*$' "$LOG" | tail -n 1 | tr -cd '[:print:]' | cut -c1-200)
     status "failed: $step: \${reason:-no output}"
     echo "kubebake: step $step failed: \${reason:-no output} (see $LOG)" >&2

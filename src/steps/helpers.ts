@@ -29,7 +29,7 @@ export const APT_SOURCE = helper(
   `
 apt_source() {
   local keyring=/etc/apt/keyrings/$1-apt-keyring.gpg
-  curl -fsSL --retry 5 --retry-delay 5 "${2}Release.key" | gpg --batch --yes --dearmor -o "$keyring"
+  curl -fsSL --retry 5 --retry-delay 5 "$2"Release.key | gpg --batch --yes --dearmor -o "$keyring"
   chmod 0644 "$keyring"
   echo "deb [signed-by=$keyring] $2 /" > "/etc/apt/sources.list.d/$1.list"
 }`,

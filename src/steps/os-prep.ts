@@ -4,7 +4,7 @@ import type { Step } from './step.js';
 
 /** Every host: current packages and the tools the later steps use. */
 export function baseStep(plan: ClusterPlan): Step {
-  const firewall = plan.firewallMode === 'open-required-ports' ? ' ufw' : '';
+  const firewall = plan.firewallMode === 'open-required-ports' ? ' nftables' : '';
   return {
     name: 'base',
     purpose: 'Base packages: upgrade the OS and install the tools later steps need.',

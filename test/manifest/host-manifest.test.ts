@@ -90,8 +90,9 @@ for (const name of PROFILES) {
         const backend = /^backend kubernetes-control-planes\n((?:    .*\n)+)/m.exec(cfg)![1]!;
         assert.deepEqual([...backend.matchAll(/^\s+server \S+ (\S+)/gm)].map((x) => x[1]).sort(), cps);
       } else if (plan.firewallMode === 'open-required-ports') {
-        const firewall = m.steps.find((s) => s.name === 'firewall')!;
-        assert.match(firewall.body, /^ufw default allow routed$/m, `${m.node.name}: pods' traffic is forwarded through the node`);
+        // Pods' traffic is forwarded through the node: the host firewall has no say in it.
+        const ruleset = contentOf(m, HOST_PATHS.firewallRuleset)!;
+        assert.deepEqual([...ruleset.matchAll(/hook (\w+)/g)].map((x) => x[1]), ['input'], m.node.name);
       }
     }
   });
@@ -122,4 +123,19 @@ test("a host's user-data does not grow with the number of workers; /etc/hosts li
   assert.match(etcHosts, /^10\.20\.0\.11 cp1\.lab\.example cp1$/m, 'and the control planes');
   const few = renderCloudInitTree(await renderPlan(grown(3)));
   assert.match(text(few, 'hosts/worker1/user-data'), /10\.20\.1\.3 worker3/, 'a small cluster lists every host');
+});
+
+test('a store made with RSA keys (before kubebake used ECDSA) renders as it is; kubeadm is told its algorithm', async () => {
+  const { loadOrCreateSecrets } = await import('../../src/plan/secrets.js');
+  const { repoPath } = await import('../helpers/repo.js');
+  const { FIXTURE_NOW } = await import('../helpers/cluster.js');
+  const rsa = await loadOrCreateSecrets(repoPath('test', 'fixtures', 'secrets-rsa'), { now: FIXTURE_NOW });
+  assert.ok('secrets' in rsa);
+  assert.match(rsa.secrets.ca.key, /^-----BEGIN RSA PRIVATE KEY-----/);
+  const plan = await renderPlan(profile('default'));
+  const init = buildHostManifests(plan, rsa.secrets).find((m) => m.node.initNode)!;
+  const cluster = parseAllDocuments(contentOf(init, HOST_PATHS.kubeadmConfig)!).map((d) => d.toJS() as Record<string, unknown>).find((d) => d.kind === 'ClusterConfiguration')!;
+  assert.equal(cluster.encryptionAlgorithm, 'RSA-2048');
+  const ecdsa = buildHostManifests(plan, await fixtureSecrets()).find((m) => m.node.initNode)!;
+  assert.match(contentOf(ecdsa, HOST_PATHS.kubeadmConfig)!, /^encryptionAlgorithm: ECDSA-P256$/m);
 });

@@ -3,6 +3,7 @@
 import { stringify } from 'yaml';
 import { CRI_SOCKET, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
 import { splitLabels } from '../../plan/labels.js';
+import type { KeyAlgorithm } from '../../plan/pki.js';
 import { usesKubeadmV1beta4 } from '../../plan/versions.js';
 import { GENERATED } from '../../util/generated.js';
 
@@ -32,7 +33,7 @@ function bootstrapTokenTtl(ttl: string): string {
 }
 
 /** InitConfiguration + ClusterConfiguration + KubeletConfiguration for the first control plane. */
-export function renderInitConfig(plan: ClusterPlan, node: NodePlan, join: { token: string }): string {
+export function renderInitConfig(plan: ClusterPlan, node: NodePlan, join: { token: string; keyAlgorithm: KeyAlgorithm }): string {
   const api = plan.kubernetes.kubeadmApi;
   const init = {
     apiVersion: api,
@@ -57,6 +58,9 @@ export function renderInitConfig(plan: ClusterPlan, node: NodePlan, join: { toke
     controlPlaneEndpoint: plan.endpoint.hostPort,
     apiServer: { certSANs: plan.endpoint.certSANs },
     networking: { podSubnet: plan.network.podSubnet, serviceSubnet: plan.network.serviceSubnet, dnsDomain: 'cluster.local' },
+    // The keys kubeadm makes (apiserver, etcd, kubelet client…) match the cluster CA's (v1beta4 only;
+    // under v1beta3 they stay RSA-2048, signed by the CA all the same).
+    ...(usesKubeadmV1beta4(plan.kubernetes.minor) ? { encryptionAlgorithm: join.keyAlgorithm } : {}),
   };
   const kubelet = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
   return documents([init, cluster, kubelet]);

@@ -12,20 +12,22 @@ import { toYaml11 } from '../../util/yaml.js';
 
 // Sequences start at their key's column: two bytes less on every line of every file.
 const yaml = (value: unknown): string => toYaml11(value, { indentSeq: false });
-import { hostScript, libraryScript } from '../scripts.js';
+import { hostScript, libraryScript, runnerScript } from '../scripts.js';
 
-interface WriteFile { path: string; content: string; permissions: string }
+interface WriteFile { path: string; content: string; permissions?: string }
 
-const entry = (f: Pick<HostFile, 'path' | 'content' | 'mode'>): WriteFile => ({ path: f.path, content: f.content, permissions: f.mode });
+// cloud-init writes files 0644 unless told otherwise (cc_write_files DEFAULT_PERMS).
+const entry = (f: Pick<HostFile, 'path' | 'content' | 'mode'>): WriteFile =>
+  f.mode === '0644' ? { path: f.path, content: f.content } : { path: f.path, content: f.content, permissions: f.mode };
 
 /** Every file the host gets, in order: configuration, the helper library, steps, tools, the runner. */
 export function writeFiles(m: HostManifest): WriteFile[] {
-  const scripts = [...m.steps, ...m.tools, m.firstboot];
-  const helpers = helperClosure(scripts);
+  const steps = [...m.steps, ...m.tools];
   return [
     ...m.files.map(entry),
-    ...(helpers.length ? [entry({ path: HOST_PATHS.library, content: libraryScript(helpers), mode: '0644' })] : []),
-    ...scripts.map((s) => entry({ path: stepPath(s.name), content: hostScript(s), mode: '0755' })),
+    entry({ path: HOST_PATHS.library, content: libraryScript(helperClosure(steps)), mode: '0644' }),
+    ...steps.map((s) => entry({ path: stepPath(s.name), content: hostScript(s), mode: '0644' })),
+    entry({ path: HOST_PATHS.firstboot, content: runnerScript(m.firstboot), mode: '0755' }),
   ];
 }
 
