@@ -9,6 +9,8 @@ import { writeTree } from '../output/write.js';
 import type { FileTree } from '../output/tree.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
+import { positionDiagnostics } from '../topology/load.js';
+import { verifyRender } from '../verify/verify.js';
 
 export interface RenderOptions { file: string; out: string; strict?: boolean; check?: boolean; force?: boolean; rotateToken?: boolean }
 
@@ -28,7 +30,14 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
     if (stored.warnings.length) process.stderr.write(formatDiagnostics(stored.warnings));
     if (!opts.check) reportCreated(stored.created, join(clusterDir, 'secrets'));
     const plan = buildPlan(loaded.topology);
-    const tree = renderCloudInitTree(withSecrets(plan, stored.secrets));
+    const renderPlan = withSecrets(plan, stored.secrets);
+    const tree = renderCloudInitTree(renderPlan);
+    // Verified before anything is written; problems point at the topology lines they come from.
+    const problems = verifyRender(renderPlan);
+    if (problems.length) {
+      process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, problems), loaded.source));
+      return EXIT.invalid;
+    }
     const code = await emit(tree, clusterDir, opts);
     if (code === EXIT.ok && opts.rotateToken && !opts.check) reportRotation(plan, join(clusterDir, 'secrets', SECRET_FILES.token));
     return code;
