@@ -59,6 +59,7 @@ export function renderFirewallUnit(rulesetPath: string): string {
   return `[Unit]
 Description=kubebake host firewall (nftables table ${FIREWALL_TABLE})
 DefaultDependencies=no
+ConditionPathExists=${rulesetPath}
 Wants=network-pre.target
 Before=network-pre.target shutdown.target
 Conflicts=shutdown.target

@@ -3,7 +3,7 @@
 // user-data, seed ISO, tar, PXE, …) is a serialisation of this; none of them decides anything.
 import type { FieldPath } from '../diagnostics/diagnostic.js';
 import { etcHostsRenderer } from '../config/etc-hosts.js';
-import { renderFirewallRuleset, renderFirewallUnit } from '../config/firewall-nft.js';
+import { renderFirewallRuleset } from '../config/firewall-nft.js';
 import { renderHaproxyCfg } from '../config/haproxy/haproxy-cfg.js';
 import { renderKeepalivedCheck, renderKeepalivedConf } from '../config/keepalived/keepalived-conf.js';
 import { renderInitConfig, renderJoinConfig } from '../config/kubeadm/kubeadm-config.js';
@@ -15,13 +15,13 @@ import type { Secrets } from '../plan/secrets.js';
 import { bootstrapStep, labelNodesStep } from '../steps/bootstrap.js';
 import { renderCalicoResources } from '../steps/cni.js';
 import { firewallStep } from '../steps/firewall.js';
-import { firstbootStep } from '../steps/firstboot.js';
 import { imageCheckStep } from '../steps/image-check.js';
 import { loadBalancerConfigStep } from '../steps/load-balancer-config.js';
 import type { Step } from '../steps/step.js';
 import { GENERATED } from '../util/generated.js';
 import { SlotTemplates } from '../util/slot-template.js';
 import { nodeSlots, withSlots } from './node-slots.js';
+import { firstBootRuntime, imageHasStep, imageRuntime, stepFile, type ImageRuntime } from './runtime.js';
 import { imageSteps, type ImageKind } from './image-manifest.js';
 
 export type FileMode = '0600' | '0644' | '0755';
@@ -52,14 +52,16 @@ export interface HostManifest {
   node: NodePlan;
   /** The admin user every host gets (same object for every host). */
   admin: ClusterPlan['access'];
-  /** Configuration files, in the order they are written (the PKI among them for control planes). */
+  /**
+   * Every file the host's seed writes, in order: configuration (the PKI among them for control
+   * planes), the step list, the step scripts, and — unless a baked image carries it — the
+   * kubebake runtime (helpers, runner, firewall unit).
+   */
   files: readonly HostFile[];
   /** What first boot runs, in order. */
   steps: readonly Step[];
-  /** Scripts placed on the host but started by a step, not by first boot (label-nodes). */
-  tools: readonly Step[];
-  /** The runner that executes `steps` and records the outcome. */
-  firstboot: Step;
+  /** Where the runner and helpers come from. */
+  runtime: 'seed' | 'image';
   join: JoinMaterial;
 }
 
@@ -71,6 +73,7 @@ const HOSTS: FieldPath = ['hosts'];
 interface Shared {
   templates: SlotTemplates;
   install: Record<ImageKind, Step[]>;
+  firewall: Step;
   pki: HostFile[];
   discovery: Discovery;
   labelNodes?: Step;
@@ -79,13 +82,14 @@ interface Shared {
   lbSysctl: HostFile;
   calico?: HostFile;
   etcHosts: (node: NodePlan) => HostFile;
-  firewallUnit: HostFile;
+  imageRuntime?: ImageRuntime;
 }
 
 function shared(plan: ClusterPlan, secrets: Secrets): Shared {
   const hasLb = plan.nodes.some((n) => n.role === 'load-balancer');
   return {
     templates: new SlotTemplates(),
+    firewall: firewallStep(plan),
     install: {
       node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
       'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
@@ -98,7 +102,7 @@ function shared(plan: ClusterPlan, secrets: Secrets): Shared {
     lbSysctl: file(HOST_PATHS.lbSysctl, `# ${GENERATED}\nnet.ipv4.ip_nonlocal_bind = 1\n`, [['apiEndpoint', 'vip']]),
     calico: plan.cni.plugin === 'calico' ? file(HOST_PATHS.calicoResources, renderCalicoResources(plan), [['cni'], ['network', 'podSubnet']]) : undefined,
     etcHosts: etcHostsFiles(plan),
-    firewallUnit: file(HOST_PATHS.firewallUnit, renderFirewallUnit(HOST_PATHS.firewallRuleset), [['firewall']]),
+    imageRuntime: plan.image === 'baked' ? imageRuntime(plan) : undefined,
   };
 }
 
@@ -136,7 +140,7 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
   const kind: ImageKind = isKubernetesNode(node) ? 'node' : 'load-balancer';
   const files: HostFile[] = [s.etcHosts(node)];
   if (plan.firewallMode === 'open-required-ports') {
-    files.push(file(HOST_PATHS.firewallRuleset, renderFirewallRuleset(node), [['firewall'], ['hosts', node.index, 'role'], ['cni'], ['network']]), s.firewallUnit);
+    files.push(file(HOST_PATHS.firewallRuleset, renderFirewallRuleset(node), [['firewall'], ['hosts', node.index, 'role'], ['cni'], ['network']]));
   }
   const kubeadm = kubeadmFile(plan, node, join, s.templates);
   if (kubeadm) files.push(kubeadm);
@@ -152,11 +156,16 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
       );
     }
   }
-  const install = plan.image === 'baked' ? [imageCheckStep(plan, node)] : s.install[kind];
+  const image = s.imageRuntime;
+  const install = image ? [imageCheckStep(plan, node, image.digest)] : s.install[kind];
   const final = kind === 'node' ? bootstrapStep(plan, node, { labelNodes: s.labelNodes !== undefined }) : loadBalancerConfigStep(plan, node);
-  const steps = [...install, firewallStep(plan, node), final];
+  const steps = [...install, s.firewall, final];
+  // Scripts a step starts itself (the runner does not run them).
   const tools = join.kind === 'init' && s.labelNodes ? [s.labelNodes] : [];
-  return { node, admin: plan.access, files, steps, tools, firstboot: firstbootStep(steps), join };
+  files.push(file(HOST_PATHS.stepList, steps.map((st) => `${st.name}\n`).join(''), []));
+  files.push(...[...steps, ...tools].filter((st) => !image || !imageHasStep(image, st)).map(stepFile));
+  if (!image) files.push(...firstBootRuntime(plan, [...steps, ...tools]));
+  return { node, admin: plan.access, files, steps, runtime: image ? 'image' : 'seed', join };
 }
 
 /** Builds host manifests of one cluster; what hosts share is made once. */

@@ -12,6 +12,7 @@ import type { Step } from '../steps/step.js';
 import { sealStep, sysprepStep, WAIT_FOR_CLOUD_INIT } from '../steps/sysprep.js';
 import type { Builder } from '../topology/types.js';
 import { BUILDER_TRAITS } from './builders.js';
+import { imageRuntime, runtimeInstallStep } from './runtime.js';
 
 export type ImageKind = 'node' | 'load-balancer';
 
@@ -25,7 +26,7 @@ export function imageSteps(plan: ClusterPlan, kind: ImageKind, forImage = false)
     : [baseStep(plan), loadBalancerPackagesStep(plan, forImage)];
 }
 
-export type ProvisionPhase = 'wait' | 'image' | 'prepull' | 'provenance' | 'verify' | 'sysprep' | 'seal';
+export type ProvisionPhase = 'wait' | 'image' | 'prepull' | 'runtime' | 'provenance' | 'verify' | 'sysprep' | 'seal';
 
 export interface Provision {
   phase: ProvisionPhase;
@@ -58,8 +59,10 @@ function provisions(plan: ClusterPlan, identity: Omit<ImageManifest, 'provisions
   const out: Provision[] = [{ phase: 'wait', step: WAIT_FOR_CLOUD_INIT }];
   for (const step of imageSteps(plan, identity.kind, true)) out.push({ phase: 'image', step });
   if (identity.kind === 'node') out.push({ phase: 'prepull', step: prepullStep(plan) });
+  const runtime = imageRuntime(plan);
   out.push(
-    { phase: 'provenance', step: provenanceStep(plan, identity) },
+    { phase: 'runtime', step: runtimeInstallStep(runtime) },
+    { phase: 'provenance', step: provenanceStep(plan, { ...identity, runtime: runtime.digest }) },
     { phase: 'verify', step: imageVerifyStep(plan, identity.kind) },
     { phase: 'sysprep', step: sysprepStep(plan) },
   );

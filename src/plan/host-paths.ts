@@ -14,6 +14,8 @@ export const HOST_PATHS = {
   labelNodes: `${SCRIPT_DIR}/label-nodes.sh`,
   /** `running: <step>`, `ok` or `failed: <step>: <reason>`. */
   status: `${STATE_DIR}/status`,
+  /** The host's steps, one name a line, in the order the runner runs them. */
+  stepList: `${CONFIG_DIR}/steps`,
   /** One `<step>` line per finished step: a re-run resumes after the last one. */
   stepsDone: `${STATE_DIR}/steps-done`,
   log: '/var/log/kubebake/firstboot.log',

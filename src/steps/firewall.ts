@@ -1,4 +1,4 @@
-import type { ClusterPlan, NodePlan } from '../plan/plan.js';
+import type { ClusterPlan } from '../plan/plan.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import type { Step } from './step.js';
 
@@ -15,7 +15,7 @@ systemctl disable --now ufw.service firewalld.service 2>/dev/null || true`;
  * switching the firewall off as the how-to did — unless the topology says `firewall: disabled`.
  * The ruleset (config/firewall-nft.ts) filters input only: routed pod traffic is never dropped.
  */
-export function firewallStep(plan: ClusterPlan, node: NodePlan): Step {
+export function firewallStep(plan: ClusterPlan): Step {
   if (plan.firewallMode === 'disabled') {
     return {
       name: 'firewall',
@@ -28,7 +28,7 @@ if command -v nft >/dev/null; then nft delete table inet kubebake 2>/dev/null ||
   }
   return {
     name: 'firewall',
-    purpose: `Firewall for a ${node.role}: only the ports its role and the CNI need (nftables, input only).`,
+    purpose: "Host firewall: kubebake's nftables table with only the ports this host's role and the CNI need.",
     helpers: [],
     body: `${OTHER_FIREWALLS_OFF}
 nft -c -f ${firewallRuleset}

@@ -10,7 +10,7 @@ const IMAGE_PROVENANCE_PATH = HOST_PATHS.imageProvenance;
  * versions this topology wants; a mismatch fails early with a clear status instead of a
  * confusing kubeadm error later.
  */
-export function imageCheckStep(plan: ClusterPlan, node: NodePlan): Step {
+export function imageCheckStep(plan: ClusterPlan, node: NodePlan, runtimeDigest: string): Step {
   const checks =
     node.role === 'load-balancer'
       ? `command -v haproxy >/dev/null || { echo "haproxy is not installed in this image" >&2; exit 1; }`
@@ -23,6 +23,8 @@ systemctl is-enabled crio >/dev/null || { echo "CRI-O is not enabled in this ima
     purpose: 'Baked mode: check this is a kubebake image with the expected versions.',
     helpers: [],
     body: `[ -f ${IMAGE_PROVENANCE_PATH} ] || { echo "${IMAGE_PROVENANCE_PATH} is missing: not a kubebake image (set image: first-boot or bake one)" >&2; exit 1; }
+# The runner, helpers and shared steps come from the image: they must be the ones rendered here.
+grep -q '"runtime": "${runtimeDigest}"' ${IMAGE_PROVENANCE_PATH} || { echo "the image's kubebake runtime differs from this kubebake's: bake the image again" >&2; exit 1; }
 ${checks}`,
   };
 }

@@ -17,6 +17,8 @@ export interface ImageIdentity {
   name: string;
   kind: ImageKind;
   builder: Builder;
+  /** Digest of the kubebake runtime the image carries (manifest/runtime.ts). */
+  runtime: string;
 }
 
 /** Packages whose installed versions the image records (and the verify step checks). */
@@ -33,6 +35,7 @@ function staticFields(plan: ClusterPlan, image: ImageIdentity): string {
     image: image.name,
     kind: image.kind,
     builder: image.builder,
+    runtime: image.runtime,
     os: { profile: plan.os.profile, family: plan.os.family, release: plan.os.release, codename: plan.os.codename },
     ...(BUILDER_TRAITS[image.builder].vendorImage ? { sourceImage: { url: plan.os.image.url, checksumUrl: plan.os.image.checksumUrl } } : {}),
     ...(image.kind === 'node'

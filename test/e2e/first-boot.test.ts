@@ -4,6 +4,7 @@
 // tools that need a network or a cluster (apt-get, kubeadm, kubectl, curl, systemctl, …).
 // What is checked is what a real boot would do with our output: files, order of commands, the
 // status file, and that running again changes nothing.
+import { imageRuntime } from '../../src/manifest/runtime.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROFILES, renderPlan, text } from '../helpers/cluster.js';
@@ -38,8 +39,10 @@ function at(calls: string[], re: RegExp): number {
 const endpoint = plan.endpoint.hostPort;
 
 /** What a kubebake image has before its first boot, as the stand-ins see it (a real bake: test/e2e/bake.test.ts). */
-const BAKED_IMAGE = (p: RenderPlan): Record<string, string> => ({
-  '/etc/kubebake/image.json': '{"kubebake": "stand-in provenance"}\n',
+/** What a kubebake image has for these tests: its runtime (as the bake installs it) and a provenance record. */
+const BAKED_IMAGE = (p: RenderPlan, runtime = imageRuntime(p)): Record<string, string | { content: string; mode: number }> => ({
+  ...Object.fromEntries(runtime.files.map((f) => [f.path, { content: f.content, mode: parseInt(f.mode, 8) }])),
+  '/etc/kubebake/image.json': `{\n  "schema": "stand-in provenance",\n  "runtime": "${runtime.digest}"\n}\n`,
   '/standin/enabled': 'crio\nkubelet\nhaproxy\n',
   '/standin/packages': ['kubeadm', 'kubelet', 'kubectl'].map((k) => `${k} ${p.kubernetes.version}-1.1\n`).join('') + 'haproxy 2.8-1\n',
 });
@@ -165,7 +168,13 @@ test('baked profile: a worker on a kubebake image installs nothing and joins; on
     at(boot.calls, /^kubeadm join --config/);
   });
   bootInSandbox(seedOf(worker.name, {}, baked, bakedTree), (boot) => {
-    assert.match(boot.read('var/lib/kubebake/status') ?? '', /^failed: image-check: \/etc\/kubebake\/image\.json is missing: not a kubebake image/);
+    assert.match(boot.read('var/lib/kubebake/status') ?? '', /^failed: image-check: \/usr\/local\/lib\/kubebake\/firstboot\.sh is missing: not a kubebake image/);
+    assert.ok(!boot.calls.some((l) => /^kubeadm join/.test(l)));
+  });
+  // An image baked by another kubebake: its runner runs, and the image check stops at the runtime.
+  const other = { ...imageRuntime(baked), digest: '0'.repeat(64) };
+  bootInSandbox(seedOf(worker.name, { image: BAKED_IMAGE(baked, other) }, baked, bakedTree), (boot) => {
+    assert.equal(boot.read('var/lib/kubebake/status'), "failed: image-check: the image's kubebake runtime differs from this kubebake's: bake the image again\n");
     assert.ok(!boot.calls.some((l) => /^kubeadm join/.test(l)));
   });
 });

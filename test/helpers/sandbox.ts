@@ -211,8 +211,8 @@ export interface BootOptions {
   nic?: string;
   /** Stand-in calls that fail, as "<command>-<first argument>", e.g. "kubeadm-join". */
   fail?: string[];
-  /** Files the image already has before its first boot: absolute path → content. */
-  image?: Record<string, string>;
+  /** Files the image already has before its first boot: absolute path → content (and mode, 0644 if not given). */
+  image?: Record<string, string | { content: string; mode: number }>;
   /** A command run in the booted root afterwards (e.g. first boot's script a second time). */
   then?: string;
 }
@@ -233,9 +233,10 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     mkdirSync(join(scratch, 'seed'));
     for (const [name, content] of Object.entries(opts.seed)) if (content !== undefined) writeFileSync(join(scratch, 'seed', name), content);
     writeFileSync(join(scratch, 'kubernetes-version'), opts.kubernetesVersion);
-    for (const [path, content] of Object.entries(opts.image ?? {})) {
+    for (const [path, file] of Object.entries(opts.image ?? {})) {
       mkdirSync(join(scratch, 'image', dirname(path)), { recursive: true });
-      writeFileSync(join(scratch, 'image', path), content);
+      writeFileSync(join(scratch, 'image', path), typeof file === 'string' ? file : file.content);
+      chmodSync(join(scratch, 'image', path), typeof file === 'string' ? 0o644 : file.mode);
     }
     writeFileSync(join(scratch, 'stand-in'), STAND_IN);
     chmodSync(join(scratch, 'stand-in'), 0o755);

@@ -133,7 +133,8 @@ test('status file and step order: first boot runs OS prep, CRI-O, packages, fire
   const ud = userData(tree, 'worker1');
   assert.deepEqual(ud.runcmd, [['/usr/local/lib/kubebake/firstboot.sh']]);
   const runner = fileIn(ud, '/usr/local/lib/kubebake/firstboot.sh')!.content;
-  assert.match(runner, /for step in base os-prep crio kube-packages firewall bootstrap; do/);
+  assert.equal(fileIn(ud, '/etc/kubebake/steps')!.content, 'base\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
+  assert.match(runner, /done < \/etc\/kubebake\/steps$/m);
   assert.match(runner, /status "failed: \$step: /);
   assert.match(runner, /\/var\/lib\/kubebake\/status/);
 });

@@ -15,7 +15,7 @@ import { PROVENANCE_SCHEMA, provenanceStep } from '../../src/steps/provenance.js
 import { BUILD_USER, sealCommand, sealStep, sysprepStep } from '../../src/steps/sysprep.js';
 import { profile } from '../helpers/repo.js';
 import { run, shellcheck } from '../helpers/tools.js';
-import { standaloneScript } from '../../src/render/scripts.js';
+import { standaloneScript } from '../../src/steps/scripts.js';
 
 const KUBEADM_IMAGES = [
   'registry.k8s.io/kube-apiserver:v1.37.2',
@@ -83,7 +83,7 @@ const NODE_FILES = {
 };
 
 const plan = (): ClusterPlan => buildPlan(profile('default'));
-const IMAGE = { name: 'node-ubuntu-24-04', kind: 'node' as const, builder: 'qemu' as const };
+const IMAGE = { name: 'node-ubuntu-24-04', kind: 'node' as const, builder: 'qemu' as const, runtime: 'f'.repeat(64) };
 
 test('provenance writes valid JSON: the plan, installed versions, images, build time from date -u', () => {
   const p = plan();

@@ -11,7 +11,7 @@ import { PLUGINS } from '../../src/render/packer/plugins-hcl.js';
 import { renderPackerTree } from '../../src/render/packer/tree.js';
 import { buildImageManifests as packerImages, imageSteps, type ImageManifest as PackerImage } from '../../src/manifest/image-manifest.js';
 import { buildHostManifests } from '../../src/manifest/host-manifest.js';
-import { standaloneScript } from '../../src/render/scripts.js';
+import { standaloneScript } from '../../src/steps/scripts.js';
 import { fixtureSecrets } from '../helpers/cluster.js';
 import { BUILD_USER } from '../../src/steps/sysprep.js';
 import { BUILDERS } from '../../src/topology/schema.js';
@@ -133,12 +133,13 @@ for (const builder of BUILDERS) {
       if (builder === 'vsphere-clone') assert.equal(values.disk_size_mib, 32 * 1024);
       if (image.kind === 'node') assert.equal(values.kubernetes_version, plan.kubernetes.version);
 
-      // Provisioners: cloud-init wait, the image steps, prepull (nodes), provenance, verify, sysprep (, seal).
+      // Provisioners: cloud-init wait, the image steps, prepull (nodes), runtime, provenance, verify, sysprep (, seal).
       const { names, numbers, bodies } = provisionerSteps(img, dir);
       const expected = [
         'cloud-init-wait',
         ...imageSteps(plan, image.kind, true).map((s) => s.name),
         ...(image.kind === 'node' ? ['prepull'] : []),
+        'runtime',
         'provenance',
         'image-verify',
         'sysprep',

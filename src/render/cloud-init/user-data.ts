@@ -5,31 +5,21 @@
 // serialised once per distinct value and the document is assembled from those parts; a test
 // checks the assembly is byte-identical to serialising the whole object at once.
 import type { HostManifest, HostFile } from '../../manifest/host-manifest.js';
-import { HOST_PATHS, stepPath } from '../../plan/host-paths.js';
-import { helperClosure } from '../../steps/step.js';
+import { HOST_PATHS } from '../../plan/host-paths.js';
 import { GENERATED } from '../../util/generated.js';
 import { toYaml11 } from '../../util/yaml.js';
 
 // Sequences start at their key's column: two bytes less on every line of every file.
 const yaml = (value: unknown): string => toYaml11(value, { indentSeq: false });
-import { hostScript, libraryScript, runnerScript } from '../scripts.js';
 
 interface WriteFile { path: string; content: string; permissions?: string }
 
 // cloud-init writes files 0644 unless told otherwise (cc_write_files DEFAULT_PERMS).
-const entry = (f: Pick<HostFile, 'path' | 'content' | 'mode'>): WriteFile =>
+const entry = (f: HostFile): WriteFile =>
   f.mode === '0644' ? { path: f.path, content: f.content } : { path: f.path, content: f.content, permissions: f.mode };
 
-/** Every file the host gets, in order: configuration, the helper library, steps, tools, the runner. */
-export function writeFiles(m: HostManifest): WriteFile[] {
-  const steps = [...m.steps, ...m.tools];
-  return [
-    ...m.files.map(entry),
-    entry({ path: HOST_PATHS.library, content: libraryScript(helperClosure(steps)), mode: '0644' }),
-    ...steps.map((s) => entry({ path: stepPath(s.name), content: hostScript(s), mode: '0644' })),
-    entry({ path: HOST_PATHS.firstboot, content: runnerScript(m.firstboot), mode: '0755' }),
-  ];
-}
+/** Every file the host gets, in the manifest's order. */
+export const writeFiles = (m: HostManifest): WriteFile[] => m.files.map(entry);
 
 function head(m: HostManifest): object {
   return { hostname: m.node.name, ...(m.node.fqdn ? { fqdn: m.node.fqdn } : {}) };
@@ -57,10 +47,22 @@ function accounts(m: HostManifest): object {
 }
 
 const RUNCMD = { runcmd: [[HOST_PATHS.firstboot]] };
+// On a baked host the runner comes from the image: without it, say so where the operator looks.
+const RUNCMD_IMAGE = {
+  runcmd: [
+    [
+      'sh',
+      '-c',
+      `if [ -x ${HOST_PATHS.firstboot} ]; then exec ${HOST_PATHS.firstboot}; fi; install -d ${HOST_PATHS.stateDir}; ` +
+        `echo 'failed: image-check: ${HOST_PATHS.firstboot} is missing: not a kubebake image (bake one, or set image: first-boot)' > ${HOST_PATHS.status}; exit 1`,
+    ],
+  ],
+};
+const runcmd = (m: HostManifest): object => (m.runtime === 'image' ? RUNCMD_IMAGE : RUNCMD);
 
 /** The whole #cloud-config as one object (what cloud-init parses the document back into). */
 export function userDataObject(m: HostManifest): object {
-  return { ...head(m), ...accounts(m), write_files: writeFiles(m), ...RUNCMD };
+  return { ...head(m), ...accounts(m), write_files: writeFiles(m), ...runcmd(m) };
 }
 
 const comment = (m: HostManifest): string => `#cloud-config\n# ${GENERATED}\n# host ${m.node.name} (${m.node.role})\n`;
@@ -83,7 +85,7 @@ export class UserDataWriter {
     const files = writeFiles(m).map((f) =>
       this.#part(`${f.path}\0${f.permissions}\0${f.content}`, () => yaml({ write_files: [f] }).slice('write_files:\n'.length)),
     );
-    return `${comment(m)}${yaml(head(m))}${accountsText}write_files:\n${files.join('')}${this.#part('runcmd', () => yaml(RUNCMD))}`;
+    return `${comment(m)}${yaml(head(m))}${accountsText}write_files:\n${files.join('')}${this.#part(`runcmd:${m.runtime}`, () => yaml(runcmd(m)))}`;
   }
 }
 

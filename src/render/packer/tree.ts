@@ -4,7 +4,7 @@ import { BUILDER_TRAITS } from '../../manifest/builders.js';
 import { buildImageManifests, type ImageManifest } from '../../manifest/image-manifest.js';
 import type { ClusterPlan } from '../../plan/plan.js';
 import { FileTree } from '../../output/tree.js';
-import { standaloneScript } from '../scripts.js';
+import { standaloneScript } from '../../steps/scripts.js';
 import { renderAutoPkrvars } from './auto-pkrvars.js';
 import { renderSeedMetaData, renderSeedUserDataTemplate, SEED_META_DATA, SEED_USER_DATA_TEMPLATE } from './cidata.js';
 import { renderImageHcl } from './image-hcl.js';

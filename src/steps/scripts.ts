@@ -1,6 +1,6 @@
 // Steps as shell files. A host's steps share one library file of helpers (each helper once per
 // host); a Packer provisioner uploads one file at a time, so its script carries its own helpers.
-import { helperClosure, type ShellHelper, type Step } from '../steps/step.js';
+import { helperClosure, type ShellHelper, type Step } from './step.js';
 import { GENERATED } from '../util/generated.js';
 
 const header = (purpose: string): string => `#!/bin/bash\n# ${purpose}\n# ${GENERATED}\nset -euo pipefail\n`;

@@ -1,0 +1,79 @@
+// kubebake's runtime on a host: the helper library, the first-boot runner, the firewall unit and
+// the steps that are the same on every host. A first-boot host gets them through its user-data;
+// a baked image carries them (installed by its `runtime` provisioner), so a baked host's
+// user-data holds only what is its own. The image records a digest of its runtime, and the
+// baked host's image-check step refuses an image whose runtime is not the one it was rendered for.
+import { createHash } from 'node:crypto';
+import { renderFirewallUnit } from '../config/firewall-nft.js';
+import { HOST_PATHS, stepPath } from '../plan/host-paths.js';
+import type { ClusterPlan } from '../plan/plan.js';
+import { firewallStep } from '../steps/firewall.js';
+import { RUNNER } from '../steps/firstboot.js';
+import { APT_GET, APT_SOURCE, PICK_VERSION, RETRY, WAIT_FOR } from '../steps/helpers.js';
+import { hostScript, libraryScript, runnerScript } from '../steps/scripts.js';
+import { helperClosure, type Step } from '../steps/step.js';
+import type { FileMode, HostFile } from './host-manifest.js';
+
+const runtimeFile = (path: string, content: string, mode: FileMode = '0644'): HostFile => ({ path, mode, content, from: [] });
+
+/** A step as a host keeps it (run by the runner). */
+export const stepFile = (step: Step): HostFile => runtimeFile(stepPath(step.name), hostScript(step));
+
+const runner = runtimeFile(HOST_PATHS.firstboot, runnerScript(RUNNER), '0755');
+const firewallUnit = runtimeFile(HOST_PATHS.firewallUnit, renderFirewallUnit(HOST_PATHS.firewallRuleset));
+
+/** What a first-boot host needs besides its own steps: the helpers they use, the runner, the firewall unit. */
+export function firstBootRuntime(plan: ClusterPlan, steps: readonly Step[]): HostFile[] {
+  return [
+    runtimeFile(HOST_PATHS.library, libraryScript(helperClosure(steps))),
+    runner,
+    ...(plan.firewallMode === 'open-required-ports' ? [firewallUnit] : []),
+  ];
+}
+
+export interface ImageRuntime {
+  files: readonly HostFile[];
+  /** Steps whose files the image has: a baked host's user-data leaves them out. */
+  steps: readonly Step[];
+  /** sha256 over the files, recorded in the image's provenance. */
+  digest: string;
+}
+
+/** Every helper any step uses: the image's library serves whatever the host's steps need. */
+const ALL_HELPERS = helperClosure([{ helpers: [APT_GET, APT_SOURCE, PICK_VERSION, RETRY, WAIT_FOR] }]);
+
+let cached: { key: string; runtime: ImageRuntime } | undefined;
+
+/** The runtime a baked image carries (the same for every plan with the same firewall mode). */
+export function imageRuntime(plan: ClusterPlan): ImageRuntime {
+  const key = plan.firewallMode;
+  if (cached?.key === key) return cached.runtime;
+  // The open-ports firewall step names no role or port: the ruleset file is the host's own.
+  const steps = plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : [];
+  const files = [runtimeFile(HOST_PATHS.library, libraryScript(ALL_HELPERS)), runner, firewallUnit, ...steps.map(stepFile)];
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(`${f.path}\0${f.mode}\0${f.content}\0`);
+  const runtime = { files, steps, digest: hash.digest('hex') };
+  cached = { key, runtime };
+  return runtime;
+}
+
+/** Whether the image's runtime already has this exact step file. */
+export const imageHasStep = (runtime: ImageRuntime, step: Step): boolean =>
+  runtime.steps.some((s) => s.name === step.name && hostScript(s) === hostScript(step));
+
+/** The image's provisioner that installs the runtime: each file from a quoted heredoc. */
+export function runtimeInstallStep(runtime: ImageRuntime): Step {
+  const dirs = [...new Set(runtime.files.map((f) => f.path.slice(0, f.path.lastIndexOf('/'))))];
+  const writes = runtime.files.map((f) => {
+    const end = 'EOF_KUBEBAKE_RUNTIME';
+    if (f.content.split('\n').includes(end)) throw new Error(`${f.path} contains the heredoc delimiter`);
+    return `cat > ${f.path} <<'${end}'\n${f.content}${end}\nchmod ${f.mode} ${f.path}`;
+  });
+  return {
+    name: 'runtime',
+    purpose: `Installs the kubebake runtime (runner, helpers, shared steps; digest ${runtime.digest.slice(0, 12)}) that baked hosts run.`,
+    helpers: [],
+    body: `install -d -m 0755 ${dirs.join(' ')}\n${writes.join('\n')}`,
+  };
+}
