@@ -1,5 +1,5 @@
-import { stringify } from 'yaml';
 import type { ClusterPlan } from '../plan/plan.js';
+import { toYaml11 } from '../render/yaml.js';
 import { CONFIG_DIR, GENERATED, q } from './shell.js';
 
 /** Cilium is installed with its CLI; pinned, checksum-verified. */
@@ -19,7 +19,7 @@ export function renderCalicoResources(plan: ClusterPlan): string {
     },
   };
   const apiServer = { apiVersion: 'operator.tigera.io/v1', kind: 'APIServer', metadata: { name: 'default' }, spec: {} };
-  return `# ${GENERATED}\n${stringify(installation)}---\n${stringify(apiServer)}`;
+  return `# ${GENERATED}\n${toYaml11(installation)}---\n${toYaml11(apiServer)}`;
 }
 
 export const CALICO_RESOURCES_PATH = `${CONFIG_DIR}/cni/calico-resources.yaml`;

@@ -5,6 +5,6 @@ import { GENERATED } from '../../steps/shell.js';
 export function renderEtcHosts(plan: ClusterPlan): string {
   const lines = [`# ${GENERATED}`, '127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
   for (const n of plan.nodes) lines.push([n.ip, n.fqdn, n.name].filter(Boolean).join(' '));
-  if (plan.vip) lines.push(`${plan.vip.address} ${plan.name}-api`);
+  if (plan.endpoint.name) lines.push(`${plan.endpoint.address} ${plan.endpoint.name}`);
   return lines.join('\n') + '\n';
 }

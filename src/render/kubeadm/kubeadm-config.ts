@@ -1,9 +1,9 @@
 // kubeadm configuration documents, built as objects and serialised with `yaml`.
 // v1beta4 (Kubernetes ≥ 1.31) lists extra args as {name, value}; v1beta3 uses maps.
-import { stringify } from 'yaml';
 import { CRI_SOCKET, type ClusterPlan, type NodePlan, type RenderPlan } from '../../plan/plan.js';
 import { usesKubeadmV1beta4 } from '../../plan/versions.js';
 import { GENERATED } from '../../steps/shell.js';
+import { toYaml11 } from '../yaml.js';
 
 type Args = Record<string, string>;
 
@@ -92,6 +92,7 @@ export function renderJoinConfig(plan: RenderPlan, node: NodePlan): string {
   return documents([join]);
 }
 
+/** kubeadm and kubelet read YAML 1.1 (sigs.k8s.io/yaml over go-yaml): a node named `no` must stay a string. */
 function documents(docs: object[]): string {
-  return `# ${GENERATED}\n` + docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  return `# ${GENERATED}\n` + docs.map((d) => toYaml11(d)).join('---\n');
 }
