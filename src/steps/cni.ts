@@ -1,4 +1,5 @@
 import type { ClusterPlan } from '../plan/plan.js';
+import { calicoCrdManifest } from '../plan/versions.js';
 import { toYaml11 } from '../render/yaml.js';
 import { CONFIG_DIR, GENERATED, q } from './shell.js';
 
@@ -33,7 +34,9 @@ export function cniInstall(plan: ClusterPlan): string {
     case 'calico':
       // Server-side apply: idempotent on re-runs, and the operator's CRDs are too large for the
       // last-applied annotation of a client-side apply.
-      return `retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/tigera-operator.yaml`)}
+      // Calico's documented order: its CRD manifest, then the operator (see calicoCrdManifest).
+      return `retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/${calicoCrdManifest(v, plan.kubernetes.minor)}`)}
+retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/tigera-operator.yaml`)}
 retry kubectl wait --for=condition=Established --timeout=120s crd/installations.operator.tigera.io crd/apiservers.operator.tigera.io
 retry kubectl apply -f ${CALICO_RESOURCES_PATH}`;
     case 'flannel':

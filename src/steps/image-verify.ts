@@ -1,4 +1,5 @@
 import { CRI_SOCKET, type ClusterPlan } from '../plan/plan.js';
+import { CRI_TOOLS_PACKAGE } from '../plan/versions.js';
 import type { ImageKind } from './host-steps.js';
 import { IMAGE_PROVENANCE_PATH } from './image-check.js';
 import { cniImages, kubeadmImagesArgs } from './prepull.js';
@@ -35,10 +36,13 @@ const PROVENANCE_CHECK = `check "${IMAGE_PROVENANCE_PATH} is valid JSON" python3
 
 function nodeChecks(plan: ClusterPlan): string {
   const v = plan.kubernetes.version;
-  const crio = plan.crio.version
-    ? `check ${q(`cri-o is ${plan.crio.version}`)} pkg_is cri-o ${q(plan.crio.version)}
-check "cri-o is held" held cri-o`
-    : `check ${q(`cri-o is ${plan.crio.minor}.x`)} pkg_minor_is cri-o ${q(plan.crio.minor)}`;
+  const crio = `${plan.crio.version
+    ? `check ${q(`cri-o is ${plan.crio.version}`)} pkg_is cri-o ${q(plan.crio.version)}`
+    : `check ${q(`cri-o is ${plan.crio.minor}.x`)} pkg_minor_is cri-o ${q(plan.crio.minor)}`}
+check "cri-o is held" held cri-o
+check ${q(`${CRI_TOOLS_PACKAGE} is ${plan.kubernetes.minor}.x`)} pkg_minor_is ${CRI_TOOLS_PACKAGE} ${q(plan.kubernetes.minor)}
+check "${CRI_TOOLS_PACKAGE} is held" held ${CRI_TOOLS_PACKAGE}
+check "crictl is on PATH" command -v crictl`;
   return `readonly CRI_SOCKET=${q(CRI_SOCKET)}
 for pkg in kubeadm kubelet kubectl; do
   check "$pkg is ${v}" pkg_is "$pkg" ${q(v)}

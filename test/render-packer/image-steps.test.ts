@@ -67,7 +67,7 @@ esac`,
 if [ "$1 $2 $3" = "config images list" ]; then printf '%s\\n' ${KUBEADM_IMAGES.join(' ')}; exit 0; fi
 exit 1`,
     kubelet: `echo "Kubernetes v1.37.2"`,
-    'apt-mark': `[ "$1" = showhold ] && printf 'kubeadm\\nkubectl\\nkubelet\\n'`,
+    'apt-mark': `[ "$1" = showhold ] && printf 'cri-o\\ncri-tools\\nkubeadm\\nkubectl\\nkubelet\\n'`,
     systemctl: `[ "$1" = is-enabled ] && echo enabled`,
     swapon: `exit 0`,
     crictl: `exit 0`,
@@ -127,7 +127,9 @@ test('verify passes on an image that keeps every promise', () => {
     const r = runStep(imageVerifyStep(plan(), 'node').script, box);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /all checks passed/);
-    assert.match(r.stdout, /ok: image docker\.io\/calico\/node:v3\.30\.3 is present/);
+    assert.match(r.stdout, /ok: image quay\.io\/calico\/node:v3\.33\.0 is present/);
+    assert.match(r.stdout, /ok: cri-tools is 1\.37\.x/);
+    assert.match(r.stdout, /ok: cri-tools is held/);
   } finally {
     box.cleanup();
   }
@@ -136,7 +138,7 @@ test('verify passes on an image that keeps every promise', () => {
 test('verify fails the build, naming every broken promise', () => {
   const broken = goodNode({
     kubelet: `echo "Kubernetes v1.37.1"`,
-    'apt-mark': `[ "$1" = showhold ] && printf 'kubeadm\\nkubelet\\n'`,
+    'apt-mark': `[ "$1" = showhold ] && printf 'cri-o\\nkubeadm\\nkubelet\\n'`,
     swapon: `echo "/swap.img file 2G 0B -2"`,
     crictl: `case "$*" in *calico/node:*) exit 1 ;; esac; exit 0`,
   });
@@ -152,13 +154,14 @@ test('verify fails the build, naming every broken promise', () => {
       'net.bridge.bridge-nf-call-ip6tables = 1 in ',
       'no active swap (swapon --show)',
       'no active swap line in ',
-      'image docker.io/calico/node:v3.30.3 is present',
+      'image quay.io/calico/node:v3.33.0 is present',
+      'cri-tools is held',
     ]) {
       assert.ok(r.stderr.includes(`FAILED: ${why}`), `reports: ${why}\n${r.stderr}`);
     }
     // This sandbox has no image.json either.
     assert.match(r.stderr, /FAILED: \S*\/etc\/kubebake\/image\.json is valid JSON/);
-    assert.match(r.stderr, /8 check\(s\) failed/);
+    assert.match(r.stderr, /9 check\(s\) failed/);
   } finally {
     box.cleanup();
   }
@@ -269,7 +272,7 @@ test('prepull: kubeadm pulls the exact version through CRI-O, then every CNI ima
       calls.slice(1),
       cniImages(p).map((i) => `crictl --runtime-endpoint unix:///var/run/crio/crio.sock pull ${i}`),
     );
-    assert.ok(cniImages(p).includes('quay.io/tigera/operator:v1.38.6'));
+    assert.ok(cniImages(p).includes('quay.io/tigera/operator:v1.44.0'));
     assert.ok(cniImages(p).every((i) => /^(docker\.io|quay\.io|ghcr\.io)\//.test(i)), 'fully qualified: CRI-O resolves no short names');
   } finally {
     box.cleanup();
