@@ -71,6 +71,9 @@ exit 1`,
     systemctl: `[ "$1" = is-enabled ] && echo enabled`,
     swapon: `exit 0`,
     crictl: `exit 0`,
+    // The root file system on /dev/vda1 of a 32 GiB disk.
+    findmnt: `echo /dev/vda1`,
+    lsblk: `case "$*" in *PKNAME*) echo vda ;; *"SIZE /dev/vda") echo ${32 * 1024 ** 3} ;; *) exit 1 ;; esac`,
     ...overrides,
   };
 }
@@ -162,6 +165,21 @@ test('verify fails the build, naming every broken promise', () => {
     // This sandbox has no image.json either.
     assert.match(r.stderr, /FAILED: \S*\/etc\/kubebake\/image\.json is valid JSON/);
     assert.match(r.stderr, /9 check\(s\) failed/);
+  } finally {
+    box.cleanup();
+  }
+});
+
+test('verify fails the bake on a disk smaller than packer.diskSizeGB, naming the Proxmox fix (the clone keeps the template\'s disk)', () => {
+  const asked = 40; // GiB, more than the 32 GiB disk goodNode() has
+  const p = buildPlan({ ...profile('baked'), packer: { builder: 'proxmox-clone', outputFormat: 'qcow2', diskSizeGB: asked } });
+  const box = sandbox(goodNode(), { ...NODE_FILES, 'etc/kubebake/image.json': '{}' });
+  try {
+    const r = runStep(imageVerifyStep(p, 'node').script, box);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /FAILED: the root disk has at least 40 GiB \(packer\.diskSizeGB\); proxmox-clone cannot resize the template's disk: resize the template's disk in Proxmox to 40 GiB/);
+    const ok = runStep(imageVerifyStep({ ...p, packer: { ...p.packer, diskSizeGB: 32 } }, 'node').script, box);
+    assert.match(ok.stdout, /ok: the root disk has at least 32 GiB/);
   } finally {
     box.cleanup();
   }
