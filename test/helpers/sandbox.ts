@@ -24,6 +24,7 @@ import { dirname, join } from 'node:path';
 import type { FileTree } from '../../src/output/tree.js';
 import { text } from './cluster.js';
 import { packageTableText } from './packages.js';
+import { missingTools } from './tools.js';
 import { repoPath } from './repo.js';
 
 const STAND_IN = `#!/bin/bash
@@ -187,6 +188,18 @@ case "$name" in
     esac ;;
   # sleep: recorded, and a short real pause, so bash's SECONDS moves and bounded waits do end.
   sleep) /usr/bin/sleep 0.05 ;;
+  # The machine's disk, when the test gives one (/standin/disk-bytes): / is on /dev/vda1 of that
+  # size. Any other question, or no disk given, goes to the real tool (which sees the sandbox's overlay).
+  findmnt)
+    if [ -f /standin/disk-bytes ] && [ "$*" = "-n -o SOURCE /" ]; then echo /dev/vda1; else exec /usr/bin/findmnt "$@"; fi ;;
+  lsblk)
+    if [ -f /standin/disk-bytes ]; then
+      case "$*" in
+        "-n -o PKNAME /dev/vda1") echo vda; exit 0 ;;
+        "-b -d -n -o SIZE /dev/vda") cat /standin/disk-bytes; exit 0 ;;
+      esac
+    fi
+    exec /usr/bin/lsblk "$@" ;;
 esac
 exit 0
 `;
@@ -198,7 +211,7 @@ exit 0
  */
 const STAND_IN_COMMANDS = [
   'apt-get', 'apt-mark', 'apt-cache', 'dpkg-query', 'systemctl', 'modprobe', 'sysctl', 'swapoff', 'swapon',
-  'systemd-run', 'sleep', 'timeout', 'cilium', 'helm', 'tar', 'shutdown', 'standin-relink',
+  'systemd-run', 'sleep', 'timeout', 'cilium', 'helm', 'tar', 'shutdown', 'standin-relink', 'findmnt', 'lsblk',
 ];
 
 const INNER = `set -eu
@@ -242,7 +255,7 @@ cp "$scratch"/seed/* "$root/var/lib/cloud/seed/nocloud/"
 if [ -f "$root/standin/calls.log" ]; then mv "$root/standin/calls.log" "$root/standin/calls.before.log"; fi
 printf 'datasource_list: [ NoCloud, None ]\\nlocale: C.UTF-8\\n' > "$root/etc/cloud/cloud.cfg.d/99-kubebake-sandbox.cfg"
 cp "$scratch/kubernetes-version" "$scratch/package-table" "$scratch/kubeadm-fields.json" "$scratch/kubeadm_standin.py" "$root/standin/"
-for f in cluster-given.json respond nodes; do if [ -f "$scratch/$f" ]; then cp "$scratch/$f" "$root/standin/"; fi; done
+for f in cluster-given.json respond nodes disk-bytes; do if [ -f "$scratch/$f" ]; then cp "$scratch/$f" "$root/standin/"; fi; done
 for f in $fails; do touch "$root/standin/fail-$f"; done
 # Files the image already has (a baked image's provenance record, say).
 if [ -d "$scratch/image" ]; then cp -a "$scratch/image/." "$root/"; fi
@@ -296,7 +309,10 @@ export interface BootResult {
 /** Why a sandboxed boot cannot run on this machine, or undefined when it can. */
 export function sandboxUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (mount namespaces, overlayfs, chroot)';
-  if (spawnSync('cloud-init', ['--version']).status !== 0) return 'cloud-init is not installed';
+  // cloud-init runs the boot; haproxy and keepalived are the real tools load balancers install;
+  // sudo runs Packer's provisioners; python3-yaml reads kubeadm configs in the kubeadm stand-in.
+  const missing = missingTools('cloud-init', 'haproxy', 'keepalived', 'sudo', 'unshare', 'ip', 'openssl');
+  if (missing) return missing;
   const probe = mkdtempSync(join(tmpdir(), 'kubebake-probe-'));
   try {
     const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', 'sh', '-c', 'mkdir u w m && mount -t overlay overlay -o lowerdir=/,upperdir=u,workdir=w m'], { cwd: probe, encoding: 'utf8' });
@@ -327,6 +343,8 @@ export interface BootOptions {
   respond?: string[];
   /** Nodes the cluster has (kubectl get node finds them). */
   nodes?: string[];
+  /** Size of the machine's disk (findmnt/lsblk answer for /); without it they see the sandbox's overlay. */
+  diskBytes?: number;
 }
 
 /** What the kubeadm stand-in's init records for joining nodes (test/helpers/kubeadm_standin.py). */
@@ -360,6 +378,7 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     if (opts.cluster) writeFileSync(join(scratch, 'cluster-given.json'), JSON.stringify(opts.cluster));
     if (opts.respond) writeFileSync(join(scratch, 'respond'), opts.respond.join('\n') + '\n');
     if (opts.nodes) writeFileSync(join(scratch, 'nodes'), opts.nodes.join('\n') + '\n');
+    if (opts.diskBytes !== undefined) writeFileSync(join(scratch, 'disk-bytes'), `${opts.diskBytes}\n`);
     // --kill-child: when the time is up, the whole PID namespace goes with unshare (nothing is left looping).
     const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', '--kill-child', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? '', (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0', (opts.layers ?? []).join(' ')], {
       encoding: 'utf8',
