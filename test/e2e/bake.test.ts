@@ -125,45 +125,40 @@ test('load-balancer image: HAProxy and keepalived baked, verified, sealed', { sk
   });
 });
 
-test('verification fails the bake when an install step did not keep its promise (kubelet not held)', { skip }, () => {
+/**
+ * Bakes the default node image with its kube-packages script edited by `edit` (which must change
+ * it), and hands the result to `inspect`.
+ */
+function bakeWithKubePackages(edit: (script: string) => string, inspect: (boot: BootResult) => void): void {
   const plan = buildPlan(bakedDefault());
   const image = packerImages(plan).find((i) => i.kind === 'node')!;
   const tree = renderPackerTree(plan);
-  // The bake as rendered, but with the hold removed from the kube-packages script.
   const i = provisions(plan, image).findIndex(({ step }) => step.name === 'kube-packages');
   const path = `${image.name}/${scriptPath(i, provisions(plan, image)[i]!.step)}`;
-  const broken = text(tree, path).replace('apt-mark hold kubelet kubeadm kubectl', 'apt-mark hold kubeadm kubectl');
+  const broken = edit(text(tree, path));
   assert.notEqual(broken, text(tree, path));
-  bake(
-    plan,
-    image,
+  bake(plan, image, inspect, { [path]: broken });
+}
+
+test('verification fails the bake when an install step did not keep its promise (kubelet not held)', { skip }, () =>
+  // The bake as rendered, but with the hold removed from the kube-packages script.
+  bakeWithKubePackages(
+    (script) => script.replace('apt-mark hold kubelet kubeadm kubectl', 'apt-mark hold kubeadm kubectl'),
     (boot) => {
       assert.match(boot.thenOutput, /^FAILED scripts\/\d+-image-verify\.sh$/m, boot.thenOutput);
       assert.match(boot.thenOutput, /image verification FAILED: kubelet is held/);
       assert.doesNotMatch(boot.thenOutput, /sealed/);
     },
-    { [path]: broken },
-  );
-});
+  ));
 
-test('a node image whose packages step leaves out cri-tools cannot be baked: prepull finds no crictl', { skip }, () => {
+test('a node image whose packages step leaves out cri-tools cannot be baked: prepull finds no crictl', { skip }, () =>
   // kubeadm >= 1.32 and CRI-O do not bring crictl (src/plan/versions.ts, CRI_TOOLS_PACKAGE); before
   // kube-packages installed cri-tools, this is how every bake ended.
-  const plan = buildPlan(bakedDefault());
-  const image = packerImages(plan).find((i) => i.kind === 'node')!;
-  const tree = renderPackerTree(plan);
-  const i = provisions(plan, image).findIndex(({ step }) => step.name === 'kube-packages');
-  const path = `${image.name}/${scriptPath(i, provisions(plan, image)[i]!.step)}`;
-  const broken = text(tree, path).replace(' "cri-tools=$t"', '').replace('apt-mark hold kubelet kubeadm kubectl cri-tools', 'apt-mark hold kubelet kubeadm kubectl');
-  assert.notEqual(broken, text(tree, path));
-  bake(
-    plan,
-    image,
+  bakeWithKubePackages(
+    (script) => script.replace(' "cri-tools=$t"', '').replace('apt-mark hold kubelet kubeadm kubectl cri-tools', 'apt-mark hold kubelet kubeadm kubectl'),
     (boot) => {
       assert.match(boot.thenOutput, /^FAILED scripts\/\d+-prepull\.sh$/m, boot.thenOutput);
       assert.match(boot.thenOutput, /crictl: command not found/);
       assert.doesNotMatch(boot.thenOutput, /sealed/);
     },
-    { [path]: broken },
-  );
-});
+  ));

@@ -42,8 +42,9 @@ const endpoint = plan.endpoint.hostPort;
 const BAKED_IMAGE = (p: RenderPlan): Record<string, string> => ({
   '/etc/kubebake/image.json': '{"kubebake": "stand-in provenance"}\n',
   '/standin/enabled': 'crio\nkubelet\nhaproxy\n',
+  // Every package a kubebake image's steps install (base, os-prep, CRI-O, kube packages, and the
+  // load balancer's), so their commands are there: test/e2e/bake.test.ts bakes such an image for real.
   '/standin/packages': packageTable(p.kubernetes.version)
-    .filter((k) => ['kubeadm', 'kubelet', 'kubectl', 'cri-tools', 'kubernetes-cni', 'cri-o', 'iptables', 'curl', 'gpg', 'haproxy'].includes(k.name))
     .map((k) => `${k.name} ${k.version}\n`)
     .join(''),
 });
