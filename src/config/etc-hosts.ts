@@ -19,7 +19,7 @@ export function etcHostsRenderer(plan: ClusterPlan): (node: NodePlan) => string 
   const all = listsAllHosts(plan);
   const head = `# ${GENERATED}\n127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n`;
   const listed = plan.nodes.filter((n) => all || n.role !== 'worker').map((n) => `${line(n)}\n`).join('');
-  const api = plan.vip ? `${plan.vip.address} ${plan.name}-api\n` : '';
+  const api = plan.endpoint.name ? `${plan.endpoint.address} ${plan.endpoint.name}\n` : "";
   const shared = `${head}${listed}${api}`;
   return (node) => (all || node.role !== 'worker' ? shared : `${head}${listed}${line(node)}\n${api}`);
 }

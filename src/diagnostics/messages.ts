@@ -216,6 +216,26 @@ export const msg = {
     hint: 'move to one of the three newest minors',
   }),
   osEol: (os: string): Message => ({ code: 'os-eol', message: `${os} is past its standard support`, hint: 'use ubuntu-24.04 or debian-12 for new clusters' }),
+  cgroupV1Kubelet: (os: string, minor: string): Message => ({
+    code: 'os-cgroup-v1',
+    message: `${os} boots with cgroup v1, and the kubelet of Kubernetes ${minor} refuses to start on cgroup v1 (failCgroupV1 defaults to true from 1.35)`,
+    hint: 'use ubuntu-22.04 or later (cgroup v2), or Kubernetes 1.34 on this OS',
+  }),
+  cniKernel: (cni: string, version: string, minKernel: string, os: string, kernel: string): Message => ({
+    code: 'cni-kernel',
+    message: `${cni} ${version} documents Linux ${minKernel} or later; ${os} ships ${kernel}`,
+    hint: 'use flannel on this OS, or a newer OS (ubuntu-22.04 ships 5.15)',
+  }),
+  cniUntested: (cni: string, version: string, minor: string, range: [string, string]): Message => ({
+    code: 'cni-untested-kubernetes',
+    message: `${cni} ${version} is tested against Kubernetes ${range[0]}–${range[1]}, not ${minor}`,
+    hint: `set cni.version to a ${cni} release tested against ${minor}, or a Kubernetes minor in that range`,
+  }),
+  crioEol: (minor: string): Message => ({
+    code: 'crio-eol',
+    message: `CRI-O ${minor} is past its end of life (the CRI-O project maintains 1.34–1.37)`,
+    hint: 'move to a maintained Kubernetes minor: CRI-O follows it',
+  }),
   weave: (): Message => ({
     code: 'cni-weave-unmaintained',
     message: 'Weave Net is unmaintained (Weaveworks shut down in 2024, its repositories are archived)',

@@ -114,7 +114,7 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
   const version = opts.version ?? PACKER_VERSION;
   const log = opts.log ?? (() => {});
   if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$/.test(version)) {
-    throw new PackerFetchError('invalid-option', `"${version}" is not a Packer version`, 'give a release version such as 1.16.1');
+    throw new PackerFetchError('invalid-option', `"${version}" is not a Packer version`, `give a release version such as ${PACKER_VERSION}`);
   }
   const platform = opts.platform ?? process.platform;
   const arch = opts.arch ?? process.arch;

@@ -2,6 +2,7 @@
 // Renderers never re-derive: they read the plan.
 import type { CniPlugin, FirewallMode, Host, ImageMode, Role, Taint, Topology } from '../topology/types.js';
 import type { Secrets } from './secrets.js';
+import { OS_FACTS, type OsFacts } from './os-facts.js';
 import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, type OsInfo } from './versions.js';
 
 export const CRI_SOCKET = 'unix:///var/run/crio/crio.sock';
@@ -37,7 +38,7 @@ export interface NodePlan {
 
 export interface ClusterPlan {
   name: string;
-  os: OsInfo & { profile: Topology['os'] };
+  os: OsInfo & { profile: Topology['os']; facts: OsFacts };
   image: ImageMode;
   firewallMode: FirewallMode;
   kubernetes: { version: string; minor: string; kubeadmApi: string; aptRepo: string };
@@ -51,6 +52,8 @@ export interface ClusterPlan {
     /** host:port, as kubeadm wants it. */
     hostPort: string;
     url: string;
+    /** The name /etc/hosts gives a VIP endpoint (`<cluster>-api`); absent without a VIP. */
+    name?: string;
     /** Names and addresses the API server certificate must carry. */
     certSANs: string[];
   };
@@ -73,8 +76,11 @@ export function buildPlan(t: Topology): ClusterPlan {
   const cps = t.hosts.filter((h) => h.role === 'control-plane');
   const endpointAddress = t.apiEndpoint.vip?.address ?? t.hosts.find((h) => h.name === t.apiEndpoint.loadBalancer)!.ip;
   const fqdn = (name: string): string | undefined => (t.network.searchDomain ? `${name}.${t.network.searchDomain}` : undefined);
+  // A VIP gets a name in every host's /etc/hosts: clients that use it must find it in the certificate.
+  const endpointName = t.apiEndpoint.vip ? `${t.name}-api` : undefined;
   const certSANs = unique([
     endpointAddress,
+    endpointName,
     ...lbs.flatMap((h) => [h.name, fqdn(h.name), h.ip]),
     t.apiEndpoint.dnsName,
   ]);
@@ -108,7 +114,7 @@ export function buildPlan(t: Topology): ClusterPlan {
 
   return {
     name: t.name,
-    os: { ...OS[t.os], profile: t.os },
+    os: { ...OS[t.os], profile: t.os, facts: OS_FACTS[t.os] },
     image: t.image,
     firewallMode: t.firewall,
     kubernetes: { version: t.kubernetes.version, minor, kubeadmApi: kubeadmApiVersion(minor), aptRepo: kubernetesAptRepo(minor) },
@@ -120,6 +126,7 @@ export function buildPlan(t: Topology): ClusterPlan {
       port: t.apiEndpoint.port,
       hostPort: `${endpointAddress}:${t.apiEndpoint.port}`,
       url: `https://${endpointAddress}:${t.apiEndpoint.port}`,
+      name: endpointName,
       certSANs,
     },
     vip: t.apiEndpoint.vip,

@@ -1,7 +1,8 @@
-import { stringify } from 'yaml';
 import type { ClusterPlan } from '../plan/plan.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
+import { calicoCrdManifest } from '../plan/versions.js';
 import { GENERATED } from '../util/generated.js';
+import { toYaml11 } from '../util/yaml.js';
 import { RETRY } from './helpers.js';
 import { q } from './shell.js';
 import type { ShellHelper } from './step.js';
@@ -23,7 +24,7 @@ export function renderCalicoResources(plan: ClusterPlan): string {
     },
   };
   const apiServer = { apiVersion: 'operator.tigera.io/v1', kind: 'APIServer', metadata: { name: 'default' }, spec: {} };
-  return `# ${GENERATED}\n${stringify(installation)}---\n${stringify(apiServer)}`;
+  return `# ${GENERATED}\n${toYaml11(installation)}---\n${toYaml11(apiServer)}`;
 }
 
 const { calicoResources: CALICO_RESOURCES_PATH, flannelManifest: FLANNEL_MANIFEST_PATH, cniDir } = HOST_PATHS;
@@ -40,7 +41,9 @@ function cniInstallBody(plan: ClusterPlan): string {
     case 'calico':
       // Server-side apply: idempotent on re-runs, and the operator's CRDs are too large for the
       // last-applied annotation of a client-side apply.
-      return `retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/tigera-operator.yaml`)}
+      // Calico's documented order: its CRD manifest, then the operator (see calicoCrdManifest).
+      return `retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/${calicoCrdManifest(v, plan.kubernetes.minor)}`)}
+retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/tigera-operator.yaml`)}
 retry kubectl wait --for=condition=Established --timeout=120s crd/installations.operator.tigera.io crd/apiservers.operator.tigera.io
 retry kubectl apply -f ${CALICO_RESOURCES_PATH}`;
     case 'flannel':

@@ -13,8 +13,7 @@ export function crioStep(plan: ClusterPlan): Step {
   const install = plan.crio.version
     ? `v=$(pick_version cri-o ${q(plan.crio.version)})
 [ -n "$v" ] || { echo "CRI-O ${plan.crio.version} is not in ${plan.crio.aptRepo}" >&2; exit 1; }
-apt_get install --allow-change-held-packages "cri-o=$v"
-apt-mark hold cri-o`
+apt_get install --allow-change-held-packages "cri-o=$v"`
     : `apt_get install cri-o`;
   return {
     name: 'crio',
@@ -23,6 +22,8 @@ apt-mark hold cri-o`
     body: `${aptSource('cri-o', plan.crio.aptRepo)}
 apt_get update
 ${install}
+# Held either way: an unattended upgrade must not move the runtime under a running kubelet.
+apt-mark hold cri-o
 systemctl enable --now crio`,
   };
 }

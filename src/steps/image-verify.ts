@@ -1,6 +1,7 @@
 import { CRI_SOCKET, type ClusterPlan } from '../plan/plan.js';
 import type { ImageKind } from '../manifest/image-manifest.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
+import { CRI_TOOLS_PACKAGE } from '../plan/versions.js';
 import { cniImages, kubeadmImagesArgs } from './prepull.js';
 import { q } from './shell.js';
 import type { Step } from './step.js';
@@ -29,16 +30,40 @@ pkg_minor_is() {
 installed() { [ "$(dpkg-query -W -f='\${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 held() { apt-mark showhold | grep -qx "$1"; }
 enabled() { [ "$(systemctl is-enabled "$1" 2>/dev/null)" = enabled ]; }
-line_in() { grep -qxF -- "$2" "$1"; }`;
+line_in() { grep -qxF -- "$2" "$1"; }
+# root_disk_bytes: the size of the disk that holds / (its partition's parent device).
+root_disk_bytes() {
+  local src parent
+  src=$(findmnt -n -o SOURCE /) || return 1
+  parent=$(lsblk -n -o PKNAME "$src" | head -n 1)
+  lsblk -b -d -n -o SIZE "/dev/\${parent:-\${src#/dev/}}"
+}`;
 
 const PROVENANCE_CHECK = `check "${HOST_PATHS.imageProvenance} is valid JSON" python3 -m json.tool ${HOST_PATHS.imageProvenance}`;
 
+/**
+ * The disk the image was built on is as large as packer.diskSizeGB. qemu and vsphere-clone size it
+ * (disk_size); proxmox-clone cannot: packer-plugin-proxmox has no field that resizes the cloned
+ * template's disk, and since v1.2.0 `disks` listed in the template are added next to the clone's
+ * (builder/proxmox/clone/step_map_source_disks.go, added by 126f352, tag v1.2.4 =
+ * 125377540780857e3b0b96f5645580ad2e50cc81), though docs/builders/clone.mdx still says they
+ * replace them. So the build checks the size and names the fix instead of building on a small disk.
+ */
+function diskSizeCheck(plan: ClusterPlan): string {
+  const gib = plan.packer.diskSizeGB;
+  const fix = plan.packer.builder === 'proxmox-clone' ? `; proxmox-clone cannot resize the template's disk: resize the template's disk in Proxmox to ${gib} GiB` : '';
+  return `check ${q(`the root disk has at least ${gib} GiB (packer.diskSizeGB)${fix}`)} test "$(root_disk_bytes || echo 0)" -ge ${gib * 1024 ** 3}`;
+}
+
 function nodeChecks(plan: ClusterPlan): string {
   const v = plan.kubernetes.version;
-  const crio = plan.crio.version
-    ? `check ${q(`cri-o is ${plan.crio.version}`)} pkg_is cri-o ${q(plan.crio.version)}
-check "cri-o is held" held cri-o`
-    : `check ${q(`cri-o is ${plan.crio.minor}.x`)} pkg_minor_is cri-o ${q(plan.crio.minor)}`;
+  const crio = `${plan.crio.version
+    ? `check ${q(`cri-o is ${plan.crio.version}`)} pkg_is cri-o ${q(plan.crio.version)}`
+    : `check ${q(`cri-o is ${plan.crio.minor}.x`)} pkg_minor_is cri-o ${q(plan.crio.minor)}`}
+check "cri-o is held" held cri-o
+check ${q(`${CRI_TOOLS_PACKAGE} is ${plan.kubernetes.minor}.x`)} pkg_minor_is ${CRI_TOOLS_PACKAGE} ${q(plan.kubernetes.minor)}
+check "${CRI_TOOLS_PACKAGE} is held" held ${CRI_TOOLS_PACKAGE}
+check "crictl is on PATH" command -v crictl`;
   return `readonly CRI_SOCKET=${q(CRI_SOCKET)}
 for pkg in kubeadm kubelet kubectl; do
   check "$pkg is ${v}" pkg_is "$pkg" ${q(v)}
@@ -82,6 +107,7 @@ export function imageVerifyStep(plan: ClusterPlan, kind: ImageKind): Step {
     helpers: [],
     body: `${CHECK_FUNCTIONS}
 ${kind === 'node' ? nodeChecks(plan) : LOAD_BALANCER_CHECKS}
+${diskSizeCheck(plan)}
 ${PROVENANCE_CHECK}
 if [ "$failures" -gt 0 ]; then
   echo "image verification: $failures check(s) failed; the image is not usable" >&2

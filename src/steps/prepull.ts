@@ -1,4 +1,5 @@
 import { CRI_SOCKET, type ClusterPlan } from '../plan/plan.js';
+import { parseVersion } from '../plan/versions.js';
 import { CILIUM_CLI_VERSION } from './cni.js';
 import { RETRY } from './helpers.js';
 import { q } from './shell.js';
@@ -14,6 +15,10 @@ import type { Step } from './step.js';
 const CNI_COMPANIONS: Record<string, string[]> = {
   // tigera/operator v1.38.6 ships Calico v3.30.3 (config/calico_versions.yml of that release).
   'calico@v3.30.3': ['quay.io/tigera/operator:v1.38.6'],
+  // tigera/docs calico_versioned_docs/version-3.33/releases.json @ 2e59109d2216b710466e2ca1f9169a682fb69087.
+  'calico@v3.33.0': ['quay.io/tigera/operator:v1.44.0'],
+  // Documentation/kube-flannel.yml of flannel-io/flannel v0.28.9.
+  'flannel@v0.28.9': ['ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3'],
   // kube-flannel.yml of v0.27.3.
   'flannel@v0.27.3': ['ghcr.io/flannel-io/flannel-cni-plugin:v1.7.1-flannel1'],
   // The cilium-envoy DaemonSet image the 1.18.2 chart pins (installed by cilium-cli).
@@ -26,8 +31,11 @@ const CNI_COMPANIONS: Record<string, string[]> = {
 function ownCniImages(plan: ClusterPlan): string[] {
   const v = plan.cni.version;
   switch (plan.cni.plugin) {
-      case 'calico':
-        // What the operator deploys for kubebake's Installation + APIServer resources.
+    case 'calico':
+      // From 3.33 the release's Linux images are calico/calico and calico/node on quay.io
+      // (releases.json of version-3.33; whisker, envoy-* and *-windows are for resources kubebake
+      // does not create). Before: what the operator deploys for kubebake's Installation + APIServer.
+      if (parseVersion(v).minor >= 33) return ['calico', 'node'].map((c) => `quay.io/calico/${c}:${v}`);
       return ['node', 'cni', 'kube-controllers', 'typha', 'pod2daemon-flexvol', 'csi', 'node-driver-registrar', 'apiserver'].map(
         (c) => `docker.io/calico/${c}:${v}`,
       );

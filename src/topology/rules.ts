@@ -10,7 +10,18 @@ import {
   networkAddress,
   parseCidr,
 } from '../plan/addressing.js';
-import { isMaintainedMinor, isSupportedMinor, minorOf, OS, SUPPORTED_MINORS } from '../plan/versions.js';
+import { atLeast, OS_FACTS } from '../plan/os-facts.js';
+import {
+  CNI_RELEASES,
+  cniTestedRange,
+  isCrioMaintainedMinor,
+  isMaintainedMinor,
+  isSupportedMinor,
+  kubeletRefusesCgroupV1,
+  minorOf,
+  OS,
+  SUPPORTED_MINORS,
+} from '../plan/versions.js';
 import type { OverridableCheck, Topology } from './types.js';
 
 const NODEPORT_MIN = 30000;
@@ -93,6 +104,7 @@ export function checkRules(t: Topology): Diagnostic[] {
     error(['kubernetes', 'crio'], msg.crioMinor(t.kubernetes.crio, t.kubernetes.version));
   }
   if (OS[t.os].eol) warn(['os'], msg.osEol(t.os));
+  checkOsAndVersionFacts(t, error, warn);
   if (t.cni.plugin === 'weave') warn(['cni', 'plugin'], msg.weave());
   if (t.access.sshAuthorizedKeys.length === 0) warn(['access'], msg.noSshKeys());
 
@@ -165,4 +177,27 @@ function checkNetwork(t: Topology, error: Report): void {
   const nodes = t.hosts.filter((h) => h.role !== 'load-balancer').length;
   if (pod.prefix > 24 || 2 ** (24 - pod.prefix) < nodes) error(['network', 'podSubnet'], msg.podSubnetTooSmall(n.podSubnet, nodes));
   if (parseCidr(n.serviceSubnet).prefix < 12) error(['network', 'serviceSubnet'], msg.serviceSubnetTooLarge(n.serviceSubnet));
+}
+
+/**
+ * What the OS release and the pinned versions allow together (facts: src/plan/os-facts.ts and
+ * src/plan/versions.ts). A cgroup v1 OS with a kubelet that refuses cgroup v1 is an error:
+ * kubebake could switch the host to cgroup v2 (kernel argument, then a reboot in the middle of
+ * first boot), but that reboot breaks cloud-init's single unattended run and leaves an EOL OS on a
+ * path its vendor never shipped; refusing, with the fix named, is simpler and honest.
+ */
+function checkOsAndVersionFacts(t: Topology, error: Report, warn: Report): void {
+  const minor = minorOf(t.kubernetes.version);
+  const facts = OS_FACTS[t.os];
+  if (facts.cgroup === 1 && kubeletRefusesCgroupV1(minor)) error(['os'], msg.cgroupV1Kubelet(t.os, minor));
+  if (isSupportedMinor(minor) && !isCrioMaintainedMinor(minor)) warn(['kubernetes', 'version'], msg.crioEol(minor));
+  const version = t.cni.version ?? CNI_RELEASES[t.cni.plugin].version;
+  const minKernel = CNI_RELEASES[t.cni.plugin].minKernel;
+  if (minKernel && version === CNI_RELEASES[t.cni.plugin].version && !atLeast(facts.kernel, minKernel)) {
+    warn(['cni', 'plugin'], msg.cniKernel(t.cni.plugin, version, minKernel, t.os, facts.kernel));
+  }
+  const range = cniTestedRange(t.cni.plugin, version);
+  if (range && isSupportedMinor(minor) && !(atLeast(minor, range[0]) && atLeast(range[1], minor))) {
+    warn(['cni', 'plugin'], msg.cniUntested(t.cni.plugin, version, minor, range));
+  }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
 import { withTempDir } from '../helpers/tmp.js';
-import { run } from '../helpers/tools.js';
+import { missingTools, run } from '../helpers/tools.js';
 import { PACKER_VERSION } from '../../src/packer/release.js';
 
 const STAND_IN_PACKER = `#!/bin/sh
@@ -70,7 +70,7 @@ test('render packer writes every image folder under <out>/<cluster>/packer/ and 
     assert.equal(readFileSync(join(out, 'default', 'packer', 'node-ubuntu-24-04', 'image.pkr.hcl'), 'utf8'), hcl);
   }));
 
-test('bake images: init, validate and build per image, with a fresh key pair that ssh-keygen reads and that is gone afterwards', () =>
+test('bake images: init, validate and build per image, with a fresh key pair that ssh-keygen reads and that is gone afterwards', { skip: missingTools('ssh-keygen') }, () =>
   withTempDir((dir) => {
     const env = bakeEnv(dir);
     const r = kubebake(env, 'bake', 'images', '-f', repoPath('profiles', 'default.yaml'), '-o', join(dir, 'out'), '--parallel', '1');

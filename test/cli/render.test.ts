@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
+import { missingTools } from '../helpers/tools.js';
 
 const kubebake = (...args: string[]) => runKubebake(args);
 
@@ -120,6 +121,7 @@ test(
 
 test(
   "the README's cidata ISO recipe gives a NoCloud seed that xorriso reads back: volume cidata, the three files, same bytes",
+  { skip: missingTools('xorriso') },
   withOut((out) => {
     const r = kubebake('render', 'cloud-init', '-f', repoPath('profiles', 'default.yaml'), '-o', out);
     assert.equal(r.status, 0, r.stderr);

@@ -20,7 +20,7 @@ import { BUILD_USER, CLOUD_INIT_SUDOERS, sealCommand } from '../../src/steps/sys
 import type { Topology } from '../../src/topology/types.js';
 import { fixtureSecrets, text } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
-import { bootInSandbox, hostSeed, sandboxUnavailable, type BootResult } from '../helpers/sandbox.js';
+import { bootInSandbox, hostSeed, sandboxUnavailable, type BootResult, type ClusterRecord } from '../helpers/sandbox.js';
 
 const skip = sandboxUnavailable();
 const SCRIPTS = '/var/tmp/kubebake-bake';
@@ -46,7 +46,14 @@ function bake<T>(plan: ClusterPlan, image: PackerImage, inspect: (boot: BootResu
   image.provisions.forEach(({ step }, i) => (files[`${SCRIPTS}/${scriptPath(i, step)}`] = file(`${image.name}/${scriptPath(i, step)}`)));
   const userData = text(tree, `${image.name}/${SEED_USER_DATA_TEMPLATE}`).replace('${jsonencode(ssh_public_key)}', JSON.stringify(BUILD_KEY));
   return bootInSandbox(
-    { seed: { 'user-data': userData, 'meta-data': text(tree, `${image.name}/${SEED_META_DATA}`) }, kubernetesVersion: plan.kubernetes.version, image: files, then: packerRun(plan, image) },
+    {
+      seed: { 'user-data': userData, 'meta-data': text(tree, `${image.name}/${SEED_META_DATA}`) },
+      kubernetesVersion: plan.kubernetes.version,
+      image: files,
+      then: packerRun(plan, image),
+      // The disk Packer's qemu builder gives the build machine: disk_size = packer.diskSizeGB.
+      diskBytes: plan.packer.diskSizeGB * 2 ** 30,
+    },
     inspect,
   );
 }
@@ -82,17 +89,20 @@ test('node image: every provisioning script passes (verification included), sysp
     assert.ok(boot.calls.includes('shutdown -P now'));
     assert.ok(!boot.calls.some((c) => /^kubeadm (init|join)/.test(c)), 'baking runs no cluster bootstrap');
 
-    // The image in use: a baked worker and the first control plane boot on it and install nothing.
-    for (const role of ['worker', 'control-plane'] as const) {
-      const node = plan.nodes.find((n) => n.role === role)!;
+    // The image in use: the first control plane, then a worker (joining the cluster its init
+    // made) boot on it and install nothing.
+    let cluster: ClusterRecord | undefined;
+    for (const node of [plan.nodes.find((n) => n.initNode)!, plan.nodes.find((n) => n.role === 'worker')!]) {
       bootInSandbox(
         {
           seed: hostSeed(clusterTree, node.name),
           kubernetesVersion: plan.kubernetes.version,
           mac: node.mac,
           layers: [boot.layer],
+          cluster,
         },
         (host) => {
+          if (node.initNode) cluster = host.clusterRecord();
           assert.deepEqual(host.errors, [], host.output);
           assert.equal(host.read('var/lib/kubebake/status'), 'ok\n', host.read('var/log/kubebake/firstboot.log'));
           assert.ok(!host.calls.some((c) => /^apt-get .*(install|update)|^crictl .*pull|images pull/.test(c)), host.calls.join('\n'));
@@ -116,23 +126,40 @@ test('load-balancer image: HAProxy and keepalived baked, verified, sealed', { sk
   });
 });
 
-test('verification fails the bake when an install step did not keep its promise (kubelet not held)', { skip }, () => {
+/**
+ * Bakes the default node image with its kube-packages script edited by `edit` (which must change
+ * it), and hands the result to `inspect`.
+ */
+function bakeWithKubePackages(edit: (script: string) => string, inspect: (boot: BootResult) => void): void {
   const plan = buildPlan(bakedDefault());
   const image = packerImages(plan).find((i) => i.kind === 'node')!;
   const tree = renderPackerTree(plan);
-  // The bake as rendered, but with the hold removed from the kube-packages script.
   const i = image.provisions.findIndex(({ step }) => step.name === 'kube-packages');
   const path = `${image.name}/${scriptPath(i, image.provisions[i]!.step)}`;
-  const broken = text(tree, path).replace('apt-mark hold kubelet kubeadm kubectl', 'apt-mark hold kubeadm kubectl');
+  const broken = edit(text(tree, path));
   assert.notEqual(broken, text(tree, path));
-  bake(
-    plan,
-    image,
+  bake(plan, image, inspect, { [path]: broken });
+}
+
+test('verification fails the bake when an install step did not keep its promise (kubelet not held)', { skip }, () =>
+  // The bake as rendered, but with the hold removed from the kube-packages script.
+  bakeWithKubePackages(
+    (script) => script.replace('apt-mark hold kubelet kubeadm kubectl', 'apt-mark hold kubeadm kubectl'),
     (boot) => {
       assert.match(boot.thenOutput, /^FAILED scripts\/\d+-image-verify\.sh$/m, boot.thenOutput);
       assert.match(boot.thenOutput, /image verification FAILED: kubelet is held/);
       assert.doesNotMatch(boot.thenOutput, /sealed/);
     },
-    { [path]: broken },
-  );
-});
+  ));
+
+test('a node image whose packages step leaves out cri-tools cannot be baked: prepull finds no crictl', { skip }, () =>
+  // kubeadm >= 1.32 and CRI-O do not bring crictl (src/plan/versions.ts, CRI_TOOLS_PACKAGE); before
+  // kube-packages installed cri-tools, this is how every bake ended.
+  bakeWithKubePackages(
+    (script) => script.replace(' "cri-tools=$t"', '').replace('apt-mark hold kubelet kubeadm kubectl cri-tools', 'apt-mark hold kubelet kubeadm kubectl'),
+    (boot) => {
+      assert.match(boot.thenOutput, /^FAILED scripts\/\d+-prepull\.sh$/m, boot.thenOutput);
+      assert.match(boot.thenOutput, /crictl: command not found/);
+      assert.doesNotMatch(boot.thenOutput, /sealed/);
+    },
+  ));

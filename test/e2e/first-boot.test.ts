@@ -9,10 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROFILES, renderPlan, text } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
-import { bootInSandbox, hostSeed, sandboxUnavailable, type BootOptions } from '../helpers/sandbox.js';
+import { bootInSandbox, hostSeed, sandboxUnavailable, type BootOptions, type ClusterRecord } from '../helpers/sandbox.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import type { FileTree } from '../../src/output/tree.js';
+import { packageTable } from '../helpers/packages.js';
 
 const skip = sandboxUnavailable();
 const plan: RenderPlan = await renderPlan(profile('default'));
@@ -44,8 +45,30 @@ const BAKED_IMAGE = (p: RenderPlan, runtime = imageRuntime(p)): Record<string, s
   ...Object.fromEntries(runtime.files.map((f) => [f.path, { content: f.content, mode: parseInt(f.mode, 8) }])),
   '/etc/kubebake/image.json': `{\n  "schema": "stand-in provenance",\n  "runtime": "${runtime.digest}"\n}\n`,
   '/standin/enabled': 'crio\nkubelet\nhaproxy\n',
-  '/standin/packages': ['kubeadm', 'kubelet', 'kubectl'].map((k) => `${k} ${p.kubernetes.version}-1.1\n`).join('') + 'haproxy 2.8-1\n',
+  // Every package a kubebake image's steps install (base, os-prep, CRI-O, kube packages, and the
+  // load balancer's), so their commands are there: test/e2e/bake.test.ts bakes such an image for real.
+  '/standin/packages': packageTable(p.kubernetes.version)
+    .map((k) => `${k.name} ${k.version}\n`)
+    .join(''),
 });
+
+/**
+ * What `kubeadm init` on a cluster's first control plane recorded (token, CA hash, endpoint), for
+ * the boots of the nodes that join it: the stand-in checks their discovery against it.
+ */
+const records = new Map<RenderPlan, ClusterRecord>();
+function initRecord(p: RenderPlan, t: FileTree, image: Partial<BootOptions> = {}): ClusterRecord {
+  const cached = records.get(p);
+  if (cached) return cached;
+  const init = p.nodes.find((n) => n.initNode)!;
+  const record = bootInSandbox(seedOf(init.name, image, p, t), (boot) => {
+    assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n', boot.read('var/log/kubebake/firstboot.log'));
+    return boot.clusterRecord();
+  });
+  assert.ok(record, 'kubeadm init recorded the cluster');
+  records.set(p, record);
+  return record;
+}
 /** First boot's script once more, with the number of stand-in calls before and after it. */
 const again = 'wc -l < /standin/calls.log; /usr/local/lib/kubebake/firstboot.sh; echo "exit $?"; wc -l < /standin/calls.log';
 
@@ -75,12 +98,15 @@ test('cp1: cloud-init applies network, user and files; first boot installs, then
     // Order: packages pinned to the version, held; the LB is up before init; CNI after the API answers through it.
     const c = boot.calls;
     const install = at(c, new RegExp(`^apt-get .* install .*kubeadm=${plan.kubernetes.version.replace(/\./g, '\\.')}-1\\.1`));
-    const hold = at(c, /^apt-mark hold kubelet kubeadm kubectl$/);
+    const hold = at(c, /^apt-mark hold kubelet kubeadm kubectl cri-tools$/);
     const init = at(c, /^kubeadm init --config \/etc\/kubebake\/kubeadm\.yaml$/);
     const ready = at(c, new RegExp(`^curl .*https://${endpoint.replace(/\./g, '\\.')}/readyz`));
     const cni = at(c, /^kubectl apply .*calico/);
     assert.ok(at(c, /^apt-get .* install cri-o$/) < install && install < hold && hold < init && init < ready && ready < cni, c.join('\n'));
     assert.ok(!c.some((l) => /^kubeadm join/.test(l)), 'the first control plane does not join');
+    // What the stand-in's init recorded is the cluster's own: the token, the CA's hash and the endpoint.
+    assert.deepEqual(boot.clusterRecord(), { tokens: [plan.secrets.token.value], caCertHash: plan.secrets.caCertHash, endpoint });
+    records.set(plan, boot.clusterRecord()!);
     // Run again: already done, no command at all.
     const [, before, exit, after] = /^(\d+)\nkubebake: already done.*\n(exit \d+)\n(\d+)\n$/s.exec(boot.thenOutput) ?? [];
     assert.equal(exit, 'exit 0', boot.thenOutput);
@@ -89,7 +115,7 @@ test('cp1: cloud-init applies network, user and files; first boot installs, then
   }));
 
 test('worker1: waits for the API through the load balancer, then kubeadm join; no private key on disk', { skip }, () =>
-  bootInSandbox(seedOf('worker1'), (boot) => {
+  bootInSandbox(seedOf('worker1', { cluster: initRecord(plan, tree) }), (boot) => {
     assert.deepEqual(boot.errors, [], boot.output);
     assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n');
     const c = boot.calls;
@@ -104,7 +130,7 @@ test('worker1: waits for the API through the load balancer, then kubeadm join; n
   }));
 
 test('cp2: the shared PKI is in place before kubeadm join (no upload-certs window)', { skip }, () =>
-  bootInSandbox(seedOf('cp2'), (boot) => {
+  bootInSandbox(seedOf('cp2', { cluster: initRecord(plan, tree) }), (boot) => {
     assert.deepEqual(boot.errors, [], boot.output);
     assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n');
     at(boot.calls, /^kubeadm join --config \/etc\/kubebake\/kubeadm\.yaml$/);
@@ -124,7 +150,7 @@ test('lb1: HAProxy installed and configured with the rendered haproxy.cfg', { sk
   }));
 
 test('a join that keeps failing: retried with kubeadm reset, then status names the step and the reason', { skip }, () =>
-  bootInSandbox(seedOf('worker2', { fail: ['kubeadm-join'] }), (boot) => {
+  bootInSandbox(seedOf('worker2', { fail: ['kubeadm-join'], cluster: initRecord(plan, tree) }), (boot) => {
     assert.equal(boot.read('var/lib/kubebake/status'), `failed: bootstrap: kubeadm join failed ${plan.bootstrap.joinAttempts} times\n`);
     assert.equal(boot.calls.filter((l) => /^kubeadm join/.test(l)).length, plan.bootstrap.joinAttempts);
     assert.equal(boot.calls.filter((l) => l === 'kubeadm reset --force').length, plan.bootstrap.joinAttempts - 1);
@@ -161,7 +187,8 @@ test('baked profile: a worker on a kubebake image installs nothing and joins; on
   const baked = await renderPlan(profile('baked'));
   const bakedTree = renderCloudInitTree(baked);
   const worker = baked.nodes.find((n) => n.role === 'worker')!;
-  bootInSandbox(seedOf(worker.name, { image: BAKED_IMAGE(baked) }, baked, bakedTree), (boot) => {
+  const cluster = initRecord(baked, bakedTree, { image: BAKED_IMAGE(baked) });
+  bootInSandbox(seedOf(worker.name, { image: BAKED_IMAGE(baked), cluster }, baked, bakedTree), (boot) => {
     assert.deepEqual(boot.errors, [], boot.output);
     assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n');
     assert.ok(!boot.calls.some((l) => /^apt-get .* install|^apt-get .* update|^curl .*Release\.key|^crictl pull/.test(l)), boot.calls.join('\n'));
@@ -183,8 +210,11 @@ test("seed profile: each of the how-to's five machines boots to status ok, with 
   const seed = await renderPlan(profile('seed'));
   const seedTree = renderCloudInitTree(seed);
   const firstControlPlane = seed.nodes.find((n) => n.role === 'control-plane')!;
-  for (const node of seed.nodes) {
-    bootInSandbox(seedOf(node.name, {}, seed, seedTree), (boot) => {
+  let cluster: ClusterRecord | undefined;
+  // The first master first: the others join the cluster its init made.
+  for (const node of [firstControlPlane, ...seed.nodes.filter((n) => n !== firstControlPlane)]) {
+    bootInSandbox(seedOf(node.name, { cluster }, seed, seedTree), (boot) => {
+      if (node === firstControlPlane) cluster = boot.clusterRecord();
       assert.deepEqual(boot.errors, [], `${node.name}: ${boot.output}`);
       assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n', node.name);
       const kubeadm = boot.calls.filter((l) => /^kubeadm (init|join)/.test(l)).map((l) => l.split(' ')[1]);

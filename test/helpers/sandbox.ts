@@ -5,50 +5,113 @@
 // untouched (hostname, NICs and files stay as they were).
 //
 // Commands that would reach the network, change the kernel or need a real cluster are replaced
-// by STAND-INS (not the real tools) put first on PATH: they record their arguments to
-// /standin/calls.log and act out the part of the tool our scripts depend on (kubeadm init
-// leaves an admin.conf, apt-cache madison lists the wanted version, gpg --dearmor writes its
-// output file, …). A marker file /standin/fail-<command>-<first argument> makes a stand-in fail.
+// by STAND-INS (not the real tools): they record their arguments to /standin/calls.log and act out
+// the part of the tool our scripts depend on, failing where the real one fails:
+// - apt-get installs only packages of the package table (test/helpers/packages.ts, from the real
+//   repositories' packaging), with their dependencies; a command of that table (kubeadm, crictl,
+//   curl, haproxy…) does not exist until its package is installed; an unknown package fails with
+//   apt's "E: Unable to locate package X", exit 100.
+// - kubeadm init/join decode their --config strictly against kubeadm's field tables
+//   (test/helpers/kubeadm_standin.py); init records token, CA hash and endpoint, and a join is
+//   checked against the record of its cluster's init (BootOptions.cluster).
+// - curl and timeout's TCP probe answer as the test programs them (BootOptions.respond), so
+//   failures and bounded waits run; sleep pauses briefly for real, so bash's SECONDS moves.
+// A marker file /standin/fail-<command>-<first argument> makes a stand-in fail.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FileTree } from '../../src/output/tree.js';
 import { text } from './cluster.js';
+import { packageTableText } from './packages.js';
+import { missingTools } from './tools.js';
+import { repoPath } from './repo.js';
 
 const STAND_IN = `#!/bin/bash
 # STAND-IN written by test/helpers/sandbox.ts. It is not the real tool. State it keeps, so that
 # later commands see what earlier ones did (as on a real host): /standin/packages ("name version"),
-# /standin/holds, /standin/enabled, /standin/active, /standin/images.
+# /standin/holds, /standin/enabled, /standin/active, /standin/images, /standin/labels.
 name=$(basename "$0")
-printf '%s %s\\n' "$name" "$*" >> /standin/calls.log
+[ "$name" = standin-relink ] || printf '%s %s\\n' "$name" "$*" >> /standin/calls.log
 [ -e "/standin/fail-$name-$1" ] && { echo "stand-in $name $1 fails as asked" >&2; exit 1; }
 k8s=$(cat /standin/kubernetes-version)
 has() { grep -qxF -- "$2" "/standin/$1" 2>/dev/null; }
 add() { has "$1" "$2" || echo "$2" >> "/standin/$1"; }
 version_of() { awk -v p="$1" '$1 == p { v = $2 } END { if (v == "") exit 1; print v }' /standin/packages 2>/dev/null; }
+# The package table (test/helpers/packages.ts): "name version deps commands real|stand-in".
+pkg_field() { awk -v p="$1" -v f="$2" '$1 == p { print $f; found = 1 } END { exit !found }' /standin/package-table; }
+# Puts a package's commands in place: this machine's real tool, or a link to this stand-in.
+link_commands() {
+  local cmds kind c
+  cmds=$(pkg_field "$1" 4) || return 0
+  kind=$(pkg_field "$1" 5)
+  [ "$cmds" = - ] && return 0
+  for c in \${cmds//,/ }; do
+    mkdir -p "$(dirname "$c")"
+    if [ "$kind" = real ]; then cp -a "/standin/real/$(basename "$c")" "$c"; else ln -sf /usr/local/sbin/stand-in "$c"; fi
+  done
+}
+# Answers programmed by the test (/standin/respond: "<substring> <exit code> [<times>]"): the first
+# rule whose substring is in the arguments decides the exit code, for <times> calls or forever.
+respond() {
+  local n=0 pattern code times used
+  [ -f /standin/respond ] || return 1
+  while read -r pattern code times; do
+    n=$((n + 1))
+    case "$*" in *"$pattern"*) ;; *) continue ;; esac
+    if [ -n "$times" ]; then
+      used=$(cat "/standin/respond.$n" 2>/dev/null || echo 0)
+      [ "$used" -ge "$times" ] && continue
+      echo $((used + 1)) > "/standin/respond.$n"
+    fi
+    echo "$code"
+    return 0
+  done < /standin/respond
+  return 1
+}
 kubeadm_images() {
   printf 'registry.k8s.io/%s\\n' "kube-apiserver:v$k8s" "kube-controller-manager:v$k8s" "kube-scheduler:v$k8s" \\
     "kube-proxy:v$k8s" coredns/coredns:v1.13.1 pause:3.10.1 etcd:3.6.5-0
 }
 case "$name" in
+  standin-relink)
+    while read -r p _; do link_commands "$p"; done < /standin/packages ;;
   apt-get)
-    installing=
+    installing= wanted=()
     for a in "$@"; do
       case "$a" in
         install) installing=1 ;;
+        -o) ;;
         -*) ;;
-        *=*) [ -n "$installing" ] && echo "\${a%%=*} \${a#*=}" >> /standin/packages ;;
-        *) if [ -n "$installing" ]; then
-             # Unpinned: CRI-O comes from the Kubernetes minor's repository; anything else is "1.0-1".
-             case "$a" in cri-o) echo "$a \${k8s%.*}.0-1.1" ;; *) echo "$a 1.0-1" ;; esac >> /standin/packages
-           fi ;;
+        *) [ -n "$installing" ] && [ "$prev" != -o ] && wanted+=("$a") ;;
       esac
+      prev=$a
+    done
+    [ -n "$installing" ] || exit 0
+    # apt resolves everything before it installs anything: an unknown package or version fails the whole call.
+    todo=()
+    for a in "\${wanted[@]}"; do
+      p=\${a%%=*}
+      if ! pkg_field "$p" 1 >/dev/null; then echo "E: Unable to locate package $p" >&2; exit 100; fi
+      if [ "$a" != "$p" ] && [ "\${a#*=}" != "$(pkg_field "$p" 2)" ]; then echo "E: Version '\${a#*=}' for '$p' was not found" >&2; exit 100; fi
+      todo+=("$p")
+    done
+    while [ \${#todo[@]} -gt 0 ]; do
+      p=\${todo[0]}; todo=("\${todo[@]:1}")
+      version_of "$p" >/dev/null && continue
+      echo "$p $(pkg_field "$p" 2)" >> /standin/packages
+      link_commands "$p"
+      deps=$(pkg_field "$p" 3)
+      [ "$deps" = - ] || todo+=(\${deps//,/ })
     done ;;
-  apt-cache) [ "$1" = madison ] && printf '%s | %s-1.1 | https://stand-in.invalid/deb Packages\\n' "$2" "$k8s" ;;
+  apt-cache)
+    if [ "$1" = madison ]; then v=$(pkg_field "$2" 2) && printf '%s | %s | https://stand-in.invalid/deb Packages\\n' "$2" "$v"; fi ;;
   apt-mark)
     case "$1" in
-      hold) shift; for p in "$@"; do add holds "$p"; done ;;
+      hold) shift; for p in "$@"; do
+              version_of "$p" >/dev/null || { echo "E: Unable to locate package $p" >&2; exit 100; }
+              add holds "$p"
+            done ;;
       showhold) cat /standin/holds 2>/dev/null ;;
     esac ;;
   dpkg-query)
@@ -73,12 +136,23 @@ case "$name" in
       "config images pull") kubeadm_images >> /standin/images ;;
     esac
     case "$1" in
+      init|join)
+        [ "\${2:-}" = --config ] || { echo "stand-in kubeadm: $1 without --config" >&2; exit 1; }
+        python3 /standin/kubeadm_standin.py "$1" "$3" /standin/kubeadm-fields.json /standin/cluster-given.json || exit 1 ;;
+    esac
+    case "$1" in
       init) mkdir -p /etc/kubernetes && echo 'stand-in admin kubeconfig' > /etc/kubernetes/admin.conf && echo kubelet > /etc/kubernetes/kubelet.conf ;;
       # A control-plane join (controlPlane: in its JoinConfiguration) writes admin.conf too, as kubeadm does.
       join) mkdir -p /etc/kubernetes && echo kubelet > /etc/kubernetes/kubelet.conf
             if grep -q '^controlPlane:' "$3"; then echo 'stand-in admin kubeconfig' > /etc/kubernetes/admin.conf; fi ;;
       reset) rm -f /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf ;;
       version) echo "v$k8s" ;;
+    esac ;;
+  kubectl)
+    # Nodes exist once the test says they joined (/standin/nodes); labels are recorded.
+    case "$1 \${2:-}" in
+      "get node") has nodes "$3" || { echo "Error from server (NotFound): nodes \\"$3\\" not found" >&2; exit 1; } ;;
+      "label node") node=$3; shift 3; for l in "$@"; do [ "$l" = --overwrite ] || add labels "$node $l"; done ;;
     esac ;;
   crictl)
     args=(); skip=; for a in "$@"; do if [ -n "$skip" ]; then skip=; elif [ "$a" = --runtime-endpoint ] || [ "$a" = -r ]; then skip=1; else args+=("$a"); fi; done
@@ -89,7 +163,9 @@ case "$name" in
   gpg) while [ $# -gt 0 ]; do if [ "$1" = -o ]; then cat > "$2"; shift; fi; shift; done ;;
   # Downloads: a release file gets stand-in bytes; a *.sha256sum gets the real sha256 of the file
   # fetched just before it, in the upstream "<hash>  <name>" format, so checksum checks really run.
+  # A programmed answer (respond) makes the call fail with that exit code (7: cannot connect, 22: HTTP error, 28: timeout).
   curl)
+    if code=$(respond "$@"); then [ "$code" = 0 ] || { echo "curl: ($code) stand-in failure as asked" >&2; exit "$code"; }; fi
     out='' prev='' url=''
     for a in "$@"; do [ "$prev" = -o ] && out=$a; case "$a" in http*) url=$a ;; esac; prev=$a; done
     case "$url" in
@@ -98,17 +174,44 @@ case "$name" in
       *) body="stand-in download of $url" ;;
     esac
     if [ -n "$out" ]; then printf '%s\\n' "$body" > "$out" || exit 23; echo "$out" > /standin/last-download; else printf '%s\\n' "$body"; fi ;;
+  # timeout DURATION COMMAND…: the /dev/tcp probe of an address answers as programmed ("tcp:HOST:PORT
+  # <code>"; 124 is timeout's own "timed out"), listening by default; any other command runs under
+  # the real timeout.
+  timeout)
+    probe="$*"
+    case "$probe" in
+      *"/dev/tcp/"*)
+        target="tcp:\${*: -2:1}:\${*: -1}"
+        if code=$(respond "$target"); then exit "$code"; fi
+        exit 0 ;;
+      *) exec /usr/bin/timeout "$@" ;;
+    esac ;;
+  # sleep: recorded, and a short real pause, so bash's SECONDS moves and bounded waits do end.
+  sleep) /usr/bin/sleep 0.05 ;;
+  # The machine's disk, when the test gives one (/standin/disk-bytes): / is on /dev/vda1 of that
+  # size. Any other question, or no disk given, goes to the real tool (which sees the sandbox's overlay).
+  findmnt)
+    if [ -f /standin/disk-bytes ] && [ "$*" = "-n -o SOURCE /" ]; then echo /dev/vda1; else exec /usr/bin/findmnt "$@"; fi ;;
+  lsblk)
+    if [ -f /standin/disk-bytes ]; then
+      case "$*" in
+        "-n -o PKNAME /dev/vda1") echo vda; exit 0 ;;
+        "-b -d -n -o SIZE /dev/vda") cat /standin/disk-bytes; exit 0 ;;
+      esac
+    fi
+    exec /usr/bin/lsblk "$@" ;;
 esac
 exit 0
 `;
 
 /**
- * Replaced by the stand-in. `timeout` too: it wraps the /dev/tcp probe of the load balancer;
- * `swapon` reports no swap (the host's own swap is not the image's).
+ * Commands that are always stand-ins: the package manager, init system, kernel knobs, and tools
+ * that would reach the network. Commands that packages install (kubeadm, crictl, curl, haproxy…)
+ * are not here: they exist only after apt-get installed their package (test/helpers/packages.ts).
  */
 const STAND_IN_COMMANDS = [
-  'apt-get', 'apt-mark', 'apt-cache', 'dpkg-query', 'systemctl', 'kubeadm', 'kubelet', 'kubectl', 'crictl', 'curl',
-  'modprobe', 'sysctl', 'swapoff', 'swapon', 'ufw', 'gpg', 'systemd-run', 'sleep', 'timeout', 'cilium', 'helm', 'tar', 'shutdown',
+  'apt-get', 'apt-mark', 'apt-cache', 'dpkg-query', 'systemctl', 'modprobe', 'sysctl', 'swapoff', 'swapon',
+  'systemd-run', 'sleep', 'timeout', 'cilium', 'helm', 'tar', 'shutdown', 'standin-relink', 'findmnt', 'lsblk',
 ];
 
 const INNER = `set -eu
@@ -151,12 +254,26 @@ cp "$scratch"/seed/* "$root/var/lib/cloud/seed/nocloud/"
 # Calls made while an earlier layer was built (an image's bake) are kept apart from this boot's.
 if [ -f "$root/standin/calls.log" ]; then mv "$root/standin/calls.log" "$root/standin/calls.before.log"; fi
 printf 'datasource_list: [ NoCloud, None ]\\nlocale: C.UTF-8\\n' > "$root/etc/cloud/cloud.cfg.d/99-kubebake-sandbox.cfg"
-cp "$scratch/kubernetes-version" "$root/standin/"
+cp "$scratch/kubernetes-version" "$scratch/package-table" "$scratch/kubeadm-fields.json" "$scratch/kubeadm_standin.py" "$root/standin/"
+for f in cluster-given.json respond nodes disk-bytes; do if [ -f "$scratch/$f" ]; then cp "$scratch/$f" "$root/standin/"; fi; done
 for f in $fails; do touch "$root/standin/fail-$f"; done
 # Files the image already has (a baked image's provenance record, say).
 if [ -d "$scratch/image" ]; then cp -a "$scratch/image/." "$root/"; fi
 cp "$scratch/stand-in" "$root/usr/local/sbin/stand-in"
 for c in ${STAND_IN_COMMANDS.join(' ')}; do ln -sf stand-in "$root/usr/local/sbin/$c"; done
+# A packaged command exists only once its package is installed: hide this machine's copy (kept
+# aside for packages whose real tool is used), then put back the commands of the packages this
+# root already has (an image baked in an earlier boot, or image files given by the test).
+mkdir -p "$root/standin/real"
+touch "$root/standin/packages"
+while read -r pkg _ _ cmds kind; do
+  [ "$cmds" = - ] && continue
+  for c in \${cmds//,/ }; do
+    if [ "$kind" = real ] && [ -e "/$c" ] && [ ! -e "$root/standin/real/$(basename "$c")" ]; then cp -aL "/$c" "$root/standin/real/"; fi
+    awk -v p="$pkg" '$1 == p { found = 1 } END { exit !found }' "$root/standin/packages" || rm -f "$root$c"
+  done
+done < "$root/standin/package-table"
+chroot "$root" /usr/local/sbin/standin-relink
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 rc=0
 chroot "$root" sh -c 'cloud-init init --local && cloud-init init && cloud-init modules --mode config && cloud-init modules --mode final' > "$scratch/cloud-init.out" 2>&1 || rc=$?
@@ -182,6 +299,8 @@ export interface BootResult {
   marker(name: string): boolean;
   /** Output of the `then` command, run in the same root after cloud-init. */
   thenOutput: string;
+  /** What kubeadm init recorded on this host, for the boots of the nodes that join. */
+  clusterRecord(): ClusterRecord | undefined;
   /** A file the boot wrote or changed (undefined when it did not). */
   read(path: string): string | undefined;
   mode(path: string): number | undefined;
@@ -190,7 +309,10 @@ export interface BootResult {
 /** Why a sandboxed boot cannot run on this machine, or undefined when it can. */
 export function sandboxUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (mount namespaces, overlayfs, chroot)';
-  if (spawnSync('cloud-init', ['--version']).status !== 0) return 'cloud-init is not installed';
+  // cloud-init runs the boot; haproxy and keepalived are the real tools load balancers install;
+  // sudo runs Packer's provisioners; python3-yaml reads kubeadm configs in the kubeadm stand-in.
+  const missing = missingTools('cloud-init', 'haproxy', 'keepalived', 'sudo', 'unshare', 'ip', 'openssl');
+  if (missing) return missing;
   const probe = mkdtempSync(join(tmpdir(), 'kubebake-probe-'));
   try {
     const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', 'sh', '-c', 'mkdir u w m && mount -t overlay overlay -o lowerdir=/,upperdir=u,workdir=w m'], { cwd: probe, encoding: 'utf8' });
@@ -215,7 +337,18 @@ export interface BootOptions {
   image?: Record<string, string | { content: string; mode: number }>;
   /** A command run in the booted root afterwards (e.g. first boot's script a second time). */
   then?: string;
+  /** What an earlier `kubeadm init` of this cluster recorded (BootResult.clusterRecord): joins are checked against it. */
+  cluster?: ClusterRecord;
+  /** Programmed answers: "<substring of the arguments> <exit code> [<times>]" for curl, and "tcp:HOST:PORT <code>" for timeout's probe. */
+  respond?: string[];
+  /** Nodes the cluster has (kubectl get node finds them). */
+  nodes?: string[];
+  /** Size of the machine's disk (findmnt/lsblk answer for /); without it they see the sandbox's overlay. */
+  diskBytes?: number;
 }
+
+/** What the kubeadm stand-in's init records for joining nodes (test/helpers/kubeadm_standin.py). */
+export interface ClusterRecord { tokens: string[]; caCertHash: string; endpoint: string }
 
 /** A host's NoCloud seed as `render cloud-init` wrote it into `tree`. */
 export function hostSeed(tree: FileTree, host: string): BootOptions['seed'] {
@@ -240,7 +373,15 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     }
     writeFileSync(join(scratch, 'stand-in'), STAND_IN);
     chmodSync(join(scratch, 'stand-in'), 0o755);
-    const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? '', (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0', (opts.layers ?? []).join(' ')], {
+    writeFileSync(join(scratch, 'package-table'), packageTableText(opts.kubernetesVersion));
+    copyFileSync(repoPath('test', 'fixtures', 'upstream', 'kubeadm-fields.json'), join(scratch, 'kubeadm-fields.json'));
+    copyFileSync(repoPath('test', 'helpers', 'kubeadm_standin.py'), join(scratch, 'kubeadm_standin.py'));
+    if (opts.cluster) writeFileSync(join(scratch, 'cluster-given.json'), JSON.stringify(opts.cluster));
+    if (opts.respond) writeFileSync(join(scratch, 'respond'), opts.respond.join('\n') + '\n');
+    if (opts.nodes) writeFileSync(join(scratch, 'nodes'), opts.nodes.join('\n') + '\n');
+    if (opts.diskBytes !== undefined) writeFileSync(join(scratch, 'disk-bytes'), `${opts.diskBytes}\n`);
+    // --kill-child: when the time is up, the whole PID namespace goes with unshare (nothing is left looping).
+    const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', '--kill-child', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? '', (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0', (opts.layers ?? []).join(' ')], {
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -264,6 +405,10 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
       errors: result.v1.errors,
       calls: (read('standin/calls.log') ?? '').split('\n').filter(Boolean),
       thenOutput: existsSync(join(scratch, 'then.out')) ? readFileSync(join(scratch, 'then.out'), 'utf8') : '',
+      clusterRecord: () => {
+        const r = read('standin/cluster.json');
+        return r === undefined ? undefined : (JSON.parse(r) as ClusterRecord);
+      },
       read,
       marker: (name) => existsSync(join(upper, 'standin', name)),
       exists,

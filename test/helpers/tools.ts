@@ -6,6 +6,57 @@ import { dirname, join } from 'node:path';
 
 export interface ToolResult { status: number | null; stdout: string; stderr: string }
 
+/** The validators (and helpers) tests call, with the Debian package that ships each. */
+const TOOL_PACKAGES: Record<string, string> = {
+  'cloud-init': 'cloud-init',
+  haproxy: 'haproxy',
+  keepalived: 'keepalived',
+  shellcheck: 'shellcheck',
+  xorriso: 'xorriso',
+  openssl: 'openssl',
+  sudo: 'sudo',
+  'ssh-keygen': 'openssh-client',
+  unshare: 'util-linux',
+  ip: 'iproute2',
+};
+
+const present = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+let aptUpdated = false;
+/** Installs a tool's package when this process can (root, apt-get); one apt at a time across test processes. */
+function install(pkg: string): boolean {
+  if (process.getuid?.() !== 0 || !present('apt-get')) return false;
+  const apt = (args: string[]): boolean =>
+    spawnSync('flock', ['/tmp/kubebake-test-apt.lock', 'apt-get', '-o', 'DPkg::Lock::Timeout=300', ...args], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      stdio: 'ignore',
+      timeout: 600_000,
+    }).status === 0;
+  if (apt(['install', '-y', '-qq', '--no-install-recommends', pkg])) return true;
+  if (aptUpdated) return false;
+  aptUpdated = true;
+  return apt(['update', '-qq']) && apt(['install', '-y', '-qq', '--no-install-recommends', pkg]);
+}
+
+const known = new Map<string, boolean>();
+
+/**
+ * Why a test cannot run here: the tools it needs that are missing and could not be installed,
+ * named (e.g. "haproxy not installed (apt-get install haproxy)"), or undefined when all are there.
+ * Missing tools are installed first when this process is root and has apt-get. Under CI (CI=true,
+ * as .ci/run sets it) a missing tool is an error, not a skip: CI installs everything.
+ */
+export function missingTools(...tools: string[]): string | undefined {
+  const missing = tools.filter((t) => {
+    if (!known.has(t)) known.set(t, present(t) || (TOOL_PACKAGES[t] !== undefined && install(TOOL_PACKAGES[t]) && present(t)));
+    return !known.get(t);
+  });
+  if (!missing.length) return undefined;
+  const why = `${missing.join(', ')} not installed (apt-get install ${missing.map((t) => TOOL_PACKAGES[t] ?? t).join(' ')})`;
+  if (/^(true|1)$/i.test(process.env.CI ?? '')) throw new Error(`${why}: under CI every tool must be installed (.ci/run installs them)`);
+  return why;
+}
+
 export function run(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}): ToolResult {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;

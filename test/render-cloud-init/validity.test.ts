@@ -9,7 +9,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { PROFILES, renderProfile, text } from '../helpers/cluster.js';
-import { haproxyCheck, keepalivedCheck, run, shellcheck, tempFiles } from '../helpers/tools.js';
+import { haproxyCheck, keepalivedCheck, missingTools, run, shellcheck, tempFiles } from '../helpers/tools.js';
 import { HOST_PATHS } from '../../src/plan/host-paths.js';
 import { imageRuntime } from '../../src/manifest/runtime.js';
 
@@ -41,7 +41,7 @@ for (const name of PROFILES) {
     }
   });
 
-  test(`profile ${name}: Debian's cloud-init schema --config-file accepts every user-data`, async () => {
+  test(`profile ${name}: Debian's cloud-init schema --config-file accepts every user-data`, { skip: missingTools('cloud-init') }, async () => {
     const { plan, tree } = await renderProfile(name);
     const files = Object.fromEntries(plan.nodes.map((n) => [`${n.name}.yaml`, text(tree, `hosts/${n.name}/user-data`)]));
     const { dir, cleanup } = tempFiles(files);
@@ -69,7 +69,7 @@ for (const name of PROFILES) {
     }
   });
 
-  test(`profile ${name}: every emitted script passes shellcheck -S warning`, async () => {
+  test(`profile ${name}: every emitted script passes shellcheck -S warning`, { skip: missingTools('shellcheck') }, async () => {
     const { plan, tree } = await renderProfile(name);
     const scripts: Record<string, string> = {};
     for (const n of plan.nodes) {
@@ -89,13 +89,13 @@ for (const name of PROFILES) {
     assert.equal(shellcheck(scripts), '');
   });
 
-  test(`profile ${name}: haproxy -c accepts haproxy.cfg`, async () => {
+  test(`profile ${name}: haproxy -c accepts haproxy.cfg`, { skip: missingTools('haproxy') }, async () => {
     const { tree } = await renderProfile(name);
     const r = haproxyCheck(text(tree, 'haproxy/haproxy.cfg'));
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
-  test(`profile ${name}: keepalived -t accepts every keepalived.conf`, async (t) => {
+  test(`profile ${name}: keepalived -t accepts every keepalived.conf`, { skip: missingTools('keepalived', 'unshare', 'ip') }, async (t) => {
     const { plan, tree } = await renderProfile(name);
     if (!plan.vip) return t.skip('no VIP in this profile');
     const lbs = plan.nodes.filter((n) => n.role === 'load-balancer');

@@ -14,7 +14,7 @@ import { cniImages, prepullStep } from '../../src/steps/prepull.js';
 import { PROVENANCE_SCHEMA, provenanceStep } from '../../src/steps/provenance.js';
 import { BUILD_USER, sealCommand, sealStep, sysprepStep } from '../../src/steps/sysprep.js';
 import { profile } from '../helpers/repo.js';
-import { run, shellcheck } from '../helpers/tools.js';
+import { missingTools, run, shellcheck } from '../helpers/tools.js';
 import { standaloneScript } from '../../src/steps/scripts.js';
 
 const KUBEADM_IMAGES = [
@@ -68,10 +68,13 @@ esac`,
 if [ "$1 $2 $3" = "config images list" ]; then printf '%s\\n' ${KUBEADM_IMAGES.join(' ')}; exit 0; fi
 exit 1`,
     kubelet: `echo "Kubernetes v1.37.2"`,
-    'apt-mark': `[ "$1" = showhold ] && printf 'kubeadm\\nkubectl\\nkubelet\\n'`,
+    'apt-mark': `[ "$1" = showhold ] && printf 'cri-o\\ncri-tools\\nkubeadm\\nkubectl\\nkubelet\\n'`,
     systemctl: `[ "$1" = is-enabled ] && echo enabled`,
     swapon: `exit 0`,
     crictl: `exit 0`,
+    // The root file system on /dev/vda1 of a 32 GiB disk.
+    findmnt: `echo /dev/vda1`,
+    lsblk: `case "$*" in *PKNAME*) echo vda ;; *"SIZE /dev/vda") echo ${32 * 1024 ** 3} ;; *) exit 1 ;; esac`,
     ...overrides,
   };
 }
@@ -128,7 +131,9 @@ test('verify passes on an image that keeps every promise', () => {
     const r = runStep(standaloneScript(imageVerifyStep(plan(), 'node')), box);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /all checks passed/);
-    assert.match(r.stdout, /ok: image docker\.io\/calico\/node:v3\.30\.3 is present/);
+    assert.match(r.stdout, /ok: image quay\.io\/calico\/node:v3\.33\.0 is present/);
+    assert.match(r.stdout, /ok: cri-tools is 1\.37\.x/);
+    assert.match(r.stdout, /ok: cri-tools is held/);
   } finally {
     box.cleanup();
   }
@@ -137,7 +142,7 @@ test('verify passes on an image that keeps every promise', () => {
 test('verify fails the build, naming every broken promise', () => {
   const broken = goodNode({
     kubelet: `echo "Kubernetes v1.37.1"`,
-    'apt-mark': `[ "$1" = showhold ] && printf 'kubeadm\\nkubelet\\n'`,
+    'apt-mark': `[ "$1" = showhold ] && printf 'cri-o\\nkubeadm\\nkubelet\\n'`,
     swapon: `echo "/swap.img file 2G 0B -2"`,
     crictl: `case "$*" in *calico/node:*) exit 1 ;; esac; exit 0`,
   });
@@ -153,13 +158,29 @@ test('verify fails the build, naming every broken promise', () => {
       'net.bridge.bridge-nf-call-ip6tables = 1 in ',
       'no active swap (swapon --show)',
       'no active swap line in ',
-      'image docker.io/calico/node:v3.30.3 is present',
+      'image quay.io/calico/node:v3.33.0 is present',
+      'cri-tools is held',
     ]) {
       assert.ok(r.stderr.includes(`FAILED: ${why}`), `reports: ${why}\n${r.stderr}`);
     }
     // This sandbox has no image.json either.
     assert.match(r.stderr, /FAILED: \S*\/etc\/kubebake\/image\.json is valid JSON/);
-    assert.match(r.stderr, /8 check\(s\) failed/);
+    assert.match(r.stderr, /9 check\(s\) failed/);
+  } finally {
+    box.cleanup();
+  }
+});
+
+test('verify fails the bake on a disk smaller than packer.diskSizeGB, naming the Proxmox fix (the clone keeps the template\'s disk)', () => {
+  const asked = 40; // GiB, more than the 32 GiB disk goodNode() has
+  const p = buildPlan({ ...profile('baked'), packer: { builder: 'proxmox-clone', outputFormat: 'qcow2', diskSizeGB: asked } });
+  const box = sandbox(goodNode(), { ...NODE_FILES, 'etc/kubebake/image.json': '{}' });
+  try {
+    const r = runStep(standaloneScript(imageVerifyStep(p, 'node')), box);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /FAILED: the root disk has at least 40 GiB \(packer\.diskSizeGB\); proxmox-clone cannot resize the template's disk: resize the template's disk in Proxmox to 40 GiB/);
+    const ok = runStep(standaloneScript(imageVerifyStep({ ...p, packer: { ...p.packer, diskSizeGB: 32 } }, 'node')), box);
+    assert.match(ok.stdout, /ok: the root disk has at least 32 GiB/);
   } finally {
     box.cleanup();
   }
@@ -230,7 +251,7 @@ test('sysprep removes instance state, machine identity, caches, logs and the bui
   }
 });
 
-test('the seal removes the build user and its sudo rule before powering off, and stops if it cannot', () => {
+test('the seal removes the build user and its sudo rule before powering off, and stops if it cannot', { skip: missingTools('shellcheck') }, () => {
   const cmd = sealCommand();
   const m = /^sudo -n sh -c '(.*)'$/.exec(cmd);
   assert.ok(m, cmd);
@@ -270,7 +291,7 @@ test('prepull: kubeadm pulls the exact version through CRI-O, then every CNI ima
       calls.slice(1),
       cniImages(p).map((i) => `crictl --runtime-endpoint unix:///var/run/crio/crio.sock pull ${i}`),
     );
-    assert.ok(cniImages(p).includes('quay.io/tigera/operator:v1.38.6'));
+    assert.ok(cniImages(p).includes('quay.io/tigera/operator:v1.44.0'));
     assert.ok(cniImages(p).every((i) => /^(docker\.io|quay\.io|ghcr\.io)\//.test(i)), 'fully qualified: CRI-O resolves no short names');
   } finally {
     box.cleanup();

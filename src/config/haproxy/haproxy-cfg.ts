@@ -1,12 +1,22 @@
 // haproxy.cfg has no structure library: a text template, every value from the validated plan.
 import type { ClusterPlan } from '../../plan/plan.js';
 import { controlPlanes } from '../../plan/plan.js';
+import { haproxyHasHttpCheckSend } from '../../plan/os-facts.js';
 import { GENERATED } from '../../util/generated.js';
 
 const indent = (lines: string[]): string => lines.map((l) => `    ${l}`).join('\n');
 
 function section(header: string, lines: string[]): string {
   return `${header}\n${indent(lines)}\n`;
+}
+
+/**
+ * The GET /readyz health check in the syntax of the HAProxy the load balancers' OS ships:
+ * `http-check send` needs 2.2 (Ubuntu 20.04 has 2.0, which rejects it); `option httpchk
+ * <method> <uri>` is what 2.0 has (see os-facts.ts for both facts' sources).
+ */
+function readyzCheck(haproxy: string): string[] {
+  return haproxyHasHttpCheckSend(haproxy) ? ['option httpchk', 'http-check send meth GET uri /readyz'] : ['option httpchk GET /readyz'];
 }
 
 /**
@@ -44,8 +54,7 @@ export function renderHaproxyCfg(plan: ClusterPlan): string {
     section('backend kubernetes-control-planes', [
       'mode tcp',
       'balance roundrobin',
-      'option httpchk',
-      'http-check send meth GET uri /readyz',
+      ...readyzCheck(plan.os.facts.haproxy),
       'http-check expect status 200',
       'default-server inter 5s fall 3 rise 2',
       ...controlPlanes(plan).map((n) => `server ${n.name} ${n.ip}:6443 check check-ssl verify none`),

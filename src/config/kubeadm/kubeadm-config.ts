@@ -1,11 +1,11 @@
 // kubeadm configuration documents, built as objects and serialised with `yaml`.
 // v1beta4 (Kubernetes ≥ 1.31) lists extra args as {name, value}; v1beta3 uses maps.
-import { stringify } from 'yaml';
 import { CRI_SOCKET, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
 import { splitLabels } from '../../plan/labels.js';
 import type { KeyAlgorithm } from '../../plan/pki.js';
 import { usesKubeadmV1beta4 } from '../../plan/versions.js';
 import { GENERATED } from '../../util/generated.js';
+import { toYaml11 } from '../../util/yaml.js';
 
 type Args = Record<string, string>;
 
@@ -84,6 +84,7 @@ export function renderJoinConfig(plan: ClusterPlan, node: NodePlan, discovery: {
   return documents([join]);
 }
 
+/** kubeadm and kubelet read YAML 1.1 (sigs.k8s.io/yaml over go-yaml): a node named `no` must stay a string. */
 function documents(docs: object[]): string {
-  return `# ${GENERATED}\n` + docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  return `# ${GENERATED}\n` + docs.map((d) => toYaml11(d)).join('---\n');
 }

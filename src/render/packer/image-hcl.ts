@@ -76,7 +76,7 @@ function sourceBody(plan: ClusterPlan, image: PackerImage): HclNode[] {
         attr('insecure_skip_tls_verify', varRef('proxmox_insecure_skip_tls_verify')),
         attr('node', varRef('proxmox_node')),
         blank,
-        comment('The source template keeps its disk (disks listed here would be added, not resized).'),
+        comment('The build runs on the template\'s own disk: this plugin cannot resize it (disks listed here are added next to it), so image-verify checks it has packer.diskSizeGB.'),
         attr('clone_vm', varRef('proxmox_clone_vm')),
         attr('full_clone', true),
         attr('vm_name', hclTemplate`build-${varRef('image_name')}`),
