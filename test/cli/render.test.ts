@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runKubebake } from '../helpers/cli.js';
@@ -59,8 +59,22 @@ test(
     const rotated = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--rotate-token');
     assert.equal(rotated.status, 0);
     const b = snapshot(join(out, 'seed'));
-    // How to register the new token in a running cluster, reading the file: the token is never printed.
-    assert.match(rotated.stderr, new RegExp(`ssh kubeadmin@10\\.\\d+\\.\\d+\\.\\d+ sudo kubeadm token create "\\$\\(cat ${join(out, 'seed', 'secrets', 'token').replace(/[.]/g, '\\.')}\\)" --ttl 24h`));
+    // How to register the new token in a running cluster: run the printed command with stand-ins
+    // for ssh (runs the remote command here), sudo (logs its command line, as sudo's log does) and
+    // kubeadm (records its arguments). The token reaches kubeadm but not sudo's log.
+    const command = /^  (ssh kubeadmin@10\.2\.47\.80 .*)$/m.exec(rotated.stderr)?.[1];
+    assert.ok(command, rotated.stderr);
+    const bin = join(out, 'bin');
+    mkdirSync(bin);
+    const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub('ssh', 'shift; exec /bin/sh -c "$1"');
+    stub('sudo', `echo "COMMAND=$*" >> ${join(out, 'sudo.log')}; exec "$@"`);
+    stub('kubeadm', `echo "$@" >> ${join(out, 'kubeadm.log')}`);
+    const ran = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    assert.equal(ran.status, 0, ran.stderr);
+    const token = readFileSync(join(out, 'seed', 'secrets', 'token'), 'utf8').trim();
+    assert.equal(readFileSync(join(out, 'kubeadm.log'), 'utf8'), `token create ${token} --ttl 24h\n`);
+    assert.ok(!readFileSync(join(out, 'sudo.log'), 'utf8').includes(token.split('.')[1]!), 'sudo logs no token');
     assert.ok(!(rotated.stdout + rotated.stderr).includes(b.get('secrets/token')!.trim()), 'the token is not printed');
     assert.notEqual(a.get('secrets/token'), b.get('secrets/token'));
     assert.equal(a.get('secrets/pki/ca.crt'), b.get('secrets/pki/ca.crt'));
