@@ -118,8 +118,13 @@ function readManifest(dir: string, warnings: Diagnostic[]): LoadedManifest | und
   }
   const files = new Map<string, Entry>();
   const rejected: string[] = [];
-  const hex = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
-  for (const [key, value] of Object.entries(m.files as Record<string, unknown>)) {
+  // A malformed hash or stat only makes a file look edited (it is then read and compared); the
+  // keys are what must be checked, since they decide what may be replaced or removed.
+  const hex = (v: unknown): v is string => typeof v === 'string' && v.length === 64;
+  const digits = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 40;
+  const entries = m.files as Record<string, unknown>;
+  for (const key in entries) {
+    const value = entries[key];
     // The keys decide what a run may replace or delete: only paths kubebake could have written.
     if (!isTreePath(key)) {
       rejected.push(key);
@@ -128,10 +133,11 @@ function readManifest(dir: string, warnings: Diagnostic[]): LoadedManifest | und
     if (hex(value)) files.set(key, { sha256: value }); // version 1: path → sha256
     else if (typeof value === 'object' && value !== null) {
       const v = value as Entry;
-      const entry: Entry = {};
-      if (hex(v.sha256)) entry.sha256 = v.sha256;
-      if (Number.isSafeInteger(v.size) && typeof v.mtimeNs === 'string' && /^\d+$/.test(v.mtimeNs) && typeof v.ino === 'string' && /^\d+$/.test(v.ino)) {
-        Object.assign(entry, { size: v.size, mtimeNs: v.mtimeNs, ino: v.ino });
+      const entry: Entry = { sha256: hex(v.sha256) ? v.sha256 : undefined };
+      if (Number.isSafeInteger(v.size) && digits(v.mtimeNs) && digits(v.ino)) {
+        entry.size = v.size;
+        entry.mtimeNs = v.mtimeNs;
+        entry.ino = v.ino;
       }
       if (Array.isArray(v.accept)) entry.accept = v.accept.filter(hex);
       if (v.creating === true) entry.creating = true;
@@ -339,15 +345,15 @@ function writeManifest(dir: string, staging: string, m: Manifest): void {
 /** Each folder's mode: private when any file below it is not readable by others. */
 function folderModes(files: readonly OutputFile[]): Map<string, number> {
   const modes = new Map<string, number>([['', DIR_MODE]]);
-  for (const f of files) {
-    const parts = f.path.split('/').slice(0, -1);
-    const isPrivate = (f.mode & 0o004) === 0;
-    for (let k = 0; k <= parts.length; k++) {
-      const d = parts.slice(0, k).join('/');
-      if (isPrivate) modes.set(d, PRIVATE_DIR_MODE);
-      else if (!modes.has(d)) modes.set(d, DIR_MODE);
+  const mark = (folder: string, isPrivate: boolean): void => {
+    for (let d = folder; ; d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) {
+      const had = modes.get(d);
+      if (had === PRIVATE_DIR_MODE || (had === DIR_MODE && !isPrivate)) return; // ancestors already marked
+      modes.set(d, isPrivate ? PRIVATE_DIR_MODE : DIR_MODE);
+      if (d === '') return;
     }
-  }
+  };
+  for (const f of files) mark(f.path.slice(0, Math.max(0, f.path.lastIndexOf('/'))), (f.mode & 0o004) === 0);
   return modes;
 }
 
