@@ -12,6 +12,13 @@ export const msg = {
   // --- reading and parsing -------------------------------------------------------------
   notAFile: (): Message => ({ code: 'io.not-a-file', message: 'this is not a regular file', hint: 'pass the path of a topology YAML file with -f' }),
   unreadable: (why: string): Message => ({ code: 'io.unreadable', message: `cannot read the topology file (${why})`, hint: 'check the path passed with -f and its permissions' }),
+  notUtf8: (offset: number, utf16: boolean): Message => ({
+    code: 'io.not-utf8',
+    message: utf16
+      ? 'the topology is UTF-16 text; kubebake reads UTF-8'
+      : `the topology is not UTF-8 text (the byte at offset ${offset} cannot be decoded)`,
+    hint: utf16 ? 'save the file as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)' : 'save the file as UTF-8; check that -f names a YAML topology, not a binary or Latin-1 file',
+  }),
   tooLarge: (size: number, max: number): Message => ({
     code: 'io.too-large',
     message: `the topology file is ${size} bytes; kubebake reads at most ${max}`,
@@ -32,6 +39,8 @@ export const msg = {
               ? 'check the indentation: nested fields are indented by the same number of spaces'
               : code === 'TAB_AS_INDENT'
                 ? 'YAML forbids tabs for indentation; use spaces'
+                : code === 'TAG_RESOLVE_FAILED'
+                  ? 'a topology uses no YAML tags: remove the tag (the "!name" before the value) and write the plain value'
                 : code === 'MULTIPLE_DOCS'
                   ? 'put one cluster in one file; remove the extra "---" document'
                   : 'fix the YAML syntax at this position',
