@@ -256,6 +256,16 @@ function schemaDiagnostics(errors: ErrorObject[], written: (path: FieldPath) => 
   const out: { d: Omit<Diagnostic, 'file'>; keyOf?: string }[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
+    // A bad mapping key (propertyNames) comes as a pattern error carrying the key, plus a summary
+    // error on the mapping: report the first, at the key itself.
+    if (e.keyword === 'propertyNames') continue;
+    if (e.propertyName !== undefined && e.keyword === 'pattern') {
+      const path = [...pointerToPath(e.instancePath), e.propertyName];
+      const parent = String(path[path.length - 2] ?? '');
+      const d: Omit<Diagnostic, 'file'> = { severity: 'error', path, ...msg.badFormat(`${parent.replace(/s$/, '')} key`, e.propertyName, (e.parentSchema as { description?: string })?.description) };
+      out.push({ d, keyOf: e.propertyName });
+      continue;
+    }
     const path = pointerToPath(e.instancePath);
     // The name an operator reads: `role`, or `sshAuthorizedKeys[0]` for a list item.
     const last = path[path.length - 1];
