@@ -158,3 +158,60 @@ test(
     }
   }),
 );
+
+test(
+  '--check reads the stored secrets without writing, fails on a damaged store and on hand edits, as a render would',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    const before = snapshot(join(out, 'seed'));
+    const ok = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--check');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /\(0 would be written\)/, 'with the stored secrets nothing differs');
+    appendFileSync(join(out, 'seed', 'haproxy', 'haproxy.cfg'), '# mine\n');
+    const edited = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--check');
+    assert.equal(edited.status, 1);
+    assert.match(edited.stderr, /haproxy\.cfg was edited since kubebake wrote it/);
+    writeFileSync(join(out, 'seed', 'secrets', 'pki', 'ca.key'), 'not a key\n');
+    const damaged = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--check');
+    assert.equal(damaged.status, 1);
+    assert.match(damaged.stderr, /ca\.key is not a PEM private key/);
+    const after = snapshot(join(out, 'seed'));
+    after.delete('secrets/pki/ca.key');
+    before.delete('secrets/pki/ca.key');
+    before.set('haproxy/haproxy.cfg', before.get('haproxy/haproxy.cfg') + '# mine\n');
+    assert.deepEqual(after, before, '--check wrote nothing');
+  }),
+);
+
+test(
+  '--rotate-token whose render fails keeps the old token; a plain render afterwards spreads nothing new',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    const token = readFileSync(join(out, 'seed', 'secrets', 'token'), 'utf8');
+    appendFileSync(join(out, 'seed', 'hosts', 'k8s-worker1', 'network-config'), '# mine\n');
+    const r = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--rotate-token');
+    assert.equal(r.status, 1);
+    assert.doesNotMatch(r.stderr, /new bootstrap token/);
+    assert.equal(readFileSync(join(out, 'seed', 'secrets', 'token'), 'utf8'), token, 'the token did not change');
+    assert.deepEqual(readdirSync(join(out, 'seed', 'secrets')).sort(), ['identity.json', 'pki', 'token'], 'no staged file left behind');
+  }),
+);
+
+test(
+  'a second site reusing the cluster name in the same output is refused with the fix, and gets nothing of the first',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    const other = join(out, 'site-b.yaml');
+    writeFileSync(other, readFileSync(seed, 'utf8').replaceAll('10.2.47.', '10.3.47.'));
+    const before = snapshot(join(out, 'seed'));
+    const r = kubebake('render', 'cloud-init', '-f', other, '-o', out);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /belong to cluster "seed" \(apiEndpoint 10\.2\.47\.84:6443, nodeSubnet 10\.2\.47\.0\/24\), not to this topology's/);
+    assert.match(r.stderr, /give it its own output folder \(-o\)/);
+    assert.deepEqual(snapshot(join(out, 'seed')), before);
+    assert.equal(kubebake('render', 'cloud-init', '-f', other, '-o', join(out, 'site-b')).status, 0, 'its own folder works');
+  }),
+);
