@@ -484,6 +484,8 @@ async function download(ctx: FetchContext, url: string, file: string): Promise<s
     await pipeline(body, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
   } catch (e) {
     if (e instanceof PackerFetchError) throw e;
+    // axios refuses early when Content-Length already says too much.
+    if (/maxContentLength/.test(String((e as Error)?.message))) throw new PackerFetchError('bad-release', `${url} is larger than ${ctx.maxZipBytes} bytes`, 'this is not a Packer release file; check the releases URL');
     if ((e as NodeJS.ErrnoException).syscall && !(e as { isAxiosError?: boolean }).isAxiosError) throw fsError(e, file);
     const status = (e as { response?: { status?: number } }).response?.status;
     if (status === 404) throw notFound(ctx, url);
