@@ -88,7 +88,7 @@ function renderAndKill(file: string, out: string, signal: NodeJS.Signals, delayM
   });
 }
 
-test('kill loop: after SIGKILL or SIGINT at random points, a plain re-run gives exactly the clean tree; SIGINT exits 130 with an old or new tree, never a mixed one', { timeout: 300_000 }, async () => {
+test('kill loop: after SIGKILL, SIGINT or SIGTERM at random points, a plain re-run gives exactly the clean tree; SIGINT/SIGTERM exit 130/143 with an old or new tree, never a mixed one', { timeout: 300_000 }, async () => {
   await withTempDir(async (tmp) => {
     const files = { A: join(tmp, 'a.yaml'), B: join(tmp, 'b.yaml') };
     writeFileSync(files.A, topology(300, 'A'));
@@ -103,21 +103,22 @@ test('kill loop: after SIGKILL or SIGINT at random points, a plain re-run gives 
     let current: 'A' | 'B' = 'A';
     let seed = 7;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const ROUNDS = 14;
+    const ROUNDS = 15;
     let interruptedWhileWriting = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const next: 'A' | 'B' = current === 'A' ? 'B' : 'A';
-      const signal: NodeJS.Signals = round % 2 === 0 ? 'SIGKILL' : 'SIGINT';
+      const signal = (['SIGKILL', 'SIGINT', 'SIGTERM'] as const)[round % 3]!;
       // Aim around the write phase, which is the second half of a render.
       const delay = Math.floor(renderMs * (0.35 + 0.75 * random()));
       const killed = await renderAndKill(files[next], out, signal, delay);
       const seen = picture(dir);
       const mixed = ![refs.A, refs.B].some((r) => JSON.stringify([...r]) === JSON.stringify([...seen]));
       if (mixed) interruptedWhileWriting++;
-      if (signal === 'SIGINT') {
-        // Handled: exit 130 (or 0 if it had finished); before the handler exists Node dies of the signal.
-        assert.ok(killed.code === 130 || killed.code === 0 || killed.signal === 'SIGINT', `round ${round}: ${killed.code} ${killed.signal} ${killed.stderr}`);
-        assert.ok(!mixed, `round ${round}: SIGINT left a mixed tree`);
+      if (signal !== 'SIGKILL') {
+        // Handled: exit 130/143 (or 0 if it had finished); before the handler exists Node dies of the signal.
+        const code = signal === 'SIGINT' ? 130 : 143;
+        assert.ok(killed.code === code || killed.code === 0 || killed.signal === signal, `round ${round}: ${killed.code} ${killed.signal} ${killed.stderr}`);
+        assert.ok(!mixed, `round ${round}: ${signal} left a mixed tree`);
       }
       // The recovery rule: the plain re-run of either version succeeds and gives its clean tree.
       const rerun: 'A' | 'B' = random() < 0.5 ? next : current;
