@@ -416,6 +416,7 @@ function removeLeftovers(dir: string, legacyPaths: string[]): void {
     if (name.startsWith(STAGING_PREFIX)) rmSync(join(dir, name), { recursive: true, force: true });
     const waiter = new RegExp(`^${LOCK_FILE.replace(/\./g, '\\.')}\\.(\\d+)\\.[0-9a-f]+$`).exec(name);
     if (waiter && !pidAlive(Number(waiter[1]))) rmSync(join(dir, name), { force: true });
+    if (name.startsWith(`${LOCK_FILE}.stale.`)) rmSync(join(dir, name), { force: true }); // a takeover that was killed
   }
   if (names.includes(`${MANIFEST}.tmp`)) rmSync(join(dir, `${MANIFEST}.tmp`), { force: true });
   for (const p of legacyPaths) {
