@@ -178,6 +178,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   const rootSt = lstatOrUndefined(dir);
   if (rootSt && !rootSt.isDirectory() && !rootSt.isSymbolicLink()) throw new PathError(dir, Object.assign(new Error('not a folder'), { code: 'ENOTDIR' }), 'cannot write into');
   const manifest = rootSt ? readManifest(dir, warnings) : undefined;
+  const root = dir.endsWith('/') && dir.length > 1 ? dir.slice(0, -1) : dir;
   const known = manifest?.files ?? new Map<string, Entry>();
 
   // Folders: every one must be a real folder (never a link out of the output) or not exist yet.
@@ -217,7 +218,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       planned.push({ file, hash, action: 'create' });
       continue;
     }
-    const target = join(dir, file.path);
+    const target = `${root}/${file.path}`; // a tree path needs no normalising (isTreePath)
     const st = lstatOrUndefined(target);
     if (!st) {
       planned.push({ file, hash, action: 'create' });
@@ -295,7 +296,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     let n = 0;
     for (const p of planned) {
       if (++n % 1000 === 0) await yieldToEventLoop();
-      const target = join(dir, p.file.path);
+      const target = `${root}/${p.file.path}`;
       if (p.action === 'unchanged') {
         if (p.st && (Number(p.st.mode) & 0o7777) !== p.file.mode) io(target, () => chmodSync(target, p.file.mode));
         final.files[p.file.path] = statEntry(p.hash, p.st!);
