@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
+  chmodSync,
   cpSync,
   existsSync,
   lstatSync,
@@ -311,6 +312,17 @@ test('I/O failures are diagnostics naming the path and the cause, exit 1', async
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`${notAFolder.replace(/[.]/g, '\\.')}(/robust)?: a part of the path is a file, not a folder`));
     assert.doesNotMatch(r.stderr, /internal error/);
+    // Permission denied needs a user the folder refuses: as root, run as nobody (skipped otherwise).
+    if (process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0) {
+      chmodSync(tmp, 0o755);
+      chmodSync(file, 0o644);
+      const locked = join(tmp, 'root-only');
+      mkdirSync(locked, { mode: 0o755 });
+      const denied = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'render', 'cloud-init', '-f', file, '-o', locked], { encoding: 'utf8' });
+      assert.equal(denied.status, 1, denied.stderr);
+      assert.match(denied.stderr, new RegExp(`cannot write ${locked}/robust: permission denied`));
+      assert.match(denied.stderr, /hint: check the owner and mode of the folder/);
+    }
   });
 });
 
