@@ -75,13 +75,13 @@ function render(file: string, out: string, env?: NodeJS.ProcessEnv) {
   return runKubebake(['render', 'cloud-init', '-f', file, '-o', out], env && { ...process.env, ...env });
 }
 
-/** Starts a render and sends `signal` after `delayMs`; resolves with its exit status. */
-function renderAndKill(file: string, out: string, signal: NodeJS.Signals, delayMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+/** Starts a render (in the background) and, if asked, sends it `kill.signal` after `kill.delayMs`; resolves with its exit status. */
+function startRender(file: string, out: string, kill?: { signal: NodeJS.Signals; delayMs: number }): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, 'render', 'cloud-init', '-f', file, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill(signal), delayMs);
+    const timer = kill && setTimeout(() => child.kill(kill.signal), kill.delayMs);
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
       resolve({ code, signal: sig, stderr });
@@ -89,11 +89,17 @@ function renderAndKill(file: string, out: string, signal: NodeJS.Signals, delayM
   });
 }
 
+/** Topology files for versions A and B of one cluster with `workers` workers. */
+function twoVersions(tmp: string, workers: number): { A: string; B: string } {
+  const files = { A: join(tmp, 'a.yaml'), B: join(tmp, 'b.yaml') };
+  writeFileSync(files.A, topology(workers, 'A'));
+  writeFileSync(files.B, topology(workers, 'B'));
+  return files;
+}
+
 test('kill loop: after SIGKILL, SIGINT or SIGTERM at random points, a plain re-run gives exactly the clean tree; SIGINT/SIGTERM exit 130/143 with an old or new tree, never a mixed one', { timeout: 300_000 }, async () => {
   await withTempDir(async (tmp) => {
-    const files = { A: join(tmp, 'a.yaml'), B: join(tmp, 'b.yaml') };
-    writeFileSync(files.A, topology(300, 'A'));
-    writeFileSync(files.B, topology(300, 'B'));
+    const files = twoVersions(tmp, 300);
     const out = join(tmp, 'out');
     const dir = join(out, 'robust');
     const t0 = Date.now();
@@ -111,7 +117,7 @@ test('kill loop: after SIGKILL, SIGINT or SIGTERM at random points, a plain re-r
       const signal = (['SIGKILL', 'SIGINT', 'SIGTERM'] as const)[round % 3]!;
       // Aim around the write phase, which is the second half of a render.
       const delay = Math.floor(renderMs * (0.35 + 0.75 * random()));
-      const killed = await renderAndKill(files[next], out, signal, delay);
+      const killed = await startRender(files[next], out, { signal, delayMs: delay });
       const seen = picture(dir);
       const mixed = ![refs.A, refs.B].some((r) => JSON.stringify([...r]) === JSON.stringify([...seen]));
       if (mixed) interruptedWhileWriting++;
@@ -136,18 +142,9 @@ test('kill loop: after SIGKILL, SIGINT or SIGTERM at random points, a plain re-r
 
 test('two renders into one cluster folder at once: both succeed one after the other, the tree is one clean render', { timeout: 120_000 }, async () => {
   await withTempDir(async (tmp) => {
-    const files = { A: join(tmp, 'a.yaml'), B: join(tmp, 'b.yaml') };
-    writeFileSync(files.A, topology(120, 'A'));
-    writeFileSync(files.B, topology(120, 'B'));
+    const files = twoVersions(tmp, 120);
     const out = join(tmp, 'out');
-    const run = (f: string) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const c = spawn(process.execPath, [BIN, 'render', 'cloud-init', '-f', f, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        c.stderr.on('data', (d) => (stderr += d));
-        c.on('exit', (code) => resolve({ code, stderr }));
-      });
-    const results = await Promise.all([run(files.A), run(files.B), run(files.A)]);
+    const results = await Promise.all([startRender(files.A, out), startRender(files.B, out), startRender(files.A, out)]);
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const seen = picture(join(out, 'robust'));
     const refs = [cleanPicture(files.A, out, 'robust', join(tmp, 'ref')), cleanPicture(files.B, out, 'robust', join(tmp, 'ref'))];
