@@ -259,7 +259,7 @@ function pendingFiles(dir: string, contents: Map<string, string>): PendingSecret
     }
   };
   const commit = async (): Promise<void> => {
-    if (contents.size === 0) return;
+    if (contents.size === 0) return removeStaleTemps(dir); // what a killed run left behind
     await stage();
     for (const [rel, tmp] of staged!) await rename(tmp, join(dir, rel));
     staged = undefined;

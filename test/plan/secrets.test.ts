@@ -292,3 +292,17 @@ test('a store records the identity it was made for and refuses another cluster w
     assert.deepEqual(snapshotDir(dir), before);
   });
 });
+
+test('a commit removes the temp files of a run that was killed while staging', async () => {
+  await withTempDir(async (tmp) => {
+    const { dir } = await copyOfStore(tmp);
+    writeFileSync(join(dir, 'token.kubebake-tmp-0123abcd'), 'abcdef.0123456789abcdef\n', { mode: 0o600 });
+    mkdirSync(join(tmp, '.secrets.kubebake-tmp-xyz'));
+    const r = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
+    assert.deepEqual(r.changes, []);
+    assert.ok(statSync(join(dir, 'token.kubebake-tmp-0123abcd')), 'loading alone changes nothing');
+    await r.commit();
+    assert.throws(() => statSync(join(dir, 'token.kubebake-tmp-0123abcd')));
+    assert.throws(() => statSync(join(tmp, '.secrets.kubebake-tmp-xyz')));
+  });
+});
