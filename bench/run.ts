@@ -1,73 +1,96 @@
-// `npm run bench`: speed and memory goals, measured on a large cluster (5 control planes, 990
-// workers, 2 load balancers sharing a VIP). Fails (exit 1) when a goal is missed, so a slow
-// change shows up here rather than as a flaky timed unit test.
+// `npm run bench`: speed, memory and size goals (issue 7), each printed against its goal. Exits 1
+// when one is missed, so a regression shows up here rather than as a flaky timed unit test.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parse, stringify } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { loadTopology } from '../src/topology/load.js';
 import { buildPlan, withSecrets } from '../src/plan/plan.js';
-import { loadOrCreateSecrets } from '../src/plan/secrets.js';
+import { loadOrCreateSecrets, type Secrets } from '../src/plan/secrets.js';
 import { renderCloudInitTree } from '../src/render/cloud-init/cluster.js';
-import { renderPackerTree } from '../src/render/packer/tree.js';
-import { writeTree } from '../src/output/write.js';
+import { loadTopology } from '../src/topology/load.js';
+import type { Topology } from '../src/topology/types.js';
+import { bigTopology } from './cluster.js';
 
-const WORKERS = 990; // the schema allows 1000 hosts
+interface Row { what: string; value: number; goal: number; unit: string }
+const rows: Row[] = [];
+const goal = (what: string, value: number, limit: number, unit: string): void => void rows.push({ what, value, goal: limit, unit });
 
-interface Goal { what: string; ms: number; limitMs: number }
-const results: Goal[] = [];
-async function measure<T>(what: string, limitMs: number, fn: () => Promise<T> | T): Promise<T> {
-  const t = performance.now();
-  const value = await fn();
-  results.push({ what, ms: performance.now() - t, limitMs });
-  return value;
-}
-
-/** The HA profile, grown to WORKERS workers in a /20 node subnet. */
-function bigTopology(): string {
-  const doc = parse(readFileSync(new URL('../../profiles/ubuntu-26-04-ha.yaml', import.meta.url), 'utf8'));
-  doc.name = 'bench';
-  doc.network.nodeSubnet = '10.30.0.0/20';
-  doc.network.podSubnet = '10.128.0.0/14'; // a /24 per node
-  doc.hosts = [
-    ...[1, 2, 3, 4, 5].map((i) => ({ name: `cp${i}`, role: 'control-plane', ip: `10.30.0.${10 + i}` })),
-    ...Array.from({ length: WORKERS }, (_, i) => ({ name: `worker${i + 1}`, role: 'worker', ip: `10.30.${1 + Math.floor(i / 250)}.${1 + (i % 250)}` })),
-    { name: 'lb1', role: 'load-balancer', ip: '10.30.0.8', interface: 'ens18' },
-    { name: 'lb2', role: 'load-balancer', ip: '10.30.0.9', interface: 'ens18' },
-  ];
-  return stringify(doc);
-}
+const repo = new URL('../../', import.meta.url);
+const topology = (text: string): Topology => {
+  const r = loadTopology(text, 'bench.yaml');
+  if (!r.topology) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+  return r.topology;
+};
+const KiB = 1024;
 
 const work = await mkdtemp(join(tmpdir(), 'kubebake-bench-'));
 try {
-  const text = bigTopology();
-  const loaded = await measure(`validate ${WORKERS + 7} hosts`, 1500, () => loadTopology(text, 'bench.yaml'));
-  if (!loaded.topology) throw new Error(`bench topology invalid: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
-  const topology = loaded.topology;
-  const stored = await measure('create cluster PKI and token', 3000, () => loadOrCreateSecrets(join(work, 'secrets')));
-  if ('diagnostics' in stored) throw new Error('secrets failed');
-  await stored.commit(); // loading writes nothing until commit
-  await measure('read back stored secrets', 500, () => loadOrCreateSecrets(join(work, 'secrets')));
-  const plan = await measure('build plan', 500, () => withSecrets(buildPlan(topology), stored.secrets));
-  const tree = await measure(`render cloud-init for ${plan.nodes.length} hosts`, 3000, () => renderCloudInitTree(plan));
-  await measure('render packer templates', 1000, () => renderPackerTree(buildPlan(topology)));
-  await measure(`write ${tree.files().length} files`, 4000, () => writeTree(join(work, 'out'), tree));
-  await measure('re-render unchanged (all files compared)', 3000, () => writeTree(join(work, 'out'), tree));
+  // --- sizes: the default profile's hosts with a fresh secrets store (what a user gets) ----------
+  const stored = await loadOrCreateSecrets(join(work, 'secrets'));
+  if ('diagnostics' in stored) throw new Error('secrets');
+  const secrets: Secrets = stored.secrets;
+  const base = topology(readFileSync(new URL('profiles/default.yaml', repo), 'utf8'));
+  const sizes = (t: Topology): { cp: number; worker: number } => {
+    const plan = withSecrets(buildPlan(t), secrets);
+    const tree = renderCloudInitTree(plan);
+    const size = (role: string): number =>
+      Math.max(...plan.nodes.filter((n) => n.role === role).map((n) => Buffer.byteLength(tree.get(`hosts/${n.name}/user-data`)!.content)));
+    return { cp: size('control-plane'), worker: size('worker') };
+  };
+  const firstBoot = sizes(base);
+  const baked = sizes({ ...base, image: 'baked' });
+  goal('user-data, first-boot control plane (largest)', firstBoot.cp / KiB, 16, 'KiB');
+  goal('user-data, first-boot worker', firstBoot.worker / KiB, 8, 'KiB');
+  goal('user-data, baked control plane (largest)', baked.cp / KiB, 12, 'KiB');
+  goal('user-data, baked worker', baked.worker / KiB, 4, 'KiB');
+
+  // --- a host's user-data does not grow with the cluster ------------------------------------
+  const grown = (n: number): { cp: number; worker: number } => sizes(topology(bigTopology(n)));
+  const at500 = grown(500);
+  const at5000 = grown(5000);
+  goal('worker user-data growth, 500 → 5000 hosts', at5000.worker - at500.worker, 0, 'bytes');
+  goal('control-plane user-data growth, 500 → 5000 hosts', at5000.cp - at500.cp, 0, 'bytes');
+
+  // --- in memory: 5000 hosts ----------------------------------------------------------------
+  const plan5000 = withSecrets(buildPlan(topology(bigTopology(5000))), secrets);
+  renderCloudInitTree(plan5000); // warm the code paths once, as a CLI run's first host does
+  const t = performance.now();
+  renderCloudInitTree(plan5000);
+  goal('render 5000 hosts in memory', performance.now() - t, 500, 'ms');
 } finally {
   await rm(work, { recursive: true, force: true });
 }
 
-const rssMiB = process.resourceUsage().maxRSS / 1024;
-const RSS_LIMIT_MIB = 768;
+// --- whole runs, each in a process of its own ---------------------------------------------------
+const child = (hosts: number, mode = ''): Record<string, number> => {
+  const r = spawnSync(process.execPath, [new URL('render-run.js', import.meta.url).pathname, String(hosts), mode], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, number>;
+};
+const run500 = child(500);
+const run5000 = child(5000);
+goal(`render cloud-init, 5000 hosts (${run5000.files} files, ${(run5000.bytes! / 2 ** 20).toFixed(0)} MiB), vs writing the bytes raw`, run5000.firstMs! / run5000.rawMs!, 1.5, '×');
+goal('render cloud-init growth, 500 → 5000 hosts', run5000.firstMs! / run500.firstMs!, 11, '×');
+goal('unchanged re-render vs first render, 5000 hosts', run5000.rerenderMs! / run5000.firstMs!, 0.5, '×');
+goal('peak resident memory, render cloud-init of 5000 hosts', child(5000, 'memory').rssMiB!, 250, 'MiB');
+
+// --- CLI start ----------------------------------------------------------------------------------
+const cli = new URL('../../bin/kubebake.js', import.meta.url).pathname;
+const starts = Array.from({ length: 7 }, () => {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [cli, 'validate', '-f', new URL('profiles/default.yaml', repo).pathname], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`validate failed: ${r.stderr}`);
+  return performance.now() - t;
+}).sort((a, b) => a - b);
+goal('CLI start: validate the default profile (median of 7)', starts[3]!, 150, 'ms');
+
 let failed = false;
-for (const r of results) {
-  const ok = r.ms <= r.limitMs;
+for (const r of rows) {
+  const ok = r.value <= r.goal;
   failed ||= !ok;
-  console.log(`${ok ? 'ok  ' : 'SLOW'} ${r.what.padEnd(44)} ${r.ms.toFixed(0).padStart(6)} ms  (goal ≤ ${r.limitMs} ms)`);
+  const v = r.unit === 'ms' || r.unit === 'MiB' || r.unit === 'bytes' ? r.value.toFixed(0) : r.value.toFixed(2);
+  console.log(`${ok ? 'ok  ' : 'MISS'} ${r.what.padEnd(78)} ${v.padStart(8)} ${r.unit.padEnd(5)} (goal ≤ ${r.goal} ${r.unit})`);
 }
-const memOk = rssMiB <= RSS_LIMIT_MIB;
-failed ||= !memOk;
-console.log(`${memOk ? 'ok  ' : 'BIG '} ${'peak resident memory'.padEnd(44)} ${rssMiB.toFixed(0).padStart(6)} MiB (goal ≤ ${RSS_LIMIT_MIB} MiB)`);
 process.exitCode = failed ? 1 : 0;

@@ -5,7 +5,7 @@ import { buildPlan } from '../plan/plan.js';
 import { createBuildKey, type BuildKey } from '../packer/build-key.js';
 import { locatePacker, PackerFetchError } from '../packer/release.js';
 import { bakeImages } from '../packer/run.js';
-import { packerImages, type PackerImage } from '../render/packer/images.js';
+import { buildImageManifests, type ImageManifest as PackerImage } from '../manifest/image-manifest.js';
 import { renderPackerTree } from '../render/packer/tree.js';
 import { fromEnvironment, imageVariables } from '../render/packer/variables.js';
 import { EXIT } from './exit.js';
@@ -40,7 +40,7 @@ export async function runBakeImages(opts: BakeCliOptions): Promise<number> {
   if (!loaded.topology) return EXIT.invalid;
   const plan = buildPlan(loaded.topology);
 
-  const all = packerImages(plan);
+  const all = buildImageManifests(plan);
   const unknown = (opts.only ?? []).filter((n) => !all.some((i) => i.name === n));
   if (unknown.length) {
     process.stderr.write(`kubebake: --only ${unknown.join(', ')}: no such image in cluster "${plan.name}"\n  hint: its images are ${all.map((i) => i.name).join(', ')}\n`);
@@ -66,7 +66,7 @@ export async function runBakeImages(opts: BakeCliOptions): Promise<number> {
   }
 
   const dir = packerDir(opts.out, plan);
-  const written = await emit(renderPackerTree(plan), dir, opts);
+  const written = await emit(renderPackerTree(plan, all), dir, opts);
   if (written !== EXIT.ok) return written;
 
   let packer: string;

@@ -11,6 +11,8 @@ import type { FileTree } from '../output/tree.js';
 import type { Topology } from '../topology/types.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
+import { positionDiagnostics } from '../topology/load.js';
+import { verifyRender } from '../verify/verify.js';
 
 export interface RenderOptions { file: string; out: string; strict?: boolean; check?: boolean; force?: boolean; rotateToken?: boolean }
 
@@ -38,7 +40,14 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
       const stored = await loadOrCreateSecrets(secretsDir, { rotateToken: opts.rotateToken, identity: identityOf(topology, plan) });
       if ('diagnostics' in stored) return fail(stored.diagnostics);
       if (stored.warnings.length) process.stderr.write(formatDiagnostics(stored.warnings));
-      const tree = renderCloudInitTree(withSecrets(plan, stored.secrets));
+      const renderPlan = withSecrets(plan, stored.secrets);
+      const tree = renderCloudInitTree(renderPlan);
+      // Verified before anything is written; problems point at the topology lines they come from.
+      const problems = verifyRender(renderPlan);
+      if (problems.length) {
+        process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, problems), loaded.source));
+        return EXIT.invalid;
+      }
       if (opts.check) return report(await writeTree(clusterDir, tree, { dryRun: true }), clusterDir, true);
       if (signal.aborted) return SIGNAL_EXIT[signal.reason as string]!;
       try {

@@ -285,6 +285,11 @@ export const msg = {
     message: `load balancer "${name}" shares the API VIP but names no interface for keepalived to put it on`,
     hint: 'add "interface: <NIC name>", e.g. interface: ens18',
   }),
+  clusterTooLarge: (hosts: number, max: number): Message => ({
+    code: 'cluster-too-large',
+    message: `${hosts} hosts: Kubernetes supports at most ${max} nodes in one cluster (kubernetes.io, "Considerations for large clusters")`,
+    hint: 'split the hosts into several clusters',
+  }),
   noSshKeys: (): Message => ({
     code: 'no-ssh-keys',
     message: 'access.sshAuthorizedKeys is empty: password SSH is off, so nobody can log in to the hosts',

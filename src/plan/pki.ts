@@ -71,13 +71,21 @@ export const CA_NAMES = { ca: 'kubernetes', frontProxyCa: 'front-proxy-ca', etcd
 /** kubeadm ≥ 1.29 binds this group to cluster-admin (system:masters is kept for super-admin.conf). */
 export const ADMIN_SUBJECT = { commonName: 'kubernetes-admin', organization: 'kubeadm:cluster-admins' } as const;
 
-// RSA-2048 with SHA-256: kubeadm's default (encryptionAlgorithm: RSA-2048).
-const RSA_ALGORITHM = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  modulusLength: 2048,
-  publicExponent: new Uint8Array([1, 0, 1]),
-} as const;
+// ECDSA P-256 with SHA-256, one of kubeadm's encryption algorithms ("ECDSA-P256":
+// ClusterConfiguration.encryptionAlgorithm in kubeadm.k8s.io/v1beta4, kubernetes/kubernetes#123054).
+// Its keys and certificates are a fifth of RSA-2048's size, which is what lets a control plane's
+// user-data, shared PKI included, stay within 16 KiB. Stores made with RSA keys still load and
+// render as they are (see keyAlgorithmOf).
+const EC_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const EC_SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const RSA_SIGNING = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
+
+/** kubeadm's name for the algorithm of a stored CA key: what its config must say for new keys to match. */
+export type KeyAlgorithm = 'ECDSA-P256' | 'RSA-2048';
+
+export function keyAlgorithmOf(privateKeyPem: string): KeyAlgorithm {
+  return createPrivateKey(privateKeyPem).asymmetricKeyType === 'ec' ? 'ECDSA-P256' : 'RSA-2048';
+}
 
 export interface CertOptions { now: Date; randomBytes: RandomBytes }
 
@@ -92,36 +100,42 @@ export function randomSerial(randomBytes: RandomBytes): string {
 }
 
 /**
- * Private keys as "RSA PRIVATE KEY" (PKCS#1), the form kubeadm itself writes. client-go's keyutil
- * would also read PKCS#8 "PRIVATE KEY"; kubectl's tls.X509KeyPair reads both too.
+ * Private keys in the PEM form kubeadm itself writes (keyutil.MarshalPrivateKeyToPEM): SEC 1
+ * "EC PRIVATE KEY" for ECDSA, PKCS#1 "RSA PRIVATE KEY" for RSA.
  */
-const privateKeyPem = (key: CryptoKey | KeyObject): string =>
-  (key instanceof KeyObject ? key : KeyObject.from(key)).export({ type: 'pkcs1', format: 'pem' }) as string;
-
-const newRsaKeys = async (): Promise<CryptoKeyPair> =>
-  (await webcrypto.subtle.generateKey(RSA_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
-
-/** Imports a PEM private key (any form Node reads) as a WebCrypto RSA signing key. */
-async function importRsaSigningKey(pem: string): Promise<CryptoKey> {
-  const der = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
-  return webcrypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
+function privateKeyPem(key: CryptoKey | KeyObject): string {
+  const k = key instanceof KeyObject ? key : KeyObject.from(key);
+  return k.export({ type: k.asymmetricKeyType === 'ec' ? 'sec1' : 'pkcs1', format: 'pem' }) as string;
 }
 
-async function importRsaPublicKey(pem: string): Promise<CryptoKey> {
+const newKeys = async (): Promise<CryptoKeyPair> => (await webcrypto.subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+
+/** The WebCrypto signing algorithm for a stored key. */
+const signingFor = (pem: string): typeof EC_SIGNING | typeof RSA_SIGNING => (keyAlgorithmOf(pem) === 'ECDSA-P256' ? EC_SIGNING : RSA_SIGNING);
+
+/** Imports a PEM private key (any form Node reads) as a WebCrypto signing key. */
+async function importSigningKey(pem: string): Promise<CryptoKey> {
+  const der = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
+  const alg = keyAlgorithmOf(pem) === 'ECDSA-P256' ? EC_ALGORITHM : RSA_SIGNING;
+  return webcrypto.subtle.importKey('pkcs8', der, alg, false, ['sign']);
+}
+
+async function importPublicKey(pem: string): Promise<CryptoKey> {
   const der = createPublicKey(pem).export({ type: 'spki', format: 'der' });
-  return webcrypto.subtle.importKey('spki', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify']);
+  const alg = keyAlgorithmOf(pem) === 'ECDSA-P256' ? EC_ALGORITHM : RSA_SIGNING;
+  return webcrypto.subtle.importKey('spki', der, alg, true, ['verify']);
 }
 
 /** A self-signed CA as kubeadm makes it (client-go certutil.NewSelfSignedCACert). */
 export async function createCa(commonName: string, opts: CertOptions): Promise<KeyPair> {
-  const keys = await newRsaKeys();
+  const keys = await newKeys();
   const now = opts.now.getTime();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(opts.randomBytes),
     name: [{ CN: [commonName] }],
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(now + CA_VALIDITY_MS),
-    signingAlgorithm: RSA_ALGORITHM,
+    signingAlgorithm: EC_SIGNING,
     keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
@@ -144,10 +158,10 @@ export async function createAdminCert(ca: KeyPair, opts: CertOptions & { existin
   let publicKey: CryptoKey;
   let key: string;
   if (opts.existingKey !== undefined) {
-    publicKey = await importRsaPublicKey(opts.existingKey);
+    publicKey = await importPublicKey(opts.existingKey);
     key = opts.existingKey;
   } else {
-    const keys = await newRsaKeys();
+    const keys = await newKeys();
     publicKey = keys.publicKey;
     key = privateKeyPem(keys.privateKey);
   }
@@ -162,9 +176,10 @@ export async function createAdminCert(ca: KeyPair, opts: CertOptions & { existin
     issuer: caCert.subjectName,
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(notAfter),
-    signingAlgorithm: RSA_ALGORITHM,
+    // Signed with whatever key the CA has (an RSA CA of an older store signs with RSA).
+    signingAlgorithm: signingFor(ca.key),
     publicKey,
-    signingKey: await importRsaSigningKey(ca.key),
+    signingKey: await importSigningKey(ca.key),
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
@@ -177,7 +192,7 @@ export async function createAdminCert(ca: KeyPair, opts: CertOptions & { existin
 
 /** The service-account signing key pair: sa.key (private) and sa.pub ("PUBLIC KEY", PKIX), as kubeadm writes them. */
 export async function createServiceAccountKeys(): Promise<{ key: string; pub: string }> {
-  const keys = await newRsaKeys();
+  const keys = await newKeys();
   const pub = KeyObject.from(keys.publicKey).export({ type: 'spki', format: 'pem' }) as string;
   return { key: privateKeyPem(keys.privateKey), pub };
 }

@@ -7,8 +7,9 @@ import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorO
 export const CRI_SOCKET = 'unix:///var/run/crio/crio.sock';
 
 export interface PortRule {
-  proto: 'tcp' | 'udp' | 'any';
-  /** A port or a range "a:b" (ufw syntax); absent for protocols without ports. */
+  /** vrrp: IP protocol 112, keepalived's. */
+  proto: 'tcp' | 'udp' | 'vrrp' | 'any';
+  /** A port or a range "a-b"; absent for protocols without ports. */
   port?: string;
   /** Source network or address; absent means anywhere. */
   from?: string;
@@ -17,6 +18,8 @@ export interface PortRule {
 
 export interface NodePlan {
   name: string;
+  /** Position in the topology's hosts list: diagnostics about this host point at hosts[index]. */
+  index: number;
   role: Role;
   ip: string;
   mac?: string;
@@ -84,11 +87,12 @@ export function buildPlan(t: Topology): ClusterPlan {
   }));
 
   const ordinals = new Map<Role, number>();
-  const nodes = t.hosts.map((h): NodePlan => {
+  const nodes = t.hosts.map((h, index): NodePlan => {
     const ordinal = ordinals.get(h.role) ?? 0;
     ordinals.set(h.role, ordinal + 1);
     return {
       name: h.name,
+      index,
       role: h.role,
       ip: h.ip,
       mac: h.mac,
@@ -141,7 +145,7 @@ const CNI_PORTS: Record<CniPlugin, Omit<PortRule, 'from'>[]> = {
   ],
   weave: [
     { proto: 'tcp', port: '6783', why: 'Weave control' },
-    { proto: 'udp', port: '6783:6784', why: 'Weave data' },
+    { proto: 'udp', port: '6783-6784', why: 'Weave data' },
   ],
 };
 
@@ -156,8 +160,8 @@ function firewallRules(t: Topology, h: Host, lbs: Host[]): PortRule[] {
     const rules: PortRule[] = [ssh, { proto: 'tcp', port: String(t.apiEndpoint.port), why: 'Kubernetes API frontend' }];
     for (const f of t.ingress) rules.push({ proto: 'tcp', port: String(f.port), why: `ingress frontend ${f.name}` });
     for (const peer of t.apiEndpoint.vip ? lbs.filter((p) => p !== h) : []) {
-      // keepalived speaks unicast VRRP (IP protocol 112) to its peer; older ufw has no `proto vrrp`.
-      rules.push({ proto: 'any', from: peer.ip, why: `keepalived VRRP from ${peer.name}` });
+      // keepalived speaks unicast VRRP (IP protocol 112) to its peer.
+      rules.push({ proto: 'vrrp', from: peer.ip, why: `keepalived VRRP from ${peer.name}` });
     }
     return rules;
   }
@@ -165,7 +169,7 @@ function firewallRules(t: Topology, h: Host, lbs: Host[]): PortRule[] {
   const internal = (port: string, why: string): void => void rules.push({ proto: 'tcp', port, from: nodes, why });
   if (h.role === 'control-plane') {
     internal(String(6443), 'Kubernetes API server');
-    internal('2379:2380', 'etcd');
+    internal('2379-2380', 'etcd');
     internal('10250', 'kubelet API');
     internal('10257', 'kube-controller-manager');
     internal('10259', 'kube-scheduler');
@@ -173,7 +177,7 @@ function firewallRules(t: Topology, h: Host, lbs: Host[]): PortRule[] {
   } else {
     internal('10250', 'kubelet API');
     internal('10256', 'kube-proxy health');
-    internal('30000:32767', 'NodePort services');
+    internal('30000-32767', 'NodePort services');
   }
   for (const r of CNI_PORTS[t.cni.plugin]) rules.push({ ...r, from: nodes });
   // Pods reach node-local services (kubelet, the API via its Service) from pod addresses.

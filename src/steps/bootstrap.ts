@@ -1,79 +1,62 @@
-import type { ClusterPlan, NodePlan } from '../plan/plan.js';
-import { isRestrictedLabel } from '../render/kubeadm/kubeadm-config.js';
+import { controlPlanes, type ClusterPlan, type NodePlan } from '../plan/plan.js';
+import { HOST_PATHS } from '../plan/host-paths.js';
+import { splitLabels } from '../plan/labels.js';
+import { SHARED_PKI } from '../plan/pki-files.js';
 import { cniInstall } from './cni.js';
-import { CONFIG_DIR, q, script, SCRIPT_DIR } from './shell.js';
+import { WAIT_FOR } from './helpers.js';
+import { q } from './shell.js';
 import type { Step } from './step.js';
 
-export const KUBEADM_CONFIG_PATH = `${CONFIG_DIR}/kubeadm.yaml`;
-/** Shared control-plane PKI as shipped in user-data; copied into /etc/kubernetes/pki before each attempt. */
-export const PKI_STAGING_DIR = `${CONFIG_DIR}/pki`;
-export const SHARED_PKI_FILES = ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub'] as const;
-/** Seconds between control-plane joins: etcd adds one member at a time. */
-const CONTROL_PLANE_STAGGER = 60;
+const { kubeadmConfig, pkiStaging, kubernetesPki } = HOST_PATHS;
 
-const COMMON = (plan: ClusterPlan): string => `readonly ENDPOINT=${q(plan.endpoint.hostPort)}
-readonly API_HOST=${q(plan.endpoint.address)} API_PORT=${plan.endpoint.port}
-readonly BUDGET=${plan.bootstrap.apiWaitSeconds} ATTEMPTS=${plan.bootstrap.joinAttempts}
-readonly ADMIN_USER=${q(plan.access.adminUser)}
-
-# wait_for WHAT COMMAND...: retries COMMAND with backoff (2s doubling to 30s) within $BUDGET seconds.
-wait_for() {
-  local what=$1 start=$SECONDS delay=2
-  shift
-  until "$@"; do
-    if (( SECONDS - start >= BUDGET )); then
-      echo "timed out after \${BUDGET}s waiting for $what" >&2
-      return 1
-    fi
-    sleep "$delay"
-    delay=$(( delay < 30 ? delay * 2 : 30 ))
-  done
-}
-lb_listening() { timeout 5 bash -c ': </dev/tcp/"$1"/"$2"' _ "$API_HOST" "$API_PORT" 2>/dev/null; }
-api_ready() { curl -ksf --max-time 5 "https://$ENDPOINT/readyz" >/dev/null; }
-retry() {
-  local i
-  for i in 1 2 3 4 5 6 7 8 9 10; do
-    "$@" && return 0
-    echo "retrying ($i): $*" >&2
-    sleep $((i * 5))
-  done
-  return 1
-}
-admin_kubeconfig() {
-  local home
-  home=$(getent passwd "$ADMIN_USER" | cut -d: -f6)
-  [ -n "$home" ] || return 0
-  install -d -m 0700 -o "$ADMIN_USER" -g "$ADMIN_USER" "$home/.kube"
-  install -m 0600 -o "$ADMIN_USER" -g "$ADMIN_USER" /etc/kubernetes/admin.conf "$home/.kube/config"
-}`;
-
+/** Copies the shipped shared PKI to where kubeadm looks, so it reuses the cluster's CAs. */
 const INSTALL_PKI = `install_pki() {
   local f
-  install -d -m 0755 /etc/kubernetes/pki
-  install -d -m 0700 /etc/kubernetes/pki/etcd
-  for f in ${SHARED_PKI_FILES.join(' ')}; do
-    case "$f" in
-      *.key) install -m 0600 "${PKI_STAGING_DIR}/$f" "/etc/kubernetes/pki/$f" ;;
-      *) install -m 0644 "${PKI_STAGING_DIR}/$f" "/etc/kubernetes/pki/$f" ;;
-    esac
-  done
+  install -d -m 0755 ${kubernetesPki}
+  install -d -m 0700 ${kubernetesPki}/etcd
+  for f in ${SHARED_PKI.filter((f) => !f.secret).map((f) => f.name).join(' ')}; do install -m 0644 "${pkiStaging}/$f" "${kubernetesPki}/$f"; done
+  for f in ${SHARED_PKI.filter((f) => f.secret).map((f) => f.name).join(' ')}; do install -m 0600 "${pkiStaging}/$f" "${kubernetesPki}/$f"; done
 }`;
 
-/** Labels kubelet may not set itself (node-role.kubernetes.io/…) are applied from the first control plane. */
-export function restrictedLabels(plan: ClusterPlan): { node: string; labels: [string, string][] }[] {
+/** Settings and functions of the kubeadm step; the admin's kubeconfig only where kubeadm writes one. */
+function common(plan: ClusterPlan, node: NodePlan): string {
+  const lines = [
+    `readonly ENDPOINT=${q(plan.endpoint.hostPort)} BUDGET=${plan.bootstrap.apiWaitSeconds} ATTEMPTS=${plan.bootstrap.joinAttempts}`,
+    `api_ready() { curl -ksf --max-time 5 "https://$1/readyz" >/dev/null; }`,
+  ];
+  if (node.initNode) lines.push(`lb_listening() { timeout 5 bash -c ': </dev/tcp/"$1"/"$2"' _ ${q(plan.endpoint.address)} ${plan.endpoint.port} 2>/dev/null; }`);
+  if (node.role === 'control-plane') {
+    lines.push(`admin_kubeconfig() {
+  local user=${q(plan.access.adminUser)} home
+  home=$(getent passwd "$user" | cut -d: -f6)
+  [ -n "$home" ] || return 0
+  install -d -m 0700 -o "$user" -g "$user" "$home/.kube"
+  install -m 0600 -o "$user" -g "$user" /etc/kubernetes/admin.conf "$home/.kube/config"
+}`, INSTALL_PKI);
+  }
+  return lines.join('\n');
+}
+
+/** Labels kubelet may not set itself (node-role.kubernetes.io/…), per node that has any. */
+export function adminLabels(plan: ClusterPlan): { node: string; labels: [string, string][] }[] {
   return plan.nodes
-    .map((n) => ({ node: n.name, labels: Object.entries(n.labels).filter(([k]) => isRestrictedLabel(k)) }))
+    .map((n) => ({ node: n.name, labels: Object.entries(splitLabels(n.labels).admin) }))
     .filter((x) => x.labels.length > 0);
 }
 
-function labelNodesScript(plan: ClusterPlan): string | undefined {
-  const wanted = restrictedLabels(plan);
+/**
+ * Applies the labels kubelet may not set itself, as each node joins; started by the first control
+ * plane's bootstrap with systemd-run, so it outlives first boot.
+ */
+export function labelNodesStep(plan: ClusterPlan): Step | undefined {
+  const wanted = adminLabels(plan);
   if (!wanted.length) return undefined;
-  const lines = wanted.map(({ node, labels }) => `label_node ${q(node)} ${labels.map(([k, v]) => q(`${k}=${v}`)).join(' ')}`);
-  return script(
-    'Applies node labels kubelet may not set itself, as each node joins (run by systemd from the first control plane).',
-    `export KUBECONFIG=/etc/kubernetes/admin.conf
+  const lines = wanted.map(({ node, labels }) => `  label_node ${q(node)} ${labels.map(([k, v]) => q(`${k}=${v}`)).join(' ')}`);
+  return {
+    name: 'label-nodes',
+    purpose: 'Applies node labels kubelet may not set itself, as each node joins (run by systemd from the first control plane).',
+    helpers: [],
+    body: `export KUBECONFIG=/etc/kubernetes/admin.conf
 deadline=$((SECONDS + ${plan.bootstrap.apiWaitSeconds + 3600}))
 pending=0
 label_node() {
@@ -84,40 +67,24 @@ label_node() {
 }
 while (( SECONDS < deadline )); do
   pending=0
-${lines.map((l) => '  ' + l).join('\n')}
+${lines.join('\n')}
   (( pending == 0 )) && exit 0
   sleep 20
 done
 echo "some nodes never joined; labels not applied to them" >&2
 exit 1`,
-  );
+  };
 }
 
-export const LABEL_NODES_PATH = `${SCRIPT_DIR}/label-nodes.sh`;
-
-/**
- * The kubeadm step. Safe to run again: a node that already has a kubelet.conf is a member and is
- * left alone; a failed attempt is reset (and the shared PKI restored) before the next.
- */
-export function bootstrapStep(plan: ClusterPlan, node: NodePlan): { step: Step; extraScripts: { path: string; content: string }[] } {
-  const isCp = node.role === 'control-plane';
-  const labels = node.initNode ? labelNodesScript(plan) : undefined;
-  const header = `${COMMON(plan)}
-${isCp ? INSTALL_PKI : ''}`;
-  const member = `if [ -f /etc/kubernetes/kubelet.conf ]; then
-  echo "${node.name} is already a member of the cluster; nothing to do"
-  exit 0
-fi`;
-  let body: string;
-  if (node.initNode) {
-    // After a successful init, a re-run skips kubeadm but completes what follows (all idempotent).
-    body = `${header}
-if [ ! -f /etc/kubernetes/kubelet.conf ]; then
+function initBody(plan: ClusterPlan, labels: boolean): string {
+  const cni = cniInstall(plan);
+  // After a successful init, a re-run skips kubeadm but completes what follows (all idempotent).
+  return `if [ ! -f /etc/kubernetes/kubelet.conf ]; then
   install_pki
   # kubeadm talks to the API through the load balancer once the local API server is up.
-  wait_for "the load balancer at $ENDPOINT" lb_listening
+  wait_for "$BUDGET" "the load balancer at $ENDPOINT" lb_listening
   attempt=1
-  until kubeadm init --config ${KUBEADM_CONFIG_PATH}; do
+  until kubeadm init --config ${kubeadmConfig}; do
     if (( attempt >= ATTEMPTS )); then echo "kubeadm init failed $ATTEMPTS times" >&2; exit 1; fi
     kubeadm reset --force
     install_pki
@@ -126,26 +93,51 @@ if [ ! -f /etc/kubernetes/kubelet.conf ]; then
 fi
 admin_kubeconfig
 export KUBECONFIG=/etc/kubernetes/admin.conf
-wait_for "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready
-${cniInstall(plan)}
-${labels ? `systemctl is-active --quiet kubebake-label-nodes || systemd-run --unit=kubebake-label-nodes --description='kubebake: label nodes as they join' ${LABEL_NODES_PATH}` : ''}
-echo "cluster ${plan.name} initialised; other nodes join through $ENDPOINT"`;
-  } else {
-    const stagger = isCp ? Math.max(0, node.ordinal - 1) * CONTROL_PLANE_STAGGER : 0;
-    body = `${header}
-${member}
-wait_for "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready
-${stagger ? `# Control planes join one after another: etcd adds members one at a time.\nsleep ${stagger}\n` : ''}${isCp ? 'install_pki\n' : ''}attempt=1
-until kubeadm join --config ${KUBEADM_CONFIG_PATH}; do
+wait_for "$BUDGET" "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready "$ENDPOINT"
+${cni.body}
+${labels ? `systemctl is-active --quiet kubebake-label-nodes || systemd-run --unit=kubebake-label-nodes --description='kubebake: label nodes as they join' bash -euo pipefail ${HOST_PATHS.labelNodes}\n` : ''}echo "cluster ${plan.name} initialised; other nodes join through $ENDPOINT"`;
+}
+
+/**
+ * etcd adds one member at a time, and a member added while the previous one is still syncing
+ * can cost the cluster its quorum: each joining control plane waits until the one before it (in
+ * topology order) serves a ready API, which it does only once its etcd member is up.
+ */
+function previousControlPlaneWait(plan: ClusterPlan, node: NodePlan): string {
+  const previous = controlPlanes(plan)[node.ordinal - 1];
+  if (!previous || previous.initNode) return '';
+  return `# Control planes join one after another: etcd adds members one at a time.
+wait_for "$BUDGET" ${q(`${previous.name} (the control plane before this one) to be ready at https://${previous.ip}:6443/readyz`)} api_ready ${q(`${previous.ip}:6443`)}
+`;
+}
+
+function joinBody(plan: ClusterPlan, node: NodePlan): string {
+  const isCp = node.role === 'control-plane';
+  return `if [ -f /etc/kubernetes/kubelet.conf ]; then
+  echo "$(hostname) is already a member of the cluster; nothing to do"
+  exit 0
+fi
+wait_for "$BUDGET" "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready "$ENDPOINT"
+${isCp ? previousControlPlaneWait(plan, node) + 'install_pki\n' : ''}attempt=1
+until kubeadm join --config ${kubeadmConfig}; do
   if (( attempt >= ATTEMPTS )); then echo "kubeadm join failed $ATTEMPTS times" >&2; exit 1; fi
   kubeadm reset --force
 ${isCp ? '  install_pki\n' : ''}  sleep $((attempt * 20))
   attempt=$((attempt + 1))
 done
-${isCp ? 'admin_kubeconfig\n' : ''}echo "${node.name} joined the cluster through $ENDPOINT"`;
-  }
+${isCp ? 'admin_kubeconfig\n' : ''}echo "$(hostname) joined the cluster through $ENDPOINT"`;
+}
+
+/**
+ * The kubeadm step. Safe to run again: a node that already has a kubelet.conf is a member and is
+ * left alone; a failed attempt is reset (and the shared PKI restored) before the next.
+ */
+export function bootstrapStep(plan: ClusterPlan, node: NodePlan, opts: { labelNodes: boolean }): Step {
   return {
-    step: { name: 'bootstrap', script: script(`kubeadm ${node.initNode ? 'init' : 'join'} for ${node.name} (${node.role}).`, body) },
-    extraScripts: labels ? [{ path: LABEL_NODES_PATH, content: labels }] : [],
+    name: 'bootstrap',
+    purpose: node.initNode ? `kubeadm init: the first control plane of cluster ${plan.name}.` : `kubeadm join of this ${node.role} through the API endpoint.`,
+    helpers: node.initNode ? [WAIT_FOR, ...cniInstall(plan).helpers] : [WAIT_FOR],
+    body: `${common(plan, node)}
+${node.initNode ? initBody(plan, opts.labelNodes) : joinBody(plan, node)}`,
   };
 }

@@ -1,6 +1,10 @@
 import { stringify } from 'yaml';
 import type { ClusterPlan } from '../plan/plan.js';
-import { CONFIG_DIR, GENERATED, q } from './shell.js';
+import { HOST_PATHS } from '../plan/host-paths.js';
+import { GENERATED } from '../util/generated.js';
+import { RETRY } from './helpers.js';
+import { q } from './shell.js';
+import type { ShellHelper } from './step.js';
 
 /** Cilium is installed with its CLI; pinned, checksum-verified. */
 export const CILIUM_CLI_VERSION = 'v0.18.7';
@@ -22,11 +26,14 @@ export function renderCalicoResources(plan: ClusterPlan): string {
   return `# ${GENERATED}\n${stringify(installation)}---\n${stringify(apiServer)}`;
 }
 
-export const CALICO_RESOURCES_PATH = `${CONFIG_DIR}/cni/calico-resources.yaml`;
-const FLANNEL_MANIFEST_PATH = `${CONFIG_DIR}/cni/kube-flannel.yml`;
+const { calicoResources: CALICO_RESOURCES_PATH, flannelManifest: FLANNEL_MANIFEST_PATH, cniDir } = HOST_PATHS;
 
 /** Shell that installs the CNI from the first control plane, with the pod subnet wired in. */
-export function cniInstall(plan: ClusterPlan): string {
+export function cniInstall(plan: ClusterPlan): { body: string; helpers: ShellHelper[] } {
+  return { body: cniInstallBody(plan), helpers: [RETRY] };
+}
+
+function cniInstallBody(plan: ClusterPlan): string {
   const v = plan.cni.version;
   const pod = q(plan.network.podSubnet);
   switch (plan.cni.plugin) {
@@ -37,7 +44,7 @@ export function cniInstall(plan: ClusterPlan): string {
 retry kubectl wait --for=condition=Established --timeout=120s crd/installations.operator.tigera.io crd/apiservers.operator.tigera.io
 retry kubectl apply -f ${CALICO_RESOURCES_PATH}`;
     case 'flannel':
-      return `install -d -m 0755 ${CONFIG_DIR}/cni
+      return `install -d -m 0755 ${cniDir}
 curl -fsSL --retry 5 -o ${FLANNEL_MANIFEST_PATH} ${q(`https://github.com/flannel-io/flannel/releases/download/${v}/kube-flannel.yml`)}
 # Flannel's manifest hard-codes 10.244.0.0/16; use the cluster's pod subnet.
 sed -i 's|"Network": "10.244.0.0/16"|"Network": "${plan.network.podSubnet}"|' ${FLANNEL_MANIFEST_PATH}

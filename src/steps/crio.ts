@@ -1,18 +1,11 @@
 import type { ClusterPlan } from '../plan/plan.js';
-import { APT_FUNCTIONS, q, script } from './shell.js';
+import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
+import { q } from './shell.js';
 import type { Step } from './step.js';
 
-/** Shell function: the exact apt version of a package whose upstream version is $2, or nothing. */
-export const PICK_VERSION = `pick_version() {
-  apt-cache madison "$1" | awk -v want="$2" '{ v = $3 } v == want || index(v, want "-") == 1 { print v; exit }'
-}`;
-
-/** Adds an apt source signed by its own keyring (never apt-key, which is gone). */
+/** Adds an apt source signed by its own keyring (the step lists APT_SOURCE among its helpers). */
 export function aptSource(name: string, repo: string): string {
-  const keyring = `/etc/apt/keyrings/${name}-apt-keyring.gpg`;
-  return `curl -fsSL --retry 5 --retry-delay 5 ${q(repo + 'Release.key')} | gpg --batch --yes --dearmor -o ${q(keyring)}
-chmod 0644 ${q(keyring)}
-echo ${q(`deb [signed-by=${keyring}] ${repo} /`)} > /etc/apt/sources.list.d/${name}.list`;
+  return `apt_source ${q(name)} ${q(repo)}`;
 }
 
 /** CRI-O from isv:cri-o for the Kubernetes minor; its cgroup manager is systemd, like kubelet's. */
@@ -25,13 +18,11 @@ apt-mark hold cri-o`
     : `apt_get install cri-o`;
   return {
     name: 'crio',
-    script: script(
-      `CRI-O ${plan.crio.version ?? plan.crio.minor} from isv:cri-o.`,
-      `${APT_FUNCTIONS}
-${plan.crio.version ? `${PICK_VERSION}\n` : ''}${aptSource('cri-o', plan.crio.aptRepo)}
+    purpose: `CRI-O ${plan.crio.version ?? plan.crio.minor} from isv:cri-o.`,
+    helpers: plan.crio.version ? [APT_GET, APT_SOURCE, PICK_VERSION] : [APT_GET, APT_SOURCE],
+    body: `${aptSource('cri-o', plan.crio.aptRepo)}
 apt_get update
 ${install}
 systemctl enable --now crio`,
-    ),
   };
 }

@@ -1,40 +1,39 @@
-import type { ClusterPlan, NodePlan, PortRule } from '../plan/plan.js';
-import { q, script } from './shell.js';
+import type { ClusterPlan, NodePlan } from '../plan/plan.js';
+import { HOST_PATHS } from '../plan/host-paths.js';
 import type { Step } from './step.js';
 
-function ufwRule(r: PortRule): string {
-  const from = r.from ?? 'any';
-  const proto = r.proto === 'any' ? '' : ` proto ${r.proto}`;
-  const port = r.port ? ` port ${r.port}` : '';
-  return `ufw allow${proto} from ${q(from)} to any${port} comment ${q(r.why)}`;
-}
+const { firewallRuleset, firewallUnit } = HOST_PATHS;
+const unit = firewallUnit.slice(firewallUnit.lastIndexOf('/') + 1);
+
+// ufw and firewalld rewrite iptables chains the CNI and kube-proxy own (Calico asks for them to
+// be off); kubebake's own nftables table replaces them.
+const OTHER_FIREWALLS_OFF = `if command -v ufw >/dev/null; then ufw --force disable; fi
+systemctl disable --now ufw.service firewalld.service 2>/dev/null || true`;
 
 /**
  * Opens exactly the ports of the host's role and CNI (SEED.md, "Required ports"), instead of
  * switching the firewall off as the how-to did — unless the topology says `firewall: disabled`.
+ * The ruleset (config/firewall-nft.ts) filters input only: routed pod traffic is never dropped.
  */
 export function firewallStep(plan: ClusterPlan, node: NodePlan): Step {
   if (plan.firewallMode === 'disabled') {
     return {
       name: 'firewall',
-      script: script(
-        'Firewall disabled by the topology (firewall: disabled).',
-        `if command -v ufw >/dev/null; then ufw --force disable; fi
-if systemctl list-unit-files ufw.service >/dev/null 2>&1; then systemctl disable --now ufw.service || true; fi`,
-      ),
+      purpose: 'Firewall disabled by the topology (firewall: disabled).',
+      helpers: [],
+      body: `${OTHER_FIREWALLS_OFF}
+systemctl disable --now ${unit} 2>/dev/null || true
+if command -v nft >/dev/null; then nft delete table inet kubebake 2>/dev/null || true; fi`,
     };
   }
-  // Pods' traffic is forwarded through the node; ufw drops routed packets by default.
-  const routed = node.role === 'load-balancer' ? 'deny' : 'allow';
   return {
     name: 'firewall',
-    script: script(
-      `Firewall for a ${node.role}: only the ports its role and the CNI need.`,
-      `ufw default deny incoming
-ufw default allow outgoing
-ufw default ${routed} routed
-${node.firewall.map(ufwRule).join('\n')}
-ufw --force enable`,
-    ),
+    purpose: `Firewall for a ${node.role}: only the ports its role and the CNI need (nftables, input only).`,
+    helpers: [],
+    body: `${OTHER_FIREWALLS_OFF}
+nft -c -f ${firewallRuleset}
+nft -f ${firewallRuleset}
+systemctl daemon-reload
+systemctl enable ${unit}`,
   };
 }

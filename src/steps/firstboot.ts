@@ -1,38 +1,37 @@
+import { HOST_PATHS } from '../plan/host-paths.js';
 import type { Step } from './step.js';
-import { script, SCRIPT_DIR, STATE_DIR } from './shell.js';
 
-export const FIRSTBOOT_PATH = `${SCRIPT_DIR}/firstboot.sh`;
-export const STATUS_PATH = `${STATE_DIR}/status`;
-export const LOG_PATH = '/var/log/kubebake/firstboot.log';
+const { status: STATUS_PATH, stepsDone: DONE_PATH, log: LOG_PATH, stateDir, scriptDir, library } = HOST_PATHS;
 
 /**
- * Runs a host's steps in order, once. Writes ${STATUS_PATH}: `running: <step>`, then `ok`, or
+ * Runs a host's steps in order. Writes the status file: `running: <step>`, then `ok`, or
  * `failed: <step>: <reason>` so an operator sees why a node did not join, not just that it did
- * not. Safe to run again (e.g. by hand after fixing the cause): finished hosts exit at once, and
- * every step is itself idempotent.
+ * not. Each finished step is recorded, so a run after a reboot or a power loss resumes with the
+ * first step not yet done (every step is also idempotent on its own).
  */
-export function renderFirstboot(steps: readonly Step[]): string {
-  return script(
-    'First boot of this host: runs the kubebake steps in order and records the outcome.',
-    `readonly STATUS=${STATUS_PATH} LOG=${LOG_PATH}
-install -d -m 0755 ${STATE_DIR}
+export function firstbootStep(steps: readonly Step[]): Step {
+  return {
+    name: 'firstboot',
+    purpose: 'First boot of this host: runs the kubebake steps in order and records the outcome.',
+    helpers: [],
+    body: `readonly STATUS=${STATUS_PATH} DONE=${DONE_PATH} LOG=${LOG_PATH}
+install -d -m 0755 ${stateDir}
 install -d -m 0700 "$(dirname "$LOG")"
 status() { printf '%s\\n' "$1" > "$STATUS.tmp" && mv "$STATUS.tmp" "$STATUS"; }
-if [ "$(cat "$STATUS" 2>/dev/null)" = ok ]; then
-  echo "kubebake: already done (see $LOG)"
-  exit 0
-fi
+if [ "$(cat "$STATUS" 2>/dev/null)" = ok ]; then echo "kubebake: already done (see $LOG)"; exit 0; fi
 for step in ${steps.map((s) => s.name).join(' ')}; do
+  grep -qxF "$step" "$DONE" 2>/dev/null && continue
   status "running: $step"
-  echo "=== kubebake step $step ($(date -u +%FT%TZ))" >> "$LOG"
-  if ! bash "${SCRIPT_DIR}/$step.sh" >> "$LOG" 2>&1; then
+  echo "=== $step $(date -u +%FT%TZ)" >> "$LOG"
+  if ! bash -euo pipefail -c '. "$1"; . "$2"' "$step" ${library} "${scriptDir}/$step.sh" >> "$LOG" 2>&1; then
     reason=$(grep -v '^[[:space:]]*$' "$LOG" | tail -n 1 | tr -cd '[:print:]' | cut -c1-200)
     status "failed: $step: \${reason:-no output}"
-    echo "kubebake: step $step failed: \${reason:-no output} (full log: $LOG)" >&2
+    echo "kubebake: step $step failed: \${reason:-no output} (see $LOG)" >&2
     exit 1
   fi
+  echo "$step" >> "$DONE"
 done
 status ok
 echo "kubebake: all steps done"`,
-  );
+  };
 }

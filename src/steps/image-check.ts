@@ -1,8 +1,9 @@
 import type { ClusterPlan, NodePlan } from '../plan/plan.js';
-import { CONFIG_DIR, q, script } from './shell.js';
+import { HOST_PATHS } from '../plan/host-paths.js';
+import { q } from './shell.js';
 import type { Step } from './step.js';
 
-export const IMAGE_PROVENANCE_PATH = `${CONFIG_DIR}/image.json`;
+const IMAGE_PROVENANCE_PATH = HOST_PATHS.imageProvenance;
 
 /**
  * Baked mode installs nothing at boot, so it first checks the image is a kubebake image with the
@@ -19,10 +20,9 @@ have=$(kubeadm version -o short 2>/dev/null || echo none)
 systemctl is-enabled crio >/dev/null || { echo "CRI-O is not enabled in this image" >&2; exit 1; }`;
   return {
     name: 'image-check',
-    script: script(
-      'Baked mode: check this is a kubebake image with the expected versions.',
-      `[ -f ${IMAGE_PROVENANCE_PATH} ] || { echo "${IMAGE_PROVENANCE_PATH} is missing: not a kubebake image (set image: first-boot or bake one)" >&2; exit 1; }
+    purpose: 'Baked mode: check this is a kubebake image with the expected versions.',
+    helpers: [],
+    body: `[ -f ${IMAGE_PROVENANCE_PATH} ] || { echo "${IMAGE_PROVENANCE_PATH} is missing: not a kubebake image (set image: first-boot or bake one)" >&2; exit 1; }
 ${checks}`,
-    ),
   };
 }

@@ -1,8 +1,8 @@
 import { CRI_SOCKET, type ClusterPlan } from '../plan/plan.js';
-import type { ImageKind } from './host-steps.js';
-import { IMAGE_PROVENANCE_PATH } from './image-check.js';
+import type { ImageKind } from '../manifest/image-manifest.js';
+import { HOST_PATHS } from '../plan/host-paths.js';
 import { cniImages, kubeadmImagesArgs } from './prepull.js';
-import { q, script } from './shell.js';
+import { q } from './shell.js';
 import type { Step } from './step.js';
 
 /** The shell helpers every check uses: a failed check is reported and counted, never fatal alone. */
@@ -31,7 +31,7 @@ held() { apt-mark showhold | grep -qx "$1"; }
 enabled() { [ "$(systemctl is-enabled "$1" 2>/dev/null)" = enabled ]; }
 line_in() { grep -qxF -- "$2" "$1"; }`;
 
-const PROVENANCE_CHECK = `check "${IMAGE_PROVENANCE_PATH} is valid JSON" python3 -m json.tool ${IMAGE_PROVENANCE_PATH}`;
+const PROVENANCE_CHECK = `check "${HOST_PATHS.imageProvenance} is valid JSON" python3 -m json.tool ${HOST_PATHS.imageProvenance}`;
 
 function nodeChecks(plan: ClusterPlan): string {
   const v = plan.kubernetes.version;
@@ -78,9 +78,9 @@ check "haproxy is enabled" enabled haproxy`;
 export function imageVerifyStep(plan: ClusterPlan, kind: ImageKind): Step {
   return {
     name: 'image-verify',
-    script: script(
-      `Verifies the ${kind} image has every property it promises; fails the build otherwise.`,
-      `${CHECK_FUNCTIONS}
+    purpose: `Verifies the ${kind} image has every property it promises; fails the build otherwise.`,
+    helpers: [],
+    body: `${CHECK_FUNCTIONS}
 ${kind === 'node' ? nodeChecks(plan) : LOAD_BALANCER_CHECKS}
 ${PROVENANCE_CHECK}
 if [ "$failures" -gt 0 ]; then
@@ -88,6 +88,5 @@ if [ "$failures" -gt 0 ]; then
   exit 1
 fi
 echo "image verification: all checks passed"`,
-    ),
   };
 }

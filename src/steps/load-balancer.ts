@@ -1,5 +1,5 @@
 import type { ClusterPlan } from '../plan/plan.js';
-import { APT_FUNCTIONS, script } from './shell.js';
+import { APT_GET } from './helpers.js';
 import type { Step } from './step.js';
 
 /** HAProxy (and keepalived when the API has a VIP) from the OS repositories. */
@@ -8,11 +8,9 @@ export function loadBalancerPackagesStep(plan: ClusterPlan, forImage = false): S
   const keepalived = forImage || plan.vip ? ' keepalived' : '';
   return {
     name: 'load-balancer-packages',
-    script: script(
-      'HAProxy for the Kubernetes API and ingress frontends.',
-      `${APT_FUNCTIONS}
-apt_get install --no-install-recommends haproxy${keepalived}
+    purpose: 'HAProxy for the Kubernetes API and ingress frontends.',
+    helpers: [APT_GET],
+    body: `apt_get install --no-install-recommends haproxy${keepalived}
 systemctl enable haproxy`,
-    ),
   };
 }

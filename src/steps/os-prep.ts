@@ -1,20 +1,18 @@
 import type { ClusterPlan } from '../plan/plan.js';
-import { APT_FUNCTIONS, script } from './shell.js';
+import { APT_GET } from './helpers.js';
 import type { Step } from './step.js';
 
 /** Every host: current packages and the tools the later steps use. */
 export function baseStep(plan: ClusterPlan): Step {
-  const firewall = plan.firewallMode === 'open-required-ports' ? ' ufw' : '';
+  const firewall = plan.firewallMode === 'open-required-ports' ? ' nftables' : '';
   return {
     name: 'base',
-    script: script(
-      'Base packages: upgrade the OS and install the tools later steps need.',
-      `${APT_FUNCTIONS}
-apt_get update
+    purpose: 'Base packages: upgrade the OS and install the tools later steps need.',
+    helpers: [APT_GET],
+    body: `apt_get update
 apt_get upgrade
 apt_get install --no-install-recommends ca-certificates curl gpg${firewall}
 install -d -m 0755 /etc/apt/keyrings`,
-    ),
   };
 }
 
@@ -25,10 +23,9 @@ install -d -m 0755 /etc/apt/keyrings`,
 export function osPrepStep(_plan: ClusterPlan): Step {
   return {
     name: 'os-prep',
-    script: script(
-      'OS preparation for a Kubernetes node: swap, kernel modules, sysctls.',
-      `${APT_FUNCTIONS}
-apt_get install --no-install-recommends conntrack socat ethtool iptables ebtables
+    purpose: 'OS preparation for a Kubernetes node: swap, kernel modules, sysctls.',
+    helpers: [APT_GET],
+    body: `apt_get install --no-install-recommends conntrack socat ethtool iptables ebtables
 
 # kubelet refuses to run with swap on: off now, and for good (fstab lines and swap units).
 swapoff -a
@@ -51,6 +48,5 @@ net.bridge.bridge-nf-call-ip6tables = 1
 net.ipv4.ip_forward = 1
 EOF_SYSCTL
 sysctl --system >/dev/null`,
-    ),
   };
 }

@@ -1,6 +1,7 @@
 import { CRI_SOCKET, type ClusterPlan } from '../plan/plan.js';
 import { CILIUM_CLI_VERSION } from './cni.js';
-import { q, script } from './shell.js';
+import { RETRY } from './helpers.js';
+import { q } from './shell.js';
 import type { Step } from './step.js';
 
 /**
@@ -62,23 +63,13 @@ export function prepullStep(plan: ClusterPlan): Step {
   const companionsKnown = companionImages(plan) !== undefined;
   return {
     name: 'prepull',
-    script: script(
-      `Pulls Kubernetes ${plan.kubernetes.version} control-plane images and ${plan.cni.plugin} ${plan.cni.version} images into CRI-O.`,
-      `readonly CRI_SOCKET=${q(CRI_SOCKET)}
-retry() {
-  local i
-  for i in 1 2 3 4 5; do
-    "$@" && return 0
-    echo "retrying ($i): $*" >&2
-    sleep $((i * 10))
-  done
-  return 1
-}
+    purpose: `Pulls Kubernetes ${plan.kubernetes.version} control-plane images and ${plan.cni.plugin} ${plan.cni.version} images into CRI-O.`,
+    helpers: [RETRY],
+    body: `readonly CRI_SOCKET=${q(CRI_SOCKET)}
 systemctl is-active --quiet crio || systemctl start crio
 retry kubeadm config images pull ${kubeadmImagesArgs(plan)} --cri-socket "$CRI_SOCKET"
 ${companionsKnown ? '' : `# Images that travel with ${plan.cni.plugin} ${plan.cni.version} but are not its own are not known to kubebake: pulled at first boot.\n`}for image in ${images.map(q).join(' ')}; do
   retry crictl --runtime-endpoint "$CRI_SOCKET" pull "$image"
 done${plan.cni.plugin === 'cilium' ? `\n# The cilium CLI (${CILIUM_CLI_VERSION}) itself is installed by the first control plane at first boot.` : ''}`,
-    ),
   };
 }

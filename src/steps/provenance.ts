@@ -1,12 +1,15 @@
 import type { ClusterPlan } from '../plan/plan.js';
 import type { Builder } from '../topology/types.js';
-import type { ImageKind } from './host-steps.js';
-import { IMAGE_PROVENANCE_PATH } from './image-check.js';
+import type { ImageKind } from '../manifest/image-manifest.js';
+import { BUILDER_TRAITS } from '../manifest/builders.js';
+import { HOST_PATHS } from '../plan/host-paths.js';
 import { cniImages, kubeadmImagesArgs } from './prepull.js';
-import { CONFIG_DIR, script } from './shell.js';
+
 import type { Step } from './step.js';
 
 /** Identifies the layout of image.json, for readers (image-check) to evolve with it. */
+const IMAGE_PROVENANCE_PATH = HOST_PATHS.imageProvenance;
+
 export const PROVENANCE_SCHEMA = 'kubebake.dev/image/v1';
 
 export interface ImageIdentity {
@@ -31,7 +34,7 @@ function staticFields(plan: ClusterPlan, image: ImageIdentity): string {
     kind: image.kind,
     builder: image.builder,
     os: { profile: plan.os.profile, family: plan.os.family, release: plan.os.release, codename: plan.os.codename },
-    ...(image.builder === 'qemu' ? { sourceImage: { url: plan.os.image.url, checksumUrl: plan.os.image.checksumUrl } } : {}),
+    ...(BUILDER_TRAITS[image.builder].vendorImage ? { sourceImage: { url: plan.os.image.url, checksumUrl: plan.os.image.checksumUrl } } : {}),
     ...(image.kind === 'node'
       ? {
           kubernetes: plan.kubernetes.version,
@@ -67,13 +70,13 @@ printf '\\n  ]'`
       : '';
   return {
     name: 'provenance',
-    script: script(
-      `Records what this ${image.kind} image was built for and contains in ${IMAGE_PROVENANCE_PATH}.`,
-      `# Values read on the image are versions and image names; anything outside their alphabet is dropped.
+    purpose: `Records what this ${image.kind} image was built for and contains in ${IMAGE_PROVENANCE_PATH}.`,
+    helpers: [],
+    body: `# Values read on the image are versions and image names; anything outside their alphabet is dropped.
 json_safe() { printf '%s' "$1" | tr -cd 'A-Za-z0-9._:/@+~=-'; }
 pkg_version() { dpkg-query -W -f='\${Version}' "$1" 2>/dev/null || true; }
 built_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-install -d -m 0755 ${CONFIG_DIR}
+install -d -m 0755 ${HOST_PATHS.configDir}
 {
 cat <<'EOF_PROVENANCE'
 ${staticJson}
@@ -90,6 +93,5 @@ printf ',\\n  "builtAt": "%s"\\n}\\n' "$built_at"
 chmod 0644 ${IMAGE_PROVENANCE_PATH}.tmp
 mv ${IMAGE_PROVENANCE_PATH}.tmp ${IMAGE_PROVENANCE_PATH}
 echo "wrote ${IMAGE_PROVENANCE_PATH}"`,
-    ),
   };
 }

@@ -1,5 +1,5 @@
 import type { ClusterPlan } from '../plan/plan.js';
-import { q, script } from './shell.js';
+import { q } from './shell.js';
 import type { Step } from './step.js';
 
 /** The user Packer logs in as while baking; it never survives into the image. */
@@ -19,9 +19,9 @@ export function sysprepStep(_plan: ClusterPlan): Step {
   const user = q(BUILD_USER);
   return {
     name: 'sysprep',
-    script: script(
-      'Generalizes the image: no instance state, machine identity, caches, logs or build credentials.',
-      `export DEBIAN_FRONTEND=noninteractive
+    purpose: 'Generalizes the image: no instance state, machine identity, caches, logs or build credentials.',
+    helpers: [],
+    body: `export DEBIAN_FRONTEND=noninteractive
 # cloud-init runs again on the first boot of every clone, from that clone's seed.
 cloud-init clean --logs --seed
 
@@ -53,7 +53,6 @@ journalctl --rotate >/dev/null 2>&1 || true
 journalctl --vacuum-time=1s >/dev/null 2>&1 || true
 
 sync`,
-    ),
   };
 }
 
@@ -78,11 +77,29 @@ export function sealCommand(): string {
 export function sealStep(_plan: ClusterPlan): Step {
   return {
     name: 'seal',
-    script: script(
-      `Removes the build user ${BUILD_USER} and its sudo rule; the builder then shuts the machine down.`,
-      `${REMOVE_BUILD_USER}
+    purpose: `Removes the build user ${BUILD_USER} and its sudo rule; the builder then shuts the machine down.`,
+    helpers: [],
+    body: `${REMOVE_BUILD_USER}
 rm -f -- "$0"
 sync`,
-    ),
   };
 }
+
+/**
+ * A cloud image's first boot keeps cloud-init busy (growpart, SSH keys, apt sources) after SSH
+ * is up; provisioning waits for it so the image steps start on a settled machine.
+ */
+export const WAIT_FOR_CLOUD_INIT: Step = {
+  name: 'cloud-init-wait',
+  purpose: "Waits until cloud-init has finished the build machine's first boot.",
+  helpers: [],
+  body: `# rc 2 (degraded: recoverable warnings, e.g. from a datasource) is not a reason to stop.
+rc=0
+cloud-init status --wait >/dev/null || rc=$?
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
+  cloud-init status --long >&2 || true
+  echo "cloud-init failed on the build machine (rc $rc)" >&2
+  exit 1
+fi
+echo "cloud-init finished"`,
+};

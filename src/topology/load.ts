@@ -309,3 +309,17 @@ function schemaDiagnostics(errors: ErrorObject[], written: (path: FieldPath) => 
   }
   return out;
 }
+
+/**
+ * Positions diagnostics found after loading (e.g. in generated output, traced back to the
+ * topology fields it came from) in the topology's source. Parses the source again: only done
+ * when there is something to report.
+ */
+export function positionDiagnostics(source: string, file: string, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
+  const at = (offset: number | undefined): { line: number; col: number } =>
+    offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(Math.min(offset, source.length));
+  const locate = locator(doc, at);
+  return diagnostics.map((d) => ({ ...d, file, ...locate(d.path) }));
+}

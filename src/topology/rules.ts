@@ -53,6 +53,14 @@ const SYSTEM_ACCOUNTS = new Set([
   ...'systemd-network systemd-resolve systemd-timesync systemd-journal messagebus sshd syslog haproxy'.split(' '),
 ]);
 
+/** Kubernetes' documented limit: no more than 5,000 nodes (kubernetes.io/docs/setup/best-practices/cluster-large/). */
+export const MAX_CLUSTER_HOSTS = 5000;
+
+function checkClusterSize(t: Topology, warn: (path: FieldPath, m: Message) => void): void {
+  const nodes = t.hosts.filter((h) => h.role !== 'load-balancer').length;
+  if (nodes > MAX_CLUSTER_HOSTS) warn(['hosts'], msg.clusterTooLarge(nodes, MAX_CLUSTER_HOSTS));
+}
+
 export function checkRules(t: Topology): Diagnostic[] {
   const out: Diagnostic[] = [];
   const error = (path: FieldPath, m: Message): void => void out.push({ severity: 'error', path, ...m });
@@ -68,6 +76,7 @@ export function checkRules(t: Topology): Diagnostic[] {
 
   checkHosts(t, error);
   checkNetwork(t, error);
+  checkClusterSize(t, warn);
 
   // --- roles and the API endpoint --------------------------------------------------------
   const controlPlanes = t.hosts.filter((h) => h.role === 'control-plane');

@@ -74,6 +74,12 @@ export const topologySchema = {
         searchDomain: { type: 'string', pattern: dnsName, description: 'A lower-case DNS name, e.g. lab.example.com.' },
         podSubnet: { ...cidr, default: '10.244.0.0/16' },
         serviceSubnet: { ...cidr, default: '10.96.0.0/12' },
+        etcHosts: {
+          enum: ['auto', 'all', 'essential'],
+          default: 'auto',
+          description:
+            "What each host's /etc/hosts names: all = every host of the cluster; essential = localhost, the host itself, the load balancers, the control planes and the API name; auto = all up to 32 hosts, essential beyond (a full list on every host grows with the square of the cluster).",
+        },
       },
     },
     apiEndpoint: {
@@ -114,7 +120,8 @@ export const topologySchema = {
     hosts: {
       type: 'array',
       minItems: 1,
-      maxItems: 1000,
+      // A sanity bound (a topology file is at most 1 MiB anyway); beyond MAX_CLUSTER_HOSTS is a warning.
+      maxItems: 20000,
       items: {
         type: 'object',
         additionalProperties: false,

@@ -38,6 +38,7 @@ export interface Topology {
     searchDomain?: string;
     podSubnet: string;
     serviceSubnet: string;
+    etcHosts: 'auto' | 'all' | 'essential';
   };
   apiEndpoint: { loadBalancer?: string; vip?: { address: string; routerId: number }; port: number; dnsName?: string };
   ingress: IngressFrontend[];

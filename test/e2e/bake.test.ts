@@ -11,9 +11,10 @@ import { buildPlan, withSecrets, type ClusterPlan } from '../../src/plan/plan.js
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import { SEED_META_DATA, SEED_USER_DATA_TEMPLATE } from '../../src/render/packer/cidata.js';
 import { EXECUTE_COMMAND } from '../../src/render/packer/image-hcl.js';
-import { packerImages, provisions, scriptPath, type PackerImage } from '../../src/render/packer/images.js';
+import { buildImageManifests as packerImages, type ImageManifest as PackerImage } from '../../src/manifest/image-manifest.js';
+import { scriptPath } from '../../src/render/packer/layout.js';
 import { renderPackerTree } from '../../src/render/packer/tree.js';
-import { IMAGE_PROVENANCE_PATH } from '../../src/steps/image-check.js';
+import { HOST_PATHS } from '../../src/plan/host-paths.js';
 import { cniImages } from '../../src/steps/prepull.js';
 import { BUILD_USER, CLOUD_INIT_SUDOERS, sealCommand } from '../../src/steps/sysprep.js';
 import type { Topology } from '../../src/topology/types.js';
@@ -27,7 +28,7 @@ const BUILD_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHN0YW5kLWluIGJ1aWxkIGtle
 
 /** Packer's part: every script in order as the build user through sudo, then the shutdown command. */
 function packerRun(plan: ClusterPlan, image: PackerImage): string {
-  const runs = provisions(plan, image).map(({ step }, i) => {
+  const runs = image.provisions.map(({ step }, i) => {
     const file = scriptPath(i, step);
     const uploaded = `/tmp/script_${i}.sh`;
     const execute = EXECUTE_COMMAND.replace('{{ .Path }}', uploaded);
@@ -42,7 +43,7 @@ function bake<T>(plan: ClusterPlan, image: PackerImage, inspect: (boot: BootResu
   const tree = renderPackerTree(plan);
   const file = (path: string): string => replaced[path] ?? text(tree, path);
   const files: Record<string, string> = {};
-  provisions(plan, image).forEach(({ step }, i) => (files[`${SCRIPTS}/${scriptPath(i, step)}`] = file(`${image.name}/${scriptPath(i, step)}`)));
+  image.provisions.forEach(({ step }, i) => (files[`${SCRIPTS}/${scriptPath(i, step)}`] = file(`${image.name}/${scriptPath(i, step)}`)));
   const userData = text(tree, `${image.name}/${SEED_USER_DATA_TEMPLATE}`).replace('${jsonencode(ssh_public_key)}', JSON.stringify(BUILD_KEY));
   return bootInSandbox(
     { seed: { 'user-data': userData, 'meta-data': text(tree, `${image.name}/${SEED_META_DATA}`) }, kubernetesVersion: plan.kubernetes.version, image: files, then: packerRun(plan, image) },
@@ -65,7 +66,7 @@ test('node image: every provisioning script passes (verification included), sysp
     assert.match(boot.thenOutput, /sealed\n$/, boot.thenOutput);
     assert.match(boot.thenOutput, /^ok scripts\/\d+-image-verify\.sh$/m);
     // Provenance: valid JSON naming the versions baked in.
-    const provenance = JSON.parse(boot.read(IMAGE_PROVENANCE_PATH.slice(1)) ?? 'null');
+    const provenance = JSON.parse(boot.read(HOST_PATHS.imageProvenance.slice(1)) ?? 'null');
     assert.match(JSON.stringify(provenance), new RegExp(plan.kubernetes.version.replace(/\./g, '\\.')));
     // Pre-pulled: every control-plane image and the CNI's.
     const pulled = (boot.read('standin/images') ?? '').split('\n');
@@ -120,8 +121,8 @@ test('verification fails the bake when an install step did not keep its promise 
   const image = packerImages(plan).find((i) => i.kind === 'node')!;
   const tree = renderPackerTree(plan);
   // The bake as rendered, but with the hold removed from the kube-packages script.
-  const i = provisions(plan, image).findIndex(({ step }) => step.name === 'kube-packages');
-  const path = `${image.name}/${scriptPath(i, provisions(plan, image)[i]!.step)}`;
+  const i = image.provisions.findIndex(({ step }) => step.name === 'kube-packages');
+  const path = `${image.name}/${scriptPath(i, image.provisions[i]!.step)}`;
   const broken = text(tree, path).replace('apt-mark hold kubelet kubeadm kubectl', 'apt-mark hold kubeadm kubectl');
   assert.notEqual(broken, text(tree, path));
   bake(

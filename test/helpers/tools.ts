@@ -73,3 +73,9 @@ export function keepalivedCheck(conf: string, scripts: Record<string, string>): 
     cleanup();
   }
 }
+
+/** Why a test cannot run here: the command is missing (name the Debian package that ships it), or undefined. */
+export function missingTool(cmd: string, debianPackage: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : `${cmd} is not installed (apt-get install ${debianPackage})`;
+}

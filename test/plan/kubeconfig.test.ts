@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadOrCreateSecrets, type Secrets } from '../../src/plan/secrets.js';
-import { renderAdminKubeconfig } from '../../src/render/kubeconfig.js';
+import { renderAdminKubeconfig } from '../../src/config/kubeconfig.js';
 import { run } from '../helpers/tools.js';
 import { withTempDir } from '../helpers/tmp.js';
 

@@ -86,7 +86,7 @@ test('serial numbers are positive and at most 20 bytes, whatever the random byte
   }
 });
 
-// One PKI for the openssl checks below (RSA key generation is the slow part).
+// One PKI for the openssl checks below.
 const NOW = new Date();
 let pki: Promise<ClusterPki> | undefined;
 const thePki = (): Promise<ClusterPki> => (pki ??= createClusterPki({ now: NOW, randomBytes }));
@@ -113,7 +113,7 @@ const ok = (r: { status: number | null; stdout: string; stderr: string }): strin
   return r.stdout;
 };
 
-test('openssl: each CA is a self-signed RSA-2048 CA with CA:TRUE and Certificate Sign, valid 10 years', async () => {
+test('openssl: each CA is a self-signed ECDSA P-256 CA with CA:TRUE and Certificate Sign, valid 10 years', async () => {
   const p = await thePki();
   await withTempDir((dir) => {
     writePki(dir, p);
@@ -122,8 +122,9 @@ test('openssl: each CA is a self-signed RSA-2048 CA with CA:TRUE and Certificate
       assert.match(text, /Basic Constraints: critical\s+CA:TRUE/, file);
       assert.match(text, /Key Usage: critical\s+Digital Signature, Key Encipherment, Certificate Sign/, file);
       assert.match(text, /Subject Key Identifier/, file);
-      assert.match(text, /Public-Key: \(2048 bit\)/, file);
-      assert.match(text, /Signature Algorithm: sha256WithRSAEncryption/, file);
+      assert.match(text, /Public-Key: \(256 bit\)/, file);
+      assert.match(text, /NIST CURVE: P-256/, file);
+      assert.match(text, /Signature Algorithm: ecdsa-with-SHA256/, file);
       assert.match(text, new RegExp(`Subject: CN = ${cn}\\n`), file);
       assert.match(text, new RegExp(`Issuer: CN = ${cn}\\n`), file);
       ok(run('openssl', ['verify', '-CAfile', file, file], { cwd: dir })); // self-signed, trusted as its own root
@@ -157,7 +158,7 @@ test('openssl: admin.crt is signed by ca.crt, CN=kubernetes-admin O=kubeadm:clus
   });
 });
 
-test('openssl: every key matches its certificate; keys are PKCS#1 RSA-2048; sa.pub is sa.key’s public half', async () => {
+test('openssl: every key matches its certificate; keys are SEC 1 EC P-256 (as kubeadm writes them); sa.pub is sa.key’s public half', async () => {
   const p = await thePki();
   await withTempDir((dir) => {
     writePki(dir, p);
@@ -166,8 +167,11 @@ test('openssl: every key matches its certificate; keys are PKCS#1 RSA-2048; sa.p
       const fromCert = ok(run('openssl', ['x509', '-pubkey', '-noout', '-in', `${name}.crt`], { cwd: dir }));
       assert.equal(fromKey, fromCert, name);
     }
-    for (const key of [p.ca.key, p.frontProxyCa.key, p.etcdCa.key, p.admin.key, p.sa.key]) assert.match(key, /^-----BEGIN RSA PRIVATE KEY-----\n/);
-    for (const name of ['ca.key', 'sa.key']) assert.match(ok(run('openssl', ['rsa', '-check', '-noout', '-text', '-in', name], { cwd: dir })), /Private-Key: \(2048 bit, 2 primes\)[\s\S]*RSA key ok/);
+    for (const key of [p.ca.key, p.frontProxyCa.key, p.etcdCa.key, p.admin.key, p.sa.key]) assert.match(key, /^-----BEGIN EC PRIVATE KEY-----\n/);
+    for (const name of ['ca.key', 'sa.key']) {
+      const text = ok(run('openssl', ['ec', '-check', '-noout', '-text', '-in', name], { cwd: dir }));
+      assert.match(text, /Private-Key: \(256 bit\)[\s\S]*NIST CURVE: P-256/, name);
+    }
     assert.equal(ok(run('openssl', ['pkey', '-in', 'sa.key', '-pubout'], { cwd: dir })), p.sa.pub);
     assert.match(p.sa.pub, /^-----BEGIN PUBLIC KEY-----\n/);
   });

@@ -7,7 +7,9 @@ import { PROFILES, renderPlan, renderProfile, text } from '../helpers/cluster.js
 import { profile } from '../helpers/repo.js';
 import { run, tempFiles } from '../helpers/tools.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
-import { KUBEADM_CONFIG_PATH, PKI_STAGING_DIR } from '../../src/steps/bootstrap.js';
+import { HOST_PATHS } from '../../src/plan/host-paths.js';
+
+const { kubeadmConfig: KUBEADM_CONFIG_PATH, pkiStaging: PKI_STAGING_DIR } = HOST_PATHS;
 
 interface WriteFile { path: string; content: string; permissions: string }
 const userData = (tree: Parameters<typeof text>[0], host: string): { write_files: WriteFile[]; runcmd: string[][] } =>
@@ -119,7 +121,7 @@ test('baked mode installs no package and pulls no image at first boot', async ()
     const plan = await renderPlan({ ...t, image });
     const tree = renderCloudInitTree(plan);
     for (const n of plan.nodes) {
-      const scripts = userData(tree, n.name).write_files.filter((w) => w.content.startsWith('#!')).map((w) => w.content).join('\n');
+      const scripts = userData(tree, n.name).write_files.filter((w) => w.path.startsWith('/usr/local/lib/kubebake/')).map((w) => w.content).join('\n');
       const installs = /apt-get|apt_get|crictl pull|images pull/.test(scripts);
       assert.equal(installs, image === 'first-boot', `${n.name} in ${image} mode`);
     }
@@ -138,19 +140,25 @@ test('status file and step order: first boot runs OS prep, CRI-O, packages, fire
 
 test('firewall opens exactly the role ports, cluster-internal ones only to the node subnet', async () => {
   const { tree } = await renderProfile('default');
-  const fw = (host: string): string => fileIn(userData(tree, host), '/usr/local/lib/kubebake/firewall.sh')!.content;
+  const fw = (host: string): string => fileIn(userData(tree, host), '/etc/kubebake/firewall.nft')!.content;
+  /** The ports a rule accepts from `from` over `proto` (nft: a single port or a { set }). */
+  const ports = (ruleset: string, proto: string, from?: string): string[] => {
+    const re = new RegExp(`^\\s+${from ? `ip saddr ${from.replace(/[./]/g, '\\$&')} ` : ''}${proto} dport (\\{ ([^}]*) \\}|\\S+) accept`, 'gm');
+    return [...ruleset.matchAll(re)].flatMap((m) => (m[2] ?? m[1]!).split(', '));
+  };
   const cp = fw('cp1');
-  for (const port of ['6443', '2379:2380', '10250', '10257', '10259']) assert.match(cp, new RegExp(`proto tcp from 10\\.20\\.0\\.0/24 to any port ${port} `));
-  assert.doesNotMatch(cp, /30000:32767/);
+  assert.deepEqual(ports(cp, 'tcp', '10.20.0.0/24'), ['6443', '2379-2380', '10250', '10257', '10259', '5473']);
+  assert.deepEqual(ports(cp, 'tcp'), ['22']);
   const worker = fw('worker1');
-  for (const port of ['10250', '10256', '30000:32767']) assert.match(worker, new RegExp(`port ${port} `));
-  assert.doesNotMatch(worker, /port 6443 /);
-  assert.match(worker, /port 4789 /, 'Calico VXLAN');
-  assert.doesNotMatch(worker, /port 179 /, 'no BGP: the Calico Installation runs VXLAN only');
+  assert.deepEqual(ports(worker, 'tcp', '10.20.0.0/24'), ['10250', '10256', '30000-32767', '5473']);
+  assert.deepEqual(ports(worker, 'udp', '10.20.0.0/24'), ['4789'], 'Calico VXLAN; no BGP (179): the Installation runs VXLAN only');
   assert.match(text(tree, 'hosts/cp1/user-data'), /bgp: Disabled/);
+  assert.match(worker, /^\s+ip saddr 10\.244\.0\.0\/16 accept/m, 'pods reach node-local services');
   const lb = fw('lb1');
-  for (const port of ['22', '6443', '80', '443']) assert.match(lb, new RegExp(`proto tcp from any to any port ${port} `));
+  assert.deepEqual(ports(lb, 'tcp'), ['22', '6443', '80', '443']);
+  assert.match(lb, /policy drop;/);
   const disabled = renderCloudInitTree(await renderPlan({ ...profile('default'), firewall: 'disabled' }));
+  assert.equal(fileIn(userData(disabled, 'cp1'), '/etc/kubebake/firewall.nft'), undefined);
   assert.match(fileIn(userData(disabled, 'cp1'), '/usr/local/lib/kubebake/firewall.sh')!.content, /ufw --force disable/);
 });
 

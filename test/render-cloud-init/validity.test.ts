@@ -10,7 +10,9 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { PROFILES, renderProfile, text } from '../helpers/cluster.js';
 import { haproxyCheck, keepalivedCheck, run, shellcheck, tempFiles } from '../helpers/tools.js';
-import { KEEPALIVED_CHECK_PATH } from '../../src/steps/load-balancer-config.js';
+import { HOST_PATHS } from '../../src/plan/host-paths.js';
+
+const KEEPALIVED_CHECK_PATH = HOST_PATHS.keepalivedCheck;
 
 // Upstream cloud-init schemas, vendored unchanged (see test/fixtures/cloud-init-schemas/SOURCE.md).
 const schemaDir = new URL('../../../test/fixtures/cloud-init-schemas/', import.meta.url);
@@ -24,7 +26,7 @@ const ajv07 = new Ajv.default({ strict: false, allErrors: true });
 addFormats.default(ajv07);
 const validateNetworkV2 = ajv07.compile(loadSchema('schema-network-config-v2.json'));
 
-interface WriteFile { path: string; content: string; permissions: string }
+interface WriteFile { path: string; content: string; permissions?: string }
 
 for (const name of PROFILES) {
   test(`profile ${name}: user-data and network-config pass cloud-init's schemas`, async () => {
@@ -61,7 +63,8 @@ for (const name of PROFILES) {
         assert.deepEqual(parse(t, { version: '1.1' }), parse(t, { version: '1.2' }), `${n.name}/${f} differs between YAML 1.1 and 1.2`);
       }
       const ud = parse(text(tree, `hosts/${n.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[] };
-      for (const wf of ud.write_files) assert.match(wf.permissions, /^0[0-7]{3}$/, `${wf.path} mode must be a quoted octal string`);
+      // Absent: cloud-init's default, 0644 (cc_write_files DEFAULT_PERMS).
+      for (const wf of ud.write_files) if (wf.permissions !== undefined) assert.match(wf.permissions, /^0[0-7]{3}$/, `${wf.path} mode must be a quoted octal string`);
     }
   });
 
@@ -70,9 +73,17 @@ for (const name of PROFILES) {
     const scripts: Record<string, string> = {};
     for (const n of plan.nodes) {
       const ud = parse(text(tree, `hosts/${n.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[] };
-      for (const wf of ud.write_files.filter((w) => w.content.startsWith('#!'))) scripts[`${n.name}:${wf.path}`] = wf.content;
+      // Whole scripts (the runner, keepalived's check) as they are; steps as the runner runs them:
+      // bash -euo pipefail, the host's helper library, then the step.
+      const lib = ud.write_files.find((w) => w.path === HOST_PATHS.library)!.content;
+      for (const wf of ud.write_files) {
+        if (wf.content.startsWith('#!') && !wf.content.startsWith('#!/usr/sbin/nft')) scripts[`${n.name}:${wf.path}`] = wf.content;
+        else if (wf.path.startsWith(`${HOST_PATHS.scriptDir}/`) && wf.path !== HOST_PATHS.library) {
+          scripts[`${n.name}:${wf.path}`] = `#!/bin/bash\nset -euo pipefail\n${lib}${wf.content}`;
+        }
+      }
     }
-    assert.ok(Object.keys(scripts).length >= plan.nodes.length * 3);
+    assert.ok(Object.keys(scripts).length >= plan.nodes.length * 4);
     assert.equal(shellcheck(scripts), '');
   });
 

@@ -15,6 +15,7 @@ import { PROVENANCE_SCHEMA, provenanceStep } from '../../src/steps/provenance.js
 import { BUILD_USER, sealCommand, sealStep, sysprepStep } from '../../src/steps/sysprep.js';
 import { profile } from '../helpers/repo.js';
 import { run, shellcheck } from '../helpers/tools.js';
+import { standaloneScript } from '../../src/render/scripts.js';
 
 const KUBEADM_IMAGES = [
   'registry.k8s.io/kube-apiserver:v1.37.2',
@@ -88,7 +89,7 @@ test('provenance writes valid JSON: the plan, installed versions, images, build 
   const p = plan();
   const box = sandbox(goodNode());
   try {
-    const r = runStep(provenanceStep(p, IMAGE).script, box);
+    const r = runStep(standaloneScript(provenanceStep(p, IMAGE)), box);
     assert.equal(r.status, 0, r.stderr);
     const record = JSON.parse(readFileSync(join(box.root, 'etc/kubebake/image.json'), 'utf8'));
     assert.equal(record.schema, PROVENANCE_SCHEMA);
@@ -112,7 +113,7 @@ test('provenance keeps JSON valid whatever the plan values contain (escaped in T
   const weird = { ...p, os: { ...p.os, image: { ...p.os.image, url: 'https://x/"quoted"\\back$HOME`id`\nEOF_PROVENANCE\n' } } };
   const box = sandbox(goodNode());
   try {
-    const r = runStep(provenanceStep(weird, IMAGE).script, box);
+    const r = runStep(standaloneScript(provenanceStep(weird, IMAGE)), box);
     assert.equal(r.status, 0, r.stderr);
     const record = JSON.parse(readFileSync(join(box.root, 'etc/kubebake/image.json'), 'utf8'));
     assert.equal(record.sourceImage.url, weird.os.image.url);
@@ -124,7 +125,7 @@ test('provenance keeps JSON valid whatever the plan values contain (escaped in T
 test('verify passes on an image that keeps every promise', () => {
   const box = sandbox(goodNode(), { ...NODE_FILES, 'etc/kubebake/image.json': '{"schema": "x"}' });
   try {
-    const r = runStep(imageVerifyStep(plan(), 'node').script, box);
+    const r = runStep(standaloneScript(imageVerifyStep(plan(), 'node')), box);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /all checks passed/);
     assert.match(r.stdout, /ok: image docker\.io\/calico\/node:v3\.30\.3 is present/);
@@ -143,7 +144,7 @@ test('verify fails the build, naming every broken promise', () => {
   const files = { ...NODE_FILES, 'etc/sysctl.d/k8s.conf': 'net.ipv4.ip_forward = 1\n', 'etc/fstab': '/swap.img none swap sw 0 0\n' };
   const box = sandbox(broken, files);
   try {
-    const r = runStep(imageVerifyStep(plan(), 'node').script, box);
+    const r = runStep(standaloneScript(imageVerifyStep(plan(), 'node')), box);
     assert.equal(r.status, 1);
     for (const why of [
       'kubelet reports v1.37.2',
@@ -172,7 +173,7 @@ test('verify of a load-balancer image: haproxy and keepalived installed, haproxy
   };
   const box = sandbox(stubs, { 'etc/kubebake/image.json': '{}' });
   try {
-    const r = runStep(imageVerifyStep(plan(), 'load-balancer').script, box);
+    const r = runStep(standaloneScript(imageVerifyStep(plan(), 'load-balancer')), box);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /FAILED: keepalived is installed/);
     assert.match(r.stderr, /FAILED: keepalived is on PATH/);
@@ -209,7 +210,7 @@ test('sysprep removes instance state, machine identity, caches, logs and the bui
   const log = join(box.root, 'calls.log');
   try {
     const script = join(box.root, 'step.sh');
-    writeFileSync(script, rooted(sysprepStep(plan()).script, box.root));
+    writeFileSync(script, rooted(standaloneScript(sysprepStep(plan())), box.root));
     const r = run('env', [`PATH=${box.bin}:/usr/bin:/bin`, `LOG=${log}`, `HOME_OF_BUILD_USER=${join(box.root, 'home/packer')}`, 'bash', script]);
     assert.equal(r.status, 0, r.stderr);
     const at = (p: string): string => join(box.root, p);
@@ -246,7 +247,7 @@ test('the seal removes the build user and its sudo rule before powering off, and
       box.cleanup();
     }
   }
-  assert.equal(shellcheck({ 'seal-command.sh': `#!/bin/sh\n${inner}\n`, 'seal.sh': sealStep(plan()).script }), '');
+  assert.equal(shellcheck({ 'seal-command.sh': `#!/bin/sh\n${inner}\n`, 'seal.sh': standaloneScript(sealStep(plan())) }), '');
 });
 
 test('prepull: kubeadm pulls the exact version through CRI-O, then every CNI image with crictl', () => {
@@ -260,7 +261,7 @@ test('prepull: kubeadm pulls the exact version through CRI-O, then every CNI ima
   try {
     const log = join(box.root, 'calls.log');
     const script = join(box.root, 'step.sh');
-    writeFileSync(script, prepullStep(p).script);
+    writeFileSync(script, standaloneScript(prepullStep(p)));
     const r = run('env', [`PATH=${box.bin}:/usr/bin:/bin`, `LOG=${log}`, 'bash', script]);
     assert.equal(r.status, 0, r.stderr);
     const calls = readFileSync(log, 'utf8').trim().split('\n');
@@ -286,6 +287,6 @@ test('CNI image table: each pinned CNI release lists its own and its companion i
   assert.ok(images('calico', 'v3.30.3').includes('docker.io/calico/node:v3.30.3'));
   // A release kubebake has no companion list for: its own images, and the script says the rest come later.
   assert.deepEqual(images('flannel', 'v0.28.0'), ['ghcr.io/flannel-io/flannel:v0.28.0']);
-  assert.match(prepullStep({ ...base, cni: { plugin: 'flannel', version: 'v0.28.0' } }).script, /pulled at first boot/);
-  assert.doesNotMatch(prepullStep(base).script, /pulled at first boot/);
+  assert.match(standaloneScript(prepullStep({ ...base, cni: { plugin: 'flannel', version: 'v0.28.0' } })), /pulled at first boot/);
+  assert.doesNotMatch(standaloneScript(prepullStep(base)), /pulled at first boot/);
 });

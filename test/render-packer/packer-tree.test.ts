@@ -9,8 +9,10 @@ import { parse as parseYaml } from 'yaml';
 import { buildPlan, type ClusterPlan } from '../../src/plan/plan.js';
 import { PLUGINS } from '../../src/render/packer/plugins-hcl.js';
 import { renderPackerTree } from '../../src/render/packer/tree.js';
-import { packerImages, type PackerImage } from '../../src/render/packer/images.js';
-import { hostSteps, imageSteps } from '../../src/steps/host-steps.js';
+import { buildImageManifests as packerImages, imageSteps, type ImageManifest as PackerImage } from '../../src/manifest/image-manifest.js';
+import { buildHostManifests } from '../../src/manifest/host-manifest.js';
+import { standaloneScript } from '../../src/render/scripts.js';
+import { fixtureSecrets } from '../helpers/cluster.js';
 import { BUILD_USER } from '../../src/steps/sysprep.js';
 import { BUILDERS } from '../../src/topology/schema.js';
 import type { Builder } from '../../src/topology/types.js';
@@ -194,24 +196,22 @@ for (const builder of BUILDERS) {
   });
 }
 
-test('the node image runs byte for byte the scripts first-boot user-data runs (one source of truth)', () => {
+test('the node image runs the very steps first-boot user-data runs (one source of truth)', async () => {
+  const secrets = await fixtureSecrets();
   for (const builder of BUILDERS) {
     const plan = planFor(builder);
     const tree = renderPackerTree(plan);
     const node = packerImages(plan).find((i: PackerImage) => i.kind === 'node')!;
-    const steps = imageSteps(plan, 'node', true);
-    // What user-data writes for a first-boot worker and control plane: the same objects.
-    const firstBoot = { ...plan, image: 'first-boot' as const };
-    for (const host of plan.nodes.filter((n) => n.role !== 'load-balancer')) {
-      const userDataSteps = hostSteps(firstBoot, host).steps;
-      for (const s of steps) assert.equal(userDataSteps.find((u) => u.name === s.name)?.script, s.script, `${host.name}: ${s.name}`);
+    const baked = node.provisions.filter((p) => p.phase === 'image').map((p) => p.step);
+    // What a first-boot worker and control plane run before the firewall and kubeadm: the same steps.
+    for (const host of buildHostManifests({ ...plan, image: 'first-boot' }, secrets).filter((m) => m.node.role !== 'load-balancer')) {
+      const installs = host.steps.slice(0, baked.length);
+      assert.deepEqual(installs, baked, `${host.node.name}: the install steps equal the image's`);
+      assert.deepEqual(host.steps.slice(baked.length).map((s) => s.name), ['firewall', 'bootstrap']);
     }
-    steps.forEach((s, i) => assert.equal(text(tree, `${node.name}/scripts/${String(i + 1).padStart(2, '0')}-${s.name}.sh`), s.script, `${builder}: ${s.name}`));
-    assert.deepEqual(
-      steps.map((s) => s.name),
-      imageSteps(plan, 'node').map((s) => s.name),
-    );
-    steps.forEach((s, i) => assert.equal(s.script, imageSteps(plan, 'node')[i]!.script, 'forImage does not change node steps'));
+    // And the packer scripts are those steps, each carrying the helpers it uses.
+    baked.forEach((s, i) => assert.equal(text(tree, `${node.name}/scripts/${String(i + 1).padStart(2, '0')}-${s.name}.sh`), standaloneScript(s), `${builder}: ${s.name}`));
+    assert.deepEqual(baked, imageSteps(plan, 'node'), 'forImage does not change node steps');
   }
 });
 

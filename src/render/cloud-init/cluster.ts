@@ -1,28 +1,46 @@
+import { renderAdminKubeconfig } from '../../config/kubeconfig.js';
+import { HostManifestBuilder, type HostManifest } from '../../manifest/host-manifest.js';
+import { nodeSlots, withSlots } from '../../manifest/node-slots.js';
+import { HOST_PATHS } from '../../plan/host-paths.js';
 import type { RenderPlan } from '../../plan/plan.js';
 import { FileTree } from '../../output/tree.js';
-import { renderHaproxyCfg } from '../haproxy/haproxy-cfg.js';
-import { renderKeepalivedConf } from '../keepalived/keepalived-conf.js';
-import { renderAdminKubeconfig } from '../kubeconfig.js';
-import { renderMetaData } from './meta-data.js';
+import { SlotTemplates } from '../../util/slot-template.js';
+import { metaDataDigest, renderMetaData } from './meta-data.js';
 import { renderNetworkConfig } from './network-config.js';
-import { renderUserData } from './user-data.js';
+import { UserDataWriter } from './user-data.js';
+
+const fileOf = (m: HostManifest, path: string): string | undefined => m.files.find((f) => f.path === path)?.content;
 
 /**
- * Everything `render cloud-init` produces for a cluster, relative to out/<cluster>/.
+ * Everything `render cloud-init` produces for a cluster, relative to out/<cluster>/: each host's
+ * NoCloud seed, and for the operator the load balancers' configuration as their hosts get it.
  * user-data and admin.conf carry secrets: 0600.
+ *
+ * A host's seed is the serialisation of its manifest; hosts that differ only in their slot values
+ * (name, address, MAC) share one serialisation, filled in per host (see util/slot-template.ts).
  */
 export function renderCloudInitTree(plan: RenderPlan): FileTree {
   const tree = new FileTree();
+  const manifests = new HostManifestBuilder(plan, plan.secrets);
+  const userData = new UserDataWriter();
+  const templates = new SlotTemplates();
+  let haproxy: string | undefined;
   for (const node of plan.nodes) {
-    const userData = renderUserData(plan, node);
-    const networkConfig = renderNetworkConfig(plan, node);
-    tree
-      .add(`hosts/${node.name}/user-data`, userData, 0o600)
-      .add(`hosts/${node.name}/network-config`, networkConfig)
-      .add(`hosts/${node.name}/meta-data`, renderMetaData(node, userData, networkConfig));
-    if (node.role === 'load-balancer' && plan.vip) tree.add(`keepalived/${node.name}.conf`, renderKeepalivedConf(plan, node));
+    const { key, values } = nodeSlots(node);
+    const ud = templates.render(`user-data:${key}`, values, (v) => userData.render(manifests.build(withSlots(node, v))));
+    const networkConfig = templates.render(`network-config:${key}`, values, (v) => renderNetworkConfig(plan, withSlots(node, v)));
+    const digest = metaDataDigest(ud, networkConfig);
+    const metaData = templates.render('meta-data', [node.name, digest], ([name, d]) => renderMetaData(name!, d!));
+    const dir = `hosts/${node.name}`;
+    tree.add(`${dir}/user-data`, ud, 0o600).add(`${dir}/network-config`, networkConfig).add(`${dir}/meta-data`, metaData);
+    if (node.role === 'load-balancer') {
+      const m = manifests.build(node);
+      haproxy ??= fileOf(m, HOST_PATHS.haproxyStaged);
+      const keepalived = fileOf(m, HOST_PATHS.keepalivedStaged);
+      if (keepalived) tree.add(`keepalived/${node.name}.conf`, keepalived);
+    }
   }
-  tree.add('haproxy/haproxy.cfg', renderHaproxyCfg(plan));
+  if (haproxy) tree.add('haproxy/haproxy.cfg', haproxy);
   tree.add(
     'admin.conf',
     renderAdminKubeconfig({

@@ -1,6 +1,6 @@
 import type { ClusterPlan, NodePlan } from '../../plan/plan.js';
 import { parseCidr } from '../../plan/addressing.js';
-import { toYaml11 } from '../yaml.js';
+import { toYaml11 } from '../../util/yaml.js';
 
 /**
  * Network config version 2 (netplan syntax, rendered by cloud-init on Ubuntu and Debian alike):

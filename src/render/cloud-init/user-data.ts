@@ -1,97 +1,93 @@
-// #cloud-config for one host, built as an object (after Cluster API's per-section layout) and
-// serialised once as PyYAML-safe YAML.
-import type { NodePlan, RenderPlan } from '../../plan/plan.js';
-import { KUBEADM_CONFIG_PATH, PKI_STAGING_DIR } from '../../steps/bootstrap.js';
-import { CALICO_RESOURCES_PATH, renderCalicoResources } from '../../steps/cni.js';
-import { FIRSTBOOT_PATH, renderFirstboot } from '../../steps/firstboot.js';
-import { hostSteps } from '../../steps/host-steps.js';
-import { HAPROXY_STAGED_PATH, KEEPALIVED_CHECK_PATH, KEEPALIVED_STAGED_PATH, LB_SYSCTL_PATH } from '../../steps/load-balancer-config.js';
-import { GENERATED, SCRIPT_DIR } from '../../steps/shell.js';
-import { renderHaproxyCfg } from '../haproxy/haproxy-cfg.js';
-import { renderKeepalivedCheck, renderKeepalivedConf } from '../keepalived/keepalived-conf.js';
-import { renderInitConfig, renderJoinConfig } from '../kubeadm/kubeadm-config.js';
-import { toYaml11 } from '../yaml.js';
-import { renderEtcHosts } from './etc-hosts.js';
+// #cloud-config for one host: a serialisation of its manifest (after Cluster API's per-section
+// layout). Nothing is decided here: files, steps and join material come from the manifest.
+//
+// Most of a host's user-data is the same as its role peers' (96–99 %), so each part is
+// serialised once per distinct value and the document is assembled from those parts; a test
+// checks the assembly is byte-identical to serialising the whole object at once.
+import type { HostManifest, HostFile } from '../../manifest/host-manifest.js';
+import { HOST_PATHS, stepPath } from '../../plan/host-paths.js';
+import { helperClosure } from '../../steps/step.js';
+import { GENERATED } from '../../util/generated.js';
+import { toYaml11 } from '../../util/yaml.js';
 
-interface WriteFile { path: string; content: string; permissions: string; owner?: string }
+// Sequences start at their key's column: two bytes less on every line of every file.
+const yaml = (value: unknown): string => toYaml11(value, { indentSeq: false });
+import { hostScript, libraryScript, runnerScript } from '../scripts.js';
 
-const file = (path: string, content: string, permissions = '0644'): WriteFile => ({ path, content, permissions, owner: 'root:root' });
+interface WriteFile { path: string; content: string; permissions?: string }
 
-/** The shared control-plane PKI, as kubeadm expects it under /etc/kubernetes/pki. Never for workers. */
-function sharedPki(plan: RenderPlan): WriteFile[] {
-  const s = plan.secrets;
-  const pairs: [string, string][] = [
-    ['ca.crt', s.ca.cert],
-    ['ca.key', s.ca.key],
-    ['front-proxy-ca.crt', s.frontProxyCa.cert],
-    ['front-proxy-ca.key', s.frontProxyCa.key],
-    ['etcd/ca.crt', s.etcdCa.cert],
-    ['etcd/ca.key', s.etcdCa.key],
-    ['sa.key', s.sa.key],
-    ['sa.pub', s.sa.pub],
+// cloud-init writes files 0644 unless told otherwise (cc_write_files DEFAULT_PERMS).
+const entry = (f: Pick<HostFile, 'path' | 'content' | 'mode'>): WriteFile =>
+  f.mode === '0644' ? { path: f.path, content: f.content } : { path: f.path, content: f.content, permissions: f.mode };
+
+/** Every file the host gets, in order: configuration, the helper library, steps, tools, the runner. */
+export function writeFiles(m: HostManifest): WriteFile[] {
+  const steps = [...m.steps, ...m.tools];
+  return [
+    ...m.files.map(entry),
+    entry({ path: HOST_PATHS.library, content: libraryScript(helperClosure(steps)), mode: '0644' }),
+    ...steps.map((s) => entry({ path: stepPath(s.name), content: hostScript(s), mode: '0644' })),
+    entry({ path: HOST_PATHS.firstboot, content: runnerScript(m.firstboot), mode: '0755' }),
   ];
-  return pairs.map(([name, pem]) => file(`${PKI_STAGING_DIR}/${name}`, pem, name.endsWith('.key') ? '0600' : '0644'));
 }
 
-/** Files a host needs beyond its scripts: kubeadm config, PKI, load-balancer configuration. */
-function roleFiles(plan: RenderPlan, node: NodePlan): WriteFile[] {
-  switch (node.role) {
-    case 'load-balancer': {
-      const files = [file(HAPROXY_STAGED_PATH, renderHaproxyCfg(plan))];
-      if (plan.vip) {
-        files.push(
-          file(KEEPALIVED_STAGED_PATH, renderKeepalivedConf(plan, node)),
-          file(KEEPALIVED_CHECK_PATH, renderKeepalivedCheck(), '0755'),
-          file(LB_SYSCTL_PATH, `# ${GENERATED}\nnet.ipv4.ip_nonlocal_bind = 1\n`),
-        );
-      }
-      return files;
-    }
-    case 'control-plane': {
-      const config = node.initNode ? renderInitConfig(plan, node) : renderJoinConfig(plan, node);
-      const files = [file(KUBEADM_CONFIG_PATH, config, '0600'), ...sharedPki(plan)];
-      if (node.initNode && plan.cni.plugin === 'calico') files.push(file(CALICO_RESOURCES_PATH, renderCalicoResources(plan)));
-      return files;
-    }
-    case 'worker':
-      // Only the bootstrap token and the CA hash: no private key ever reaches a worker.
-      return [file(KUBEADM_CONFIG_PATH, renderJoinConfig(plan, node), '0600')];
-  }
+function head(m: HostManifest): object {
+  return { hostname: m.node.name, ...(m.node.fqdn ? { fqdn: m.node.fqdn } : {}) };
 }
 
-export function userDataObject(plan: RenderPlan, node: NodePlan): object {
-  const { steps, extraScripts } = hostSteps(plan, node);
-  const writeFiles: WriteFile[] = [
-    file('/etc/hosts', renderEtcHosts(plan)),
-    ...roleFiles(plan, node),
-    ...steps.map((s) => file(`${SCRIPT_DIR}/${s.name}.sh`, s.script, '0755')),
-    ...extraScripts.map((s) => file(s.path, s.content, '0755')),
-    file(FIRSTBOOT_PATH, renderFirstboot(steps), '0755'),
-  ];
+function accounts(m: HostManifest): object {
   return {
-    hostname: node.name,
-    ...(node.fqdn ? { fqdn: node.fqdn } : {}),
     prefer_fqdn_over_hostname: false,
-    // kubebake writes /etc/hosts with every host of the cluster; cloud-init must not replace it.
+    // kubebake writes /etc/hosts itself; cloud-init must not replace it.
     manage_etc_hosts: false,
     users: [
       {
-        name: plan.access.adminUser,
+        name: m.admin.adminUser,
         gecos: 'kubebake cluster admin',
         groups: ['sudo'],
         shell: '/bin/bash',
         sudo: 'ALL=(ALL) NOPASSWD:ALL',
         lock_passwd: true,
-        ssh_authorized_keys: plan.access.sshAuthorizedKeys,
+        ssh_authorized_keys: m.admin.sshAuthorizedKeys,
       },
     ],
     ssh_pwauth: false,
     disable_root: true,
-    write_files: writeFiles,
-    runcmd: [[FIRSTBOOT_PATH]],
   };
 }
 
-export function renderUserData(plan: RenderPlan, node: NodePlan): string {
-  return `#cloud-config\n# ${GENERATED}\n# host ${node.name} (${node.role}) of cluster ${plan.name}\n${toYaml11(userDataObject(plan, node))}`;
+const RUNCMD = { runcmd: [[HOST_PATHS.firstboot]] };
+
+/** The whole #cloud-config as one object (what cloud-init parses the document back into). */
+export function userDataObject(m: HostManifest): object {
+  return { ...head(m), ...accounts(m), write_files: writeFiles(m), ...RUNCMD };
+}
+
+const comment = (m: HostManifest): string => `#cloud-config\n# ${GENERATED}\n# host ${m.node.name} (${m.node.role})\n`;
+
+/** Serialises user-data; parts already serialised for another host are reused from `cache`. */
+export class UserDataWriter {
+  readonly #parts = new Map<string, string>();
+  readonly #accounts = new WeakMap<object, string>();
+
+  #part(key: string, make: () => string): string {
+    let text = this.#parts.get(key);
+    if (text === undefined) this.#parts.set(key, (text = make()));
+    return text;
+  }
+
+  render(m: HostManifest): string {
+    let accountsText = this.#accounts.get(m.admin);
+    if (accountsText === undefined) this.#accounts.set(m.admin, (accountsText = yaml(accounts(m))));
+    // A one-entry write_files list, without its key line: the entry as it appears in the whole list.
+    const files = writeFiles(m).map((f) =>
+      this.#part(`${f.path}\0${f.permissions}\0${f.content}`, () => yaml({ write_files: [f] }).slice('write_files:\n'.length)),
+    );
+    return `${comment(m)}${yaml(head(m))}${accountsText}write_files:\n${files.join('')}${this.#part('runcmd', () => yaml(RUNCMD))}`;
+  }
+}
+
+/** One host's user-data, serialised whole (tests compare the assembled form against it). */
+export function renderUserData(m: HostManifest): string {
+  return `${comment(m)}${yaml(userDataObject(m))}`;
 }

@@ -2,7 +2,7 @@
 // output). Packer loads *.auto.pkrvars.hcl from the folder by itself.
 import type { ClusterPlan } from '../../plan/plan.js';
 import { attr, hclFile, type HclNode } from './hcl.js';
-import type { PackerImage } from './images.js';
+import type { ImageManifest as PackerImage } from '../../manifest/image-manifest.js';
 import { imageVariables } from './variables.js';
 
 export function renderAutoPkrvars(plan: ClusterPlan, image: PackerImage): string {

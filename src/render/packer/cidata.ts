@@ -4,9 +4,9 @@
 // (hashicorp/packer-plugin-qemu#182), so each bake brings a one-time key pair instead and the
 // seed is a templatefile() that receives its public half.
 import { BUILD_USER } from '../../steps/sysprep.js';
-import { GENERATED } from '../../steps/shell.js';
-import { toYaml11 } from '../yaml.js';
-import type { PackerImage } from './images.js';
+import { GENERATED } from '../../util/generated.js';
+import { toYaml11 } from '../../util/yaml.js';
+import type { ImageManifest as PackerImage } from '../../manifest/image-manifest.js';
 
 /** The template variable templatefile() fills in (image.pkr.hcl passes it). */
 export const SEED_KEY_VARIABLE = 'ssh_public_key';

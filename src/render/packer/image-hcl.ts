@@ -4,7 +4,9 @@ import type { ClusterPlan } from '../../plan/plan.js';
 import { BUILD_USER, sealCommand } from '../../steps/sysprep.js';
 import { SEED_KEY_VARIABLE, SEED_META_DATA, SEED_USER_DATA_TEMPLATE } from './cidata.js';
 import { attr, block, blank, call, comment, expr, hclFile, hclTemplate, varRef, type HclNode } from './hcl.js';
-import { hasShutdownCommand, provisions, scriptPath, type PackerImage } from './images.js';
+import { BUILDER_TRAITS } from '../../manifest/builders.js';
+import type { ImageManifest as PackerImage } from '../../manifest/image-manifest.js';
+import { scriptPath } from './layout.js';
 
 const pathRoot = expr('path.root');
 
@@ -27,7 +29,7 @@ function communicator(image: PackerImage, keyFile: boolean): HclNode[] {
     attr('ssh_username', BUILD_USER),
     ...(keyFile ? [attr('ssh_private_key_file', varRef('build_ssh_private_key_file'))] : []),
     attr('ssh_timeout', varRef('ssh_timeout')),
-    ...(hasShutdownCommand(image.builder)
+    ...(BUILDER_TRAITS[image.builder].shutdownCommand
       ? [
           comment('Removes the build user, then powers off (see the README).'),
           attr('shutdown_command', sealCommand()),
@@ -123,7 +125,7 @@ function sourceBody(plan: ClusterPlan, image: PackerImage): HclNode[] {
 
 function buildBody(plan: ClusterPlan, image: PackerImage): HclNode[] {
   const nodes: HclNode[] = [attr('name', image.name), attr('sources', [`source.${image.builder}.${image.name}`])];
-  provisions(plan, image).forEach(({ phase, step }, i) => {
+  image.provisions.forEach(({ phase, step }, i) => {
     const body: HclNode[] = [attr('script', hclTemplate`${pathRoot}/${scriptPath(i, step)}`), attr('execute_command', EXECUTE_COMMAND)];
     // The seal step deletes the user Packer is logged in as: nothing can clean up after it.
     if (phase === 'seal') body.push(attr('skip_clean', true));

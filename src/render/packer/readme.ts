@@ -2,8 +2,9 @@
 // connection settings (from the same variable table as the templates).
 import type { ClusterPlan } from '../../plan/plan.js';
 import { BUILD_USER } from '../../steps/sysprep.js';
-import { IMAGE_PROVENANCE_PATH } from '../../steps/image-check.js';
-import { artifactName, packerImages, provisions, scriptPath, type PackerImage } from './images.js';
+import { HOST_PATHS } from '../../plan/host-paths.js';
+import { artifactName, type ImageManifest } from '../../manifest/image-manifest.js';
+import { scriptPath } from './layout.js';
 import { PACKER_REQUIRED_VERSION, PLUGINS } from './plugins-hcl.js';
 import { fromEnvironment, imageVariables } from './variables.js';
 
@@ -33,8 +34,8 @@ reports). The seed CD (\`cidata/\`) creates the build user \`${BUILD_USER}\` wit
 public key (cloud-init's NoCloud datasource reads it); the CD is removed from the template.`,
 };
 
-function imageSection(plan: ClusterPlan, image: PackerImage): string {
-  const steps = provisions(plan, image)
+function imageSection(plan: ClusterPlan, image: ImageManifest): string {
+  const steps = image.provisions
     .map(({ phase, step }, i) => `${i + 1}. \`${scriptPath(i, step)}\` (${phase})`)
     .join('\n');
   return `### \`${image.name}/\` → \`${artifactName(plan, image)}\`
@@ -42,8 +43,7 @@ function imageSection(plan: ClusterPlan, image: PackerImage): string {
 ${steps}`;
 }
 
-export function renderPackerReadme(plan: ClusterPlan): string {
-  const images = packerImages(plan);
+export function renderPackerReadme(plan: ClusterPlan, images: readonly ImageManifest[]): string {
   const builder = plan.packer.builder;
   const plugin = PLUGINS[builder];
   const env = images.length ? imageVariables(plan, images[0]!).filter(fromEnvironment) : [];
@@ -56,7 +56,7 @@ Baked images carry everything a host installs at first boot (OS preparation, CRI
 kubeadm and kubectl held at ${plan.kubernetes.version}, or HAProxy and keepalived), so hosts with
 \`image: baked\` only configure and join. The scripts under \`scripts/\` are the very scripts
 first-boot user-data runs, plus the image-only steps: pre-pulled control-plane and
-${plan.cni.plugin} ${plan.cni.version} images, a provenance record in \`${IMAGE_PROVENANCE_PATH}\`, a
+${plan.cni.plugin} ${plan.cni.version} images, a provenance record in \`${HOST_PATHS.imageProvenance}\`, a
 verification that fails the build if the image lacks anything it promises, and sysprep (no
 cloud-init state, machine-id, SSH host keys, caches, logs or build user are left in the image).
 

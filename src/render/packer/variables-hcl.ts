@@ -3,7 +3,7 @@
 // them from the environment (PKR_VAR_<name>) or -var, and refuses to build without them.
 import type { ClusterPlan } from '../../plan/plan.js';
 import { attr, block, blank, call, comment, expr, hclFile, varRef, type HclNode } from './hcl.js';
-import type { PackerImage } from './images.js';
+import type { ImageManifest as PackerImage } from '../../manifest/image-manifest.js';
 import { fromEnvironment, imageVariables, type VariableDef } from './variables.js';
 
 function variableBlock(v: VariableDef): HclNode {

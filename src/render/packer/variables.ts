@@ -1,7 +1,7 @@
 // The input variables of an image's template: one table, printed three ways (variables.pkr.hcl,
 // image.auto.pkrvars.hcl, the README's table of PKR_VAR_ settings).
 import type { ClusterPlan } from '../../plan/plan.js';
-import { artifactName, type PackerImage } from './images.js';
+import { artifactName, type ImageManifest as PackerImage } from '../../manifest/image-manifest.js';
 
 export interface VariableDef {
   name: string;

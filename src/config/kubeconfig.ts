@@ -1,7 +1,7 @@
 // admin.conf: the kubeconfig kubeadm writes for the cluster admin, here made from the stored
 // admin certificate so the operator has kubectl access as soon as the first control plane is up,
 // without copying anything off a node.
-import { toYaml11 } from './yaml.js';
+import { toYaml11 } from '../util/yaml.js';
 
 export interface AdminKubeconfigInput {
   clusterName: string;

@@ -1,9 +1,11 @@
 // kubeadm configuration documents, built as objects and serialised with `yaml`.
 // v1beta4 (Kubernetes ≥ 1.31) lists extra args as {name, value}; v1beta3 uses maps.
 import { stringify } from 'yaml';
-import { CRI_SOCKET, type ClusterPlan, type NodePlan, type RenderPlan } from '../../plan/plan.js';
+import { CRI_SOCKET, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
+import { splitLabels } from '../../plan/labels.js';
+import type { KeyAlgorithm } from '../../plan/pki.js';
 import { usesKubeadmV1beta4 } from '../../plan/versions.js';
-import { GENERATED } from '../../steps/shell.js';
+import { GENERATED } from '../../util/generated.js';
 
 type Args = Record<string, string>;
 
@@ -11,21 +13,8 @@ function extraArgs(plan: ClusterPlan, args: Args): Args | { name: string; value:
   return usesKubeadmV1beta4(plan.kubernetes.minor) ? Object.entries(args).map(([name, value]) => ({ name, value })) : args;
 }
 
-/** Labels kubelet may set on its own Node (the NodeRestriction admission plugin refuses others). */
-export function selfAssignableLabels(node: NodePlan): Args {
-  return Object.fromEntries(Object.entries(node.labels).filter(([k]) => !isRestrictedLabel(k)));
-}
-
-/** kubernetes.io / k8s.io labels are reserved, except the node.* and kubelet.* namespaces. */
-export function isRestrictedLabel(key: string): boolean {
-  const prefix = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
-  const reserved = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
-  const allowed = /(^|\.)(node|kubelet)\.kubernetes\.io$/.test(prefix);
-  return reserved && !allowed;
-}
-
 function nodeRegistration(plan: ClusterPlan, node: NodePlan): object {
-  const labels = selfAssignableLabels(node);
+  const labels = splitLabels(node.labels).kubelet;
   const kubeletArgs: Args = { 'node-ip': node.ip };
   if (Object.keys(labels).length) {
     kubeletArgs['node-labels'] = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
@@ -44,14 +33,14 @@ function bootstrapTokenTtl(ttl: string): string {
 }
 
 /** InitConfiguration + ClusterConfiguration + KubeletConfiguration for the first control plane. */
-export function renderInitConfig(plan: RenderPlan, node: NodePlan): string {
+export function renderInitConfig(plan: ClusterPlan, node: NodePlan, join: { token: string; keyAlgorithm: KeyAlgorithm }): string {
   const api = plan.kubernetes.kubeadmApi;
   const init = {
     apiVersion: api,
     kind: 'InitConfiguration',
     bootstrapTokens: [
       {
-        token: plan.secrets.token.value,
+        token: join.token,
         description: 'kubebake: joins the other nodes of this cluster',
         ttl: bootstrapTokenTtl(plan.bootstrap.tokenTTL),
         usages: ['signing', 'authentication'],
@@ -69,21 +58,24 @@ export function renderInitConfig(plan: RenderPlan, node: NodePlan): string {
     controlPlaneEndpoint: plan.endpoint.hostPort,
     apiServer: { certSANs: plan.endpoint.certSANs },
     networking: { podSubnet: plan.network.podSubnet, serviceSubnet: plan.network.serviceSubnet, dnsDomain: 'cluster.local' },
+    // The keys kubeadm makes (apiserver, etcd, kubelet client…) match the cluster CA's (v1beta4 only;
+    // under v1beta3 they stay RSA-2048, signed by the CA all the same).
+    ...(usesKubeadmV1beta4(plan.kubernetes.minor) ? { encryptionAlgorithm: join.keyAlgorithm } : {}),
   };
   const kubelet = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
   return documents([init, cluster, kubelet]);
 }
 
 /** JoinConfiguration for every other node; control planes also get their local API endpoint. */
-export function renderJoinConfig(plan: RenderPlan, node: NodePlan): string {
+export function renderJoinConfig(plan: ClusterPlan, node: NodePlan, discovery: { token: string; caCertHash: string }): string {
   const join = {
     apiVersion: plan.kubernetes.kubeadmApi,
     kind: 'JoinConfiguration',
     discovery: {
       bootstrapToken: {
         apiServerEndpoint: plan.endpoint.hostPort,
-        token: plan.secrets.token.value,
-        caCertHashes: [plan.secrets.caCertHash],
+        token: discovery.token,
+        caCertHashes: [discovery.caCertHash],
       },
     },
     nodeRegistration: nodeRegistration(plan, node),

@@ -1,8 +1,8 @@
 // keepalived.conf, one per load balancer (its own source address and peers); a text template.
 import { loadBalancers, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
 import { parseCidr } from '../../plan/addressing.js';
-import { KEEPALIVED_CHECK_PATH } from '../../steps/load-balancer-config.js';
-import { GENERATED, script } from '../../steps/shell.js';
+import { HOST_PATHS } from '../../plan/host-paths.js';
+import { GENERATED } from '../../util/generated.js';
 
 /**
  * Every balancer starts as BACKUP with a descending priority, so the first one listed in the
@@ -11,7 +11,7 @@ import { GENERATED, script } from '../../steps/shell.js';
  */
 export function renderKeepalivedConf(plan: ClusterPlan, lb: NodePlan): string {
   const vip = plan.vip!;
-  const peers = loadBalancers(plan).filter((p) => p !== lb);
+  const peers = loadBalancers(plan).filter((p) => p.name !== lb.name);
   const iface = lb.interface!;
   const prefix = parseCidr(plan.network.nodeSubnet).prefix;
   return `# ${GENERATED}
@@ -22,7 +22,7 @@ global_defs {
 }
 
 vrrp_script check_haproxy {
-    script "${KEEPALIVED_CHECK_PATH}"
+    script "${HOST_PATHS.keepalivedCheck}"
     interval 3
     fall 2
     rise 2
@@ -50,5 +50,5 @@ ${peers.map((p) => `        ${p.ip}`).join('\n')}
 
 /** keepalived's health check: HAProxy is running. */
 export function renderKeepalivedCheck(): string {
-  return script('keepalived health check: succeeds while HAProxy runs.', 'pgrep -x haproxy >/dev/null');
+  return `#!/bin/sh\n# keepalived health check: succeeds while HAProxy runs (${GENERATED}).\npgrep -x haproxy >/dev/null\n`;
 }

@@ -1,7 +1,7 @@
 // haproxy.cfg has no structure library: a text template, every value from the validated plan.
 import type { ClusterPlan } from '../../plan/plan.js';
 import { controlPlanes } from '../../plan/plan.js';
-import { GENERATED } from '../../steps/shell.js';
+import { GENERATED } from '../../util/generated.js';
 
 const indent = (lines: string[]): string => lines.map((l) => `    ${l}`).join('\n');
 

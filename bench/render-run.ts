@@ -1,0 +1,61 @@
+// One `render cloud-init` of a grown cluster in a process of its own (so its peak memory is its
+// own), timed stage by stage, then the same bytes written raw, then an unchanged re-render.
+// Prints JSON for bench/run.ts.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { writeTree } from '../src/output/write.js';
+import { buildPlan, withSecrets } from '../src/plan/plan.js';
+import { loadOrCreateSecrets } from '../src/plan/secrets.js';
+import { renderCloudInitTree } from '../src/render/cloud-init/cluster.js';
+import { loadTopology } from '../src/topology/load.js';
+import { mapLimit } from '../src/util/map-limit.js';
+import { bigTopology } from './cluster.js';
+
+const hosts = Number(process.argv[2]);
+/** `memory`: the first render only, so the peak resident memory is that of one render. */
+const memoryOnly = process.argv[3] === 'memory';
+const work = await mkdtemp(join(tmpdir(), 'kubebake-bench-'));
+try {
+  const text = bigTopology(hosts);
+  const out = join(work, 'out');
+  /** What the command does: read, validate, plan, secrets, render in memory, write. */
+  const renderRun = async (): Promise<{ ms: number; renderMs: number; files: number; bytes: number }> => {
+    const t0 = performance.now();
+    const loaded = loadTopology(text, 'bench.yaml');
+    if (!loaded.topology) throw new Error(loaded.diagnostics.map((d) => d.message).join('; '));
+    const stored = await loadOrCreateSecrets(join(out, 'secrets'));
+    if ('diagnostics' in stored) throw new Error('secrets');
+    const plan = withSecrets(buildPlan(loaded.topology), stored.secrets);
+    const t1 = performance.now();
+    const tree = renderCloudInitTree(plan);
+    const renderMs = performance.now() - t1;
+    const result = await writeTree(join(out, plan.name), tree);
+    if ('diagnostics' in result) throw new Error(result.diagnostics.map((d) => d.message).join('; '));
+    await stored.commit(); // as the CLI does: the store changes only after the files were written
+    const files = tree.files();
+    return { ms: performance.now() - t0, renderMs, files: files.length, bytes: files.reduce((n, f) => n + Buffer.byteLength(f.content), 0) };
+  };
+  const first = await renderRun();
+  if (memoryOnly) {
+    process.stdout.write(JSON.stringify({ hosts, rssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+    process.exit(0);
+  }
+  // The same bytes, written raw: folders, then the files a few at a time, as the writer does.
+  const again = loadTopology(text, 'bench.yaml');
+  const stored = await loadOrCreateSecrets(join(out, 'secrets'));
+  if (!again.topology || 'diagnostics' in stored) throw new Error('bench setup');
+  const files = renderCloudInitTree(withSecrets(buildPlan(again.topology), stored.secrets)).files();
+  const raw = join(work, 'raw');
+  const t = performance.now();
+  for (const d of new Set(files.map((f) => dirname(join(raw, f.path))))) await mkdir(d, { recursive: true });
+  await mapLimit(files, 16, (f) => writeFile(join(raw, f.path), f.content, { mode: f.mode }));
+  const rawMs = performance.now() - t;
+  const rerender = await renderRun();
+  process.stdout.write(
+    JSON.stringify({ hosts, firstMs: first.ms, renderMs: first.renderMs, rawMs, rerenderMs: rerender.ms, files: first.files, bytes: first.bytes, rssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n',
+  );
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

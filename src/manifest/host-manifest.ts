@@ -1,0 +1,182 @@
+// What one host gets, decided once: its files (with the topology fields they come from), the steps
+// its first boot runs, and its join material, typed by role. Every output form (cloud-init
+// user-data, seed ISO, tar, PXE, …) is a serialisation of this; none of them decides anything.
+import type { FieldPath } from '../diagnostics/diagnostic.js';
+import { etcHostsRenderer } from '../config/etc-hosts.js';
+import { renderFirewallRuleset, renderFirewallUnit } from '../config/firewall-nft.js';
+import { renderHaproxyCfg } from '../config/haproxy/haproxy-cfg.js';
+import { renderKeepalivedCheck, renderKeepalivedConf } from '../config/keepalived/keepalived-conf.js';
+import { renderInitConfig, renderJoinConfig } from '../config/kubeadm/kubeadm-config.js';
+import { HOST_PATHS } from '../plan/host-paths.js';
+import { SHARED_PKI } from '../plan/pki-files.js';
+import { keyAlgorithmOf, type KeyAlgorithm } from '../plan/pki.js';
+import { isKubernetesNode, type ClusterPlan, type NodePlan } from '../plan/plan.js';
+import type { Secrets } from '../plan/secrets.js';
+import { bootstrapStep, labelNodesStep } from '../steps/bootstrap.js';
+import { renderCalicoResources } from '../steps/cni.js';
+import { firewallStep } from '../steps/firewall.js';
+import { firstbootStep } from '../steps/firstboot.js';
+import { imageCheckStep } from '../steps/image-check.js';
+import { loadBalancerConfigStep } from '../steps/load-balancer-config.js';
+import type { Step } from '../steps/step.js';
+import { GENERATED } from '../util/generated.js';
+import { SlotTemplates } from '../util/slot-template.js';
+import { nodeSlots, withSlots } from './node-slots.js';
+import { imageSteps, type ImageKind } from './image-manifest.js';
+
+export type FileMode = '0600' | '0644' | '0755';
+
+export interface HostFile {
+  /** Absolute path on the host. */
+  path: string;
+  mode: FileMode;
+  content: string;
+  /** Topology fields the content is made from: a problem found in it points back at them. */
+  from: readonly FieldPath[];
+}
+
+/** A bootstrap token and the CA hash: all a worker ever receives of the cluster's secrets. */
+export interface Discovery { token: string; caCertHash: string }
+
+/**
+ * Join material by role. A worker's holds the token and the CA hash only; control planes carry
+ * the shared PKI files; load balancers nothing.
+ */
+export type JoinMaterial =
+  | { kind: 'init'; token: string; keyAlgorithm: KeyAlgorithm; pki: readonly HostFile[] }
+  | { kind: 'control-plane'; discovery: Discovery; pki: readonly HostFile[] }
+  | { kind: 'worker'; discovery: Discovery }
+  | { kind: 'none' };
+
+export interface HostManifest {
+  node: NodePlan;
+  /** The admin user every host gets (same object for every host). */
+  admin: ClusterPlan['access'];
+  /** Configuration files, in the order they are written (the PKI among them for control planes). */
+  files: readonly HostFile[];
+  /** What first boot runs, in order. */
+  steps: readonly Step[];
+  /** Scripts placed on the host but started by a step, not by first boot (label-nodes). */
+  tools: readonly Step[];
+  /** The runner that executes `steps` and records the outcome. */
+  firstboot: Step;
+  join: JoinMaterial;
+}
+
+const file = (path: string, content: string, from: readonly FieldPath[], mode: FileMode = '0644'): HostFile => ({ path, mode, content, from });
+
+const HOSTS: FieldPath = ['hosts'];
+
+/** Parts that are the same for many hosts: built once per cluster and shared by reference. */
+interface Shared {
+  templates: SlotTemplates;
+  install: Record<ImageKind, Step[]>;
+  pki: HostFile[];
+  discovery: Discovery;
+  labelNodes?: Step;
+  haproxy?: HostFile;
+  keepalivedCheck: HostFile;
+  lbSysctl: HostFile;
+  calico?: HostFile;
+  etcHosts: (node: NodePlan) => HostFile;
+  firewallUnit: HostFile;
+}
+
+function shared(plan: ClusterPlan, secrets: Secrets): Shared {
+  const hasLb = plan.nodes.some((n) => n.role === 'load-balancer');
+  return {
+    templates: new SlotTemplates(),
+    install: {
+      node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
+      'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
+    },
+    pki: SHARED_PKI.map((f) => file(`${HOST_PATHS.pkiStaging}/${f.name}`, f.content(secrets), [], f.secret ? '0600' : '0644')),
+    discovery: { token: secrets.token.value, caCertHash: secrets.caCertHash },
+    labelNodes: labelNodesStep(plan),
+    haproxy: hasLb ? file(HOST_PATHS.haproxyStaged, renderHaproxyCfg(plan), [['apiEndpoint'], ['ingress'], HOSTS]) : undefined,
+    keepalivedCheck: file(HOST_PATHS.keepalivedCheck, renderKeepalivedCheck(), [['apiEndpoint', 'vip']], '0755'),
+    lbSysctl: file(HOST_PATHS.lbSysctl, `# ${GENERATED}\nnet.ipv4.ip_nonlocal_bind = 1\n`, [['apiEndpoint', 'vip']]),
+    calico: plan.cni.plugin === 'calico' ? file(HOST_PATHS.calicoResources, renderCalicoResources(plan), [['cni'], ['network', 'podSubnet']]) : undefined,
+    etcHosts: etcHostsFiles(plan),
+    firewallUnit: file(HOST_PATHS.firewallUnit, renderFirewallUnit(HOST_PATHS.firewallRuleset), [['firewall']]),
+  };
+}
+
+/** /etc/hosts as a file (the serialisers notice when every host's is the same). */
+function etcHostsFiles(plan: ClusterPlan): (node: NodePlan) => HostFile {
+  const render = etcHostsRenderer(plan);
+  return (node) => file(HOST_PATHS.etcHosts, render(node), [HOSTS, ['network', 'etcHosts']]);
+}
+
+function joinMaterial(plan: ClusterPlan, node: NodePlan, s: Shared, secrets: Secrets): JoinMaterial {
+  if (node.role === 'load-balancer') return { kind: 'none' };
+  if (node.initNode) return { kind: 'init', token: secrets.token.value, keyAlgorithm: keyAlgorithmOf(secrets.ca.key), pki: s.pki };
+  if (node.role === 'control-plane') return { kind: 'control-plane', discovery: s.discovery, pki: s.pki };
+  return { kind: 'worker', discovery: s.discovery };
+}
+
+/** The kubeadm configuration, made from the join material alone (a worker's cannot hold a key). */
+function kubeadmFile(plan: ClusterPlan, node: NodePlan, join: JoinMaterial, templates: SlotTemplates): HostFile | undefined {
+  const from: FieldPath[] = [['hosts', node.index], ['kubernetes'], ['network'], ['apiEndpoint'], ['bootstrap']];
+  const { key, values } = nodeSlots(node);
+  const render = (make: (n: NodePlan) => string): string => templates.render(`kubeadm:${key}`, values, (v) => make(withSlots(node, v)));
+  switch (join.kind) {
+    case 'init':
+      return file(HOST_PATHS.kubeadmConfig, renderInitConfig(plan, node, join), from, '0600');
+    case 'control-plane':
+    case 'worker':
+      return file(HOST_PATHS.kubeadmConfig, render((n) => renderJoinConfig(plan, n, join.discovery)), from, '0600');
+    case 'none':
+      return undefined;
+  }
+}
+
+function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets: Secrets): HostManifest {
+  const join = joinMaterial(plan, node, s, secrets);
+  const kind: ImageKind = isKubernetesNode(node) ? 'node' : 'load-balancer';
+  const files: HostFile[] = [s.etcHosts(node)];
+  if (plan.firewallMode === 'open-required-ports') {
+    files.push(file(HOST_PATHS.firewallRuleset, renderFirewallRuleset(node), [['firewall'], ['hosts', node.index, 'role'], ['cni'], ['network']]), s.firewallUnit);
+  }
+  const kubeadm = kubeadmFile(plan, node, join, s.templates);
+  if (kubeadm) files.push(kubeadm);
+  if (join.kind === 'init' || join.kind === 'control-plane') files.push(...join.pki);
+  if (join.kind === 'init' && s.calico) files.push(s.calico);
+  if (kind === 'load-balancer') {
+    files.push(s.haproxy!);
+    if (plan.vip) {
+      files.push(
+        file(HOST_PATHS.keepalivedStaged, renderKeepalivedConf(plan, node), [['apiEndpoint', 'vip'], ['hosts', node.index]]),
+        s.keepalivedCheck,
+        s.lbSysctl,
+      );
+    }
+  }
+  const install = plan.image === 'baked' ? [imageCheckStep(plan, node)] : s.install[kind];
+  const final = kind === 'node' ? bootstrapStep(plan, node, { labelNodes: s.labelNodes !== undefined }) : loadBalancerConfigStep(plan, node);
+  const steps = [...install, firewallStep(plan, node), final];
+  const tools = join.kind === 'init' && s.labelNodes ? [s.labelNodes] : [];
+  return { node, admin: plan.access, files, steps, tools, firstboot: firstbootStep(steps), join };
+}
+
+/** Builds host manifests of one cluster; what hosts share is made once. */
+export class HostManifestBuilder {
+  readonly #shared: Shared;
+  constructor(
+    readonly plan: ClusterPlan,
+    readonly secrets: Secrets,
+  ) {
+    this.#shared = shared(plan, secrets);
+  }
+
+  /** The manifest of `node` (a node of the plan, or one with another host's slot values). */
+  build(node: NodePlan): HostManifest {
+    return buildHostManifest(this.plan, node, this.#shared, this.secrets);
+  }
+}
+
+/** One manifest per host, in topology order. */
+export function buildHostManifests(plan: ClusterPlan, secrets: Secrets): HostManifest[] {
+  const builder = new HostManifestBuilder(plan, secrets);
+  return plan.nodes.map((node) => builder.build(node));
+}

@@ -1,0 +1,39 @@
+// Where kubebake puts things on a host: one table, read by the steps that use a path and by the
+// manifests that place files there, so a path cannot drift between writer and reader.
+const SCRIPT_DIR = '/usr/local/lib/kubebake';
+const STATE_DIR = '/var/lib/kubebake';
+const CONFIG_DIR = '/etc/kubebake';
+
+export const HOST_PATHS = {
+  scriptDir: SCRIPT_DIR,
+  stateDir: STATE_DIR,
+  configDir: CONFIG_DIR,
+  /** The shell helpers a host's steps share, sourced by each step script. */
+  library: `${SCRIPT_DIR}/lib.sh`,
+  firstboot: `${SCRIPT_DIR}/firstboot.sh`,
+  labelNodes: `${SCRIPT_DIR}/label-nodes.sh`,
+  /** `running: <step>`, `ok` or `failed: <step>: <reason>`. */
+  status: `${STATE_DIR}/status`,
+  /** One `<step>` line per finished step: a re-run resumes after the last one. */
+  stepsDone: `${STATE_DIR}/steps-done`,
+  log: '/var/log/kubebake/firstboot.log',
+  etcHosts: '/etc/hosts',
+  kubeadmConfig: `${CONFIG_DIR}/kubeadm.yaml`,
+  /** The shared control-plane PKI as shipped; copied into /etc/kubernetes/pki before each attempt. */
+  pkiStaging: `${CONFIG_DIR}/pki`,
+  kubernetesPki: '/etc/kubernetes/pki',
+  cniDir: `${CONFIG_DIR}/cni`,
+  calicoResources: `${CONFIG_DIR}/cni/calico-resources.yaml`,
+  flannelManifest: `${CONFIG_DIR}/cni/kube-flannel.yml`,
+  firewallRuleset: `${CONFIG_DIR}/firewall.nft`,
+  firewallUnit: '/etc/systemd/system/kubebake-firewall.service',
+  haproxyStaged: `${CONFIG_DIR}/haproxy.cfg`,
+  keepalivedStaged: `${CONFIG_DIR}/keepalived.conf`,
+  keepalivedCheck: '/etc/keepalived/check-haproxy.sh',
+  lbSysctl: '/etc/sysctl.d/90-kubebake-lb.conf',
+  /** What a baked image was built for and contains. */
+  imageProvenance: `${CONFIG_DIR}/image.json`,
+} as const;
+
+/** A step's script on the host. */
+export const stepPath = (name: string): string => `${SCRIPT_DIR}/${name}.sh`;
