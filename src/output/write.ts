@@ -31,7 +31,7 @@ import {
   rmSync,
   unlinkSync,
   writeFileSync,
-  type BigIntStats,
+  type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -51,16 +51,16 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 interface Entry {
   sha256?: string;
   size?: number;
-  /** Nanoseconds, as a decimal string (BigInt does not survive JSON). */
-  mtimeNs?: string;
-  ino?: string;
+  /** As the kernel reports it, in milliseconds with the nanoseconds as a fraction (JSON keeps doubles exactly). */
+  mtimeMs?: number;
+  ino?: number;
   /** Pending manifest only: other contents (hashes) the path may hold while a run is under way. */
   accept?: string[];
   /** Pending manifest only: the run creates this file from nothing, so any content is a half-written one. */
   creating?: true;
 }
 interface Manifest { generator: 'kubebake'; version: 2; complete: boolean; files: Record<string, Entry> }
-interface LoadedManifest { files: Map<string, Entry>; mtimeNs: bigint; legacy: boolean; complete: boolean }
+interface LoadedManifest { files: Map<string, Entry>; mtimeMs: number; legacy: boolean; complete: boolean }
 
 export interface WriteOptions {
   /** Replace files edited by hand (and remove stale ones) instead of refusing. */
@@ -76,9 +76,17 @@ export type WriteOutcome = WriteResult | { diagnostics: Diagnostic[] } | { abort
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const umask = process.umask();
 
-function lstatOrUndefined(path: string): BigIntStats | undefined {
+/**
+ * What the writer keeps of a stat: a few numbers. Thousands of full Stats objects kept alive
+ * while the rendered tree fills the heap made garbage collection the largest cost of a re-render.
+ */
+interface Stat { size: number; mtimeMs: number; ino: number; mode: number; file: boolean; dir: boolean; link: boolean }
+const toStat = (s: Stats): Stat => ({ size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o7777, file: s.isFile(), dir: s.isDirectory(), link: s.isSymbolicLink() });
+
+function lstatOrUndefined(path: string): Stat | undefined {
   try {
-    return lstatSync(path, { bigint: true });
+    const s = lstatSync(path, { throwIfNoEntry: false });
+    return s && toStat(s);
   } catch (e) {
     if (isErrno(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return undefined;
     throw new PathError(path, e, 'cannot read');
@@ -94,18 +102,17 @@ function io<T>(path: string, fn: () => T, doing = 'cannot write'): T {
   }
 }
 
-const sameStat = (e: Entry, st: BigIntStats): boolean =>
-  e.sha256 !== undefined && e.size === Number(st.size) && e.mtimeNs === String(st.mtimeNs) && e.ino === String(st.ino);
+const sameStat = (e: Entry, st: Stat): boolean => e.sha256 !== undefined && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ino === st.ino;
 
-const statEntry = (hash: string, st: BigIntStats): Entry => ({ sha256: hash, size: Number(st.size), mtimeNs: String(st.mtimeNs), ino: String(st.ino) });
+const statEntry = (hash: string, st: Stat): Entry => ({ sha256: hash, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
 
-function readManifest(dir: string, warnings: Diagnostic[]): LoadedManifest | undefined {
+function readManifest(dir: string, tree: FileTree, warnings: Diagnostic[]): LoadedManifest | undefined {
   const path = join(dir, MANIFEST);
   const st = lstatOrUndefined(path);
   if (!st) return undefined;
   let raw: unknown;
   try {
-    if (!st.isFile()) throw new Error('not a regular file');
+    if (!st.file) throw new Error('not a regular file');
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     warnings.push(manifestWarning(path, 'is not a kubebake manifest; every existing file is treated as not written by kubebake'));
@@ -118,37 +125,24 @@ function readManifest(dir: string, warnings: Diagnostic[]): LoadedManifest | und
   }
   const files = new Map<string, Entry>();
   const rejected: string[] = [];
-  // A malformed hash or stat only makes a file look edited (it is then read and compared); the
-  // keys are what must be checked, since they decide what may be replaced or removed.
-  const hex = (v: unknown): v is string => typeof v === 'string' && v.length === 64;
-  const digits = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 40;
+  // The keys decide what a run may replace or delete: only paths kubebake could have written
+  // (a path of this tree is one already). The values are only ever compared with ===, so a
+  // malformed hash or stat can do no more than make a file look edited: it is then read and hashed.
   const entries = m.files as Record<string, unknown>;
   for (const key in entries) {
     const value = entries[key];
-    // The keys decide what a run may replace or delete: only paths kubebake could have written.
-    if (!isTreePath(key)) {
+    if (!tree.get(key) && !isTreePath(key)) {
       rejected.push(key);
       continue;
     }
-    if (hex(value)) files.set(key, { sha256: value }); // version 1: path → sha256
-    else if (typeof value === 'object' && value !== null) {
-      const v = value as Entry;
-      const entry: Entry = { sha256: hex(v.sha256) ? v.sha256 : undefined };
-      if (Number.isSafeInteger(v.size) && digits(v.mtimeNs) && digits(v.ino)) {
-        entry.size = v.size;
-        entry.mtimeNs = v.mtimeNs;
-        entry.ino = v.ino;
-      }
-      if (Array.isArray(v.accept)) entry.accept = v.accept.filter(hex);
-      if (v.creating === true) entry.creating = true;
-      files.set(key, entry);
-    }
+    if (typeof value === 'string') files.set(key, { sha256: value }); // version 1: path → sha256
+    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) files.set(key, value as Entry);
   }
   if (rejected.length) {
     const shown = rejected.slice(0, 3).map((k) => JSON.stringify(k)).join(', ');
     warnings.push(manifestWarning(path, `lists ${rejected.length} path(s) kubebake never writes (${shown}); they are ignored, nothing outside the output is touched`));
   }
-  return { files, mtimeNs: st.mtimeNs, legacy: m.version !== 2, complete: m.version === 2 && m.complete === true && rejected.length === 0 };
+  return { files, mtimeMs: st.mtimeMs, legacy: m.version !== 2, complete: m.version === 2 && m.complete === true && rejected.length === 0 };
 }
 
 function manifestWarning(path: string, what: string): Diagnostic {
@@ -156,7 +150,7 @@ function manifestWarning(path: string, what: string): Diagnostic {
 }
 
 type Action = 'create' | 'replace' | 'unchanged';
-interface Planned { file: OutputFile; hash: string; action: Action; current?: string; st?: BigIntStats }
+interface Planned { file: OutputFile; hash: string; action: Action; current?: string; st?: Stat }
 
 /**
  * Checks first, then writes; see the header for the recovery rule. The caller holds the folder's
@@ -176,15 +170,15 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   const conflicts: Diagnostic[] = [];
   const files = tree.files();
   const rootSt = lstatOrUndefined(dir);
-  if (rootSt && !rootSt.isDirectory() && !rootSt.isSymbolicLink()) throw new PathError(dir, Object.assign(new Error('not a folder'), { code: 'ENOTDIR' }), 'cannot write into');
-  const manifest = rootSt ? readManifest(dir, warnings) : undefined;
+  if (rootSt && !rootSt.dir && !rootSt.link) throw new PathError(dir, Object.assign(new Error('not a folder'), { code: 'ENOTDIR' }), 'cannot write into');
+  const manifest = rootSt ? readManifest(dir, tree, warnings) : undefined;
   const root = dir.endsWith('/') && dir.length > 1 ? dir.slice(0, -1) : dir;
   const known = manifest?.files ?? new Map<string, Entry>();
 
   // Folders: every one must be a real folder (never a link out of the output) or not exist yet.
   const dirModes = folderModes(files);
   const dirState = new Map<string, 'missing' | 'dir'>([['', rootSt ? 'dir' : 'missing']]);
-  const dirMode = new Map<string, number>(rootSt ? [['', Number(rootSt.mode) & 0o7777]] : []);
+  const dirMode = new Map<string, number>(rootSt ? [['', rootSt.mode]] : []);
   for (const d of [...dirModes.keys()].filter((d) => d !== '').sort()) {
     const parent = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : '';
     if (dirState.get(parent) === 'missing') {
@@ -193,20 +187,20 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     }
     const st = lstatOrUndefined(join(dir, d));
     if (!st) dirState.set(d, 'missing');
-    else if (st.isDirectory()) {
+    else if (st.dir) {
       dirState.set(d, 'dir');
-      dirMode.set(d, Number(st.mode) & 0o7777);
-    }
-    else conflicts.push(notAFolder(join(dir, d), st.isSymbolicLink()));
+      dirMode.set(d, st.mode);
+    } else conflicts.push(notAFolder(join(dir, d), st.link));
   }
 
   // Files: unchanged (same content, whoever wrote it), ours to replace, or a conflict.
-  const racy = (e: Entry): boolean => manifest !== undefined && e.mtimeNs !== undefined && BigInt(e.mtimeNs) >= manifest.mtimeNs;
+  // As git's index: a file modified in the same clock tick as the manifest may have changed unseen.
+  const racy = (e: Entry): boolean => manifest !== undefined && e.mtimeMs !== undefined && e.mtimeMs >= manifest.mtimeMs;
   /** The hash of what is on disk now, from the manifest when the stat proves it untouched. */
-  const currentHash = (path: string, st: BigIntStats, entry: Entry | undefined): string =>
+  const currentHash = (path: string, st: Stat, entry: Entry | undefined): string =>
     entry && sameStat(entry, st) && !racy(entry) ? entry.sha256! : sha256(io(join(dir, path), () => readFileSync(join(dir, path)), 'cannot read'));
   const ours = (entry: Entry | undefined, hash: string): boolean =>
-    entry !== undefined && (entry.sha256 === hash || entry.accept?.includes(hash) === true || entry.creating === true);
+    entry !== undefined && (entry.sha256 === hash || (Array.isArray(entry.accept) && entry.accept.includes(hash)) || entry.creating === true);
 
   const planned: Planned[] = [];
   let i = 0;
@@ -224,13 +218,13 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       planned.push({ file, hash, action: 'create' });
       continue;
     }
-    if (st.isDirectory()) {
+    if (st.dir) {
       conflicts.push(conflict(target, 'is a folder where kubebake writes a file', 'move the folder away'));
       continue;
     }
-    if (!st.isFile()) {
+    if (!st.file) {
       // A link (or a device, a pipe): never written through. --force replaces the link itself.
-      if (!opts.force) conflicts.push(conflict(target, `is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; kubebake writes only regular files`, 'remove it, or re-run with --force to replace it'));
+      if (!opts.force) conflicts.push(conflict(target, `is ${st.link ? 'a symbolic link' : 'not a regular file'}; kubebake writes only regular files`, 'remove it, or re-run with --force to replace it'));
       planned.push({ file, hash, action: 'replace', st });
       continue;
     }
@@ -254,8 +248,8 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       gone.push(path);
       continue;
     }
-    if (!st.isFile()) {
-      if (opts.force && st.isSymbolicLink()) stale.push({ path });
+    if (!st.file) {
+      if (opts.force && st.link) stale.push({ path });
       continue; // a folder or a link where our file was: leave it alone
     }
     const current = currentHash(path, st, entry);
@@ -298,7 +292,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       if (++n % 1000 === 0) await yieldToEventLoop();
       const target = `${root}/${p.file.path}`;
       if (p.action === 'unchanged') {
-        if (p.st && (Number(p.st.mode) & 0o7777) !== p.file.mode) io(target, () => chmodSync(target, p.file.mode));
+        if (p.st && p.st.mode !== p.file.mode) io(target, () => chmodSync(target, p.file.mode));
         final.files[p.file.path] = statEntry(p.hash, p.st!);
         continue;
       }
@@ -323,13 +317,13 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Writes a file that must not exist yet, with exactly `file.mode`; returns its stat. */
-function writeNew(path: string, file: OutputFile): BigIntStats {
+function writeNew(path: string, file: OutputFile): Stat {
   return io(path, () => {
     const fd = openSync(path, CREATE_FLAGS, file.mode);
     try {
       writeFileSync(fd, file.content);
       if ((file.mode & ~umask) !== file.mode) fchmodSync(fd, file.mode);
-      return fstatSync(fd, { bigint: true });
+      return toStat(fstatSync(fd));
     } finally {
       closeSync(fd);
     }
@@ -365,7 +359,7 @@ function folderModes(files: readonly OutputFile[]): Map<string, number> {
 function nothingToDo(dir: string, manifest: LoadedManifest | undefined, planned: Planned[], dirModes: Map<string, number>, dirMode: Map<string, number>): boolean {
   if (!manifest?.complete) return false;
   for (const p of planned) {
-    if (p.action !== 'unchanged' || !p.st || (Number(p.st.mode) & 0o7777) !== p.file.mode) return false;
+    if (p.action !== 'unchanged' || !p.st || p.st.mode !== p.file.mode) return false;
     if (!sameStat(manifest.files.get(p.file.path) ?? {}, p.st)) return false;
   }
   for (const [d, mode] of dirModes) if (dirMode.get(d) !== mode) return false;
@@ -376,8 +370,8 @@ function nothingToDo(dir: string, manifest: LoadedManifest | undefined, planned:
   }
 }
 
-function fixMode(path: string, mode: number, st: BigIntStats | undefined): void {
-  const now = st ? Number(st.mode) & 0o7777 : mode & ~umask;
+function fixMode(path: string, mode: number, st: Stat | undefined): void {
+  const now = st ? st.mode : mode & ~umask;
   if (now !== mode) io(path, () => chmodSync(path, mode));
 }
 
@@ -389,7 +383,7 @@ function ensureRoot(dir: string, mode: number): void {
     if (parent !== dir && !lstatOrUndefined(parent)) ensureRoot(parent, DIR_MODE);
     io(dir, () => mkdirSync(dir, { mode }));
   }
-  if (!st || !st.isSymbolicLink()) fixMode(dir, mode, st);
+  if (!st || !st.link) fixMode(dir, mode, st);
 }
 
 /** Creates the output folder for a caller that must lock it before writing. */
@@ -440,7 +434,7 @@ function parentsAreFolders(dir: string, path: string): boolean {
   const parts = path.split('/').slice(0, -1);
   for (let k = 1; k <= parts.length; k++) {
     const st = lstatOrUndefined(join(dir, ...parts.slice(0, k)));
-    if (!st || !st.isDirectory()) return false;
+    if (!st || !st.dir) return false;
   }
   return true;
 }
