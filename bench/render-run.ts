@@ -33,6 +33,7 @@ try {
     const renderMs = performance.now() - t1;
     const result = await writeTree(join(out, plan.name), tree);
     if ('diagnostics' in result) throw new Error(result.diagnostics.map((d) => d.message).join('; '));
+    await stored.commit(); // as the CLI does: the store changes only after the files were written
     const files = tree.files();
     return { ms: performance.now() - t0, renderMs, files: files.length, bytes: files.reduce((n, f) => n + Buffer.byteLength(f.content), 0) };
   };

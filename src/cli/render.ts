@@ -1,12 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { ioDiagnostic, PathError } from '../diagnostics/io.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { buildPlan, withSecrets, type ClusterPlan } from '../plan/plan.js';
-import { loadOrCreateSecrets, SECRET_FILES } from '../plan/secrets.js';
+import { loadOrCreateSecrets, SECRET_FILES, type ClusterIdentity } from '../plan/secrets.js';
 import { renderCloudInitTree } from '../render/cloud-init/cluster.js';
-import { writeTree } from '../output/write.js';
+import { acquireLock, LockBusyError, LOCK_WAIT_ENV } from '../output/lock.js';
+import { ensureOutputFolder, writeTree, type WriteOutcome } from '../output/write.js';
 import type { FileTree } from '../output/tree.js';
+import type { Topology } from '../topology/types.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
 import { positionDiagnostics } from '../topology/load.js';
@@ -14,70 +16,168 @@ import { verifyRender } from '../verify/verify.js';
 
 export interface RenderOptions { file: string; out: string; strict?: boolean; check?: boolean; force?: boolean; rotateToken?: boolean }
 
-/** `render cloud-init`: topology → plan (+ stored secrets) → files under <out>/<cluster>/. */
+/** Exit codes after SIGINT / SIGTERM: 128 + the signal number, as shells report them. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * `render cloud-init`: topology → plan (+ stored secrets) → files under <out>/<cluster>/.
+ * One render per cluster folder at a time (a lock); the secrets store changes only after the
+ * files were written; SIGINT/SIGTERM stop before writing begins, or let the write finish.
+ */
 export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   const loaded = await loadAndReport(opts);
   if (!loaded.topology) return EXIT.invalid;
-  const clusterDir = join(opts.out, loaded.topology.name);
-  // --check writes nothing: without stored secrets it renders with throw-away ones.
-  const scratch = opts.check ? await mkdtemp(join(tmpdir(), 'kubebake-check-')) : undefined;
+  const topology = loaded.topology;
+  const clusterDir = join(opts.out, topology.name);
+  const secretsDir = join(clusterDir, 'secrets');
+  const plan = buildPlan(topology);
+  return withSignals(async (signal) => {
+    // --check writes nothing: it reads the stored secrets (or makes throw-away ones in memory when
+    // there are none), so it fails where a render would, and it reports files a render would refuse.
+    const release = opts.check ? undefined : await lockFolder(clusterDir);
+    if (typeof release === 'number') return release;
+    try {
+      const stored = await loadOrCreateSecrets(secretsDir, { rotateToken: opts.rotateToken, identity: identityOf(topology, plan) });
+      if ('diagnostics' in stored) return fail(stored.diagnostics);
+      if (stored.warnings.length) process.stderr.write(formatDiagnostics(stored.warnings));
+      const renderPlan = withSecrets(plan, stored.secrets);
+      const tree = renderCloudInitTree(renderPlan);
+      // Verified before anything is written; problems point at the topology lines they come from.
+      const problems = verifyRender(renderPlan);
+      if (problems.length) {
+        process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, problems), loaded.source));
+        return EXIT.invalid;
+      }
+      if (opts.check) return report(await writeTree(clusterDir, tree, { dryRun: true }), clusterDir, true);
+      if (signal.aborted) return SIGNAL_EXIT[signal.reason as string]!;
+      try {
+        await stored.stage();
+      } catch (e) {
+        return fail([ioDiagnostic(secretsDir, e)]);
+      }
+      const outcome = await writeTree(clusterDir, tree, { force: opts.force, signal });
+      if (!('written' in outcome)) {
+        await stored.discard();
+        return 'aborted' in outcome ? SIGNAL_EXIT[signal.reason as string]! : fail(outcome.diagnostics);
+      }
+      try {
+        await stored.commit();
+      } catch (e) {
+        return fail([ioDiagnostic(secretsDir, e)]);
+      }
+      reportCreated(stored.changes, secretsDir);
+      const code = report(outcome, clusterDir, false);
+      if (code === EXIT.ok && opts.rotateToken) reportRotation(plan, join(secretsDir, SECRET_FILES.token));
+      return signal.aborted ? SIGNAL_EXIT[signal.reason as string]! : code;
+    } finally {
+      await release?.();
+    }
+  });
+}
+
+/** The identity the secrets store is bound to (see ClusterIdentity). */
+function identityOf(topology: Topology, plan: ClusterPlan): ClusterIdentity {
+  return { name: topology.name, apiEndpoint: plan.endpoint.hostPort, nodeSubnet: topology.network.nodeSubnet };
+}
+
+/**
+ * Runs `fn` with SIGINT/SIGTERM turned into an abort signal: the render stops before it changes
+ * anything, or finishes the write it began, then exits 130/143. A second signal exits at once
+ * (the writer's pending manifest lets the next run finish the job).
+ */
+async function withSignals(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(SIGNAL_EXIT[sig]);
+    process.stderr.write(`kubebake: ${sig} received; stopping safely (send it again to stop at once)\n`);
+    controller.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const stored = await loadOrCreateSecrets(join(scratch ?? clusterDir, 'secrets'), { rotateToken: opts.rotateToken });
-    if ('diagnostics' in stored) {
-      process.stderr.write(formatDiagnostics(stored.diagnostics));
-      return EXIT.invalid;
-    }
-    if (stored.warnings.length) process.stderr.write(formatDiagnostics(stored.warnings));
-    if (!opts.check) reportCreated(stored.created, join(clusterDir, 'secrets'));
-    const plan = buildPlan(loaded.topology);
-    const renderPlan = withSecrets(plan, stored.secrets);
-    const tree = renderCloudInitTree(renderPlan);
-    // Verified before anything is written; problems point at the topology lines they come from.
-    const problems = verifyRender(renderPlan);
-    if (problems.length) {
-      process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, problems), loaded.source));
-      return EXIT.invalid;
-    }
-    const code = await emit(tree, clusterDir, opts);
-    if (code === EXIT.ok && opts.rotateToken && !opts.check) reportRotation(plan, join(clusterDir, 'secrets', SECRET_FILES.token));
-    return code;
+    return await fn(controller.signal);
   } finally {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
+}
+
+/** Creates and locks an output folder; returns the release function, or an exit code after printing why not. */
+async function lockFolder(dir: string): Promise<(() => Promise<void>) | number> {
+  try {
+    ensureOutputFolder(dir);
+    return await acquireLock(dir, {
+      onWait: (o) => process.stderr.write(`kubebake: waiting for another render into ${dir}${o ? ` (pid ${o.pid})` : ''} to finish…\n`),
+    });
+  } catch (e) {
+    if (e instanceof PathError) return fail([e.toDiagnostic()]);
+    if (e instanceof LockBusyError)
+      return fail([
+        {
+          severity: 'error',
+          code: 'output.locked',
+          path: [],
+          file: e.lockFile,
+          message: e.message,
+          hint: `wait for it to finish (or set ${LOCK_WAIT_ENV} to wait longer); if no such process exists any more, remove ${e.lockFile}`,
+        },
+      ]);
+    return fail([ioDiagnostic(dir, e, 'cannot lock')]);
+  }
+}
+
+function fail(diagnostics: Diagnostic[]): number {
+  process.stderr.write(formatDiagnostics(diagnostics));
+  return EXIT.invalid;
 }
 
 /**
  * A running cluster does not know a token made after its `kubeadm init`: say how to register it
- * on a control plane (the command reads the token file; the token itself is never printed).
+ * on a control plane. The token travels on ssh's standard input and is read by the root shell
+ * that sudo starts, so it is on no command line that sudo logs (sudo logs `sh -c '…$(head -n 1)…'`)
+ * and never printed.
  */
 function reportRotation(plan: ClusterPlan, tokenFile: string): void {
   const cp = plan.nodes.find((n) => n.initNode)!;
   process.stderr.write(
     `new bootstrap token in ${tokenFile}; nodes booted from the new user-data join with it.\n` +
       `If the cluster is already running, register the token there first:\n` +
-      `  ssh ${plan.access.adminUser}@${cp.ip} sudo kubeadm token create "$(cat ${tokenFile})" --ttl ${plan.bootstrap.tokenTTL}\n`,
+      `  ssh ${plan.access.adminUser}@${cp.ip} "sudo sh -c 'kubeadm token create \\"\\$(head -n 1)\\" --ttl ${plan.bootstrap.tokenTTL}'" < ${tokenFile}\n`,
   );
 }
 
 /** Names what the secrets store gained (file names only: secrets are never printed). */
 function reportCreated(created: string[], dir: string): void {
   if (created.includes(SECRET_FILES.caKey)) process.stderr.write(`created cluster secrets in ${dir} (keep them safe; never commit them)\n`);
-  else for (const file of created) process.stderr.write(`created ${join(dir, file)}\n`);
+  else for (const file of created.filter((f) => f !== SECRET_FILES.identity)) process.stderr.write(`created ${join(dir, file)}\n`);
 }
 
-/** Writes a rendered tree (or, with --check, only reports it). */
-export async function emit(tree: FileTree, dir: string, opts: RenderOptions): Promise<number> {
-  if (opts.check) {
-    process.stdout.write(`check: ${tree.files().length} files would be written under ${dir}\n`);
-    return EXIT.ok;
-  }
-  const result = await writeTree(dir, tree, { force: opts.force });
-  if ('diagnostics' in result) {
-    process.stderr.write(formatDiagnostics(result.diagnostics));
-    return EXIT.invalid;
-  }
+function report(outcome: WriteOutcome, dir: string, check: boolean): number {
+  if ('aborted' in outcome) return EXIT.invalid;
+  if ('diagnostics' in outcome) return fail(outcome.diagnostics);
+  if (outcome.warnings.length) process.stderr.write(formatDiagnostics(outcome.warnings));
+  const { written, unchanged, removed } = outcome;
   process.stdout.write(
-    `${dir}: ${result.written.length} written, ${result.unchanged.length} unchanged${result.removed.length ? `, ${result.removed.length} removed` : ''}\n`,
+    check
+      ? `check: ${written.length + unchanged.length} files under ${dir} (${written.length} would be written${removed.length ? `, ${removed.length} removed` : ''})\n`
+      : `${dir}: ${written.length} written, ${unchanged.length} unchanged${removed.length ? `, ${removed.length} removed` : ''}\n`,
   );
   return EXIT.ok;
+}
+
+/** Writes a rendered tree (or, with --check, only checks it), holding the folder's lock. */
+export async function emit(tree: FileTree, dir: string, opts: RenderOptions): Promise<number> {
+  if (opts.check) return report(await writeTree(dir, tree, { dryRun: true }), dir, true);
+  return withSignals(async (signal) => {
+    const release = await lockFolder(dir);
+    if (typeof release === 'number') return release;
+    try {
+      const outcome = await writeTree(dir, tree, { force: opts.force, signal });
+      if ('aborted' in outcome) return SIGNAL_EXIT[signal.reason as string]!;
+      const code = report(outcome, dir, false);
+      return signal.aborted ? SIGNAL_EXIT[signal.reason as string]! : code;
+    } finally {
+      await release();
+    }
+  });
 }

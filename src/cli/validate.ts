@@ -1,5 +1,5 @@
 import { hasErrors } from '../diagnostics/diagnostic.js';
-import { formatDiagnostics } from '../diagnostics/print.js';
+import { formatDiagnostics, redactDiagnostic } from '../diagnostics/print.js';
 import { readTopology, type LoadResult } from '../topology/load.js';
 import { EXIT } from './exit.js';
 
@@ -20,7 +20,7 @@ export async function runValidate(opts: ValidateOptions): Promise<number> {
 export async function loadAndReport(opts: ValidateOptions): Promise<LoadResult> {
   const loaded = await readTopology(opts.file);
   const failed = hasErrors(loaded.diagnostics) || (opts.strict === true && loaded.diagnostics.length > 0);
-  if (opts.json) process.stdout.write(JSON.stringify({ valid: !failed, diagnostics: loaded.diagnostics }, null, 2) + '\n');
+  if (opts.json) process.stdout.write(JSON.stringify({ valid: !failed, diagnostics: loaded.diagnostics.map(redactDiagnostic) }, null, 2) + '\n');
   else if (loaded.diagnostics.length) process.stderr.write(formatDiagnostics(loaded.diagnostics, loaded.source));
   if (failed) return { ...loaded, topology: undefined };
   return loaded;

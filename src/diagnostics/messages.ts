@@ -12,6 +12,13 @@ export const msg = {
   // --- reading and parsing -------------------------------------------------------------
   notAFile: (): Message => ({ code: 'io.not-a-file', message: 'this is not a regular file', hint: 'pass the path of a topology YAML file with -f' }),
   unreadable: (why: string): Message => ({ code: 'io.unreadable', message: `cannot read the topology file (${why})`, hint: 'check the path passed with -f and its permissions' }),
+  notUtf8: (offset: number, utf16: boolean): Message => ({
+    code: 'io.not-utf8',
+    message: utf16
+      ? 'the topology is UTF-16 text; kubebake reads UTF-8'
+      : `the topology is not UTF-8 text (the byte at offset ${offset} cannot be decoded)`,
+    hint: utf16 ? 'save the file as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)' : 'save the file as UTF-8; check that -f names a YAML topology, not a binary or Latin-1 file',
+  }),
   tooLarge: (size: number, max: number): Message => ({
     code: 'io.too-large',
     message: `the topology file is ${size} bytes; kubebake reads at most ${max}`,
@@ -32,6 +39,8 @@ export const msg = {
               ? 'check the indentation: nested fields are indented by the same number of spaces'
               : code === 'TAB_AS_INDENT'
                 ? 'YAML forbids tabs for indentation; use spaces'
+                : code === 'TAG_RESOLVE_FAILED'
+                  ? 'a topology uses no YAML tags: remove the tag (the "!name" before the value) and write the plain value'
                 : code === 'MULTIPLE_DOCS'
                   ? 'put one cluster in one file; remove the extra "---" document'
                   : 'fix the YAML syntax at this position',
@@ -198,6 +207,51 @@ export const msg = {
     code: 'port-clash',
     message: `port ${port} is already used on the load balancer by ${other}`,
     hint: 'every frontend on the load balancer needs its own port',
+  }),
+  ingressNameReserved: (name: string): Message => ({
+    code: 'ingress-name-reserved',
+    message: `ingress name "${name}" is the name of the API frontend kubebake generates in haproxy.cfg; HAProxy refuses two frontends with one name`,
+    hint: 'choose another name, e.g. "https" or "web"',
+  }),
+  systemAccount: (user: string): Message => ({
+    code: 'admin-user-reserved',
+    message: `adminUser "${user}" is a system account or group that every host already has`,
+    hint: 'choose a personal login name, e.g. kubeadmin',
+  }),
+  tokenTtl: (ttl: string): Message => ({
+    code: 'token-ttl',
+    message: ttl === '' ? 'bootstrap.tokenTTL is empty; kubeadm rejects an empty duration' : `bootstrap.tokenTTL "${ttl}" is longer than kubeadm accepts (at most 2562047h, Go's largest duration)`,
+    hint: 'use a duration like 24h or 2h30m, or 0 for a token that never expires',
+  }),
+  reservedHostName: (name: string): Message => ({
+    code: 'host-name-reserved',
+    message: `host name "${name}" is reserved: /etc/hosts maps it to the loopback address on every host`,
+    hint: 'choose another name, e.g. worker1',
+  }),
+  badMac: (mac: string, why: string): Message => ({
+    code: 'mac-not-unicast',
+    message: `MAC ${mac} is ${why}; network-config would match no NIC`,
+    hint: 'copy the NIC\'s own address (ip link, or the VM\'s settings), e.g. 52:54:00:12:34:56',
+  }),
+  loopbackInterface: (): Message => ({
+    code: 'interface-loopback',
+    message: 'interface "lo" is the loopback interface; the node address and the VIP need a real NIC',
+    hint: 'name the NIC that carries the node subnet, e.g. ens18 or eth0',
+  }),
+  duplicateTaint: (key: string, effect: string, first: number): Message => ({
+    code: 'duplicate-taint',
+    message: `taint ${key}:${effect} repeats taints[${first}]; Kubernetes requires taints to be unique by key and effect and would refuse the node`,
+    hint: 'keep one of them (a different effect for the same key is fine)',
+  }),
+  serviceSubnetTooSmall: (cidr: string): Message => ({
+    code: 'service-subnet-too-small',
+    message: `serviceSubnet ${cidr} has no 10th address, which kubeadm gives to cluster DNS`,
+    hint: 'use a /28 or larger; the default is 10.96.0.0/12',
+  }),
+  badDnsServer: (ip: string, why: string): Message => ({
+    code: 'dns-server',
+    message: `DNS server ${ip} is ${why}`,
+    hint: 'use your network\'s resolvers (often the gateway), e.g. 10.20.0.1',
   }),
   duplicateName: (what: string, name: string): Message => ({ code: 'duplicate-name', message: `${what} name "${name}" is used twice`, hint: 'names must be unique' }),
   crioMinor: (crio: string, k8s: string): Message => ({

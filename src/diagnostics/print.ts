@@ -1,4 +1,16 @@
 import { formatPath, type Diagnostic } from './diagnostic.js';
+import { escapeControl, safeMessage, safeSourceLine } from './escape.js';
+
+/** The diagnostic as it may be shown: input-derived text escaped, key material hidden (also for --json). */
+export function redactDiagnostic(d: Diagnostic): Diagnostic {
+  return {
+    ...d,
+    message: safeMessage(d.message),
+    ...(d.hint !== undefined ? { hint: safeMessage(d.hint) } : {}),
+    ...(d.file !== undefined ? { file: escapeControl(d.file) } : {}),
+    path: d.path.map((p) => (typeof p === 'string' ? safeMessage(p) : p)),
+  };
+}
 
 /**
  * Prints a diagnostic like a compiler (after Butane / rustc):
@@ -9,7 +21,8 @@ import { formatPath, type Diagnostic } from './diagnostic.js';
  *      |         ^^^^^^^^
  *      = hint: ...
  */
-export function formatDiagnostic(d: Diagnostic, source?: string): string {
+export function formatDiagnostic(raw: Diagnostic, source?: string): string {
+  const d = redactDiagnostic(raw);
   const out = [`${d.severity}[${formatPath(d.path)}]: ${d.message}`];
   if (d.file !== undefined) {
     const where = d.line !== undefined ? `${d.file}:${d.line}:${d.col ?? 1}` : d.file;
@@ -18,8 +31,10 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const gutter = String(d.line ?? '').length;
   const pad = ' '.repeat(gutter);
   if (source !== undefined && d.line !== undefined) {
-    const text = source.split(/\r?\n/)[d.line - 1];
-    if (text !== undefined && text.length <= 500) {
+    const lineText = source.split(/\r?\n/)[d.line - 1];
+    const text = lineText === undefined ? undefined : safeSourceLine(lineText);
+    if (lineText !== undefined && text === undefined) out.push(` ${pad} |`, ` ${d.line} | (line not shown: it looks like private key material)`);
+    else if (text !== undefined && text.length <= 500) {
       const col = Math.max(1, d.col ?? 1);
       const width = Math.max(1, Math.min(d.length ?? 1, text.length - col + 1, 80));
       out.push(` ${pad} |`, ` ${d.line} | ${text}`, ` ${pad} | ${' '.repeat(col - 1)}${'^'.repeat(width)}`);

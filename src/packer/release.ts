@@ -16,16 +16,18 @@
 
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { access, chmod, constants, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, chmod, constants, lstat, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import yauzl from 'yauzl';
-import { Release } from '@hashicorp/js-releases';
+// The library's own HTTP helper (axios, honouring HTTP(S)_PROXY, which Node's fetch does not);
+// its Release.download streams to a file without any size limit, so the stream is taken here.
+import { request as releasesRequest } from '@hashicorp/js-releases/out/utils.js';
 import { HASHICORP_RELEASE_KEY } from './hashicorp-key.js';
 
 import { DEFAULT_RELEASES_URL, PACKER_VERSION, RELEASES_URL_ENV } from './pin.js';
@@ -54,13 +56,26 @@ export class PackerFetchError extends Error {
   /** What to do about it. */
   readonly hint: string;
 
-  constructor(code: PackerFetchErrorCode, problem: string, hint: string, options?: { cause?: unknown }) {
+  constructor(code: PackerFetchErrorCode, rawProblem: string, rawHint: string, options?: { cause?: unknown }) {
+    const problem = hideCredentials(rawProblem);
+    const hint = hideCredentials(rawHint);
     super(`${problem}\n${hint}`, options);
     this.code = code;
     this.problem = problem;
     this.hint = hint;
   }
 }
+
+/** A mirror URL may carry a user and password (https://user:secret@mirror/…): never shown. */
+export function hideCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^@\s/]*@/gi, '$1:***@');
+}
+
+/** A Packer zip is ~30 MB; a server sending far more is not a Packer release (or fills the disk). */
+export const MAX_ZIP_BYTES = 256 * 1024 * 1024;
+/** Beside the cached binary: its sha256, recorded when the download was verified. */
+const HASH_FILE = 'packer.sha256';
+const CACHE_DIR_MODE = 0o700;
 
 export interface EnsurePackerOptions {
   /** Exact Packer version; default PACKER_VERSION. */
@@ -84,6 +99,8 @@ export interface EnsurePackerOptions {
   /** Progress lines (what was found, what is downloaded); default silent. */
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /** Largest zip accepted; default MAX_ZIP_BYTES (tests lower it). */
+  maxZipBytes?: number;
 }
 
 export type PackerSource = 'cache' | 'path' | 'download';
@@ -112,7 +129,8 @@ export async function ensurePacker(opts: EnsurePackerOptions = {}): Promise<stri
 export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<LocatedPacker> {
   const env = opts.env ?? process.env;
   const version = opts.version ?? PACKER_VERSION;
-  const log = opts.log ?? (() => {});
+  const rawLog = opts.log ?? (() => {});
+  const log = (line: string): void => rawLog(hideCredentials(line));
   if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$/.test(version)) {
     throw new PackerFetchError('invalid-option', `"${version}" is not a Packer version`, `give a release version such as ${PACKER_VERSION}`);
   }
@@ -124,9 +142,10 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
   const versionDir = join(cacheRoot, version);
   const cached = join(versionDir, binName);
 
-  // 1. The cache.
-  if (await exists(cached)) {
-    const why = await unusable(cached, version, runnable, env);
+  // 1. The cache: trusted by the hash recorded when it was verified, never by running it (a
+  // planted binary would run with the operator's rights before any check could refuse it).
+  if (await exists(versionDir)) {
+    const why = await untrustedCache(cacheRoot, versionDir, binName);
     if (!why) return { path: cached, version, source: 'cache' };
     log(`packer ${version}: ignoring the cached ${cached} (${why}); fetching it again`);
     await rm(versionDir, { recursive: true, force: true });
@@ -149,8 +168,9 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
   const target = releaseTarget(platform, arch);
   const baseUrl = releasesUrl(opts.baseUrl ?? env[RELEASES_URL_ENV]);
   const trusted = opts.trustedKeys === undefined ? [HASHICORP_RELEASE_KEY] : typeof opts.trustedKeys === 'string' ? [opts.trustedKeys] : [...opts.trustedKeys];
-  const ctx: FetchContext = { fetch: opts.fetch ?? globalThis.fetch, signal: opts.signal, version, baseUrl, mirrored: baseUrl !== DEFAULT_RELEASES_URL };
-  await fsStep(() => mkdir(cacheRoot, { recursive: true }), cacheRoot);
+  const ctx: FetchContext = { fetch: opts.fetch ?? globalThis.fetch, signal: opts.signal, version, baseUrl, mirrored: baseUrl !== DEFAULT_RELEASES_URL, maxZipBytes: opts.maxZipBytes ?? MAX_ZIP_BYTES };
+  await fsStep(() => mkdir(cacheRoot, { recursive: true, mode: CACHE_DIR_MODE }), cacheRoot);
+  await fsStep(() => chmod(cacheRoot, CACHE_DIR_MODE), cacheRoot); // whatever the umask made of it
   const tmp = await fsStep(() => mkdtemp(join(cacheRoot, `.download-${version}-`)), cacheRoot);
   try {
     const dir = `${baseUrl}/packer/${version}`;
@@ -182,7 +202,8 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
     }
 
     const stage = join(tmp, 'stage');
-    await fsStep(() => mkdir(stage), stage);
+    await fsStep(() => mkdir(stage, { mode: CACHE_DIR_MODE }), stage);
+    await fsStep(() => chmod(stage, CACHE_DIR_MODE), stage);
     await extractFlatZip(zipPath, stage, binName);
     if (runnable) {
       const found = await packerVersionOf(join(stage, binName), env);
@@ -194,7 +215,9 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
         );
       }
     }
-    await install(stage, versionDir, cached, version, runnable, env);
+    // Verified (signed checksum of the zip, and the version it reports): record the binary's hash.
+    await fsStep(async () => writeFile(join(stage, HASH_FILE), `${await fileSha256(join(stage, binName))}  ${binName}\n`, { mode: 0o600, flag: 'wx' }), stage);
+    await install(stage, versionDir, cacheRoot, binName);
     log(`packer ${version}: installed ${cached}`);
     return { path: cached, version, source: 'download' };
   } finally {
@@ -285,6 +308,7 @@ interface FetchContext {
   version: string;
   baseUrl: string;
   mirrored: boolean;
+  maxZipBytes: number;
 }
 
 /** HashiCorp's names for the Node platform and arch; unsupported ones throw. */
@@ -350,13 +374,28 @@ async function isExecutableFile(p: string): Promise<boolean> {
   }
 }
 
-/** Why a binary cannot be used as Packer `version`, or undefined when it can. */
-async function unusable(p: string, version: string, runnable: boolean, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (!(await isExecutableFile(p))) return 'not an executable file';
-  if (!runnable) return undefined; // built for another platform: existence is all that can be checked
-  const found = await packerVersionOf(p, env);
-  if (found === version) return undefined;
-  return found ? `it reports version ${found}` : 'its version could not be read';
+/** Why a cache entry is not trusted, or undefined when it is. */
+async function untrustedCache(cacheRoot: string, versionDir: string, binName: string): Promise<string | undefined> {
+  const uid = process.getuid?.();
+  for (const dir of [cacheRoot, versionDir]) {
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) return `${dir} is not a folder`;
+    if (st.mode & 0o022) return `${dir} is writable by others (mode ${(st.mode & 0o777).toString(8)})`;
+    if (uid !== undefined && st.uid !== uid) return `${dir} belongs to another user`;
+  }
+  const binary = join(versionDir, binName);
+  const st = await lstat(binary).catch(() => undefined);
+  if (!st?.isFile()) return 'it is not a regular file';
+  const recorded = /^([0-9a-f]{64}) /.exec(await readFile(join(versionDir, HASH_FILE), 'utf8').catch(() => ''))?.[1];
+  if (!recorded) return 'no hash was recorded when it was verified';
+  if ((await fileSha256(binary)) !== recorded) return 'it is not the binary that was verified (its sha256 changed)';
+  return undefined;
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
 }
 
 function fsError(e: unknown, where: string): PackerFetchError {
@@ -430,17 +469,30 @@ async function getBytes(ctx: FetchContext, url: string, limit: number): Promise<
  * the SHA256SUMS whose signature was verified above, not the library's unawaited check.
  */
 async function download(ctx: FetchContext, url: string, file: string): Promise<string> {
-  const release = new Release({ name: 'packer', version: ctx.version, builds: [], shasums: '', shasums_signature: '' });
+  const hash = createHash('sha256');
+  let size = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > ctx.maxZipBytes) return done(new PackerFetchError('bad-release', `${url} is larger than ${ctx.maxZipBytes} bytes`, 'this is not a Packer release file; check the releases URL'));
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
   try {
-    await release.download(url, file, USER_AGENT);
+    const body = await releasesRequest<Readable>(url, { headers: { 'User-Agent': USER_AGENT }, responseType: 'stream', signal: ctx.signal, maxContentLength: ctx.maxZipBytes });
+    await pipeline(body, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
   } catch (e) {
+    if (e instanceof PackerFetchError) throw e;
+    // axios refuses early when Content-Length already says too much.
+    if (/maxContentLength/.test(String((e as Error)?.message))) throw new PackerFetchError('bad-release', `${url} is larger than ${ctx.maxZipBytes} bytes`, 'this is not a Packer release file; check the releases URL');
     if ((e as NodeJS.ErrnoException).syscall && !(e as { isAxiosError?: boolean }).isAxiosError) throw fsError(e, file);
     const status = (e as { response?: { status?: number } }).response?.status;
     if (status === 404) throw notFound(ctx, url);
     if (status) throw new PackerFetchError('network', `${url} answered HTTP ${status}`, 'try again later; if this is a mirror or proxy, check its logs');
     throw networkError(ctx, url, e);
   }
-  return release.calculateFileSha256Sum(file);
+  return hash.digest('hex');
 }
 
 /**
@@ -491,7 +543,7 @@ function extractFlatZip(zipPath: string, dest: string, binName: string): Promise
 }
 
 /** Renames the staged version directory into the cache; a valid concurrent install wins. */
-async function install(stage: string, versionDir: string, binary: string, version: string, runnable: boolean, env: NodeJS.ProcessEnv): Promise<void> {
+async function install(stage: string, versionDir: string, cacheRoot: string, binName: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await rename(stage, versionDir);
@@ -500,7 +552,7 @@ async function install(stage: string, versionDir: string, binary: string, versio
       const code = (e as NodeJS.ErrnoException).code;
       if (attempt === 0 && (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EISDIR')) {
         // Another kubebake finished first, or a broken leftover is in the way.
-        if (!(await unusable(binary, version, runnable, env))) return;
+        if (!(await untrustedCache(cacheRoot, versionDir, binName))) return;
         await fsStep(() => rm(versionDir, { recursive: true, force: true }), versionDir);
         continue;
       }

@@ -5,7 +5,13 @@
 //
 // This is the only file of the plan that touches the disk. Nothing here prints or returns key
 // material in a diagnostic: messages name the file and the problem, nothing else.
+//
+// Loading never writes. What a render would change (a new store, a rotated token, a renewed admin
+// certificate, the recorded identity) comes back as `changes` with `stage` and `commit`: the CLI
+// stages them before writing the output and commits them only after the output was written, so a
+// failed or interrupted render leaves the store as it was, and --check simply never commits.
 import { createPublicKey, createPrivateKey, randomBytes as cryptoRandomBytes, type KeyObject, X509Certificate } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -34,22 +40,44 @@ export interface Secrets {
   caCertHash: string;
 }
 
+/**
+ * What the secrets belong to. A second site whose topology reuses a cluster name in the same
+ * output folder must not silently receive the first cluster's CA and token: the store records
+ * the identity it was made for and refuses another.
+ */
+export interface ClusterIdentity { name: string; apiEndpoint: string; nodeSubnet: string }
+
 export interface SecretsOptions {
   /** Replace the bootstrap token (and nothing else). */
   rotateToken?: boolean;
+  /** Recorded with a new store (or an old store without one) and checked on every load. */
+  identity?: ClusterIdentity;
   /** The instant certificates are issued at and checked against; the wall clock by default. */
   now?: Date;
   randomBytes?: RandomBytes;
 }
 
+/** Changes a render would make to the store, applied only by `commit`. */
+export interface PendingSecrets {
+  /** Files that change, relative to the store (empty: nothing to commit). */
+  changes: string[];
+  /** Writes the changes beside their targets (temp names); nothing is replaced yet. */
+  stage(): Promise<void>;
+  /** Renames the staged changes into place (stages first if needed). */
+  commit(): Promise<void>;
+  /** Removes staged files; the store stays as it was. */
+  discard(): Promise<void>;
+}
+
 export type SecretsResult =
-  /** `created`: files written by this call, relative to the store; `warnings`: nothing blocking. */
-  | { secrets: Secrets; created: string[]; warnings: Diagnostic[] }
+  /** `warnings`: nothing blocking. Nothing is written until `commit()`. */
+  | ({ secrets: Secrets; warnings: Diagnostic[] } & PendingSecrets)
   | { diagnostics: Diagnostic[] };
 
 /** The store's layout, relative to its folder. The pki/ names are kubeadm's own. */
 export const SECRET_FILES = {
   token: 'token',
+  identity: 'identity.json',
   caCert: 'pki/ca.crt',
   caKey: 'pki/ca.key',
   frontProxyCaCert: 'pki/front-proxy-ca.crt',
@@ -62,6 +90,7 @@ export const SECRET_FILES = {
   adminKey: 'pki/admin.key',
 } as const;
 const ALL_FILES: string[] = Object.values(SECRET_FILES);
+const TMP_MARK = '.kubebake-tmp';
 const FOLDERS = ['', 'pki', 'pki/etcd'];
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
@@ -101,8 +130,8 @@ export async function loadOrCreateSecrets(dir: string, opts: SecretsOptions = {}
   try {
     const state = await folderState(dir);
     if (state === 'not-a-folder') return { diagnostics: [problem('secrets.damaged', dir, `${dir} is not a folder`)] };
-    if (state === 'new') return { ...(await createStore(dir, now, randomBytes)), warnings: [] };
-    return await loadStore(dir, { now, randomBytes, rotateToken: opts.rotateToken ?? false });
+    if (state === 'new') return { ...(await createStore(dir, now, randomBytes, opts.identity)), warnings: [] };
+    return await loadStore(dir, { now, randomBytes, rotateToken: opts.rotateToken ?? false, identity: opts.identity });
   } catch (e) {
     // Only file-system errors get here (permissions, full disk); their messages carry paths, not contents.
     return { diagnostics: [problem('secrets.io', dir, `cannot use the secrets folder ${dir}: ${(e as Error).message}`, 'check the folder and its permissions')] };
@@ -116,34 +145,66 @@ async function folderState(dir: string): Promise<'new' | 'existing' | 'not-a-fol
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'new';
     throw e;
   }
-  return (await readdir(dir)).length === 0 ? 'new' : 'existing';
+  return (await readdir(dir)).filter((n) => !n.includes(TMP_MARK)).length === 0 ? 'new' : 'existing';
 }
 
 // ---------------------------------------------------------------------------------------------
 // Creating
 
-async function createStore(dir: string, now: Date, randomBytes: RandomBytes): Promise<{ secrets: Secrets; created: string[] }> {
+async function createStore(dir: string, now: Date, randomBytes: RandomBytes, identity: ClusterIdentity | undefined): Promise<{ secrets: Secrets } & PendingSecrets> {
   const pki = await createClusterPki({ now, randomBytes });
   const secrets: Secrets = { token: generateBootstrapToken(randomBytes), ...pki, caCertHash: caCertHash(pki.ca.cert) };
   const contents = fileContents(secrets);
+  if (identity) contents.set(SECRET_FILES.identity, identityText(identity));
+  const files = ALL_FILES.filter((f) => contents.has(f));
 
   // Written into a private sibling folder, then renamed into place in one step: an interrupted
   // run leaves either no store or a complete one, never a partial store that would read as damaged.
-  await mkdir(dirname(dir), { recursive: true });
-  const tmp = await mkdtemp(join(dirname(dir), `.${basename(dir)}.kubebake-tmp-`));
-  try {
-    for (const folder of FOLDERS) {
-      await mkdir(join(tmp, folder), { recursive: true, mode: DIR_MODE });
-      await chmod(join(tmp, folder), DIR_MODE); // mkdtemp and the umask decide otherwise
+  let tmp: string | undefined;
+  const stage = async (): Promise<void> => {
+    if (tmp) return;
+    await removeStaleTemps(dir);
+    await mkdir(dirname(dir), { recursive: true });
+    tmp = await mkdtemp(join(dirname(dir), `.${basename(dir)}${TMP_MARK}-`));
+    try {
+      for (const folder of FOLDERS) {
+        await mkdir(join(tmp, folder), { recursive: true, mode: DIR_MODE });
+        await chmod(join(tmp, folder), DIR_MODE); // mkdtemp and the umask decide otherwise
+      }
+      for (const rel of files) await writeSecretFile(join(tmp, rel), contents.get(rel)!);
+    } catch (e) {
+      await discard();
+      throw e;
     }
-    for (const rel of ALL_FILES) await writeSecretFile(join(tmp, rel), contents.get(rel)!);
-    await rename(tmp, dir); // replaces `dir` only if it is an empty folder
+  };
+  const discard = async (): Promise<void> => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    tmp = undefined;
+  };
+  const commit = async (): Promise<void> => {
+    await stage();
+    // An empty folder left by someone is replaced (rename only replaces an empty one).
+    await rename(tmp!, dir);
+    tmp = undefined;
     await syncFolder(dirname(dir));
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+  };
+  return { secrets, changes: files, stage, commit, discard };
+}
+
+const identityText = (id: ClusterIdentity): string =>
+  JSON.stringify({ name: id.name, apiEndpoint: id.apiEndpoint, nodeSubnet: id.nodeSubnet }, null, 2) + '\n';
+
+/** Temp files and folders of runs that were interrupted (the caller holds the output lock). */
+async function removeStaleTemps(dir: string): Promise<void> {
+  const parent = dirname(dir);
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (name.startsWith(`.${basename(dir)}${TMP_MARK}-`)) await rm(join(parent, name), { recursive: true, force: true });
   }
-  return { secrets, created: [...ALL_FILES] };
+  for (const folder of FOLDERS) {
+    for (const name of await readdir(join(dir, folder)).catch(() => [] as string[])) {
+      if (name.includes(TMP_MARK)) await rm(join(dir, folder, name), { force: true });
+    }
+  }
 }
 
 function fileContents(s: Secrets): Map<string, string> {
@@ -163,11 +224,9 @@ function fileContents(s: Secrets): Map<string, string> {
   ]);
 }
 
-/** Atomic replace: a fresh temp file created 0600 (never briefly wider), synced, renamed over the target. */
-async function writeSecretFile(target: string, content: string): Promise<void> {
-  const tmp = `${target}.kubebake-tmp`;
-  await rm(tmp, { force: true }); // a leftover could carry a wider mode; 'wx' below insists on a new file
-  const fh = await open(tmp, 'wx', FILE_MODE);
+/** A new file created 0600 (never briefly wider), exclusively and without following a link, synced. */
+async function writeSecretFile(path: string, content: string): Promise<void> {
+  const fh = await open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, FILE_MODE);
   try {
     await fh.chmod(FILE_MODE); // the umask applies at creation; set the mode explicitly
     await fh.writeFile(content, 'utf8');
@@ -175,7 +234,38 @@ async function writeSecretFile(target: string, content: string): Promise<void> {
   } finally {
     await fh.close();
   }
-  await rename(tmp, target);
+}
+
+/** Changed files of an existing store: staged under unpredictable temp names, renamed over their targets on commit. */
+function pendingFiles(dir: string, contents: Map<string, string>): PendingSecrets {
+  let staged: Map<string, string> | undefined;
+  const discard = async (): Promise<void> => {
+    for (const tmp of staged?.values() ?? []) await rm(tmp, { force: true });
+    staged = undefined;
+  };
+  const stage = async (): Promise<void> => {
+    if (staged || contents.size === 0) return;
+    await removeStaleTemps(dir);
+    staged = new Map();
+    try {
+      for (const [rel, text] of contents) {
+        const tmp = join(dir, `${rel}${TMP_MARK}-${cryptoRandomBytes(6).toString('hex')}`);
+        staged.set(rel, tmp);
+        await writeSecretFile(tmp, text);
+      }
+    } catch (e) {
+      await discard();
+      throw e;
+    }
+  };
+  const commit = async (): Promise<void> => {
+    if (contents.size === 0) return removeStaleTemps(dir); // what a killed run left behind
+    await stage();
+    for (const [rel, tmp] of staged!) await rename(tmp, join(dir, rel));
+    staged = undefined;
+    await syncFolder(dir);
+  };
+  return { changes: [...contents.keys()], stage, commit, discard };
 }
 
 async function syncFolder(path: string): Promise<void> {
@@ -230,7 +320,7 @@ const commonName = (c: X509Certificate): string | undefined =>
 
 async function loadStore(
   dir: string,
-  opts: { now: Date; randomBytes: RandomBytes; rotateToken: boolean },
+  opts: { now: Date; randomBytes: RandomBytes; rotateToken: boolean; identity?: ClusterIdentity },
 ): Promise<SecretsResult> {
   const errors: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
@@ -244,6 +334,7 @@ async function loadStore(
       text.set(rel, await readFile(at(rel), 'utf8'));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
+      if (rel === SECRET_FILES.identity && code === 'ENOENT') continue; // a store from before identities: recorded on commit
       if (rel === SECRET_FILES.token && opts.rotateToken) continue; // about to be replaced anyway
       if (rel === SECRET_FILES.token && code === 'ENOENT')
         errors.push(problem('secrets.damaged', at(rel), `${at(rel)} is missing`, TOKEN_HINT));
@@ -251,6 +342,27 @@ async function loadStore(
     }
   }
   warnings.push(...(await looseModes(dir)));
+
+  // The identity: these secrets belong to one cluster.
+  let recordIdentity = false;
+  const idText = text.get(SECRET_FILES.identity);
+  if (idText !== undefined) {
+    const stored = parseIdentity(idText);
+    if (!stored) damaged(SECRET_FILES.identity, 'is not a kubebake cluster identity (JSON with name, apiEndpoint, nodeSubnet)');
+    else if (opts.identity) {
+      const diff = (Object.keys(stored) as (keyof ClusterIdentity)[]).filter((k) => stored[k] !== opts.identity![k]);
+      if (diff.length)
+        errors.push(
+          problem(
+            'secrets.identity',
+            at(SECRET_FILES.identity),
+            `the secrets in ${dir} belong to cluster "${stored.name}" (${diff.map((k) => `${k} ${stored[k]}`).join(', ')}), not to this topology's (${diff.map((k) => `${k} ${opts.identity![k]}`).join(', ')})`,
+            'if this is another cluster, give it its own output folder (-o) or another name, so it gets its own CA and token; ' +
+              `if it is the same cluster and its ${diff.join(' and ')} really changed, write the new value into ${at(SECRET_FILES.identity)}`,
+          ),
+        );
+    }
+  } else recordIdentity = opts.identity !== undefined;
 
   // The token.
   let token: BootstrapToken | undefined;
@@ -319,17 +431,14 @@ async function loadStore(
     caCertHash: caCertHash(get(SECRET_FILES.caCert)),
   };
 
-  // Only now, with everything valid, is anything written.
-  const created: string[] = [];
-  if (opts.rotateToken) {
-    await writeSecretFile(at(SECRET_FILES.token), `${secrets.token.value}\n`);
-    created.push(SECRET_FILES.token);
-  }
+  // Only now, with everything valid, are changes prepared; the caller commits them.
+  const changed = new Map<string, string>();
+  if (opts.rotateToken) changed.set(SECRET_FILES.token, `${secrets.token.value}\n`);
+  if (recordIdentity) changed.set(SECRET_FILES.identity, identityText(opts.identity!));
   if (adminExpired) {
     const old = new X509Certificate(secrets.admin.cert).validTo;
     secrets.admin = await createAdminCert(secrets.ca, { now: opts.now, randomBytes: opts.randomBytes, existingKey: secrets.admin.key });
-    await writeSecretFile(at(SECRET_FILES.adminCert), secrets.admin.cert);
-    created.push(SECRET_FILES.adminCert);
+    changed.set(SECRET_FILES.adminCert, secrets.admin.cert);
     warnings.push({
       severity: 'warning',
       code: 'secrets.admin-renewed',
@@ -339,8 +448,18 @@ async function loadStore(
       hint: 'admin.conf changes with it; hand the new admin.conf to whoever uses kubectl',
     });
   }
-  if (created.length) await syncFolder(dir);
-  return { secrets, created, warnings };
+  return { secrets, warnings, ...pendingFiles(dir, changed) };
+}
+
+function parseIdentity(text: string): ClusterIdentity | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<ClusterIdentity>;
+    return typeof v.name === 'string' && typeof v.apiEndpoint === 'string' && typeof v.nodeSubnet === 'string'
+      ? { name: v.name, apiEndpoint: v.apiEndpoint, nodeSubnet: v.nodeSubnet }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Warnings for files or folders others can read (say, restored from a backup or a git checkout). */

@@ -30,20 +30,72 @@ export interface LoadResult {
 const ajv = new Ajv.default({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false });
 const validateSchema = ajv.compile(topologySchema);
 
-/** Reads a topology file. The only I/O in this module; a missing or unreadable file is a diagnostic too. */
-export async function readTopology(file: string): Promise<LoadResult> {
+/** `-f -`: the topology comes from standard input, named so in messages. */
+export const STDIN_NAME = '<stdin>';
+
+/**
+ * Reads a topology file (or standard input for "-"). The only I/O in this module; a missing,
+ * unreadable, oversized or non-UTF-8 file is a diagnostic too.
+ */
+export async function readTopology(file: string, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<LoadResult> {
+  const name = file === '-' ? STDIN_NAME : file;
   const fail = (d: Omit<Diagnostic, 'severity' | 'path' | 'file'>): LoadResult => ({
-    file,
+    file: name,
     source: '',
-    diagnostics: [{ severity: 'error', path: [], file, ...d }],
+    diagnostics: [{ severity: 'error', path: [], file: name, ...d }],
   });
+  let bytes: Buffer;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) return fail(msg.notAFile());
-    if (info.size > MAX_TOPOLOGY_BYTES) return fail(msg.tooLarge(info.size, MAX_TOPOLOGY_BYTES));
-    return loadTopology(await readFile(file, 'utf8'), file);
+    if (file === '-') {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of stdin) {
+        const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        size += b.length;
+        if (size > MAX_TOPOLOGY_BYTES) return fail(msg.tooLarge(size, MAX_TOPOLOGY_BYTES));
+        chunks.push(b);
+      }
+      bytes = Buffer.concat(chunks);
+    } else {
+      const info = await stat(file);
+      if (!info.isFile()) return fail(msg.notAFile());
+      if (info.size > MAX_TOPOLOGY_BYTES) return fail(msg.tooLarge(info.size, MAX_TOPOLOGY_BYTES));
+      bytes = await readFile(file);
+    }
   } catch (e) {
     return fail(msg.unreadable((e as NodeJS.ErrnoException).code ?? String(e)));
+  }
+  const text = decodeUtf8(bytes);
+  if (typeof text !== 'string') return fail(msg.notUtf8(text.offset, text.utf16));
+  return loadTopology(text, name);
+}
+
+/** UTF-8 text (a leading BOM dropped), or where it stops being UTF-8. */
+function decodeUtf8(bytes: Buffer): string | { offset: number; utf16: boolean } {
+  const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    // Find the first offending byte for the message: the longest prefix that decodes.
+    let lo = 0;
+    let hi = bytes.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        lo = mid;
+      } catch {
+        hi = mid - 1;
+      }
+    }
+    // In streaming mode an unfinished sequence passes: the culprit is where that sequence began.
+    let offset = lo;
+    for (let k = 1; k <= 3 && lo - k >= 0; k++) {
+      const b = bytes[lo - k]!;
+      if (b >= 0xc0) offset = lo - k;
+      if (b < 0x80 || b >= 0xc0) break;
+    }
+    return { offset, utf16 };
   }
 }
 
@@ -79,7 +131,8 @@ export function loadTopology(source: string, file: string): LoadResult {
   for (const err of [...firstError, ...doc.warnings]) {
     const m = msg.yamlSyntax(err.code, err.message);
     result.diagnostics.push({
-      severity: err.name === 'YAMLWarning' ? 'warning' : 'error',
+      // An unknown tag (!foo) makes the parser keep the plain value: what the author meant is lost.
+      severity: err.name === 'YAMLWarning' && err.code !== 'TAG_RESOLVE_FAILED' ? 'warning' : 'error',
       path: [],
       file,
       ...at(err.pos[0]),
@@ -203,6 +256,16 @@ function schemaDiagnostics(errors: ErrorObject[], written: (path: FieldPath) => 
   const out: { d: Omit<Diagnostic, 'file'>; keyOf?: string }[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
+    // A bad mapping key (propertyNames) comes as a pattern error carrying the key, plus a summary
+    // error on the mapping: report the first, at the key itself.
+    if (e.keyword === 'propertyNames') continue;
+    if (e.propertyName !== undefined && e.keyword === 'pattern') {
+      const path = [...pointerToPath(e.instancePath), e.propertyName];
+      const parent = String(path[path.length - 2] ?? '');
+      const d: Omit<Diagnostic, 'file'> = { severity: 'error', path, ...msg.badFormat(`${parent.replace(/s$/, '')} key`, e.propertyName, (e.parentSchema as { description?: string })?.description) };
+      out.push({ d, keyOf: e.propertyName });
+      continue;
+    }
     const path = pointerToPath(e.instancePath);
     // The name an operator reads: `role`, or `sshAuthorizedKeys[0]` for a list item.
     const last = path[path.length - 1];

@@ -27,6 +27,43 @@ import type { OverridableCheck, Topology } from './types.js';
 const NODEPORT_MIN = 30000;
 const NODEPORT_MAX = 32767;
 
+/**
+ * The API frontend src/render/haproxy/haproxy-cfg.ts generates beside one `frontend <ingress name>`
+ * each. HAProxy 2.6 refuses two frontends of one name ("frontend 'kubernetes' has the same name as
+ * frontend 'kubernetes'"), while a frontend and a backend may share one, so only this name clashes.
+ */
+const API_FRONTEND = 'kubernetes';
+
+/**
+ * The longest bootstrap token TTL kubeadm accepts: it reads `ttl` as a metav1.Duration, which is
+ * Go's time.ParseDuration (kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/
+ * duration.go @ 819ecd4dbe6afbaa4f6227d22b9c46938d48e603), and that overflows past 2^63-1 ns,
+ * i.e. 2562047h47m16.854775807s. "" is rejected by the same parser.
+ */
+const MAX_TOKEN_TTL_SECONDS = 2562047 * 3600 + 47 * 60 + 16;
+
+/**
+ * kubeadm gives cluster DNS the 10th address of the service subnet (GetDNSIP, "Selects the 10th
+ * IP in service subnet CIDR range as dnsIP": kubernetes/kubernetes cmd/kubeadm/app/constants/
+ * constants.go @ 3301161c36ac9c27854a7b4636139d4ebde43e72); a /29 or smaller has none.
+ */
+const DNS_SERVICE_INDEX = 10;
+
+/** /etc/hosts names the OS owns (Debian's and cloud-init's hosts templates). */
+const RESERVED_HOST_NAMES = ['localhost', 'ip6-localhost', 'ip6-loopback', 'ip6-localnet', 'ip6-mcastprefix', 'ip6-allnodes', 'ip6-allrouters'];
+
+/**
+ * Accounts and groups a host already has: cloud-init's useradd would fail or hand the admin's
+ * SSH keys to a system account. Users and groups of Debian's base-passwd 3.6.1
+ * (/usr/share/base-passwd/passwd.master and group.master on Debian 12), and the service accounts
+ * of the packages every host gets (systemd, dbus, openssh, rsyslog) or a load balancer gets (haproxy).
+ */
+const SYSTEM_ACCOUNTS = new Set([
+  ...'root daemon bin sys sync games man lp mail news uucp proxy www-data backup list irc _apt nobody'.split(' '),
+  ...'adm tty disk kmem dialout fax voice cdrom floppy tape sudo audio dip operator src shadow utmp video sasl plugdev staff users nogroup'.split(' '),
+  ...'systemd-network systemd-resolve systemd-timesync systemd-journal messagebus sshd syslog haproxy'.split(' '),
+]);
+
 /** Kubernetes' documented limit: no more than 5,000 nodes (kubernetes.io/docs/setup/best-practices/cluster-large/). */
 export const MAX_CLUSTER_HOSTS = 5000;
 
@@ -87,7 +124,8 @@ export function checkRules(t: Topology): Diagnostic[] {
   else ports.set(ep.port, 'the Kubernetes API');
   const names = new Set<string>();
   t.ingress.forEach((f, i) => {
-    if (names.has(f.name)) error(['ingress', i, 'name'], msg.duplicateName('ingress', f.name));
+    if (f.name === API_FRONTEND) error(['ingress', i, 'name'], msg.ingressNameReserved(f.name));
+    else if (names.has(f.name)) error(['ingress', i, 'name'], msg.duplicateName('ingress', f.name));
     names.add(f.name);
     const clash = ports.get(f.port);
     if (clash) error(['ingress', i, 'port'], msg.portClash(f.port, clash));
@@ -107,6 +145,9 @@ export function checkRules(t: Topology): Diagnostic[] {
   checkOsAndVersionFacts(t, error, warn);
   if (t.cni.plugin === 'weave') warn(['cni', 'plugin'], msg.weave());
   if (t.access.sshAuthorizedKeys.length === 0) warn(['access'], msg.noSshKeys());
+  if (SYSTEM_ACCOUNTS.has(t.access.adminUser)) error(['access', 'adminUser'], msg.systemAccount(t.access.adminUser));
+  const ttl = durationSeconds(t.bootstrap.tokenTTL);
+  if (ttl === undefined || ttl > MAX_TOKEN_TTL_SECONDS) error(['bootstrap', 'tokenTTL'], msg.tokenTtl(t.bootstrap.tokenTTL));
 
   t.overrides.forEach((o, i) => {
     if (!overridden.has(o.check)) warn(['overrides', i, 'check'], msg.unusedOverride(o.check));
@@ -133,6 +174,21 @@ function checkHosts(t: Topology, error: Report): void {
     if (!cidrContains(subnet, h.ip)) error(['hosts', i, 'ip'], msg.outsideSubnet('host address', h.ip, t.network.nodeSubnet));
     else if (h.ip === networkAddress(subnet)) error(['hosts', i, 'ip'], msg.reservedAddress(h.ip, 'network'));
     else if (h.ip === broadcastAddress(subnet) && subnet.prefix < 31) error(['hosts', i, 'ip'], msg.reservedAddress(h.ip, 'broadcast'));
+    if (RESERVED_HOST_NAMES.includes(h.name)) error(['hosts', i, 'name'], msg.reservedHostName(h.name));
+    if (h.mac !== undefined) {
+      const first = parseInt(h.mac.slice(0, 2), 16);
+      if (h.mac === '00:00:00:00:00:00') error(['hosts', i, 'mac'], msg.badMac(h.mac, 'all zeros, which no NIC has'));
+      else if (first & 1) error(['hosts', i, 'mac'], msg.badMac(h.mac, 'a multicast address (the lowest bit of the first octet is set), which no NIC has'));
+    }
+    if (h.interface === 'lo') error(['hosts', i, 'interface'], msg.loopbackInterface());
+    if (h.taints) {
+      const seenTaints = new Map<string, number>();
+      h.taints.forEach((taint, k) => {
+        const key = `${taint.key}\u0000${taint.effect}`;
+        if (seenTaints.has(key)) error(['hosts', i, 'taints', k], msg.duplicateTaint(taint.key, taint.effect, seenTaints.get(key)!));
+        else seenTaints.set(key, k);
+      });
+    }
     const other = special.get(h.ip);
     if (other) error(['hosts', i, 'ip'], msg.addressClash(h.ip, other));
     if (h.role === 'load-balancer') {
@@ -176,7 +232,27 @@ function checkNetwork(t: Topology, error: Report): void {
   const pod = parseCidr(n.podSubnet);
   const nodes = t.hosts.filter((h) => h.role !== 'load-balancer').length;
   if (pod.prefix > 24 || 2 ** (24 - pod.prefix) < nodes) error(['network', 'podSubnet'], msg.podSubnetTooSmall(n.podSubnet, nodes));
-  if (parseCidr(n.serviceSubnet).prefix < 12) error(['network', 'serviceSubnet'], msg.serviceSubnetTooLarge(n.serviceSubnet));
+  const service = parseCidr(n.serviceSubnet);
+  if (service.prefix < 12) error(['network', 'serviceSubnet'], msg.serviceSubnetTooLarge(n.serviceSubnet));
+  else if (2 ** (32 - service.prefix) <= DNS_SERVICE_INDEX) error(['network', 'serviceSubnet'], msg.serviceSubnetTooSmall(n.serviceSubnet));
+  // Nodes resolve through these servers, and so does CoreDNS (it forwards to the node's
+  // resolv.conf): a loopback or unspecified address, or one inside the cluster's own subnets, loops or goes nowhere.
+  n.dns.forEach((ip, i) => {
+    const first = Number(ip.split('.')[0]);
+    if (first === 127) error(['network', 'dns', i], msg.badDnsServer(ip, 'a loopback address: on each node it would point at the node itself, and CoreDNS would forward to itself'));
+    else if (ip === '0.0.0.0' || first === 0) error(['network', 'dns', i], msg.badDnsServer(ip, 'an unspecified address'));
+    else if (cidrContains(node, ip)) return; // an overlap of node and pod/service subnets is reported above
+    else if (cidrContains(pod, ip)) error(['network', 'dns', i], msg.badDnsServer(ip, `inside the pod subnet ${n.podSubnet}, which exists only inside the cluster`));
+    else if (cidrContains(service, ip)) error(['network', 'dns', i], msg.badDnsServer(ip, `inside the service subnet ${n.serviceSubnet}, which exists only once the cluster runs`));
+  });
+}
+
+/** Seconds of a Go duration as the schema allows it ("0", "24h", "2h30m", "90s"); undefined for "". */
+function durationSeconds(text: string): number | undefined {
+  if (text === '0') return 0;
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!m || text === '') return undefined;
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
 /**

@@ -19,6 +19,14 @@ const cidr4 = ipv4.slice(0, -1) + '/(3[0-2]|[12]?[0-9])$';
 const dnsLabel = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 const dnsName = '^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$';
 
+/**
+ * A label or taint key: an optional DNS-subdomain prefix (dot-separated RFC 1123 labels, at most
+ * 253 characters) and "/", then a name of at most 63 characters.
+ */
+const qualifiedName =
+  '^((?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+const qualifiedNameHelp = 'A Kubernetes key: an optional DNS prefix like example.com/ (lower-case labels separated by single dots), then a name of letters, digits, "-", "_" or "." (at most 63).';
+
 const label = { type: 'string', pattern: dnsLabel, description: 'An RFC 1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters.' };
 const ipAddress = { type: 'string', pattern: ipv4, description: 'An IPv4 address, e.g. 10.2.47.80.' };
 const cidr = { type: 'string', pattern: cidr4, description: 'An IPv4 network in CIDR form, e.g. 10.2.47.0/24.' };
@@ -40,8 +48,8 @@ export const topologySchema = {
       additionalProperties: false,
       required: ['version'],
       properties: {
-        version: { type: 'string', pattern: '^1\\.[0-9]{2}\\.[0-9]{1,3}$', description: 'Full patch version, e.g. 1.37.2.' },
-        crio: { type: 'string', pattern: '^1\\.[0-9]{2}(\\.[0-9]{1,3})?$', description: 'CRI-O version; its minor must equal Kubernetes\' minor. Default: that minor, latest patch.' },
+        version: { type: 'string', pattern: '^1\\.[1-9][0-9]\\.(0|[1-9][0-9]{0,2})$', description: 'Full patch version without leading zeros, e.g. 1.37.2.' },
+        crio: { type: 'string', pattern: '^1\\.[1-9][0-9](\\.(0|[1-9][0-9]{0,2}))?$', description: 'CRI-O version without leading zeros; its minor must equal Kubernetes\' minor. Default: that minor, latest patch.' },
       },
     },
     os: { enum: [...OS_PROFILES], default: 'ubuntu-24.04' },
@@ -127,7 +135,7 @@ export const topologySchema = {
           labels: {
             type: 'object',
             maxProperties: 64,
-            propertyNames: { pattern: '^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$' },
+            propertyNames: { pattern: qualifiedName, description: qualifiedNameHelp },
             additionalProperties: { type: 'string', pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' },
           },
           taints: {
@@ -138,7 +146,7 @@ export const topologySchema = {
               additionalProperties: false,
               required: ['key', 'effect'],
               properties: {
-                key: { type: 'string', pattern: '^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$' },
+                key: { type: 'string', pattern: qualifiedName, description: qualifiedNameHelp },
                 value: { type: 'string', pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' },
                 effect: { enum: [...TAINT_EFFECTS] },
               },
@@ -168,7 +176,7 @@ export const topologySchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        tokenTTL: { type: 'string', pattern: '^(0|([0-9]+h)?([0-9]+m)?([0-9]+s)?)$', default: '24h', description: 'Go duration, e.g. 24h or 2h30m; 0 never expires.' },
+        tokenTTL: { type: 'string', pattern: '^(0|(?=.)([0-9]+h)?([0-9]+m)?([0-9]+s)?)$', default: '24h', description: 'Go duration, e.g. 24h or 2h30m; 0 never expires.' },
         apiWaitSeconds: { type: 'integer', minimum: 30, maximum: 86400, default: 1800, description: 'How long a joining node waits for the API behind the load balancer.' },
         joinAttempts: { type: 'integer', minimum: 1, maximum: 20, default: 5 },
       },

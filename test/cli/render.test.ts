@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runKubebake } from '../helpers/cli.js';
@@ -60,8 +60,22 @@ test(
     const rotated = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--rotate-token');
     assert.equal(rotated.status, 0);
     const b = snapshot(join(out, 'seed'));
-    // How to register the new token in a running cluster, reading the file: the token is never printed.
-    assert.match(rotated.stderr, new RegExp(`ssh kubeadmin@10\\.\\d+\\.\\d+\\.\\d+ sudo kubeadm token create "\\$\\(cat ${join(out, 'seed', 'secrets', 'token').replace(/[.]/g, '\\.')}\\)" --ttl 24h`));
+    // How to register the new token in a running cluster: run the printed command with stand-ins
+    // for ssh (runs the remote command here), sudo (logs its command line, as sudo's log does) and
+    // kubeadm (records its arguments). The token reaches kubeadm but not sudo's log.
+    const command = /^  (ssh kubeadmin@10\.2\.47\.80 .*)$/m.exec(rotated.stderr)?.[1];
+    assert.ok(command, rotated.stderr);
+    const bin = join(out, 'bin');
+    mkdirSync(bin);
+    const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub('ssh', 'shift; exec /bin/sh -c "$1"');
+    stub('sudo', `echo "COMMAND=$*" >> ${join(out, 'sudo.log')}; exec "$@"`);
+    stub('kubeadm', `echo "$@" >> ${join(out, 'kubeadm.log')}`);
+    const ran = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    assert.equal(ran.status, 0, ran.stderr);
+    const token = readFileSync(join(out, 'seed', 'secrets', 'token'), 'utf8').trim();
+    assert.equal(readFileSync(join(out, 'kubeadm.log'), 'utf8'), `token create ${token} --ttl 24h\n`);
+    assert.ok(!readFileSync(join(out, 'sudo.log'), 'utf8').includes(token.split('.')[1]!), 'sudo logs no token');
     assert.ok(!(rotated.stdout + rotated.stderr).includes(b.get('secrets/token')!.trim()), 'the token is not printed');
     assert.notEqual(a.get('secrets/token'), b.get('secrets/token'));
     assert.equal(a.get('secrets/pki/ca.crt'), b.get('secrets/pki/ca.crt'));
@@ -144,5 +158,62 @@ test(
     } finally {
       rmSync(back, { recursive: true, force: true });
     }
+  }),
+);
+
+test(
+  '--check reads the stored secrets without writing, fails on a damaged store and on hand edits, as a render would',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    const before = snapshot(join(out, 'seed'));
+    const ok = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--check');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /\(0 would be written\)/, 'with the stored secrets nothing differs');
+    appendFileSync(join(out, 'seed', 'haproxy', 'haproxy.cfg'), '# mine\n');
+    const edited = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--check');
+    assert.equal(edited.status, 1);
+    assert.match(edited.stderr, /haproxy\.cfg was edited since kubebake wrote it/);
+    writeFileSync(join(out, 'seed', 'secrets', 'pki', 'ca.key'), 'not a key\n');
+    const damaged = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--check');
+    assert.equal(damaged.status, 1);
+    assert.match(damaged.stderr, /ca\.key is not a PEM private key/);
+    const after = snapshot(join(out, 'seed'));
+    after.delete('secrets/pki/ca.key');
+    before.delete('secrets/pki/ca.key');
+    before.set('haproxy/haproxy.cfg', before.get('haproxy/haproxy.cfg') + '# mine\n');
+    assert.deepEqual(after, before, '--check wrote nothing');
+  }),
+);
+
+test(
+  '--rotate-token whose render fails keeps the old token; a plain render afterwards spreads nothing new',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    const token = readFileSync(join(out, 'seed', 'secrets', 'token'), 'utf8');
+    appendFileSync(join(out, 'seed', 'hosts', 'k8s-worker1', 'network-config'), '# mine\n');
+    const r = kubebake('render', 'cloud-init', '-f', seed, '-o', out, '--rotate-token');
+    assert.equal(r.status, 1);
+    assert.doesNotMatch(r.stderr, /new bootstrap token/);
+    assert.equal(readFileSync(join(out, 'seed', 'secrets', 'token'), 'utf8'), token, 'the token did not change');
+    assert.deepEqual(readdirSync(join(out, 'seed', 'secrets')).sort(), ['identity.json', 'pki', 'token'], 'no staged file left behind');
+  }),
+);
+
+test(
+  'a second site reusing the cluster name in the same output is refused with the fix, and gets nothing of the first',
+  withOut((out) => {
+    const seed = repoPath('profiles', 'seed.yaml');
+    assert.equal(kubebake('render', 'cloud-init', '-f', seed, '-o', out).status, 0);
+    const other = join(out, 'site-b.yaml');
+    writeFileSync(other, readFileSync(seed, 'utf8').replaceAll('10.2.47.', '10.3.47.'));
+    const before = snapshot(join(out, 'seed'));
+    const r = kubebake('render', 'cloud-init', '-f', other, '-o', out);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /belong to cluster "seed" \(apiEndpoint 10\.2\.47\.84:6443, nodeSubnet 10\.2\.47\.0\/24\), not to this topology's/);
+    assert.match(r.stderr, /give it its own output folder \(-o\)/);
+    assert.deepEqual(snapshot(join(out, 'seed')), before);
+    assert.equal(kubebake('render', 'cloud-init', '-f', other, '-o', join(out, 'site-b')).status, 0, 'its own folder works');
   }),
 );

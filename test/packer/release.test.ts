@@ -283,3 +283,59 @@ test("the built-in HashiCorp key is the one @hashicorp/js-releases ships, finger
   assert.equal(their.getFingerprint(), HASHICORP_RELEASE_KEY_FINGERPRINT);
   assert.ok((await ours.getSigningKey()).getFingerprint(), 'the key has a usable signing subkey today');
 });
+
+test('a binary planted in the cache is never run: the cache is trusted by the hash recorded at verification', async () => {
+  const o = caseOptions('good');
+  const first = await locatePacker(o);
+  assert.equal(first.source, 'download');
+  assert.match(readFileSync(join(o.cacheDir, V, 'packer.sha256'), 'utf8'), /^[0-9a-f]{64}  packer\n$/);
+  const marker = join(work, `planted-ran-${++n}`);
+  // Reports the right version, as a planted binary would; running it at all leaves the marker.
+  writeFileSync(first.path, `#!/bin/sh\ntouch ${marker}\necho "Packer v${V}"\n`);
+  const again = await locatePacker(o);
+  assert.equal(existsSync(marker), false, 'the planted binary was run');
+  assert.equal(again.source, 'download');
+  assert.ok(o.lines.some((l) => l.includes('it is not the binary that was verified')), o.lines.join('\n'));
+  assert.equal((await locatePacker(o)).source, 'cache', 'the fresh download is trusted again');
+});
+
+test('the cache folders are private whatever the umask', async () => {
+  const old = process.umask(0);
+  try {
+    const o = caseOptions('good');
+    await locatePacker(o);
+    assert.equal(statSync(o.cacheDir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(o.cacheDir, V)).mode & 0o777, 0o700);
+  } finally {
+    process.umask(old);
+  }
+  // A cache folder others can write to is not trusted.
+  const o = caseOptions('good');
+  await locatePacker(o);
+  chmodSync(join(o.cacheDir, V), 0o777);
+  assert.equal((await locatePacker(o)).source, 'download');
+  assert.ok(o.lines.some((l) => /is writable by others/.test(l)), o.lines.join('\n'));
+});
+
+test('a download larger than the cap is refused and leaves nothing', async () => {
+  const o = caseOptions('good', { maxZipBytes: 100 });
+  await rejectsWith(locatePacker(o), 'bad-release', /is larger than 100 bytes/);
+  assert.deepEqual(readdirSync(o.cacheDir), []);
+});
+
+test('a mirror URL password is never echoed', async () => {
+  const withPassword = base.replace('http://', 'http://mirror-user:s3cr3t-pw@');
+  const o = caseOptions('empty', { baseUrl: `${withPassword}/empty` });
+  const e = await rejectsWith(locatePacker(o), e2code());
+  assert.doesNotMatch(e.message + o.lines.join('\n'), /s3cr3t-pw/);
+  assert.match(e.message, /mirror-user:\*\*\*@/);
+});
+/** fetch refuses credentials in a URL (network) where a server would answer 404 (not-found): either is fine here. */
+function e2code(): string {
+  try {
+    new Request('http://a:b@127.0.0.1/');
+    return 'not-found';
+  } catch {
+    return 'network';
+  }
+}

@@ -11,9 +11,12 @@ import { snapshotDir, withTempDir } from '../helpers/tmp.js';
 
 const NOW = new Date();
 const DAY = 24 * 3600 * 1000;
-const ALL = Object.values(SECRET_FILES);
+/** The files of a store made without an identity (the identity file is written only when one is given). */
+const ALL: string[] = Object.values(SECRET_FILES).filter((f) => f !== SECRET_FILES.identity);
+const IDENTITY = { name: 'seed', apiEndpoint: '10.2.47.84:6443', nodeSubnet: '10.2.47.0/24' };
 
-function loaded(r: SecretsResult): { secrets: Secrets; created: string[]; warnings: Diagnostic[] } {
+type Loaded = Exclude<SecretsResult, { diagnostics: Diagnostic[] }>;
+function loaded(r: SecretsResult): Loaded {
   if ('diagnostics' in r) assert.fail(`unexpected diagnostics: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return r;
 }
@@ -36,7 +39,9 @@ after(() => rmSync(PRISTINE_ROOT, { recursive: true, force: true }));
 function pristineStore(): Promise<{ dir: string; secrets: Secrets }> {
   return (pristine ??= (async () => {
     const dir = join(PRISTINE_ROOT, 'secrets');
-    return { dir, secrets: loaded(await loadOrCreateSecrets(dir, { now: NOW })).secrets };
+    const r = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
+    await r.commit();
+    return { dir, secrets: r.secrets };
   })());
 }
 /** A copy of the pristine store at `<tmp>/secrets`, modes preserved. */
@@ -52,8 +57,10 @@ test('a missing folder is created whole: every file 0600, every folder 0700, not
   await withTempDir(async (tmp) => {
     const dir = join(tmp, 'cluster', 'secrets');
     const r = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
-    assert.deepEqual([...r.created].sort(), [...ALL].sort());
+    assert.deepEqual([...r.changes].sort(), [...ALL].sort());
     assert.deepEqual(r.warnings, []);
+    assert.throws(() => statSync(join(tmp, 'cluster')), 'loading writes nothing; commit does');
+    await r.commit();
     for (const rel of ALL) assert.equal(statSync(join(dir, rel)).mode & 0o777, 0o600, rel);
     for (const rel of ['', 'pki', 'pki/etcd']) assert.equal(statSync(join(dir, rel)).mode & 0o777, 0o700, rel || '.');
     const snap = snapshotDir(dir);
@@ -69,7 +76,8 @@ test('an existing empty folder is filled', async () => {
     const dir = join(tmp, 'secrets');
     mkdirSync(dir, { mode: 0o755 });
     const r = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
-    assert.equal(r.created.length, ALL.length);
+    assert.equal(r.changes.length, ALL.length);
+    await r.commit();
     assert.equal(statSync(dir).mode & 0o777, 0o700);
   });
 });
@@ -80,8 +88,9 @@ test('loading again gives deep-equal secrets and writes nothing', async () => {
     const before = snapshotDir(dir);
     const r = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
     assert.deepEqual(r.secrets, secrets);
-    assert.deepEqual(r.created, []);
+    assert.deepEqual(r.changes, []);
     assert.deepEqual(r.warnings, []);
+    await r.commit();
     assert.deepEqual(snapshotDir(dir), before);
   });
 });
@@ -91,7 +100,12 @@ test('rotateToken replaces the token file only', async () => {
     const { dir, secrets } = await copyOfStore(tmp);
     const before = snapshotDir(dir);
     const r = loaded(await loadOrCreateSecrets(dir, { now: NOW, rotateToken: true }));
-    assert.deepEqual(r.created, ['token']);
+    assert.deepEqual(r.changes, ['token']);
+    await r.stage();
+    await r.discard();
+    const files = (m: Map<string, { sha256?: string }>) => [...m].filter(([, e]) => e.sha256 !== undefined);
+    assert.deepEqual(files(snapshotDir(dir)), files(before), 'staged and discarded: the store\'s files are as they were');
+    await r.commit();
     assert.notEqual(r.secrets.token.value, secrets.token.value);
     assert.match(r.secrets.token.value, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     assert.deepEqual({ ...r.secrets, token: secrets.token }, secrets);
@@ -143,6 +157,7 @@ test('a missing token points at --rotate-token; with rotateToken the store loads
     unlinkSync(join(dir, 'token'));
     const r = loaded(await loadOrCreateSecrets(dir, { now: NOW, rotateToken: true }));
     assert.equal(r.secrets.caCertHash, secrets.caCertHash);
+    await r.commit();
     assert.equal(statSync(join(dir, 'token')).mode & 0o777, 0o600);
   });
 });
@@ -207,7 +222,8 @@ test('an expired admin certificate is re-issued for the same key, with a warning
     const { dir, secrets } = await copyOfStore(tmp);
     const later = new Date(NOW.getTime() + 400 * DAY);
     const r = loaded(await loadOrCreateSecrets(dir, { now: later }));
-    assert.deepEqual(r.created, ['pki/admin.crt']);
+    assert.deepEqual(r.changes, ['pki/admin.crt']);
+    await r.commit();
     assert.deepEqual(r.warnings.map((w) => w.code), ['secrets.admin-renewed']);
     assert.equal(r.warnings[0]!.severity, 'warning');
     assert.match(r.warnings[0]!.message, /admin\.crt expired/);
@@ -222,7 +238,7 @@ test('an expired admin certificate is re-issued for the same key, with a warning
     assert.equal(v.status, 0, v.stderr);
     // Loading again at the same instant is quiet and stable.
     const again = loaded(await loadOrCreateSecrets(dir, { now: later }));
-    assert.deepEqual(again.created, []);
+    assert.deepEqual(again.changes, []);
     assert.deepEqual(again.secrets, r.secrets);
   });
 });
@@ -252,5 +268,41 @@ test('a path that is a file, not a folder, is an error', async () => {
     const ds = failed(await loadOrCreateSecrets(path, { now: NOW }));
     assert.equal(ds[0]!.code, 'secrets.damaged');
     assert.equal(readFileSync(path, 'utf8'), 'x');
+  });
+});
+
+test('a store records the identity it was made for and refuses another cluster with the same name', async () => {
+  await withTempDir(async (tmp) => {
+    const { dir, secrets } = await copyOfStore(tmp);
+    // A store from before identities adopts the first identity it is loaded with, on commit.
+    const adopt = loaded(await loadOrCreateSecrets(dir, { now: NOW, identity: IDENTITY }));
+    assert.deepEqual(adopt.changes, ['identity.json']);
+    await adopt.commit();
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')), IDENTITY);
+    assert.equal(statSync(join(dir, 'identity.json')).mode & 0o777, 0o600);
+    assert.deepEqual(loaded(await loadOrCreateSecrets(dir, { now: NOW, identity: IDENTITY })).changes, []);
+    // A second site: same name, other endpoint and subnet.
+    const before = snapshotDir(dir);
+    const other = { name: 'seed', apiEndpoint: '10.9.0.10:6443', nodeSubnet: '10.9.0.0/24' };
+    const ds = failed(await loadOrCreateSecrets(dir, { now: NOW, identity: other }));
+    assert.deepEqual(ds.map((d) => d.code), ['secrets.identity']);
+    assert.match(ds[0]!.message, /belong to cluster "seed" \(apiEndpoint 10\.2\.47\.84:6443, nodeSubnet 10\.2\.47\.0\/24\), not to this topology's \(apiEndpoint 10\.9\.0\.10:6443, nodeSubnet 10\.9\.0\.0\/24\)/);
+    assert.match(ds[0]!.hint!, /own output folder \(-o\)/);
+    assertNoSecrets(ds, secrets);
+    assert.deepEqual(snapshotDir(dir), before);
+  });
+});
+
+test('a commit removes the temp files of a run that was killed while staging', async () => {
+  await withTempDir(async (tmp) => {
+    const { dir } = await copyOfStore(tmp);
+    writeFileSync(join(dir, 'token.kubebake-tmp-0123abcd'), 'abcdef.0123456789abcdef\n', { mode: 0o600 });
+    mkdirSync(join(tmp, '.secrets.kubebake-tmp-xyz'));
+    const r = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
+    assert.deepEqual(r.changes, []);
+    assert.ok(statSync(join(dir, 'token.kubebake-tmp-0123abcd')), 'loading alone changes nothing');
+    await r.commit();
+    assert.throws(() => statSync(join(dir, 'token.kubebake-tmp-0123abcd')));
+    assert.throws(() => statSync(join(tmp, '.secrets.kubebake-tmp-xyz')));
   });
 });

@@ -1,0 +1,113 @@
+// One render per output folder at a time. Two renders into the same cluster folder would each
+// believe their manifest, and the last rename wins file by file: a mixed tree.
+//
+// The lock is a file created in one step (a complete temp file hard-linked to the lock name, so
+// it is never seen half-written) that names its owner: pid, host, start time and a nonce. A lock
+// whose process is gone on this host is stale (a SIGKILLed render) and is taken over; taking it
+// over renames it to a private name first and checks it is still the stale one, so two waiters
+// that both saw it stale cannot remove each other's fresh lock.
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { RESERVED_PREFIX } from './tree.js';
+
+export const LOCK_FILE = `${RESERVED_PREFIX}lock`;
+/** How long a render waits for another one into the same folder; overridable for scripts. */
+export const LOCK_WAIT_ENV = 'KUBEBAKE_LOCK_WAIT_SECONDS';
+const DEFAULT_WAIT_SECONDS = 120;
+
+interface Owner { pid: number; host: string; started: string; nonce: string }
+
+export class LockBusyError extends Error {
+  constructor(
+    readonly lockFile: string,
+    readonly owner: Owner | undefined,
+  ) {
+    super(
+      owner
+        ? `another kubebake (pid ${owner.pid} on ${owner.host}, since ${owner.started}) is writing into this folder; its lock is ${lockFile}`
+        : `${lockFile} exists and cannot be read`,
+    );
+  }
+}
+
+export interface LockOptions {
+  /** Seconds to wait for a live owner; default $KUBEBAKE_LOCK_WAIT_SECONDS or 120. */
+  waitSeconds?: number;
+  /** Called once when the lock is held by someone else and we start waiting. */
+  onWait?: (owner: Owner | undefined) => void;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+};
+
+async function readOwner(path: string): Promise<Owner | undefined> {
+  try {
+    const o = JSON.parse(await readFile(path, 'utf8')) as Owner;
+    return Number.isInteger(o.pid) && typeof o.host === 'string' && typeof o.nonce === 'string' ? o : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Takes the lock of `dir` (which must exist), or throws LockBusyError after waiting. Returns the release function. */
+export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<() => Promise<void>> {
+  const lockFile = join(dir, LOCK_FILE);
+  const envWait = Number(process.env[LOCK_WAIT_ENV]);
+  const waitMs = 1000 * (opts.waitSeconds ?? (Number.isFinite(envWait) && envWait >= 0 ? envWait : DEFAULT_WAIT_SECONDS));
+  const deadline = Date.now() + waitMs;
+  const me: Owner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), nonce: randomBytes(12).toString('hex') };
+  const candidate = join(dir, `${LOCK_FILE}.${me.pid}.${me.nonce}`);
+  await writeFile(candidate, JSON.stringify(me) + '\n', { flag: 'wx', mode: 0o600 });
+  let waited = false;
+  try {
+    for (;;) {
+      try {
+        await link(candidate, lockFile);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const owner = await readOwner(lockFile);
+      if (owner && owner.host === me.host && !alive(owner.pid) && (await takeOverStale(dir, lockFile, owner))) continue;
+      if (Date.now() >= deadline) throw new LockBusyError(lockFile, owner);
+      if (!waited) opts.onWait?.(owner);
+      waited = true;
+      await sleep(100 + Math.random() * 100);
+    }
+  } finally {
+    await unlink(candidate).catch(() => undefined);
+  }
+  return async () => {
+    const owner = await readOwner(lockFile);
+    if (owner?.nonce === me.nonce) await unlink(lockFile).catch(() => undefined);
+  };
+}
+
+/** Removes a dead owner's lock; false when someone else got there first. */
+async function takeOverStale(dir: string, lockFile: string, stale: Owner): Promise<boolean> {
+  const aside = join(dir, `${LOCK_FILE}.stale.${randomBytes(8).toString('hex')}`);
+  try {
+    await rename(lockFile, aside);
+  } catch {
+    return false; // gone already: simply try again
+  }
+  const got = await readOwner(aside);
+  if (got?.nonce === stale.nonce) {
+    await unlink(aside).catch(() => undefined);
+    return true;
+  }
+  // We moved a live, fresh lock: put it back unless a third process has locked meanwhile.
+  await link(aside, lockFile).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+  return false;
+}

@@ -1,0 +1,64 @@
+// The writer on its own: what counts as ours, what is a conflict, what an old manifest means.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileTree, isTreePath } from '../../src/output/tree.js';
+import { MANIFEST, writeTree } from '../../src/output/write.js';
+import { withTempDir } from '../helpers/tmp.js';
+
+const tree = (files: Record<string, string>): FileTree => {
+  const t = new FileTree();
+  for (const [p, c] of Object.entries(files)) t.add(p, c, p.endsWith('user-data') ? 0o600 : 0o644);
+  return t;
+};
+
+test('a file already equal to the new content is never a conflict, manifest or not', async () => {
+  await withTempDir(async (dir) => {
+    mkdirSync(join(dir, 'hosts', 'a'), { recursive: true });
+    writeFileSync(join(dir, 'hosts', 'a', 'user-data'), 'same\n');
+    writeFileSync(join(dir, 'hosts', 'a', 'meta-data'), 'other\n');
+    const r = await writeTree(dir, tree({ 'hosts/a/user-data': 'same\n', 'hosts/a/meta-data': 'new\n' }));
+    assert.ok('diagnostics' in r);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [`${join(dir, 'hosts/a/meta-data')} was not written by kubebake; kubebake will not replace it`]);
+    writeFileSync(join(dir, 'hosts', 'a', 'meta-data'), 'new\n');
+    const ok = await writeTree(dir, tree({ 'hosts/a/user-data': 'same\n', 'hosts/a/meta-data': 'new\n' }));
+    assert.ok('written' in ok);
+    assert.deepEqual(ok.unchanged.sort(), ['hosts/a/meta-data', 'hosts/a/user-data']);
+    assert.equal(statSync(join(dir, 'hosts', 'a', 'user-data')).mode & 0o777, 0o600, 'the mode is set even on an unchanged file');
+  });
+});
+
+test('a manifest of the previous format (path → sha256) is understood', async () => {
+  await withTempDir(async (dir) => {
+    mkdirSync(join(dir, 'haproxy'));
+    writeFileSync(join(dir, 'haproxy', 'haproxy.cfg'), 'old\n');
+    writeFileSync(join(dir, 'haproxy', 'haproxy.cfg.kubebake-tmp'), 'leftover of an old run\n');
+    const sha = createHash('sha256').update('old\n').digest('hex');
+    writeFileSync(join(dir, MANIFEST), JSON.stringify({ generator: 'kubebake', files: { 'haproxy/haproxy.cfg': sha } }));
+    const r = await writeTree(dir, tree({ 'haproxy/haproxy.cfg': 'new\n' }));
+    assert.ok('written' in r, JSON.stringify(r));
+    assert.equal(readFileSync(join(dir, 'haproxy', 'haproxy.cfg'), 'utf8'), 'new\n');
+    assert.throws(() => statSync(join(dir, 'haproxy', 'haproxy.cfg.kubebake-tmp')), 'the old fixed-name temp file is cleaned up');
+    const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
+    assert.equal(m.version, 2);
+    assert.equal(m.complete, true);
+    assert.deepEqual(Object.keys(m.files), ['haproxy/haproxy.cfg']);
+  });
+});
+
+test('only paths kubebake could have written are tree paths', () => {
+  for (const p of ['hosts/a/user-data', 'admin.conf', 'keepalived/lb1.conf']) assert.ok(isTreePath(p), p);
+  for (const p of ['', '/etc/passwd', '../x', 'a/../b', 'a//b', './a', 'a/.', 'a\\b', 'a\0b', '.kubebake-manifest.json', '.kubebake-lock']) assert.ok(!isTreePath(p), JSON.stringify(p));
+});
+
+test('--check (dryRun) reports what a render would do and writes nothing', async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, 'out');
+    const r = await writeTree(out, tree({ 'a/user-data': 'x\n' }), { dryRun: true });
+    assert.ok('written' in r);
+    assert.deepEqual(r.written, ['a/user-data']);
+    assert.throws(() => statSync(out));
+  });
+});
