@@ -7,13 +7,20 @@ import { loadOrCreateSecrets, SECRET_FILES } from '../plan/secrets.js';
 import { renderCloudInitTree } from '../render/cloud-init/cluster.js';
 import { writeTree } from '../output/write.js';
 import type { FileTree } from '../output/tree.js';
+import type { DeliveryForm } from '../render/delivery/forms.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
 
-export interface RenderOptions { file: string; out: string; strict?: boolean; check?: boolean; force?: boolean; rotateToken?: boolean }
+export interface RenderOptions { file: string; out: string; strict?: boolean; check?: boolean; force?: boolean; rotateToken?: boolean; delivery?: string }
 
 /** `render cloud-init`: topology → plan (+ stored secrets) → files under <out>/<cluster>/. */
 export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
+  const delivery = await import('../render/delivery/index.js');
+  const forms = delivery.parseDeliveryForms(opts.delivery ?? 'all');
+  if ('error' in forms) {
+    process.stderr.write(`kubebake: --delivery: ${forms.error}\n`);
+    return EXIT.usage;
+  }
   const loaded = await loadAndReport(opts);
   if (!loaded.topology) return EXIT.invalid;
   const clusterDir = join(opts.out, loaded.topology.name);
@@ -29,12 +36,24 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
     if (!opts.check) reportCreated(stored.created, join(clusterDir, 'secrets'));
     const plan = buildPlan(loaded.topology);
     const tree = renderCloudInitTree(withSecrets(plan, stored.secrets));
+    await addDelivery(delivery, plan, tree, forms);
     const code = await emit(tree, clusterDir, opts);
     if (code === EXIT.ok && opts.rotateToken && !opts.check) reportRotation(plan, join(clusterDir, 'secrets', SECRET_FILES.token));
     return code;
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
+}
+
+type DeliveryModule = typeof import('../render/delivery/index.js');
+
+/** Seed ISOs, tar bundles, hypervisor recipes and README (src/render/delivery); prints user-data sizes. */
+async function addDelivery(d: DeliveryModule, plan: ClusterPlan, tree: FileTree, forms: DeliveryForm[]): Promise<void> {
+  const seeds = d.seedsFromTree(plan, tree);
+  tree.merge(await d.renderDeliveryTree(plan, seeds, { forms }));
+  const sizes = d.sizeReport(seeds);
+  process.stdout.write(`user-data sizes:\n${sizes.lines.join('\n')}\n`);
+  for (const w of sizes.warnings) process.stderr.write(`warning: ${w}\n`);
 }
 
 /**
