@@ -13,7 +13,7 @@
 // recipe below: change the recipe and a new disk is built.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -141,6 +141,10 @@ export function debianDisk(stack: NetworkStack): DebianDisk {
     writeFileSync(join(work, 'complete'), `${new Date().toISOString()} ${Math.round((Date.now() - started) / 1000)} s\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(work, dir);
+    // Disks of an older recipe are never used again: 3 GB (sparse) each.
+    for (const old of readdirSync(VM_CACHE).filter((d) => d.startsWith(`debian12-${stack}-`) && join(VM_CACHE, d) !== dir)) {
+      rmSync(join(VM_CACHE, old), { recursive: true, force: true });
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
