@@ -86,11 +86,19 @@ unshare --mount --fork bash -eu -c '
   chroot "$root" apt-get clean
 ' inner "$root" "$packages"
 rm -rf "$root"/var/lib/apt/lists/*
+# The locale an English Debian install generates. cloud-init's locale module defaults to it, and on
+# Debian it cannot generate it itself (Debian's locale-gen ignores its argument).
+sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' "$root/etc/locale.gen"
+chroot "$root" locale-gen >/dev/null
 # No package cache inside: the guest has no way to any mirror (restrict=on).
 echo '/dev/vda / ext4 rw,commit=1 0 0' > "$root/etc/fstab"
 echo debian-test > "$root/etc/hostname"
 # The test's seeds come on a CD labelled cidata; looking at other datasources only costs time.
 printf 'datasource_list: [ NoCloud, None ]\\n' > "$root/etc/cloud/cloud.cfg.d/90-kubebake-test.cfg"
+# First boot's apt retries wait 10-50 s between attempts; here no mirror is reachable, so waiting
+# proves nothing: sleep in the guest (found first on PATH) waits 1 s at most. The probe uses /bin/sleep.
+printf '#!/bin/sh\\n# kubebake VM test: waits cut to 1 s (nothing is reachable from this guest)\\nexec /bin/sleep 1\\n' > "$root/usr/local/bin/sleep"
+chmod 0755 "$root/usr/local/bin/sleep"
 if [ -x "$root/usr/sbin/netplan" ]; then
   chroot "$root" systemctl enable systemd-networkd systemd-resolved >/dev/null 2>&1
 fi

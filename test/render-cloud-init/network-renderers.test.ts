@@ -12,6 +12,7 @@ import { repoPath, topologyFrom } from '../helpers/repo.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/tools.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import { loadTopology } from '../../src/topology/load.js';
 
 type Kind = 'eni' | 'networkd' | 'netplan';
 
@@ -77,6 +78,14 @@ test('a host with neither mac nor interface: exactly one NIC of a two-NIC machin
     assert.match(eni, new RegExp(`ATTR\\{address\\}=="${node.mac}"`), 'the one stanza is the NIC with the assigned MAC');
     assert.doesNotMatch(eni, /52:54:00:99:99:99/);
   });
+  // Validation says so, with the MAC and the fix, pointing at the host.
+  const loaded = loadTopology(seedText, 'seed.yaml');
+  const warning = loaded.diagnostics.find((d) => d.code === 'host-mac-assigned' && d.path[1] === plan.nodes.indexOf(node));
+  assert.ok(warning, loaded.diagnostics.map((d) => d.code).join(', '));
+  assert.equal(warning.severity, 'warning');
+  assert.ok(warning.message.includes(node.mac!));
+  assert.match(warning.hint ?? '', /mac: "<its MAC>", or interface: <its name>/);
+  assert.equal(warning.line, seedText.split('\n').findIndex((l) => l.includes('name: k8s-worker1')) + 1);
   // Assigned MACs are stable and distinct.
   const again = await renderPlan(topologyFrom(seedText));
   assert.deepEqual(again.nodes.map((n) => n.mac), plan.nodes.map((n) => n.mac));

@@ -81,10 +81,9 @@ export function renderClusterReadme(plan: ClusterPlan, seeds: readonly HostSeed[
     return `| ${bootOrder(n)} | ${n.name} | ${role} | ${n.ip} | ${nic} |`;
   });
   const limited = LIMITS.filter((l) => l.bytes !== undefined);
-  const sizeRows = plan.nodes.map((n) => {
-    const s = sizes.get(n.name)!;
+  const sizeRows = [...sizes.values()].map((s) => {
     const cells = limited.map((l) => (s.over.includes(l.platform) ? '**over**' : 'ok'));
-    return `| ${n.name} | ${kib(s.userData)} | ${kib(s.gzipBase64)} | ${cells.join(' | ')} |`;
+    return `| ${s.host} | ${kib(s.userData)} | ${kib(s.gzipBase64)} | ${cells.join(' | ')} |`;
   });
   const admin = plan.access.adminUser;
   const init = plan.nodes.find((n) => n.initNode)!;
