@@ -109,7 +109,13 @@ ${hostRows.join('\n')}
 
 Every host: netmask from \`${plan.network.nodeSubnet}\`, gateway \`${plan.network.gateway}\`, DNS \`${plan.network.dns.join(', ')}\`${plan.network.searchDomain ? `, search \`${plan.network.searchDomain}\`` : ''}.
 A host's network-config names exactly one NIC (by MAC, else by interface name): other NICs stay
-unconfigured.
+unconfigured.${plan.os.profile === 'debian-12' ? `
+
+Debian machines that use ifupdown (a Debian-installer install): cloud-init writes the DNS servers
+into /etc/network/interfaces.d as \`dns-nameservers\`, which ifupdown applies only when the
+\`resolvconf\` package is installed (and cloud-init's resolv_conf module does not run on Debian).
+Install resolvconf in the image, or the host keeps the resolver the installer configured. Cloud
+images (netplan + systemd-networkd + systemd-resolved) apply them.` : ''}
 
 ## What to attach where
 
