@@ -8,6 +8,7 @@
 // no packages are reachable, so kubebake's first boot must stop and say why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -114,6 +115,22 @@ test('VM boots: Debian 12 with ifupdown and with netplan + networkd, from each h
       }
     } finally {
       for (const b of booted) b.boot.dispose();
+    }
+  });
+});
+
+test('a guest that does not stop in time is killed at the bound, and no QEMU is left behind', { skip, timeout: 10 * 60_000 }, async () => {
+  await withTempDir(async (dir) => {
+    const iso = join(dir, 'cp1.iso');
+    writeFileSync(iso, delivery.get('hosts/cp1/seed.iso')!.content);
+    const boot = await bootVm({ disk: debianDisk('netplan'), seedIso: iso, mac: plan.nodes[0]!.mac!, timeoutMs: 8_000 });
+    try {
+      assert.equal(boot.timedOut, true);
+      assert.ok(boot.seconds < 30, `${boot.seconds} s`);
+      const left = spawnSync('pgrep', ['-f', `mac=${plan.nodes[0]!.mac!}`], { encoding: 'utf8' });
+      assert.equal(left.stdout.trim(), '', 'QEMU still running');
+    } finally {
+      boot.dispose();
     }
   });
 });

@@ -203,17 +203,22 @@ export async function bootVm(opts: VmOptions): Promise<VmBoot> {
     '-device', `virtio-net-pci,netdev=n0,bus=rp1,mac=${opts.mac}`,
   ];
   const started = Date.now();
-  const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // timeout(1) bounds the guest even if this process dies first (a test-runner kill skips
+  // 'exit' handlers); the timer below and the exit handler end it sooner when they can.
+  const qemu = spawn('timeout', ['-s', 'KILL', String(Math.ceil(opts.timeoutMs / 1000) + 30), 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const killOnExit = (): void => void qemu.kill('SIGTERM');
+  process.once('exit', killOnExit);
   let stderr = '';
   qemu.stderr.on('data', (d) => (stderr += d));
   let timedOut = false;
   const exitCode = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => {
       timedOut = true;
-      qemu.kill('SIGKILL');
+      qemu.kill('SIGTERM'); // timeout(1) passes it on to QEMU, which stops at once
     }, opts.timeoutMs);
     qemu.on('exit', (code) => {
       clearTimeout(timer);
+      process.removeListener('exit', killOnExit);
       resolve(code);
     });
     qemu.on('error', () => {
