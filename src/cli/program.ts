@@ -63,12 +63,18 @@ Examples:
   renderOptions(render.command('cloud-init'))
     .description('Write per-host NoCloud data (user-data, meta-data, network-config), secrets, admin.conf and haproxy.cfg.')
     .option('--rotate-token', 'issue a new bootstrap token (the PKI is kept)')
+    .option('--delivery <forms>', 'delivery forms besides the NoCloud files: all, none, or a list of iso,tar,vsphere,proxmox,libvirt', 'all')
     .addHelpText(
       'after',
       `
 Examples:
   $ kubebake render cloud-init -f profiles/seed.yaml
   $ kubebake render cloud-init -f cluster.yaml -o /srv/kubebake --rotate-token
+  $ kubebake render cloud-init -f cluster.yaml --delivery iso,proxmox
+
+Besides each host's three NoCloud files it writes out/<cluster>/README.md (hosts, what to attach
+where, sizes) and the delivery forms: hosts/<host>/seed.iso (a cidata CD), tar bundles, vSphere
+guestinfo, Proxmox snippets + qm script, libvirt virt-install script.
 
 Secrets (bootstrap token, cluster CAs) are created once in <out>/<cluster>/secrets/ (0600) and
 reused, so rendering again gives byte-identical files.`,

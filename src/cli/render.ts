@@ -9,12 +9,13 @@ import { acquireLock, LockBusyError, LOCK_WAIT_ENV } from '../output/lock.js';
 import { ensureOutputFolder, writeTree, type WriteOutcome } from '../output/write.js';
 import type { FileTree } from '../output/tree.js';
 import type { Topology } from '../topology/types.js';
+import type { DeliveryForm } from '../render/delivery/forms.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
 import { positionDiagnostics } from '../topology/load.js';
 import { verifyRender } from '../verify/verify.js';
 
-export interface RenderOptions { file: string; out: string; strict?: boolean; check?: boolean; force?: boolean; rotateToken?: boolean }
+export interface RenderOptions { file: string; out: string; strict?: boolean; check?: boolean; force?: boolean; rotateToken?: boolean; delivery?: string }
 
 /** Exit codes after SIGINT / SIGTERM: 128 + the signal number, as shells report them. */
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -25,6 +26,12 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
  * files were written; SIGINT/SIGTERM stop before writing begins, or let the write finish.
  */
 export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
+  const delivery = await import('../render/delivery/index.js');
+  const forms = delivery.parseDeliveryForms(opts.delivery ?? 'all');
+  if ('error' in forms) {
+    process.stderr.write(`kubebake: --delivery: ${forms.error}\n`);
+    return EXIT.usage;
+  }
   const loaded = await loadAndReport(opts);
   if (!loaded.topology) return EXIT.invalid;
   const topology = loaded.topology;
@@ -48,6 +55,7 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
         process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, problems), loaded.source));
         return EXIT.invalid;
       }
+      await addDelivery(delivery, renderPlan, tree, forms);
       if (opts.check) return report(await writeTree(clusterDir, tree, { dryRun: true }), clusterDir, true);
       if (signal.aborted) return SIGNAL_EXIT[signal.reason as string]!;
       try {
@@ -73,6 +81,17 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
       await release?.();
     }
   });
+}
+
+type DeliveryModule = typeof import('../render/delivery/index.js');
+
+/** Seed ISOs, tar bundles, hypervisor recipes and README (src/render/delivery); prints user-data sizes. */
+async function addDelivery(d: DeliveryModule, plan: ClusterPlan, tree: FileTree, forms: DeliveryForm[]): Promise<void> {
+  const seeds = d.seedsFromTree(plan, tree);
+  tree.merge(await d.renderDeliveryTree(plan, seeds, { forms }));
+  const sizes = d.sizeReport(seeds);
+  process.stdout.write(`user-data sizes:\n${sizes.lines.join('\n')}\n`);
+  for (const w of sizes.warnings) process.stderr.write(`warning: ${w}\n`);
 }
 
 /** The identity the secrets store is bound to (see ClusterIdentity). */

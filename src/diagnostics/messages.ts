@@ -300,6 +300,11 @@ export const msg = {
     message: `${field} on a load-balancer host would be ignored: load balancers are not Kubernetes nodes`,
     hint: `remove ${field} from this host`,
   }),
+  assignedMac: (name: string, mac: string): Message => ({
+    code: 'host-mac-assigned',
+    message: `host "${name}" names neither mac nor interface: its network-config matches the NIC with MAC ${mac}, which kubebake assigned (a name pattern would give every NIC of the host the same address)`,
+    hint: `give the VM's NIC that MAC (the libvirt and Proxmox recipes do), or add the real one: mac: "<its MAC>", or interface: <its name>, e.g. ens18`,
+  }),
   vipNeedsInterface: (name: string): Message => ({
     code: 'vip-needs-interface',
     message: `load balancer "${name}" shares the API VIP but names no interface for keepalived to put it on`,

@@ -17,6 +17,7 @@ import { renderCalicoResources } from '../steps/cni.js';
 import { firewallStep } from '../steps/firewall.js';
 import { imageCheckStep } from '../steps/image-check.js';
 import { loadBalancerConfigStep } from '../steps/load-balancer-config.js';
+import { resolverStep } from '../steps/resolver.js';
 import type { Step } from '../steps/step.js';
 import { GENERATED } from '../util/generated.js';
 import { SlotTemplates } from '../util/slot-template.js';
@@ -74,6 +75,7 @@ interface Shared {
   templates: SlotTemplates;
   install: Record<ImageKind, Step[]>;
   firewall: Step;
+  resolver: Step;
   pki: HostFile[];
   discovery: Discovery;
   labelNodes?: Step;
@@ -90,6 +92,7 @@ function shared(plan: ClusterPlan, secrets: Secrets): Shared {
   return {
     templates: new SlotTemplates(),
     firewall: firewallStep(plan),
+    resolver: resolverStep(plan),
     install: {
       node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
       'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
@@ -159,7 +162,7 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
   const image = s.imageRuntime;
   const install = image ? [imageCheckStep(plan, node, image.digest)] : s.install[kind];
   const final = kind === 'node' ? bootstrapStep(plan, node, { labelNodes: s.labelNodes !== undefined }) : loadBalancerConfigStep(plan, node);
-  const steps = [...install, s.firewall, final];
+  const steps = [s.resolver, ...install, s.firewall, final];
   // Scripts a step starts itself (the runner does not run them).
   const tools = join.kind === 'init' && s.labelNodes ? [s.labelNodes] : [];
   files.push(file(HOST_PATHS.stepList, steps.map((st) => `${st.name}\n`).join(''), []));

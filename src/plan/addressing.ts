@@ -1,4 +1,5 @@
 // IPv4 arithmetic for subnets and addresses; the schema has already checked the syntax.
+import { createHash } from 'node:crypto';
 
 export interface Cidr { base: number; prefix: number; text: string }
 
@@ -28,3 +29,29 @@ export const networkAddress = (c: Cidr): string => intToIp(c.base);
 export const broadcastAddress = (c: Cidr): string => intToIp(c.base + cidrSize(c) - 1);
 /** First usable address of a service subnet: kube-apiserver gives it to the `kubernetes` Service. */
 export const firstHostAddress = (c: Cidr): string => intToIp(c.base + 1);
+
+/**
+ * MACs for hosts that name neither `mac` nor `interface`. network-config must match exactly one
+ * NIC (a name pattern such as e* would give every Ethernet NIC of a multi-NIC host the same
+ * static address), so such a host gets a MAC of its own: 52:54:00 (the prefix libvirt and QEMU
+ * require for a fixed MAC; see virt-install(1) --network mac) and three bytes of
+ * sha256(cluster/host), stepped on past any MAC already in use. The delivery recipes set it on
+ * the VM's NIC; on other machines the operator must, or give `mac`/`interface` instead.
+ * Deterministic: the same topology always assigns the same MACs.
+ */
+export function assignedMacs(clusterName: string, hosts: readonly { name: string; mac?: string; interface?: string }[]): Map<string, string> {
+  const taken = new Set(hosts.flatMap((h) => (h.mac ? [h.mac] : [])));
+  const out = new Map<string, string>();
+  for (const h of hosts) {
+    if (h.mac !== undefined || h.interface !== undefined) continue;
+    for (let attempt = 0; ; attempt++) {
+      const digest = createHash('sha256').update(`${clusterName}/${h.name}/${attempt}`).digest();
+      const mac = ['52', '54', '00', ...[0, 1, 2].map((i) => digest[i]!.toString(16).padStart(2, '0'))].join(':');
+      if (taken.has(mac)) continue;
+      taken.add(mac);
+      out.set(h.name, mac);
+      break;
+    }
+  }
+  return out;
+}

@@ -2,6 +2,7 @@
 // Renderers never re-derive: they read the plan.
 import type { CniPlugin, FirewallMode, Host, ImageMode, Role, Taint, Topology } from '../topology/types.js';
 import type { Secrets } from './secrets.js';
+import { assignedMacs } from './addressing.js';
 import { OS_FACTS, type OsFacts } from './os-facts.js';
 import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, type OsInfo } from './versions.js';
 
@@ -23,7 +24,9 @@ export interface NodePlan {
   index: number;
   role: Role;
   ip: string;
+  /** The topology's MAC, or one kubebake assigned (macAssigned) when it names neither mac nor interface. */
   mac?: string;
+  macAssigned?: true;
   interface?: string;
   /** FQDN when the topology has a search domain. */
   fqdn?: string;
@@ -63,6 +66,7 @@ export interface ClusterPlan {
   access: Topology['access'];
   bootstrap: Topology['bootstrap'];
   packer: Topology['packer'];
+  delivery: Topology['delivery'];
 }
 
 /** A plan with the cluster's secrets, for renderers that need them (cloud-init, kubeconfig). */
@@ -92,6 +96,7 @@ export function buildPlan(t: Topology): ClusterPlan {
     backends: t.hosts.filter((h) => h.role === (f.targets === 'workers' ? 'worker' : 'control-plane')).map((h) => ({ name: h.name, ip: h.ip })),
   }));
 
+  const assigned = assignedMacs(t.name, t.hosts);
   const ordinals = new Map<Role, number>();
   const nodes = t.hosts.map((h, index): NodePlan => {
     const ordinal = ordinals.get(h.role) ?? 0;
@@ -101,7 +106,8 @@ export function buildPlan(t: Topology): ClusterPlan {
       index,
       role: h.role,
       ip: h.ip,
-      mac: h.mac,
+      mac: h.mac ?? assigned.get(h.name),
+      ...(assigned.has(h.name) ? { macAssigned: true as const } : {}),
       interface: h.interface,
       fqdn: fqdn(h.name),
       labels: h.labels ?? {},
@@ -135,6 +141,7 @@ export function buildPlan(t: Topology): ClusterPlan {
     access: t.access,
     bootstrap: t.bootstrap,
     packer: t.packer,
+    delivery: t.delivery,
   };
 }
 

@@ -4,23 +4,54 @@ import type { ShellHelper } from './step.js';
 
 const helper = (name: string, code: string, uses: ShellHelper[] = []): ShellHelper => ({ name, code: code.trim(), uses });
 
-/** apt that waits for the lock (cloud-init and unattended-upgrades hold it at first boot) and retries mirrors. */
+/**
+ * apt_problem OUTPUT: what an operator can act on, from apt-get's own messages (as apt 2.x prints
+ * them): a name that does not resolve, a mirror that cannot be reached, a package or version the
+ * repository does not have, a held package in the way. Empty when none is recognised.
+ */
+export const APT_PROBLEM = helper(
+  'apt_problem',
+  `
+apt_problem() {
+  local dns missing fetch
+  dns=$(grep -oE "(Temporary failure resolving|Could not resolve( host:)?) '?[^' ]+" <<<"$1" | head -n 1 | sed -E "s/.* '?//") || true
+  missing=$(grep -oE "^E: (Unable to locate package .*|Package '[^']+' has no installation candidate|Version '[^']+' for '[^']+' was not found)" <<<"$1" | head -n 1) || true
+  fetch=$(grep -oE "(Failed to fetch|Could not connect to|Unable to connect to) [^ ]+" <<<"$1" | head -n 1 | sed -E 's/.* //') || true
+  if [ -n "$dns" ]; then echo "DNS failure: cannot resolve $dns (check network.dns and the host's resolver)"
+  elif [ -n "$missing" ]; then echo "package missing from the repository: \${missing#E: }"
+  elif grep -qE "^E: Held packages were changed" <<<"$1"; then echo "a held package is in the way (apt-mark showhold)"
+  elif [ -n "$fetch" ]; then echo "mirror unreachable: $fetch (check the network, proxy and mirror)"
+  fi
+}`,
+);
+
+/**
+ * apt that waits for the lock (cloud-init and unattended-upgrades hold it at first boot), retries
+ * what a retry can fix, and says why it gave up. \`apt-get update\` reports unreachable mirrors as
+ * warnings and still exits 0: that counts as a failure here.
+ */
 export const APT_GET = helper(
   'apt_get',
   `
 export DEBIAN_FRONTEND=noninteractive
 apt_get() {
-  local i
+  local i out rc why=''
   for i in 1 2 3 4 5; do
-    if apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 \\
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -y "$@"; then
-      return 0
-    fi
-    echo "apt-get $* failed (attempt $i), retrying" >&2
+    rc=0
+    out=$(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 \\
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -y "$@" 2>&1) || rc=$?
+    printf '%s\\n' "$out"
+    why=$(apt_problem "$out")
+    if [ "$rc" -eq 0 ] && { [ "$1" != update ] || [ -z "$why" ]; }; then return 0; fi
+    case "$why" in "package missing"* | "a held package"*) break ;; esac
+    [ "$i" -lt 5 ] || break
+    echo "apt-get $* failed (attempt $i of 5\${why:+: $why}), retrying" >&2
     sleep $((i * 10))
   done
+  echo "apt-get $* failed: \${why:-see the messages above}" >&2
   return 1
 }`,
+  [APT_PROBLEM],
 );
 
 /** apt_source NAME URL: an apt source signed by its own keyring (never apt-key, which is gone). */

@@ -3,6 +3,7 @@
 import { didYouMean, type Diagnostic, type FieldPath } from '../diagnostics/diagnostic.js';
 import { msg, type Message } from '../diagnostics/messages.js';
 import {
+  assignedMacs,
   broadcastAddress,
   cidrContains,
   cidrsOverlap,
@@ -88,6 +89,9 @@ export function checkRules(t: Topology): Diagnostic[] {
   checkHosts(t, error);
   checkNetwork(t, error);
   checkClusterSize(t, warn);
+  for (const [name, mac] of assignedMacs(t.name, t.hosts)) {
+    warn(['hosts', t.hosts.findIndex((h) => h.name === name)], msg.assignedMac(name, mac));
+  }
 
   // --- roles and the API endpoint --------------------------------------------------------
   const controlPlanes = t.hosts.filter((h) => h.role === 'control-plane');

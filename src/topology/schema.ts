@@ -191,6 +191,23 @@ export const topologySchema = {
         diskSizeGB: { type: 'integer', minimum: 4, maximum: 2048, default: 20 },
       },
     },
+    delivery: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How hosts are handed to hypervisors (render cloud-init --delivery).',
+      properties: {
+        proxmox: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            // pve-storage's storage id rule: a letter first, then letters, digits, "-", "_" or ".".
+            snippetStorage: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]*$', default: 'local', description: 'Proxmox storage with the "snippets" content type that holds the cloud-init files (qm set --cicustom).' },
+          },
+        },
+      },
+    },
     overrides: {
       type: 'array',
       default: [],

@@ -33,3 +33,15 @@ export function snapshotDir(dir: string): Map<string, Entry> {
   }
   return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/** Relative paths of the files under `dir`, sorted; [] when `dir` does not exist (a golden not written yet). */
+export function listFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)))
+      .sort();
+  } catch {
+    return [];
+  }
+}

@@ -133,7 +133,7 @@ test('status file and step order: first boot runs OS prep, CRI-O, packages, fire
   const ud = userData(tree, 'worker1');
   assert.deepEqual(ud.runcmd, [['/usr/local/lib/kubebake/firstboot.sh']]);
   const runner = fileIn(ud, '/usr/local/lib/kubebake/firstboot.sh')!.content;
-  assert.equal(fileIn(ud, '/etc/kubebake/steps')!.content, 'base\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
+  assert.equal(fileIn(ud, '/etc/kubebake/steps')!.content, 'resolver\nbase\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
   assert.match(runner, /done < \/etc\/kubebake\/steps$/m);
   assert.match(runner, /status "failed: \$step: /);
   assert.match(runner, /\/var\/lib\/kubebake\/status/);

@@ -2,21 +2,12 @@
 // rendered with the committed test-only secrets. UPDATE_GOLDEN=1 npm test rewrites them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { renderProfile } from '../helpers/cluster.js';
 import { repoPath } from '../helpers/repo.js';
+import { listFiles } from '../helpers/tmp.js';
 
-function listFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => relative(dir, join(e.parentPath, e.name)))
-      .sort();
-  } catch {
-    return [];
-  }
-}
 
 for (const name of ['default', 'seed']) {
   test(`golden: profile ${name} renders exactly test/golden/${name}/`, async () => {

@@ -1,0 +1,152 @@
+// out/<cluster>/README.md: what a new operator needs to bring the cluster up from these files —
+// the hosts, what to attach where in each hypervisor, sizes against platform limits, day-2
+// commands, and a diagram of the topology. Markdown has no structure library: a text template.
+import type { ClusterPlan, NodePlan } from '../../plan/plan.js';
+import { HOST_PATHS } from '../../plan/host-paths.js';
+import { GENERATED } from '../../util/generated.js';
+
+const { firstboot: FIRSTBOOT_PATH, log: LOG_PATH, status: STATUS_PATH } = HOST_PATHS;
+import type { DeliveryForm } from './forms.js';
+import type { HostSeed } from './seeds.js';
+import { LIMITS, measure } from './sizes.js';
+
+/** Boot order: balancers first (joins go through them), then the init control plane, the others, workers. */
+export function bootOrder(n: NodePlan): number {
+  return n.role === 'load-balancer' ? 1 : n.initNode ? 2 : n.role === 'control-plane' ? 3 : 4;
+}
+
+const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+/** Mermaid node ids must be plain words; host names are RFC 1123 labels (letters, digits, "-"). */
+const mid = (name: string): string => `h_${name.replace(/-/g, '_')}`;
+
+export function renderMermaid(plan: ClusterPlan): string {
+  const group = (title: string, id: string, nodes: NodePlan[]): string[] =>
+    nodes.length ? [`  subgraph ${id} ["${title}"]`, ...nodes.map((n) => `    ${mid(n.name)}["${n.name}<br/>${n.ip}"]`), '  end'] : [];
+  const lbs = plan.nodes.filter((n) => n.role === 'load-balancer');
+  const cps = plan.nodes.filter((n) => n.role === 'control-plane');
+  const workers = plan.nodes.filter((n) => n.role === 'worker');
+  const endpoint = plan.vip ? `VIP ${plan.vip.address}` : plan.endpoint.address;
+  const lines = [
+    'flowchart LR',
+    `  clients(["kubectl, joining nodes, ingress clients"])`,
+    ...group('load balancers (HAProxy' + (plan.vip ? ' + keepalived' : '') + ')', 'lbs', lbs),
+    ...group('control planes', 'cps', cps),
+    ...group('workers', 'workers', workers),
+    `  clients -->|"${endpoint}:${plan.endpoint.port} (API)"| lbs`,
+    `  lbs -->|"${plan.endpoint.port}"| cps`,
+    ...plan.ingress.map((f) => `  lbs -->|"${f.name}: ${f.port} → NodePort ${f.nodePort}"| ${f.backends.length && workers.some((w) => w.name === f.backends[0]!.name) ? 'workers' : 'cps'}`),
+    ...(workers.length ? ['  workers -.->|"kubelet joins via the API endpoint"| lbs'] : []),
+  ];
+  return lines.join('\n');
+}
+
+const FORM_TEXT: Record<DeliveryForm, (plan: ClusterPlan) => string> = {
+  iso: () => `### Any hypervisor with a CD drive (VirtualBox, Hyper-V, VMware, Proxmox, libvirt): \`hosts/<host>/seed.iso\`
+
+Attach the host's \`seed.iso\` as the VM's CD/DVD drive (ISO 9660 with Joliet and Rock Ridge, label
+\`cidata\`) and boot a cloud image of the OS with cloud-init (NoCloud). Set the NIC's MAC to the
+host's MAC in the table: network-config matches the NIC by it.`,
+  tar: (plan) => `### Copying files: \`seeds.tar\` and \`hosts/<host>/seed.tar\`
+
+\`seeds.tar\` holds every host's three files (\`hosts/<host>/user-data\`, \`meta-data\`,
+\`network-config\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries are owned by
+root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`, e.g. into a
+PXE or HTTP seed server's folder (\`ds=nocloud;s=http://server/${plan.name}/hosts/<host>/\`).`,
+  vsphere: () => `### vSphere: \`vsphere/<host>.vmx\`, \`vsphere/<host>.govc.sh\`
+
+cloud-init's VMware datasource reads \`guestinfo.userdata\` and \`guestinfo.metadata\` (network-config
+travels inside the metadata), each gzip+base64. Either add the lines of \`vsphere/<host>.vmx\` to the
+powered-off VM's configuration parameters, or run \`vsphere/<host>.govc.sh [VM name]\` with
+\`GOVC_URL\` and credentials set. Give the NIC the MAC in the table (Edit Settings → Network adapter
+→ MAC Address: Manual).`,
+  proxmox: (plan) => `### Proxmox VE: \`proxmox/\`
+
+Copy the \`proxmox/\` folder to the Proxmox node, then for each host run
+\`proxmox/<host>.qm.sh <vmid>\`: it copies \`proxmox/snippets/<file>\` onto the storage
+\`${plan.delivery.proxmox.snippetStorage}\` (\`delivery.proxmox.snippetStorage\` in the topology; its content
+types must include "Snippets"), adds a CloudInit drive on \`$CLOUDINIT_STORAGE\` (default
+\`local-lvm\`) if the VM has none, runs \`qm set <vmid> --cicustom "user=…,network=…,meta=…"\` and
+sets net0's MAC to the host's.`,
+  libvirt: () => `### libvirt: \`libvirt/<host>.virt-install.sh\`
+
+\`libvirt/<host>.virt-install.sh CLOUD-IMAGE.qcow2 [network]\` copies the host's \`seed.iso\` into the
+pool (\`$POOL_DIR\`, default /var/lib/libvirt/images), creates a disk backed by the cloud image and
+runs \`virt-install --import\` with the seed as a CD-ROM and the NIC's MAC set.`,
+};
+
+export function renderClusterReadme(plan: ClusterPlan, seeds: readonly HostSeed[], forms: readonly DeliveryForm[]): string {
+  const sizes = new Map(measure(seeds).map((s) => [s.host, s]));
+  const nodes = [...plan.nodes].sort((a, b) => bootOrder(a) - bootOrder(b) || a.ordinal - b.ordinal);
+  const hostRows = nodes.map((n) => {
+    const nic = n.mac ? `${n.mac}${n.macAssigned ? ' (assigned by kubebake: set it on the VM)' : ''}` : `— (by name: ${n.interface})`;
+    const role = n.initNode ? 'control-plane (kubeadm init)' : n.role;
+    return `| ${bootOrder(n)} | ${n.name} | ${role} | ${n.ip} | ${nic} |`;
+  });
+  const limited = LIMITS.filter((l) => l.bytes !== undefined);
+  const sizeRows = [...sizes.values()].map((s) => {
+    const cells = limited.map((l) => (s.over.includes(l.platform) ? '**over**' : 'ok'));
+    return `| ${s.host} | ${kib(s.userData)} | ${kib(s.gzipBase64)} | ${cells.join(' | ')} |`;
+  });
+  const admin = plan.access.adminUser;
+  const init = plan.nodes.find((n) => n.initNode)!;
+  return `# ${plan.name}
+
+<!-- ${GENERATED} -->
+
+${plan.nodes.length} hosts, Kubernetes ${plan.kubernetes.version} on ${plan.os.profile}, ${plan.cni.plugin}; API at
+\`${plan.endpoint.hostPort}\`${plan.vip ? ' (a VIP kept by keepalived on the load balancers)' : ''}.
+
+\`\`\`mermaid
+${renderMermaid(plan)}
+\`\`\`
+
+## Hosts
+
+Boot in this order (each host also waits by itself: joins retry until the API answers through the
+load balancer, for up to ${plan.bootstrap.apiWaitSeconds} s).
+
+| boot | host | role | address | NIC (MAC network-config matches) |
+| --- | --- | --- | --- | --- |
+${hostRows.join('\n')}
+
+Every host: netmask from \`${plan.network.nodeSubnet}\`, gateway \`${plan.network.gateway}\`, DNS \`${plan.network.dns.join(', ')}\`${plan.network.searchDomain ? `, search \`${plan.network.searchDomain}\`` : ''}.
+A host's network-config names exactly one NIC (by MAC, else by interface name): other NICs stay
+unconfigured.${plan.os.profile === 'debian-12' ? `
+
+Debian machines that use ifupdown (a Debian-installer install): cloud-init writes the DNS servers
+into /etc/network/interfaces.d as \`dns-nameservers\`, which ifupdown applies only when the
+\`resolvconf\` package is installed; without it, the first boot's \`resolver\` step writes them to
+/etc/resolv.conf, as the installer does for a static address. Cloud images (netplan +
+systemd-networkd + systemd-resolved) apply them from network-config.` : ''}
+
+## What to attach where
+
+${forms.map((f) => FORM_TEXT[f](plan)).join('\n\n')}
+
+## User-data sizes
+
+| host | user-data | gzip+base64 | ${limited.map((l) => `${l.platform} (${kib(l.bytes!)} ${l.measure})`).join(' | ')} |
+| --- | --- | --- | ${limited.map(() => '---').join(' | ')} |
+${sizeRows.join('\n')}
+
+Proxmox snippets, the cidata ISO and libvirt carry files on a disk: kubebake knows no limit for
+them. Over EC2's limit, pass user-data gzip-compressed (cloud-init unpacks it) or use
+\`image: baked\` (install steps move into the image).
+
+## Day 2
+
+\`\`\`sh
+# progress of a host's first boot: "running: <step>", "ok" or "failed: <step>: <reason>"
+ssh ${admin}@${init.ip} cat ${STATUS_PATH}
+ssh ${admin}@${init.ip} sudo tail -n 50 ${LOG_PATH}
+# the cluster, through the API endpoint
+kubectl --kubeconfig admin.conf get nodes -o wide
+# after fixing a failed step's cause, run first boot again (every step is safe to repeat)
+ssh ${admin}@<host> sudo ${FIRSTBOOT_PATH}
+# a new bootstrap token for nodes added later (the PKI is kept); register it as the command says
+kubebake render cloud-init -f <topology.yaml> --rotate-token
+# add a host: add it to the topology, render again, attach its new files
+kubebake render cloud-init -f <topology.yaml>
+\`\`\`
+`;
+}

@@ -1,0 +1,60 @@
+// Every delivery form of a cluster, as one FileTree relative to out/<cluster>/: pure serialisers
+// of the plan and each host's three NoCloud files (exactly as rendered).
+import { FileTree } from '../../output/tree.js';
+import type { ClusterPlan } from '../../plan/plan.js';
+import { renderClusterReadme } from './cluster-readme.js';
+import type { DeliveryForm } from './forms.js';
+import { buildIso9660 } from './iso9660.js';
+import { renderVirtInstallScript } from './libvirt.js';
+import { renderQmScript, snippetNames } from './proxmox.js';
+import { DELIVERY_EPOCH, SEED_FILES, SEED_MODES, seedContent, type HostSeed } from './seeds.js';
+import { buildTar, type TarEntry } from './tar.js';
+import { renderGovcScript, renderVmxLines } from './vsphere.js';
+
+export interface DeliveryOptions { forms: readonly DeliveryForm[] }
+
+/** A host's seed as tar/ISO entries: real names, modes kept. */
+const seedEntries = (seed: HostSeed, prefix = ''): TarEntry[] =>
+  SEED_FILES.map((f) => ({ path: `${prefix}${f}`, content: seedContent(seed, f), mode: SEED_MODES[f] }));
+
+/** Scripts carry user-data (vSphere) or copy it (Proxmox): owner-only, executable. */
+const SCRIPT_MODE = 0o700;
+/** Anything that contains a host's user-data. */
+const SECRET_MODE = 0o600;
+
+export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly HostSeed[], opts: DeliveryOptions): Promise<FileTree> {
+  const tree = new FileTree();
+  const forms = new Set(opts.forms);
+  const readme = renderClusterReadme(plan, seeds, opts.forms);
+  tree.add('README.md', readme);
+  const nodeOf = (host: string) => plan.nodes.find((n) => n.name === host)!;
+  for (const seed of seeds) {
+    const node = nodeOf(seed.host);
+    if (forms.has('iso')) {
+      const iso = buildIso9660({
+        volumeId: 'cidata',
+        time: DELIVERY_EPOCH,
+        files: SEED_FILES.map((f) => ({ name: f, content: seedContent(seed, f), mode: SEED_MODES[f] })),
+      });
+      tree.add(`hosts/${seed.host}/seed.iso`, iso, SECRET_MODE);
+    }
+    if (forms.has('tar')) tree.add(`hosts/${seed.host}/seed.tar`, await buildTar(seedEntries(seed), DELIVERY_EPOCH), SECRET_MODE);
+    if (forms.has('vsphere')) {
+      tree.add(`vsphere/${seed.host}.vmx`, renderVmxLines(seed), SECRET_MODE);
+      tree.add(`vsphere/${seed.host}.govc.sh`, renderGovcScript(seed), SCRIPT_MODE);
+    }
+    if (forms.has('proxmox')) {
+      const names = snippetNames(plan, seed.host);
+      tree.add(`proxmox/snippets/${names.user}`, seed.userData, SECRET_MODE);
+      tree.add(`proxmox/snippets/${names.network}`, seed.networkConfig);
+      tree.add(`proxmox/snippets/${names.meta}`, seed.metaData);
+      tree.add(`proxmox/${seed.host}.qm.sh`, renderQmScript(plan, node, seed), SCRIPT_MODE);
+    }
+    if (forms.has('libvirt')) tree.add(`libvirt/${seed.host}.virt-install.sh`, renderVirtInstallScript(plan, node), SCRIPT_MODE);
+  }
+  if (forms.has('tar')) {
+    const all = [...seeds.flatMap((s) => seedEntries(s, `hosts/${s.host}/`)), { path: 'README.md', content: readme, mode: 0o644 }];
+    tree.add('seeds.tar', await buildTar(all, DELIVERY_EPOCH), SECRET_MODE);
+  }
+  return tree;
+}

@@ -1,0 +1,38 @@
+// What every delivery form carries: each host's three NoCloud files, exactly as rendered.
+import type { FileTree } from '../../output/tree.js';
+import type { ClusterPlan } from '../../plan/plan.js';
+
+export interface HostSeed { host: string; userData: string; metaData: string; networkConfig: string }
+
+/** The NoCloud file names, as cloud-init looks for them on a cidata volume. */
+export const SEED_FILES = ['user-data', 'meta-data', 'network-config'] as const;
+
+/**
+ * user-data holds join material (and a control plane's keys): every copy of it is 0600, in
+ * whatever form it travels.
+ */
+export const SEED_MODES: Record<(typeof SEED_FILES)[number], number> = { 'user-data': 0o600, 'meta-data': 0o644, 'network-config': 0o644 };
+
+export const seedContent = (seed: HostSeed, file: (typeof SEED_FILES)[number]): string =>
+  file === 'user-data' ? seed.userData : file === 'meta-data' ? seed.metaData : seed.networkConfig;
+
+/**
+ * Every timestamp inside an ISO or tar kubebake writes: a fixed instant, so the same files give
+ * the same bytes on every render (the date itself means nothing).
+ */
+export const DELIVERY_EPOCH = new Date('2000-01-01T00:00:00Z');
+
+/** Reads the seeds back from a rendered cloud-init tree, in the plan's host order. */
+export function seedsFromTree(plan: ClusterPlan, tree: FileTree): HostSeed[] {
+  const text = (path: string): string => {
+    const f = tree.get(path);
+    if (!f) throw new Error(`no ${path} in the rendered tree`);
+    return typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('utf8');
+  };
+  return plan.nodes.map((n) => ({
+    host: n.name,
+    userData: text(`hosts/${n.name}/user-data`),
+    metaData: text(`hosts/${n.name}/meta-data`),
+    networkConfig: text(`hosts/${n.name}/network-config`),
+  }));
+}

@@ -1,0 +1,50 @@
+// vSphere: cloud-init's VMware datasource reads guestinfo.metadata / guestinfo.userdata (and
+// their ".encoding" keys) from the VM's extraConfig. It has no network-config key of its own:
+// the network config travels inside the metadata under "network" (with "network.encoding").
+// Source: canonical/cloud-init cloudinit/sources/DataSourceVMware.py @ dd65b4ad7e245bfb52b5cf3f5a74c0323e4fbbcc
+// (guestinfo(), decode() accepting "gzip+base64", process_metadata() popping "network" and
+// "network.encoding"); Debian 12's cloud-init 22.4.2 has the same code.
+import { gzipSync } from 'node:zlib';
+import { parse } from 'yaml';
+import { q, script } from '../../steps/shell.js';
+import { toYaml11 } from '../../util/yaml.js';
+import type { HostSeed } from './seeds.js';
+
+export const GUESTINFO_ENCODING = 'gzip+base64';
+
+/** gzip (header time 0, so the same input gives the same bytes) then base64. */
+export const gzipBase64 = (text: string): string => gzipSync(Buffer.from(text, 'utf8'), { level: 9 }).toString('base64');
+
+/** The guestinfo.metadata document: the NoCloud meta-data plus the network config. */
+export function guestinfoMetadata(seed: HostSeed): string {
+  const meta = parse(seed.metaData) as Record<string, unknown>;
+  return toYaml11({ ...meta, network: gzipBase64(seed.networkConfig), 'network.encoding': GUESTINFO_ENCODING });
+}
+
+/** extraConfig key → value, in the order a .vmx lists them. */
+export function guestinfo(seed: HostSeed): [string, string][] {
+  return [
+    ['guestinfo.metadata', gzipBase64(guestinfoMetadata(seed))],
+    ['guestinfo.metadata.encoding', GUESTINFO_ENCODING],
+    ['guestinfo.userdata', gzipBase64(seed.userData)],
+    ['guestinfo.userdata.encoding', GUESTINFO_ENCODING],
+  ];
+}
+
+/** Lines to add to a powered-off VM's .vmx (base64 has no characters a .vmx string must escape). */
+export function renderVmxLines(seed: HostSeed): string {
+  return `# ${seed.host}: cloud-init guestinfo for the VM's .vmx (or Configuration Parameters in the vSphere client)\n` +
+    guestinfo(seed).map(([k, v]) => `${k} = "${v}"`).join('\n') + '\n';
+}
+
+/** A govc script that sets the same keys on an existing VM (by default named like the host). */
+export function renderGovcScript(seed: HostSeed): string {
+  const args = guestinfo(seed).map(([k, v]) => `  -e ${q(`${k}=${v}`)}`).join(' \\\n');
+  return script(
+    `Sets ${seed.host}'s cloud-init guestinfo on a vSphere VM (GOVC_URL and credentials from the environment). Usage: $0 [VM name]`,
+    `vm=\${1:-${q(seed.host)}}
+govc vm.change -vm "$vm" \\
+${args}
+echo "guestinfo set on $vm; power it on to run cloud-init"`,
+  );
+}

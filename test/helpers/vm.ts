@@ -1,0 +1,247 @@
+// Real machines for the delivery tests: a Debian 12 disk built from Debian's packages with
+// debootstrap (kernel, systemd, cloud-init), booted by QEMU in software emulation with a host's
+// rendered seed.iso as its CD-ROM. Nothing leaves this machine: the guest's NIC is on QEMU's
+// user network with restrict=on. After the guest powers itself off, its disk is read back with
+// debugfs, so assertions rest on what the guest wrote, not on the console.
+//
+// Two network stacks, as cloud-init meets them in the field (FACTS.md): `ifupdown` (what the
+// Debian installer gives bare metal; cloud-init renders /etc/network/interfaces.d) and `netplan`
+// (netplan.io + systemd-networkd + systemd-resolved, what cloud images use). cloud-init picks its
+// renderer from what it finds on the disk.
+//
+// The disks are built once and cached under /var/cache/kubebake-test/, keyed by a hash of the
+// recipe below: change the recipe and a new disk is built.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type NetworkStack = 'ifupdown' | 'netplan';
+
+export const VM_CACHE = process.env.KUBEBAKE_VM_CACHE ?? '/var/cache/kubebake-test';
+
+/** Packages of each stack, on top of the common ones. */
+const STACK_PACKAGES: Record<NetworkStack, string> = {
+  ifupdown: 'ifupdown isc-dhcp-client',
+  netplan: 'netplan.io systemd-resolved',
+};
+
+/**
+ * Runs in the guest once cloud-init and kubebake's first boot are done (or after its own bound):
+ * copies what only lives in memory (addresses, routes, resolver state, the journal) to the disk,
+ * then powers the guest off. It is test equipment, not part of kubebake.
+ */
+const PROBE = `#!/bin/sh
+out=/var/log/kubebake-test
+mkdir -p "$out"
+echo "kubebake-test: probe started" > /dev/ttyS0
+timeout 900 cloud-init status --wait > "$out/cloud-init-status" 2>&1
+i=0
+while [ $i -lt 600 ]; do
+  case "$(cat /var/lib/kubebake/status 2>/dev/null)" in ok|failed:*) break ;; esac
+  /bin/sleep 1; i=$((i + 1))
+done
+ip -o link show > "$out/ip-link"
+ip -o -4 addr show > "$out/ip-addr"
+ip -4 route show > "$out/ip-route"
+cat /etc/resolv.conf > "$out/resolv.conf" 2>&1
+resolvectl dns > "$out/resolvectl-dns" 2>&1 || true
+hostname > "$out/hostname"
+cloud-init status --long > "$out/cloud-init-status-long" 2>&1
+journalctl -b --no-pager > "$out/journal" 2>&1
+echo done > "$out/done"
+sync
+echo "kubebake-test: probe done, powering off" > /dev/ttyS0
+systemctl poweroff
+`;
+
+// Type=simple: cloud-final.service is ordered after multi-user.target, so a oneshot unit there
+// that waits for cloud-init would wait for itself.
+const PROBE_UNIT = `[Unit]
+Description=kubebake test probe: record the first boot's outcome, then power off
+
+[Service]
+Type=simple
+ExecStart=/usr/local/sbin/kubebake-test-probe
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** The build, as one shell script (run as root): $1 is the root folder to fill, $2 the stack's packages. */
+// (No single quotes inside the unshare block: it is one single-quoted bash -c argument.)
+const RECIPE = `set -euo pipefail
+root=$1 packages=$2
+debootstrap --variant=minbase bookworm "$root" >/dev/null
+unshare --mount --fork bash -eu -c '
+  root=$1 packages=$2
+  mount -t proc proc "$root/proc"; mount -t sysfs sys "$root/sys"; mount --rbind /dev "$root/dev"
+  export DEBIAN_FRONTEND=noninteractive
+  chroot "$root" apt-get update -qq
+  # initramfs-tools before the kernel: its hook builds the initrd the kernel is booted with.
+  # locales and openssh-server as on an installed Debian: the locale and ssh modules of cloud-init use them.
+  chroot "$root" apt-get install -y -qq --no-install-recommends systemd-sysv udev initramfs-tools kmod \\
+    linux-image-amd64 cloud-init iproute2 locales openssh-server $packages >/dev/null
+  chroot "$root" apt-get clean
+' inner "$root" "$packages"
+rm -rf "$root"/var/lib/apt/lists/*
+# The locale an English Debian install generates. cloud-init's locale module defaults to it, and on
+# Debian it cannot generate it itself (Debian's locale-gen ignores its argument).
+sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' "$root/etc/locale.gen"
+chroot "$root" locale-gen >/dev/null
+# No package cache inside: the guest has no way to any mirror (restrict=on).
+echo '/dev/vda / ext4 rw,commit=1 0 0' > "$root/etc/fstab"
+echo debian-test > "$root/etc/hostname"
+# The test's seeds come on a CD labelled cidata; looking at other datasources only costs time.
+printf 'datasource_list: [ NoCloud, None ]\\n' > "$root/etc/cloud/cloud.cfg.d/90-kubebake-test.cfg"
+# First boot's apt retries wait 10-50 s between attempts; here no mirror is reachable, so waiting
+# proves nothing: sleep in the guest (found first on PATH) waits 1 s at most. The probe uses /bin/sleep.
+printf '#!/bin/sh\\n# kubebake VM test: waits cut to 1 s (nothing is reachable from this guest)\\nexec /bin/sleep 1\\n' > "$root/usr/local/bin/sleep"
+chmod 0755 "$root/usr/local/bin/sleep"
+if [ -x "$root/usr/sbin/netplan" ]; then
+  chroot "$root" systemctl enable systemd-networkd systemd-resolved >/dev/null 2>&1
+fi
+`;
+
+function recipeHash(stack: NetworkStack): string {
+  return createHash('sha256').update(RECIPE).update(STACK_PACKAGES[stack]).update(PROBE).update(PROBE_UNIT).digest('hex').slice(0, 16);
+}
+
+/** Why VM tests cannot run here, or undefined when they can. */
+export function vmUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (debootstrap, chroot)';
+  for (const [tool, args] of [['qemu-system-x86_64', ['--version']], ['debootstrap', ['--version']], ['debugfs', ['-V']], ['mkfs.ext4', ['-V']]] as const) {
+    const r = spawnSync(tool, args);
+    if (r.error) return `${tool} is not installed (apt-get install qemu-system-x86 debootstrap e2fsprogs)`;
+  }
+  return undefined;
+}
+
+export interface DebianDisk { stack: NetworkStack; disk: string; kernel: string; initrd: string; buildSeconds?: number }
+
+/**
+ * The cached disk for a stack, built now when missing (a few minutes: debootstrap from Debian's
+ * mirror, the kernel and cloud-init).
+ */
+export function debianDisk(stack: NetworkStack): DebianDisk {
+  const dir = join(VM_CACHE, `debian12-${stack}-${recipeHash(stack)}`);
+  const files = { stack, disk: join(dir, 'disk.img'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
+  if (existsSync(join(dir, 'complete'))) return files;
+  const started = Date.now();
+  mkdirSync(VM_CACHE, { recursive: true });
+  const work = mkdtempSync(join(VM_CACHE, `.build-${stack}-`));
+  try {
+    const root = join(work, 'root');
+    mkdirSync(root);
+    const r = spawnSync('bash', ['-c', RECIPE, 'recipe', root, STACK_PACKAGES[stack]], { encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`building the Debian 12 ${stack} root failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}): ${r.stderr.slice(-3000)}`);
+    writeFileSync(join(root, 'usr/local/sbin/kubebake-test-probe'), PROBE, { mode: 0o755 });
+    writeFileSync(join(root, 'etc/systemd/system/kubebake-test-probe.service'), PROBE_UNIT);
+    mkdirSync(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
+    spawnSync('ln', ['-sf', '/etc/systemd/system/kubebake-test-probe.service', join(root, 'etc/systemd/system/multi-user.target.wants/kubebake-test-probe.service')]);
+    copyFileSync(join(root, 'vmlinuz'), join(work, 'vmlinuz'));
+    copyFileSync(join(root, 'initrd.img'), join(work, 'initrd.img'));
+    const disk = join(work, 'disk.img');
+    const mk = spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, disk, '3G'], { encoding: 'utf8' });
+    if (mk.status !== 0) throw new Error(`mkfs.ext4 -d failed: ${mk.stderr}`);
+    rmSync(root, { recursive: true, force: true });
+    writeFileSync(join(work, 'complete'), `${new Date().toISOString()} ${Math.round((Date.now() - started) / 1000)} s\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(work, dir);
+    // Disks of an older recipe are never used again: 3 GB (sparse) each.
+    for (const old of readdirSync(VM_CACHE).filter((d) => d.startsWith(`debian12-${stack}-`) && join(VM_CACHE, d) !== dir)) {
+      rmSync(join(VM_CACHE, old), { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { ...files, buildSeconds: Math.round((Date.now() - started) / 1000) };
+}
+
+export interface VmBoot {
+  /** Everything the serial console printed. */
+  console: string;
+  seconds: number;
+  /** QEMU's exit: 0 after the guest powered off. */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** A file from the guest's disk after it stopped (undefined when absent). */
+  read(path: string): string | undefined;
+  /** Removes the boot's scratch disk (a 3 GB sparse copy each). */
+  dispose(): void;
+}
+
+export interface VmOptions {
+  disk: DebianDisk;
+  seedIso: string;
+  mac: string;
+  /** Wall-clock bound for the whole boot; QEMU is killed after it. */
+  timeoutMs: number;
+}
+
+/**
+ * Boots a throw-away copy of the disk with the seed as a CD-ROM, waits for the guest to power
+ * itself off (or the bound), and returns its console and a reader of its disk. The NIC sits on a
+ * PCIe root port, as libvirt and Proxmox q35 machines place it, so the kernel names it enp1s0.
+ */
+export async function bootVm(opts: VmOptions): Promise<VmBoot> {
+  const scratch = mkdtempSync(join(tmpdir(), 'kubebake-vm-'));
+  const disk = join(scratch, 'disk.img');
+  const cp = spawnSync('cp', ['--sparse=always', opts.disk.disk, disk]);
+  if (cp.status !== 0) throw new Error(`copying the disk failed: ${cp.stderr}`);
+  const consoleLog = join(scratch, 'console.log');
+  const args = [
+    '-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-m', '1024', '-smp', '1',
+    '-display', 'none', '-no-reboot', '-serial', `file:${consoleLog}`, '-monitor', 'none',
+    '-kernel', opts.disk.kernel, '-initrd', opts.disk.initrd,
+    '-append', 'root=/dev/vda rw console=ttyS0 panic=-1 rootflags=commit=1 sysctl.vm.dirty_expire_centisecs=100 sysctl.vm.dirty_writeback_centisecs=100',
+    '-drive', `file=${disk},format=raw,if=virtio`,
+    '-drive', `file=${opts.seedIso},media=cdrom,readonly=on`,
+    '-netdev', 'user,id=n0,restrict=on',
+    '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2',
+    '-device', `virtio-net-pci,netdev=n0,bus=rp1,mac=${opts.mac}`,
+  ];
+  const started = Date.now();
+  // timeout(1) bounds the guest even if this process dies first (a test-runner kill skips
+  // 'exit' handlers); the timer below and the exit handler end it sooner when they can.
+  const qemu = spawn('timeout', ['-s', 'KILL', String(Math.ceil(opts.timeoutMs / 1000) + 30), 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const killOnExit = (): void => void qemu.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  let stderr = '';
+  qemu.stderr.on('data', (d) => (stderr += d));
+  let timedOut = false;
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      qemu.kill('SIGTERM'); // timeout(1) passes it on to QEMU, which stops at once
+    }, opts.timeoutMs);
+    qemu.on('exit', (code) => {
+      clearTimeout(timer);
+      process.removeListener('exit', killOnExit);
+      resolve(code);
+    });
+    qemu.on('error', () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+  });
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const consoleText = (existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '') + (stderr ? `\n[qemu stderr] ${stderr}` : '');
+  const cache = new Map<string, string | undefined>();
+  const read = (path: string): string | undefined => {
+    if (!cache.has(path)) {
+      const r = spawnSync('debugfs', ['-R', `cat ${path}`, disk], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      cache.set(path, r.status === 0 && !/File not found/.test(r.stderr) ? r.stdout : undefined);
+    }
+    return cache.get(path);
+  };
+  return {
+    console: consoleText,
+    seconds,
+    exitCode,
+    timedOut,
+    read,
+    dispose: () => rmSync(scratch, { recursive: true, force: true }),
+  };
+}

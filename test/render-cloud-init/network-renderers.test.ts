@@ -1,0 +1,94 @@
+// network-config through cloud-init's own renderers (cloud-init devel net-convert, the installed
+// Debian 12 cloud-init 22.4.2): eni for ifupdown (a Debian-installer machine), networkd and
+// netplan (cloud images, Ubuntu). Every host of every profile must come out with its address and
+// a default route each renderer really applies; and exactly one NIC configured on a two-NIC
+// machine. The VM tests (test/e2e/vm-boot.test.ts) boot the same files on real Debian.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROFILES, renderPlan, renderProfile, text } from '../helpers/cluster.js';
+import { repoPath, topologyFrom } from '../helpers/repo.js';
+import { withTempDir } from '../helpers/tmp.js';
+import { run } from '../helpers/tools.js';
+import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import { loadTopology } from '../../src/topology/load.js';
+
+type Kind = 'eni' | 'networkd' | 'netplan';
+
+/** Runs net-convert; returns every file it wrote, concatenated (path → content). */
+function convert(dir: string, networkConfig: string, kind: Kind, macs: [string, string][]): Map<string, string> {
+  const input = join(dir, 'network-config');
+  writeFileSync(input, networkConfig);
+  const out = join(dir, `out-${kind}`);
+  const r = run('cloud-init', ['devel', 'net-convert', '-p', input, '-k', 'yaml', '-d', out, '-D', 'debian', '-O', kind, ...macs.flatMap(([n, m]) => ['-m', `${n},${m}`])]);
+  assert.equal(r.status, 0, r.stderr);
+  const files = new Map<string, string>();
+  for (const e of readdirSync(out, { recursive: true, withFileTypes: true })) if (e.isFile()) files.set(join(e.parentPath, e.name).slice(out.length + 1), readFileSync(join(e.parentPath, e.name), 'utf8'));
+  return files;
+}
+
+const all = (files: Map<string, string>): string => [...files.values()].join('\n');
+
+for (const name of PROFILES) {
+  test(`${name}: every host's network-config gives eni, networkd and netplan a working default route`, async () => {
+    const { plan, tree } = await renderProfile(name);
+    await withTempDir((dir) => {
+      for (const node of plan.nodes) {
+        const nc = text(tree, `hosts/${node.name}/network-config`);
+        const nic = node.interface ?? 'ens3';
+        const macs: [string, string][] = node.mac ? [[nic, node.mac]] : [];
+        const gw = plan.network.gateway.replace(/\./g, '\\.');
+
+        // ifupdown applies a stanza's `gateway` with ip(8). A `post-up route add` line needs
+        // net-tools (not on Debian 12) and its `|| true` hides the failure: no default route.
+        const eni = all(convert(dir, nc, 'eni', macs));
+        assert.match(eni, new RegExp(`^iface \\S+ inet static\\n(    .*\\n)*    gateway ${gw}$`, 'm'), `${node.name} eni:\n${eni}`);
+        assert.doesNotMatch(eni, /route add/, `${node.name}: no route(8) lines`);
+        assert.match(eni, new RegExp(`address ${node.ip.replace(/\./g, '\\.')}/\\d+`));
+
+        const networkd = all(convert(dir, nc, 'networkd', macs));
+        assert.match(networkd, new RegExp(`^Gateway=${gw}$`, 'm'), `${node.name} networkd:\n${networkd}`);
+        assert.match(networkd, new RegExp(`^Address=${node.ip.replace(/\./g, '\\.')}/`, 'm'));
+
+        const netplan = all(convert(dir, nc, 'netplan', macs));
+        assert.match(netplan, new RegExp(`gateway4: ${gw}$`, 'm'), `${node.name} netplan:\n${netplan}`);
+      }
+    });
+  });
+}
+
+test('a host with neither mac nor interface: exactly one NIC of a two-NIC machine gets its address', async () => {
+  // The seed profile's hosts name neither; give worker1 a second NIC.
+  const seedText = readFileSync(repoPath('profiles', 'seed.yaml'), 'utf8');
+  const plan = await renderPlan(topologyFrom(seedText));
+  const tree = renderCloudInitTree(plan);
+  const node = plan.nodes.find((n) => n.name === 'k8s-worker1')!;
+  assert.ok(node.macAssigned && node.mac, 'the plan assigned a MAC');
+  const nc = text(tree, `hosts/${node.name}/network-config`);
+  assert.doesNotMatch(nc, /name: /, 'no name pattern');
+  await withTempDir((dir) => {
+    const macs: [string, string][] = [['ens3', node.mac!], ['ens4', '52:54:00:99:99:99']];
+    const networkd = convert(dir, nc, 'networkd', macs);
+    const configured = [...networkd.entries()].filter(([, c]) => c.includes(`Address=${node.ip}/`));
+    assert.equal(configured.length, 1, [...networkd.keys()].join(', '));
+    assert.match(configured[0]![1], new RegExp(`MACAddress=${node.mac}`));
+    const eni = all(convert(dir, nc, 'eni', macs));
+    assert.equal((eni.match(/inet static/g) ?? []).length, 1, eni);
+    assert.match(eni, new RegExp(`ATTR\\{address\\}=="${node.mac}"`), 'the one stanza is the NIC with the assigned MAC');
+    assert.doesNotMatch(eni, /52:54:00:99:99:99/);
+  });
+  // Validation says so, with the MAC and the fix, pointing at the host.
+  const loaded = loadTopology(seedText, 'seed.yaml');
+  const warning = loaded.diagnostics.find((d) => d.code === 'host-mac-assigned' && d.path[1] === plan.nodes.indexOf(node));
+  assert.ok(warning, loaded.diagnostics.map((d) => d.code).join(', '));
+  assert.equal(warning.severity, 'warning');
+  assert.ok(warning.message.includes(node.mac!));
+  assert.match(warning.hint ?? '', /mac: "<its MAC>", or interface: <its name>/);
+  assert.equal(warning.line, seedText.split('\n').findIndex((l) => l.includes('name: k8s-worker1')) + 1);
+  // Assigned MACs are stable and distinct.
+  const again = await renderPlan(topologyFrom(seedText));
+  assert.deepEqual(again.nodes.map((n) => n.mac), plan.nodes.map((n) => n.mac));
+  assert.equal(new Set(plan.nodes.map((n) => n.mac)).size, plan.nodes.length);
+  for (const n of plan.nodes) assert.match(n.mac!, /^52:54:00(:[0-9a-f]{2}){3}$/);
+});
