@@ -27,7 +27,9 @@ apt_problem() {
 
 /**
  * apt that waits for the lock (cloud-init and unattended-upgrades hold it at first boot), retries
- * what a retry can fix, and says why it gave up. \`apt-get update\` reports unreachable mirrors as
+ * what a retry can fix, and says why it gave up. apt's own retries are off (apt 2.6 defaults to
+ * 3): with an unreachable DNS server each of them waits out the resolver's timeouts again, and
+ * this loop already retries with a back-off. \`apt-get update\` reports unreachable mirrors as
  * warnings and still exits 0: that counts as a failure here.
  */
 export const APT_GET = helper(
@@ -38,7 +40,7 @@ apt_get() {
   local i out rc why=''
   for i in 1 2 3 4 5; do
     rc=0
-    out=$(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 \\
+    out=$(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=0 \\
       -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -y "$@" 2>&1) || rc=$?
     printf '%s\\n' "$out"
     why=$(apt_problem "$out")
