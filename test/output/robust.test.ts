@@ -140,7 +140,7 @@ test('kill loop: after SIGKILL, SIGINT or SIGTERM at random points, a plain re-r
   });
 });
 
-test('two renders into one cluster folder at once: both succeed one after the other, the tree is one clean render', { timeout: 120_000 }, async () => {
+test('two renders into one cluster folder at once: both succeed one after the other, the tree is one clean render', { timeout: 300_000 }, async () => {
   await withTempDir(async (tmp) => {
     const files = twoVersions(tmp, 120);
     const out = join(tmp, 'out');
@@ -312,13 +312,15 @@ test('I/O failures are diagnostics naming the path and the cause, exit 1', async
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`${notAFolder.replace(/[.]/g, '\\.')}(/robust)?: a part of the path is a file, not a folder`));
     assert.doesNotMatch(r.stderr, /internal error/);
-    // Permission denied needs a user the folder refuses: as root, run as nobody (skipped otherwise).
-    if (process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0) {
+    // Permission denied needs a user the folder refuses: as root, run as nobody — when nobody can
+    // read this checkout at all (a clone inside a 0700 folder cannot be run by anyone else).
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+    if (process.getuid?.() === 0 && spawnSync('setpriv', [...asNobody, 'test', '-r', BIN]).status === 0) {
       chmodSync(tmp, 0o755);
       chmodSync(file, 0o644);
       const locked = join(tmp, 'root-only');
       mkdirSync(locked, { mode: 0o755 });
-      const denied = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'render', 'cloud-init', '-f', file, '-o', locked], { encoding: 'utf8' });
+      const denied = spawnSync('setpriv', [...asNobody, process.execPath, BIN, 'render', 'cloud-init', '-f', file, '-o', locked], { encoding: 'utf8' });
       assert.equal(denied.status, 1, denied.stderr);
       assert.match(denied.stderr, new RegExp(`cannot write ${locked}/robust: permission denied`));
       assert.match(denied.stderr, /hint: check the owner and mode of the folder/);
