@@ -197,6 +197,12 @@ export const topologySchema = {
       default: {},
       description: 'How hosts are handed to hypervisors (render cloud-init --delivery).',
       properties: {
+        server: {
+          type: 'string',
+          pattern: '^http://[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[1-9][0-9]{0,4})?$',
+          description:
+            "Base URL of the provisioning server (`kubebake serve`), e.g. http://10.2.47.5:8080: PXE hosts fetch their seeds from it and every host's first boot reports its progress to it. Plain HTTP on the provisioning network; reports are authenticated per host.",
+        },
         proxmox: {
           type: 'object',
           additionalProperties: false,

@@ -49,5 +49,5 @@ export interface Topology {
   bootstrap: { tokenTTL: string; apiWaitSeconds: number; joinAttempts: number };
   packer: { builder: Builder; outputFormat: 'qcow2' | 'raw'; diskSizeGB: number };
   overrides: { check: OverridableCheck; reason: string }[];
-  delivery: { proxmox: { snippetStorage: string } };
+  delivery: { server?: string; proxmox: { snippetStorage: string } };
 }
