@@ -17,6 +17,7 @@ import { renderCalicoResources } from '../steps/cni.js';
 import { firewallStep } from '../steps/firewall.js';
 import { imageCheckStep } from '../steps/image-check.js';
 import { loadBalancerConfigStep } from '../steps/load-balancer-config.js';
+import { phoneHomePath, reportConfigText } from '../steps/report.js';
 import { resolverStep } from '../steps/resolver.js';
 import type { Step } from '../steps/step.js';
 import { GENERATED } from '../util/generated.js';
@@ -64,6 +65,8 @@ export interface HostManifest {
   /** Where the runner and helpers come from. */
   runtime: 'seed' | 'image';
   join: JoinMaterial;
+  /** With delivery.server: the URL cloud-init's phone_home posts to when its final stage runs. */
+  phoneHome?: string;
 }
 
 const file = (path: string, content: string, from: readonly FieldPath[], mode: FileMode = '0644'): HostFile => ({ path, mode, content, from });
@@ -165,10 +168,13 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
   const steps = [s.resolver, ...install, s.firewall, final];
   // Scripts a step starts itself (the runner does not run them).
   const tools = join.kind === 'init' && s.labelNodes ? [s.labelNodes] : [];
+  const server = plan.delivery.server;
+  if (server) files.push(file(HOST_PATHS.reportConfig, reportConfigText(server, secrets.reportSecret, node.name), [['delivery', 'server']], '0600'));
   files.push(file(HOST_PATHS.stepList, steps.map((st) => `${st.name}\n`).join(''), []));
   files.push(...[...steps, ...tools].filter((st) => !image || !imageHasStep(image, st)).map(stepFile));
   if (!image) files.push(...firstBootRuntime(plan, [...steps, ...tools]));
-  return { node, admin: plan.access, files, steps, runtime: image ? 'image' : 'seed', join };
+  const phoneHome = server ? { phoneHome: `${server}${phoneHomePath(node.name)}` } : {};
+  return { node, admin: plan.access, files, steps, runtime: image ? 'image' : 'seed', join, ...phoneHome };
 }
 
 /** Builds host manifests of one cluster; what hosts share is made once. */

@@ -10,8 +10,9 @@ import type { ClusterPlan } from '../plan/plan.js';
 import { firewallStep } from '../steps/firewall.js';
 import { RUNNER } from '../steps/firstboot.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION, RETRY, WAIT_FOR } from '../steps/helpers.js';
+import { REPORT } from '../steps/report.js';
 import { hostScript, libraryScript, runnerScript } from '../steps/scripts.js';
-import { helperClosure, type Step } from '../steps/step.js';
+import { helperClosure, type ShellHelper, type Step } from '../steps/step.js';
 import type { FileMode, HostFile } from './host-manifest.js';
 
 const runtimeFile = (path: string, content: string, mode: FileMode = '0644'): HostFile => ({ path, mode, content, from: [] });
@@ -25,11 +26,14 @@ const firewallUnit = runtimeFile(HOST_PATHS.firewallUnit, renderFirewallUnit(HOS
 /** What a first-boot host needs besides its own steps: the helpers they use, the runner, the firewall unit. */
 export function firstBootRuntime(plan: ClusterPlan, steps: readonly Step[]): HostFile[] {
   return [
-    runtimeFile(HOST_PATHS.library, libraryScript(helperClosure(steps))),
+    runtimeFile(HOST_PATHS.library, libraryScript([...helperClosure(steps), ...reportHook(plan)])),
     runner,
     ...(plan.firewallMode === 'open-required-ports' ? [firewallUnit] : []),
   ];
 }
+
+/** The progress-report hook (steps/report.ts), last in the library: only with a provisioning server. */
+const reportHook = (plan: ClusterPlan): ShellHelper[] => (plan.delivery.server ? [REPORT] : []);
 
 export interface ImageRuntime {
   files: readonly HostFile[];
@@ -44,13 +48,13 @@ const ALL_HELPERS = helperClosure([{ helpers: [APT_GET, APT_SOURCE, PICK_VERSION
 
 let cached: { key: string; runtime: ImageRuntime } | undefined;
 
-/** The runtime a baked image carries (the same for every plan with the same firewall mode). */
+/** The runtime a baked image carries (the same for every plan with the same firewall mode and reporting). */
 export function imageRuntime(plan: ClusterPlan): ImageRuntime {
-  const key = plan.firewallMode;
+  const key = `${plan.firewallMode}:${plan.delivery.server ? 'report' : ''}`;
   if (cached?.key === key) return cached.runtime;
   // The open-ports firewall step names no role or port: the ruleset file is the host's own.
   const steps = plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : [];
-  const files = [runtimeFile(HOST_PATHS.library, libraryScript(ALL_HELPERS)), runner, firewallUnit, ...steps.map(stepFile)];
+  const files = [runtimeFile(HOST_PATHS.library, libraryScript([...ALL_HELPERS, ...reportHook(plan)])), runner, firewallUnit, ...steps.map(stepFile)];
   const hash = createHash('sha256');
   for (const f of files) hash.update(`${f.path}\0${f.mode}\0${f.content}\0`);
   const runtime = { files, steps, digest: hash.digest('hex') };

@@ -33,6 +33,10 @@ export const HOST_PATHS = {
   keepalivedStaged: `${CONFIG_DIR}/keepalived.conf`,
   keepalivedCheck: '/etc/keepalived/check-haproxy.sh',
   lbSysctl: '/etc/sysctl.d/90-kubebake-lb.conf',
+  /** With delivery.server: where and as whom this host reports its progress (0600, its own key only). */
+  reportConfig: `${CONFIG_DIR}/report`,
+  /** Made by the first report of a boot (tmpfs: each boot reports "boot" once). */
+  reportBooted: '/run/kubebake-booted',
   /** What a baked image was built for and contains. */
   imageProvenance: `${CONFIG_DIR}/image.json`,
 } as const;

@@ -38,6 +38,11 @@ export interface Secrets {
   sa: { key: string; pub: string };
   /** `sha256:<hex>` of the cluster CA's public key, for kubeadm's discovery.caCertHashes. */
   caCertHash: string;
+  /**
+   * 32 random bytes (hex) from which each host's progress-report key is derived (plan/report-keys.ts).
+   * Only `kubebake serve` holds it; a host gets only its own derived key.
+   */
+  reportSecret: string;
 }
 
 /**
@@ -88,6 +93,7 @@ export const SECRET_FILES = {
   saPub: 'pki/sa.pub',
   adminCert: 'pki/admin.crt',
   adminKey: 'pki/admin.key',
+  reportSecret: 'report.secret',
 } as const;
 const ALL_FILES: string[] = Object.values(SECRET_FILES);
 const TMP_MARK = '.kubebake-tmp';
@@ -153,7 +159,7 @@ async function folderState(dir: string): Promise<'new' | 'existing' | 'not-a-fol
 
 async function createStore(dir: string, now: Date, randomBytes: RandomBytes, identity: ClusterIdentity | undefined): Promise<{ secrets: Secrets } & PendingSecrets> {
   const pki = await createClusterPki({ now, randomBytes });
-  const secrets: Secrets = { token: generateBootstrapToken(randomBytes), ...pki, caCertHash: caCertHash(pki.ca.cert) };
+  const secrets: Secrets = { token: generateBootstrapToken(randomBytes), ...pki, caCertHash: caCertHash(pki.ca.cert), reportSecret: newReportSecret(randomBytes) };
   const contents = fileContents(secrets);
   if (identity) contents.set(SECRET_FILES.identity, identityText(identity));
   const files = ALL_FILES.filter((f) => contents.has(f));
@@ -191,6 +197,10 @@ async function createStore(dir: string, now: Date, randomBytes: RandomBytes, ide
   return { secrets, changes: files, stage, commit, discard };
 }
 
+/** The report secret: made once, like the rest of the store; nothing is derived from the clock. */
+const newReportSecret = (randomBytes: RandomBytes): string => Buffer.from(randomBytes(32)).toString('hex');
+const REPORT_SECRET = /^[0-9a-f]{64}$/;
+
 const identityText = (id: ClusterIdentity): string =>
   JSON.stringify({ name: id.name, apiEndpoint: id.apiEndpoint, nodeSubnet: id.nodeSubnet }, null, 2) + '\n';
 
@@ -221,6 +231,7 @@ function fileContents(s: Secrets): Map<string, string> {
     [F.saPub, s.sa.pub],
     [F.adminCert, s.admin.cert],
     [F.adminKey, s.admin.key],
+    [F.reportSecret, `${s.reportSecret}\n`],
   ]);
 }
 
@@ -335,6 +346,7 @@ async function loadStore(
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (rel === SECRET_FILES.identity && code === 'ENOENT') continue; // a store from before identities: recorded on commit
+      if (rel === SECRET_FILES.reportSecret && code === 'ENOENT') continue; // a store from before reports: made once, on commit
       if (rel === SECRET_FILES.token && opts.rotateToken) continue; // about to be replaced anyway
       if (rel === SECRET_FILES.token && code === 'ENOENT')
         errors.push(problem('secrets.damaged', at(rel), `${at(rel)} is missing`, TOKEN_HINT));
@@ -418,6 +430,11 @@ async function loadStore(
   if (saKey && saPub && !spki(createPublicKey(saKey)).equals(spki(saPub)))
     damaged(SECRET_FILES.saPub, `does not belong to ${at(SECRET_FILES.saKey)} (their public keys differ)`);
 
+  // The report secret: a store from before progress reports gets one (once; kept from then on).
+  const reportText = text.get(SECRET_FILES.reportSecret);
+  const newReport = reportText === undefined ? newReportSecret(opts.randomBytes) : undefined;
+  if (reportText !== undefined && !REPORT_SECRET.test(reportText.trim())) damaged(SECRET_FILES.reportSecret, 'is not a report secret (64 hexadecimal digits)');
+
   if (errors.length) return { diagnostics: [...errors, ...warnings] };
 
   const get = (rel: string): string => text.get(rel)!;
@@ -429,12 +446,14 @@ async function loadStore(
     admin: { cert: get(SECRET_FILES.adminCert), key: get(SECRET_FILES.adminKey) },
     sa: { key: get(SECRET_FILES.saKey), pub: get(SECRET_FILES.saPub) },
     caCertHash: caCertHash(get(SECRET_FILES.caCert)),
+    reportSecret: newReport ?? reportText!.trim(),
   };
 
   // Only now, with everything valid, are changes prepared; the caller commits them.
   const changed = new Map<string, string>();
   if (opts.rotateToken) changed.set(SECRET_FILES.token, `${secrets.token.value}\n`);
   if (recordIdentity) changed.set(SECRET_FILES.identity, identityText(opts.identity!));
+  if (newReport) changed.set(SECRET_FILES.reportSecret, `${newReport}\n`);
   if (adminExpired) {
     const old = new X509Certificate(secrets.admin.cert).validTo;
     secrets.admin = await createAdminCert(secrets.ca, { now: opts.now, randomBytes: opts.randomBytes, existingKey: secrets.admin.key });

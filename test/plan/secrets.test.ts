@@ -213,7 +213,30 @@ test('a partial folder (only some files) reports every missing file and creates 
     const before = snapshotDir(dir);
     const ds = failed(await loadOrCreateSecrets(dir, { now: NOW }));
     assert.deepEqual(snapshotDir(dir), before);
-    assert.deepEqual(ds.map((d) => d.file).sort(), ALL.filter((f) => f !== 'token').map((f) => join(dir, f)).sort());
+    // report.secret, like identity.json, is made when missing (a store from before it), never reported missing.
+    assert.deepEqual(ds.map((d) => d.file).sort(), ALL.filter((f) => f !== 'token' && f !== SECRET_FILES.reportSecret).map((f) => join(dir, f)).sort());
+  });
+});
+
+test('report secret: a store from before it gets one on commit (0600), kept byte for byte from then on; a damaged one is an error', async () => {
+  await withTempDir(async (tmp) => {
+    const { dir, secrets } = await copyOfStore(tmp);
+    assert.match(secrets.reportSecret, /^[0-9a-f]{64}$/);
+    unlinkSync(join(dir, SECRET_FILES.reportSecret));
+    const first = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
+    assert.deepEqual(first.changes, [SECRET_FILES.reportSecret]);
+    assert.notEqual(first.secrets.reportSecret, secrets.reportSecret);
+    await first.commit();
+    assert.equal(statSync(join(dir, SECRET_FILES.reportSecret)).mode & 0o777, 0o600);
+    assert.equal(readFileSync(join(dir, SECRET_FILES.reportSecret), 'utf8'), `${first.secrets.reportSecret}\n`);
+    const again = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
+    assert.deepEqual(again.changes, []);
+    assert.equal(again.secrets.reportSecret, first.secrets.reportSecret);
+    writeFileSync(join(dir, SECRET_FILES.reportSecret), 'not hex\n', { mode: 0o600 });
+    const ds = failed(await loadOrCreateSecrets(dir, { now: NOW }));
+    assert.deepEqual(ds.map((d) => d.code), ['secrets.damaged']);
+    assert.match(ds[0]!.message, /report\.secret is not a report secret/);
+    assertNoSecrets(ds, secrets);
   });
 });
 

@@ -60,9 +60,17 @@ const RUNCMD_IMAGE = {
 };
 const runcmd = (m: HostManifest): object => (m.runtime === 'image' ? RUNCMD_IMAGE : RUNCMD);
 
+/**
+ * cloud-init's phone_home (cc_phone_home) POSTs form data (here instance_id and hostname) when the
+ * final stage reaches it, after runcmd: `kubebake serve` records it as "cloud-init finished".
+ * Two tries, 3 s apart (its default is 10): a server that is down must not hold up the boot.
+ */
+const phoneHome = (m: HostManifest): object =>
+  m.phoneHome ? { phone_home: { url: m.phoneHome, post: ['instance_id', 'hostname'], tries: 2 } } : {};
+
 /** The whole #cloud-config as one object (what cloud-init parses the document back into). */
 export function userDataObject(m: HostManifest): object {
-  return { ...head(m), ...accounts(m), write_files: writeFiles(m), ...runcmd(m) };
+  return { ...head(m), ...accounts(m), write_files: writeFiles(m), ...runcmd(m), ...phoneHome(m) };
 }
 
 const comment = (m: HostManifest): string => `#cloud-config\n# ${GENERATED}\n# host ${m.node.name} (${m.node.role})\n`;
@@ -85,7 +93,7 @@ export class UserDataWriter {
     const files = writeFiles(m).map((f) =>
       this.#part(`${f.path}\0${f.permissions}\0${f.content}`, () => yaml({ write_files: [f] }).slice('write_files:\n'.length)),
     );
-    return `${comment(m)}${yaml(head(m))}${accountsText}write_files:\n${files.join('')}${this.#part(`runcmd:${m.runtime}`, () => yaml(runcmd(m)))}`;
+    return `${comment(m)}${yaml(head(m))}${accountsText}write_files:\n${files.join('')}${this.#part(`runcmd:${m.runtime}`, () => yaml(runcmd(m)))}${m.phoneHome ? yaml(phoneHome(m)) : ''}`;
   }
 }
 
