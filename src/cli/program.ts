@@ -19,6 +19,8 @@ Examples:
   $ kubebake render cloud-init -f cluster.yaml  write out/<cluster>/hosts/*/user-data …
   $ kubebake render packer -f cluster.yaml      write Packer templates for baked images
   $ kubebake bake images -f cluster.yaml        build those images with a verified Packer
+  $ kubebake serve -f cluster.yaml              serve PXE seeds, receive progress, live page at /
+  $ kubebake status -f cluster.yaml             each host's progress, from the running server
   $ kubebake schema > kubebake.schema.json      JSON Schema for your editor`,
     );
 
@@ -121,6 +123,43 @@ Examples:
 Exit codes: 0 every image built, 1 invalid input or a failed build, 2 usage error.`,
     )
     .action(async (opts) => setExit(await (await import('./packer.js')).runBakeImages(opts)));
+
+  program
+    .command('serve')
+    .description("Serve the cluster's PXE tree and seeds, receive the hosts' progress reports, show them live.")
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
+    .option('--listen <addr:port>', "address to listen on (default 0.0.0.0 and delivery.server's port, else 8080)")
+    .addHelpText(
+      'after',
+      `
+Serves <out>/<cluster>/pxe/ read-only (seeds, iPXE and GRUB scripts, boot/ kernels), takes each
+host's step reports (POST /report/<host>, with the host's own key) and cloud-init's phone_home,
+and shows the cluster coming up: live page at /, JSON at /api/status, events at /events. State
+is kept in <out>/<cluster>/serve-state/. Render first; set delivery.server so hosts report.
+
+Examples:
+  $ kubebake serve -f cluster.yaml
+  $ kubebake serve -f cluster.yaml -o /srv/kubebake --listen 10.2.47.5:8080`,
+    )
+    .action(async (opts) => setExit(await (await import('./serve.js')).runServe(opts)));
+
+  program
+    .command('status')
+    .description('Print each host\'s progress from a running `kubebake serve` (progress bars, or --json).')
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .option('--server <url>', 'the server (default: the topology\'s delivery.server)')
+    .option('--json', 'print the status as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ kubebake status -f cluster.yaml
+  $ kubebake status -f cluster.yaml --server http://127.0.0.1:8080 --json
+
+Exit codes: 0 the server answered, 1 invalid topology or no answer, 2 usage error.`,
+    )
+    .action(async (opts) => setExit(await (await import('./status.js')).runStatus(opts)));
   return program;
 }
 

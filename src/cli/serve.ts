@@ -1,0 +1,81 @@
+// `kubebake serve`: the provisioning server of one rendered cluster (src/serve/server.ts).
+// Reads the topology and the secrets store (never changes it), serves <out>/<cluster>/pxe/ and
+// keeps the hosts' progress in <out>/<cluster>/serve-state/ until SIGINT or SIGTERM.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatDiagnostics } from '../diagnostics/print.js';
+import { buildHostManifests } from '../manifest/host-manifest.js';
+import { buildPlan } from '../plan/plan.js';
+import { reportKey } from '../plan/report-keys.js';
+import { loadOrCreateSecrets, SECRET_FILES } from '../plan/secrets.js';
+import { startServer, type ServeHost } from '../serve/server.js';
+import { EXIT } from './exit.js';
+import { loadAndReport } from './validate.js';
+
+export interface ServeOptions { file: string; out: string; listen?: string }
+
+/** ADDR:PORT ([v6]:PORT for IPv6), or why not. */
+export function parseListen(text: string): { host: string; port: number } | { error: string } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) return { error: `--listen ${JSON.stringify(text)}: expected ADDR:PORT, e.g. 0.0.0.0:8080 or [::]:8080` };
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+export async function runServe(opts: ServeOptions): Promise<number> {
+  const loaded = await loadAndReport(opts);
+  if (!loaded.topology) return EXIT.invalid;
+  const plan = buildPlan(loaded.topology);
+  const server = plan.delivery.server;
+  const listen = parseListen(opts.listen ?? `0.0.0.0:${server ? new URL(server).port || 80 : 8080}`);
+  if ('error' in listen) {
+    process.stderr.write(`kubebake: ${listen.error}\n`);
+    return EXIT.usage;
+  }
+  const clusterDir = join(opts.out, plan.name);
+  const secretsDir = join(clusterDir, 'secrets');
+  const renderFirst = `run \`kubebake render cloud-init -f ${opts.file} -o ${opts.out}\` first`;
+  if (!(await stat(secretsDir).catch(() => undefined))) {
+    process.stderr.write(`kubebake: no secrets in ${secretsDir}: ${renderFirst}\n`);
+    return EXIT.invalid;
+  }
+  // Only read: the server never creates or changes a secret.
+  const stored = await loadOrCreateSecrets(secretsDir, { identity: { name: plan.name, apiEndpoint: plan.endpoint.hostPort, nodeSubnet: plan.network.nodeSubnet } });
+  if ('diagnostics' in stored) {
+    process.stderr.write(formatDiagnostics(stored.diagnostics));
+    return EXIT.invalid;
+  }
+  if (stored.changes.includes(SECRET_FILES.reportSecret)) {
+    process.stderr.write(`kubebake: ${secretsDir} has no ${SECRET_FILES.reportSecret} yet (the hosts' report keys come from it): ${renderFirst}\n`);
+    return EXIT.invalid;
+  }
+  if (!server) process.stderr.write('warning: the topology has no delivery.server: hosts rendered from it do not report their steps; only seed fetches show\n');
+  const hosts: ServeHost[] = buildHostManifests(plan, stored.secrets).map((m) => ({
+    name: m.node.name,
+    role: m.node.role,
+    ip: m.node.ip,
+    mac: m.node.mac,
+    steps: m.steps.map((s) => s.name),
+    key: reportKey(stored.secrets.reportSecret, m.node.name),
+  }));
+  const pxeRoot = join(clusterDir, 'pxe');
+  if (!(await stat(pxeRoot).catch(() => undefined))) process.stderr.write(`warning: ${pxeRoot} does not exist yet: no seed can be served until a render writes it\n`);
+  let running;
+  try {
+    running = await startServer(
+      { cluster: plan.name, hosts, pxeRoot, stateDir: join(clusterDir, 'serve-state'), log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`) },
+      listen,
+    );
+  } catch (e) {
+    process.stderr.write(`kubebake: cannot listen on ${opts.listen ?? `${listen.host}:${listen.port}`}: ${(e as Error).message}\n`);
+    return EXIT.invalid;
+  }
+  process.stdout.write(`serving ${pxeRoot} and the live page on ${running.url} (${hosts.length} hosts; state in ${join(clusterDir, 'serve-state')}); Ctrl-C stops\n`);
+  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stdout.write(`${sig}: stopping\n`);
+  await running.close();
+  return EXIT.ok;
+}

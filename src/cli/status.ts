@@ -1,0 +1,72 @@
+// `kubebake status`: the cluster's progress as `kubebake serve` sees it, one progress bar per host
+// (colours only on a terminal), or its JSON with --json.
+import { escapeControl } from '../diagnostics/escape.js';
+import type { ClusterStatus, HostStatus } from '../serve/state.js';
+import { EXIT } from './exit.js';
+import { loadAndReport } from './validate.js';
+
+export interface StatusOptions { file: string; server?: string; json?: boolean }
+
+const BAR = 24;
+
+/** What a host is doing, as the live page says it. */
+export function phaseLabel(h: HostStatus): string {
+  switch (h.phase) {
+    case 'seed-fetched':
+      return 'seed fetched';
+    case 'running':
+      return `step ${h.stepIndex}/${h.steps.length}: ${h.steps[h.stepIndex - 1]?.name ?? '?'}`;
+    case 'done':
+      return h.role === 'load-balancer' ? 'ready' : 'joined';
+    case 'failed':
+      return `failed: ${h.reason ?? 'no reason given'}`;
+    default:
+      return h.phase;
+  }
+}
+
+/** The terminal text of a status; `color` adds ANSI colours (a TTY only). */
+export function formatStatus(s: ClusterStatus, color: boolean): string {
+  const paint = (code: string, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const phaseColor: Partial<Record<HostStatus['phase'], string>> = { done: '32', failed: '31', running: '33', booting: '36', 'seed-fetched': '36' };
+  const width = Math.max(4, ...s.hosts.map((h) => h.name.length));
+  const done = s.hosts.filter((h) => h.phase === 'done').length;
+  const failed = s.hosts.filter((h) => h.phase === 'failed').length;
+  const lines = [`cluster ${s.cluster}: ${s.verdict} (${done}/${s.hosts.length} done${failed ? `, ${failed} failed` : ''})`];
+  for (const h of s.hosts) {
+    const n = h.steps.length;
+    const ended = h.phase === 'done' ? n : h.steps.filter((st) => st.endedAt && st.failedRc === undefined).length;
+    const filled = n ? Math.round((ended / n) * BAR) : 0;
+    const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}]`;
+    const label = escapeControl(phaseLabel(h)).slice(0, 120);
+    const c = phaseColor[h.phase];
+    lines.push(`  ${h.name.padEnd(width)}  ${h.role.padEnd(13)}  ${bar} ${String(ended).padStart(2)}/${n}  ${c ? paint(c, label) : label}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runStatus(opts: StatusOptions): Promise<number> {
+  const loaded = await loadAndReport({ file: opts.file });
+  if (!loaded.topology) return EXIT.invalid;
+  const base = opts.server ?? loaded.topology.delivery.server;
+  if (!base) {
+    process.stderr.write('kubebake: the topology has no delivery.server: give the server with --server http://ADDR:PORT\n');
+    return EXIT.usage;
+  }
+  let s: ClusterStatus;
+  try {
+    const res = await fetch(new URL('/api/status', base), { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    s = (await res.json()) as ClusterStatus;
+    if (!s || !Array.isArray(s.hosts) || typeof s.cluster !== 'string') throw new Error('not a kubebake serve status');
+  } catch (e) {
+    process.stderr.write(`kubebake: cannot get the status from ${base}: ${escapeControl((e as Error).message)} (is \`kubebake serve\` running there?)\n`);
+    return EXIT.invalid;
+  }
+  if (s.cluster !== loaded.topology.name) {
+    process.stderr.write(`kubebake: ${base} serves cluster ${JSON.stringify(escapeControl(s.cluster))}, not ${loaded.topology.name}\n`);
+    return EXIT.invalid;
+  }
+  process.stdout.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s, process.stdout.isTTY === true && !process.env.NO_COLOR));
+  return EXIT.ok;
+}
