@@ -1,0 +1,361 @@
+// `kubebake serve` over real sockets: the PXE tree read-only (known files only, no listing, no
+// escape by `..`, encodings or symlinks, content types, ETag, HEAD), authenticated reports, and
+// hostile clients (oversized and malformed bodies, another host's key, slow clients): each
+// refused with its status, the server still answering, nothing written outside serve-state/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request, get, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { reportKey } from '../../src/plan/report-keys.js';
+import { startServer, type RunningServer, type ServeHost, type ServeLimits } from '../../src/serve/server.js';
+import { STATE_FILE } from '../../src/serve/store.js';
+import { snapshotDir, withTempDir } from '../helpers/tmp.js';
+
+const SECRET = '5a'.repeat(32);
+const host = (name: string, role: ServeHost['role'], ip: string, mac: string, steps: string[]): ServeHost => ({ name, role, ip, mac, steps, key: reportKey(SECRET, name) });
+export const HOSTS: ServeHost[] = [
+  host('lb1', 'load-balancer', '10.20.0.10', '52:54:00:20:00:10', ['resolver', 'base', 'load-balancer']),
+  host('cp1', 'control-plane', '10.20.0.11', '52:54:00:20:00:11', ['resolver', 'base', 'crio', 'bootstrap']),
+  host('worker1', 'worker', '10.20.0.21', '52:54:00:20:00:21', ['resolver', 'base', 'crio', 'bootstrap']),
+];
+const OUTSIDE = 'secret outside the tree';
+
+/** A cluster folder as render writes it (the PXE tree of the contract), plus bait outside the tree. */
+export function makeCluster(dir: string): { pxe: string; state: string } {
+  const pxe = join(dir, 'cluster', 'pxe');
+  const put = (rel: string, content: string): void => {
+    mkdirSync(join(pxe, rel, '..'), { recursive: true });
+    writeFileSync(join(pxe, rel), content);
+  };
+  for (const h of HOSTS) {
+    for (const f of ['user-data', 'meta-data', 'network-config']) put(`nocloud/${h.name}/${f}`, `${f} of ${h.name}\n`);
+    put(`ipxe/${h.mac}.ipxe`, `#!ipxe\necho ${h.name}\n`);
+    put(`autoinstall/${h.name}.yaml`, `autoinstall: {version: 1}\n`);
+  }
+  put('nocloud/cp1/vendor-data', '#cloud-config\n{}\n');
+  put('hosts.json', '{}\n');
+  put('boot.ipxe', '#!ipxe\nchain ipxe/${mac}.ipxe\n');
+  put('grub/grub.cfg', 'menuentry x {}\n');
+  put('boot/vmlinuz', 'KERNEL');
+  put('unlisted.txt', 'not in the table');
+  writeFileSync(join(dir, 'cluster', 'outside.txt'), OUTSIDE);
+  mkdirSync(join(dir, 'cluster', 'secrets'));
+  writeFileSync(join(dir, 'cluster', 'secrets', 'token'), OUTSIDE);
+  symlinkSync('../../outside.txt', join(pxe, 'boot', 'escape'));
+  symlinkSync('../../../outside.txt', join(pxe, 'nocloud', 'worker1', 'vendor-data'));
+  symlinkSync('vmlinuz', join(pxe, 'boot', 'kernel-link'));
+  return { pxe, state: join(dir, 'cluster', 'serve-state') };
+}
+
+export async function serve(dir: string, limits: Partial<ServeLimits> = {}): Promise<RunningServer> {
+  return startServer({ cluster: 'lab', hosts: HOSTS, pxeRoot: join(dir, 'cluster', 'pxe'), stateDir: join(dir, 'cluster', 'serve-state'), limits: { saveDelayMs: 10, ...limits } }, { host: '127.0.0.1', port: 0 });
+}
+
+interface Reply { status: number; headers: IncomingMessage['headers']; body: string }
+
+function call(port: number, method: string, path: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: opts.headers }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** Bytes sent as they are (no client normalises the path); the whole answer until the server closes. */
+export function raw(port: number, text: string, waitMs = 5_000): Promise<{ answer: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    let answer = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (answer += d));
+    s.on('error', reject);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve({ answer, closedAfterMs: Infinity });
+    }, waitMs);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ answer, closedAfterMs: Date.now() - started });
+    });
+  });
+}
+
+export const reportHeaders = (key: string): Record<string, string> => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'text/plain' });
+const key = (name: string): string => HOSTS.find((h) => h.name === name)!.key;
+
+test('seeds: served with content type, ETag and HEAD; If-None-Match gives 304; fetches mark the host', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir);
+    try {
+      const ud = await call(s.port, 'GET', '/nocloud/cp1/user-data');
+      assert.equal(ud.status, 200);
+      assert.equal(ud.body, 'user-data of cp1\n');
+      assert.equal(ud.headers['content-type'], 'text/plain; charset=utf-8');
+      assert.equal(ud.headers['x-content-type-options'], 'nosniff');
+      const etag = ud.headers.etag!;
+      assert.match(etag, /^"[0-9a-z]+-[0-9a-z]+-[0-9a-z]+"$/);
+      const again = await call(s.port, 'GET', '/nocloud/cp1/user-data', { headers: { 'If-None-Match': etag } });
+      assert.equal(again.status, 304);
+      assert.equal(again.body, '');
+      const head = await call(s.port, 'HEAD', '/nocloud/cp1/meta-data');
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-length'], String('meta-data of cp1\n'.length));
+      assert.equal(head.body, '');
+      assert.equal((await call(s.port, 'GET', '/hosts.json')).headers['content-type'], 'application/json');
+      assert.equal((await call(s.port, 'GET', '/autoinstall/cp1.yaml')).headers['content-type'], 'application/yaml');
+      assert.equal((await call(s.port, 'GET', '/ipxe/52:54:00:20:00:11.ipxe')).status, 200);
+      assert.equal((await call(s.port, 'GET', '/boot/vmlinuz')).headers['content-type'], 'application/octet-stream');
+      assert.equal((await call(s.port, 'GET', '/boot/kernel-link')).body, 'KERNEL', 'a link inside the tree is followed');
+      // A changed file gets a new validator.
+      writeFileSync(join(dir, 'cluster/pxe/nocloud/cp1/user-data'), 'user-data of cp1, re-rendered\n');
+      const changed = await call(s.port, 'GET', '/nocloud/cp1/user-data', { headers: { 'If-None-Match': etag } });
+      assert.equal(changed.status, 200);
+      assert.notEqual(changed.headers.etag, etag);
+
+      const cp1 = s.status().hosts.find((h) => h.name === 'cp1')!;
+      assert.equal(cp1.phase, 'seed-fetched');
+      assert.deepEqual(cp1.seedFiles, ['user-data', 'autoinstall', 'ipxe']); // HEAD (meta-data) does not count
+      assert.equal(s.status().hosts.find((h) => h.name === 'worker1')!.phase, 'waiting');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('only known files: no listing, unknown hosts and names 404, other methods 405', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir);
+    try {
+      for (const path of ['/nocloud', '/nocloud/cp9/user-data', '/nocloud/cp1/secret', '/unlisted.txt', '/boot', '/secrets/token', '/ipxe/52:54:00:99:99:99.ipxe', '/boot/.hidden', '/favicon.ico'])
+        assert.equal((await call(s.port, 'GET', path)).status, 404, path);
+      for (const path of ['/nocloud/', '/nocloud/cp1/', '/boot/', '//nocloud/cp1/user-data'])
+        assert.equal((await call(s.port, 'GET', path)).status, 400, path);
+      const put = await call(s.port, 'PUT', '/nocloud/cp1/user-data', { body: 'x' });
+      assert.equal(put.status, 405);
+      assert.equal(put.headers.allow, 'GET, HEAD');
+      const getReport = await call(s.port, 'GET', '/report/cp1');
+      assert.equal(getReport.status, 405);
+      assert.equal(getReport.headers.allow, 'POST');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('path escapes are refused: .., encoded dots and slashes, backslashes, NUL, symlinks out of the tree', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir);
+    try {
+      const attempts = [
+        '/../outside.txt',
+        '/nocloud/cp1/../../../outside.txt',
+        '/%2e%2e/outside.txt',
+        '/%2E%2E/secrets/token',
+        '/nocloud/cp1/..%2f..%2f..%2foutside.txt',
+        '/nocloud%2fcp1%2fuser-data',
+        '/boot/..%5c..%5coutside.txt',
+        '/boot/vmlinuz%00.txt',
+        '/boot/%',
+        '/./hosts.json',
+        '/boot/escape',
+        '/nocloud/worker1/vendor-data',
+      ];
+      for (const path of attempts) {
+        const { answer } = await raw(s.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+        assert.ok(status === 400 || status === 404, `${path}: ${answer.split('\r\n')[0]}`);
+        assert.ok(!answer.includes(OUTSIDE), `${path} leaked a file outside the tree`);
+      }
+      // Absolute-form and garbage request lines.
+      for (const line of ['GET http://x/../outside.txt HTTP/1.1', 'GET outside.txt HTTP/1.1', 'GET /\u0001 HTTP/1.1']) {
+        const { answer } = await raw(s.port, `${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        assert.match(answer, /^HTTP\/1\.1 (400|404) /, line);
+      }
+      assert.equal((await call(s.port, 'GET', '/nocloud/cp1/user-data')).status, 200, 'still serving');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('reports: the host\'s own key only (401 without, 403 with another\'s); malformed and unknown-step bodies are 400', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir);
+    try {
+      const post = (path: string, body: string, headers: Record<string, string>): Promise<Reply> => call(s.port, 'POST', path, { headers, body });
+      assert.equal((await post('/report/cp1', 'event=boot\n', { 'Content-Type': 'text/plain' })).status, 401);
+      assert.equal((await post('/report/cp1', 'event=boot\n', reportHeaders(key('worker1')))).status, 403, "worker1's key cannot report for cp1");
+      assert.equal((await post('/report/cp1', 'event=boot\n', reportHeaders('0'.repeat(64)))).status, 403);
+      assert.equal((await post('/report/cp9', 'event=boot\n', reportHeaders(key('cp1')))).status, 404);
+      assert.equal((await post('/report/cp1', 'event=boot\n', { ...reportHeaders(key('cp1')), 'Content-Type': 'application/json' })).status, 415);
+      for (const body of ['', 'event=reboot\n', 'event=start\nstep=rm -rf /\n', 'event=start\n', 'hello\n', 'event=boot\nevent=boot\n', 'event=fail\nstep=crio\nrc=999\n', 'event=boot\n\u001b[2J', 'event=boot\n\u00ff'])
+        assert.equal((await post('/report/cp1', body, reportHeaders(key('cp1')))).status, 400, JSON.stringify(body));
+      assert.equal(s.status().hosts.find((h) => h.name === 'cp1')!.phase, 'waiting', 'refused reports change nothing');
+
+      const ok = (body: string): Promise<void> => post('/report/cp1', body, reportHeaders(key('cp1'))).then((r) => assert.equal(r.status, 204, body));
+      await ok('event=boot\n');
+      assert.equal(s.status().hosts.find((h) => h.name === 'cp1')!.phase, 'booting');
+      await ok('event=start\nstep=resolver\n');
+      await ok('event=end\nstep=resolver\n');
+      await ok('event=start\nstep=base\n');
+      let cp1 = s.status().hosts.find((h) => h.name === 'cp1')!;
+      assert.equal(cp1.phase, 'running');
+      assert.equal(cp1.stepIndex, 2);
+      assert.ok(cp1.steps[0]!.startedAt && cp1.steps[0]!.endedAt);
+      await ok('event=fail\nstep=base\nrc=1\nlog:\nReading package lists...\napt-get update failed: mirror unreachable: http://deb.debian.org\n');
+      cp1 = s.status().hosts.find((h) => h.name === 'cp1')!;
+      assert.equal(cp1.phase, 'failed');
+      assert.equal(cp1.reason, 'base: apt-get update failed: mirror unreachable: http://deb.debian.org');
+      assert.deepEqual(cp1.log, ['Reading package lists...', 'apt-get update failed: mirror unreachable: http://deb.debian.org']);
+      assert.equal(cp1.steps[1]!.failedRc, 1);
+      assert.equal(s.status().verdict, 'failed');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('oversized bodies are 413 (announced: before reading; streamed: at the cap); the server keeps answering', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir, { bodyBytes: 1024 });
+    try {
+      const announced = await raw(s.port, `POST /report/cp1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key('cp1')}\r\nContent-Type: text/plain\r\nContent-Length: 100000000\r\n\r\nevent=boot\n`);
+      assert.match(announced.answer, /^HTTP\/1\.1 413 /);
+      const chunk = `${(2000).toString(16)}\r\n${'x'.repeat(2000)}\r\n`;
+      const streamed = await raw(s.port, `POST /report/cp1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key('cp1')}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}0\r\n\r\n`);
+      assert.match(streamed.answer, /^HTTP\/1\.1 413 /);
+      const phone = await raw(s.port, `POST /phone-home/cp1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5000\r\n\r\n`);
+      assert.match(phone.answer, /^HTTP\/1\.1 413 /);
+      const huge = await raw(s.port, `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      assert.match(huge.answer, /^HTTP\/1\.1 431 /, 'headers over 8 KiB');
+      assert.equal((await call(s.port, 'POST', '/report/cp1', { headers: reportHeaders(key('cp1')), body: 'event=boot\n' })).status, 204);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('slow clients: unfinished headers and bodies are cut off at their deadlines (408), others are still served', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir, { headersTimeoutMs: 500, requestTimeoutMs: 1000, checkIntervalMs: 100 });
+    try {
+      const headers = raw(s.port, 'GET /nocloud/cp1/user-data HTTP/1.1\r\nHost: x\r\n', 10_000);
+      const body = raw(s.port, `POST /report/cp1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key('cp1')}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nevent=`, 10_000);
+      // While the two stall, others are served.
+      assert.equal((await call(s.port, 'GET', '/nocloud/cp1/user-data')).status, 200);
+      const [h, b] = await Promise.all([headers, body]);
+      assert.ok(h.closedAfterMs < 3_000, `stalled headers kept for ${h.closedAfterMs} ms`);
+      assert.match(h.answer, /^(HTTP\/1\.1 408 |$)/);
+      assert.ok(b.closedAfterMs < 4_000, `stalled body kept for ${b.closedAfterMs} ms`);
+      assert.match(b.answer, /^(HTTP\/1\.1 408 |$)/);
+      assert.equal(s.status().hosts.find((x) => x.name === 'cp1')!.boots, 0, 'a cut-off report changes nothing');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('hostile requests write nothing outside serve-state/; the state file is replaced atomically (0600) and read back on restart', async () => {
+  await withTempDir(async (dir) => {
+    const { state } = makeCluster(dir);
+    const before = snapshotDir(join(dir, 'cluster', 'pxe'));
+    const outside = readFileSync(join(dir, 'cluster', 'outside.txt'), 'utf8');
+    let s = await serve(dir, { bodyBytes: 1024 });
+    await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(key('worker1')), body: 'event=start\nstep=crio\n' });
+    for (const path of ['/report/..%2f..%2foutside.txt', '/report/../../outside.txt', '/report/worker1/../../x', '/phone-home/../../outside.txt'])
+      await raw(s.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key('worker1')}\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nevent=boot\n`);
+    await raw(s.port, `PUT /nocloud/cp1/user-data HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\nevil`);
+    await s.close();
+    assert.deepEqual(snapshotDir(join(dir, 'cluster', 'pxe')), before, 'the PXE tree is unchanged');
+    assert.equal(readFileSync(join(dir, 'cluster', 'outside.txt'), 'utf8'), outside);
+    const cluster = snapshotDir(join(dir, 'cluster'));
+    const written = [...cluster.keys()].filter((p) => p.startsWith('serve-state'));
+    assert.deepEqual(written, ['serve-state', `serve-state/${STATE_FILE}`], 'only the state file, no temp left');
+    assert.equal(statSync(join(state, STATE_FILE)).mode & 0o777, 0o600);
+
+    s = await serve(dir);
+    try {
+      const w = s.status().hosts.find((h) => h.name === 'worker1')!;
+      assert.equal(w.phase, 'running');
+      assert.equal(w.steps[2]!.name, 'crio');
+      assert.ok(w.steps[2]!.startedAt);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('phone_home (cloud-init form data) marks cloud-init finished; a hostname that is not the host is 400', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir);
+    try {
+      const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+      assert.equal((await call(s.port, 'POST', '/phone-home/lb1', { headers: form, body: 'instance_id=lab-lb1&hostname=cp1' })).status, 400);
+      assert.equal((await call(s.port, 'POST', '/phone-home/lb1', { headers: { 'Content-Type': 'text/plain' }, body: 'hostname=lb1' })).status, 415);
+      assert.equal((await call(s.port, 'POST', '/phone-home/lb1', { headers: form, body: 'instance_id=lab-lb1&hostname=lb1' })).status, 204);
+      const lb = s.status().hosts.find((h) => h.name === 'lb1')!;
+      assert.ok(lb.cloudInitDoneAt);
+      assert.equal(lb.phase, 'booting');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('events: a snapshot on connect, then each host change as it happens; /api/status is the same JSON', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir);
+    try {
+      const events: { event: string; data: unknown }[] = [];
+      let waiting: (() => void) | undefined;
+      const res = await new Promise<IncomingMessage>((resolve) => get({ host: '127.0.0.1', port: s.port, path: '/events' }, resolve));
+      assert.equal(res.headers['content-type'], 'text/event-stream');
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) });
+          waiting?.();
+        }
+      });
+      const next = (n: number): Promise<void> =>
+        new Promise((resolve) => {
+          waiting = () => events.length >= n && resolve();
+          waiting();
+        });
+      await next(1);
+      assert.equal(events[0]!.event, 'status');
+      assert.deepEqual(events[0]!.data, JSON.parse((await call(s.port, 'GET', '/api/status')).body));
+      await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(key('worker1')), body: 'event=fail\nstep=base\nrc=100\nlog:\nE: Unable to locate package cri-o\n' });
+      await next(2);
+      const change = events[1]!.data as { host: { name: string; phase: string; reason: string }; verdict: string };
+      assert.equal(events[1]!.event, 'host');
+      assert.deepEqual([change.host.name, change.host.phase, change.host.reason, change.verdict], ['worker1', 'failed', 'base: E: Unable to locate package cri-o', 'failed']);
+      res.destroy();
+    } finally {
+      await s.close();
+    }
+  });
+});
