@@ -1,0 +1,85 @@
+// A cluster folder with a PXE tree as render writes it (the contract of issue 12), and a
+// `kubebake serve` on 127.0.0.1 for it: shared by the server, page and VM tests.
+import { request, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { reportKey } from '../../src/plan/report-keys.js';
+import { startServer, type RunningServer, type ServeHost, type ServeLimits } from '../../src/serve/server.js';
+
+const SECRET = '5a'.repeat(32);
+const host = (name: string, role: ServeHost['role'], ip: string, mac: string, steps: string[]): ServeHost => ({ name, role, ip, mac, steps, key: reportKey(SECRET, name) });
+export const HOSTS: ServeHost[] = [
+  host('lb1', 'load-balancer', '10.20.0.10', '52:54:00:20:00:10', ['resolver', 'base', 'load-balancer']),
+  host('cp1', 'control-plane', '10.20.0.11', '52:54:00:20:00:11', ['resolver', 'base', 'crio', 'bootstrap']),
+  host('worker1', 'worker', '10.20.0.21', '52:54:00:20:00:21', ['resolver', 'base', 'crio', 'bootstrap']),
+];
+export const OUTSIDE = 'secret outside the tree';
+
+/** A cluster folder as render writes it (the PXE tree of the contract), plus bait outside the tree. */
+export function makeCluster(dir: string): { pxe: string; state: string } {
+  const pxe = join(dir, 'cluster', 'pxe');
+  const put = (rel: string, content: string): void => {
+    mkdirSync(join(pxe, rel, '..'), { recursive: true });
+    writeFileSync(join(pxe, rel), content);
+  };
+  for (const h of HOSTS) {
+    for (const f of ['user-data', 'meta-data', 'network-config']) put(`nocloud/${h.name}/${f}`, `${f} of ${h.name}\n`);
+    put(`ipxe/${h.mac}.ipxe`, `#!ipxe\necho ${h.name}\n`);
+    put(`autoinstall/${h.name}.yaml`, `autoinstall: {version: 1}\n`);
+  }
+  put('nocloud/cp1/vendor-data', '#cloud-config\n{}\n');
+  put('hosts.json', '{}\n');
+  put('boot.ipxe', '#!ipxe\nchain ipxe/${mac}.ipxe\n');
+  put('grub/grub.cfg', 'menuentry x {}\n');
+  put('boot/vmlinuz', 'KERNEL');
+  put('unlisted.txt', 'not in the table');
+  writeFileSync(join(dir, 'cluster', 'outside.txt'), OUTSIDE);
+  mkdirSync(join(dir, 'cluster', 'secrets'));
+  writeFileSync(join(dir, 'cluster', 'secrets', 'token'), OUTSIDE);
+  symlinkSync('../../outside.txt', join(pxe, 'boot', 'escape'));
+  symlinkSync('../../../outside.txt', join(pxe, 'nocloud', 'worker1', 'vendor-data'));
+  symlinkSync('vmlinuz', join(pxe, 'boot', 'kernel-link'));
+  return { pxe, state: join(dir, 'cluster', 'serve-state') };
+}
+
+export async function serve(dir: string, limits: Partial<ServeLimits> = {}): Promise<RunningServer> {
+  return startServer({ cluster: 'lab', hosts: HOSTS, pxeRoot: join(dir, 'cluster', 'pxe'), stateDir: join(dir, 'cluster', 'serve-state'), limits: { saveDelayMs: 10, ...limits } }, { host: '127.0.0.1', port: 0 });
+}
+
+export interface Reply { status: number; headers: IncomingMessage['headers']; body: string }
+
+export function call(port: number, method: string, path: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: opts.headers }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** Bytes sent as they are (no client normalises the path); the whole answer until the server closes. */
+export function raw(port: number, text: string, waitMs = 5_000): Promise<{ answer: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    let answer = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (answer += d));
+    s.on('error', reject);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve({ answer, closedAfterMs: Infinity });
+    }, waitMs);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ answer, closedAfterMs: Date.now() - started });
+    });
+  });
+}
+
+export const reportHeaders = (key: string): Record<string, string> => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'text/plain' });
