@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ioDiagnostic, PathError } from '../diagnostics/io.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
+import { msg, PXE_SKIPPED_NOTE } from '../diagnostics/messages.js';
 import { buildPlan, withSecrets, type ClusterPlan } from '../plan/plan.js';
 import { loadOrCreateSecrets, SECRET_FILES, type ClusterIdentity } from '../plan/secrets.js';
 import { renderCloudInitTree } from '../render/cloud-init/cluster.js';
@@ -35,6 +36,17 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   const loaded = await loadAndReport(opts);
   if (!loaded.topology) return EXIT.invalid;
   const topology = loaded.topology;
+  // The PXE tree's URLs all start at delivery.server: asked for by name, its absence is an input
+  // error; as part of "all", the tree is left out with a note.
+  if (forms.includes('pxe') && !topology.delivery.server) {
+    if (namesForm(opts.delivery, 'pxe')) {
+      const problem: Diagnostic = { severity: 'error', path: ['delivery', 'server'], ...msg.pxeNeedsServer() };
+      process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, [problem]), loaded.source));
+      return EXIT.invalid;
+    }
+    forms.splice(forms.indexOf('pxe'), 1);
+    process.stderr.write(`${PXE_SKIPPED_NOTE}\n`);
+  }
   const clusterDir = join(opts.out, topology.name);
   const secretsDir = join(clusterDir, 'secrets');
   const plan = buildPlan(topology);
@@ -84,6 +96,9 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
 }
 
 type DeliveryModule = typeof import('../render/delivery/index.js');
+
+/** Whether --delivery lists the form by name (not through "all"). */
+const namesForm = (value: string | undefined, form: DeliveryForm): boolean => (value ?? '').split(',').some((w) => w.trim() === form);
 
 /** Seed ISOs, tar bundles, hypervisor recipes and README (src/render/delivery); prints user-data sizes. */
 async function addDelivery(d: DeliveryModule, plan: ClusterPlan, tree: FileTree, forms: DeliveryForm[]): Promise<void> {

@@ -320,4 +320,12 @@ export const msg = {
     message: 'access.sshAuthorizedKeys is empty: password SSH is off, so nobody can log in to the hosts',
     hint: 'add your public key, e.g. the line in ~/.ssh/id_ed25519.pub',
   }),
+  pxeNeedsServer: (): Message => ({
+    code: 'pxe-needs-server',
+    message: '--delivery pxe: the PXE tree needs delivery.server, the URL hosts fetch their seeds and boot files from',
+    hint: 'add "delivery: { server: http://<address of the machine running kubebake serve>:8080 }" to the topology, or leave pxe out of --delivery',
+  }),
 } as const;
+
+/** One line on stderr when --delivery all cannot include the PXE tree. */
+export const PXE_SKIPPED_NOTE = 'note: no PXE tree (pxe/): the topology has no delivery.server (e.g. http://10.2.47.5:8080); add it to render pxe/';

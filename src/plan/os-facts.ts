@@ -16,9 +16,18 @@
 // - haproxy: wiki.ubuntu.com/HAProxyUpdates ("Jammy (22.04): HAProxy 2.4.x", "Focal (20.04):
 //   HAProxy 2.0.x"); Debian 12: `apt-cache policy haproxy` → 2.6.12-1+deb12u4. The series in
 //   Ubuntu 24.04 and 26.04 was not verifiable here: 22.04's 2.4 is their lower bound.
-// - keepalived, cloud-init: Debian 12 `apt-cache policy` → keepalived 1:2.2.7-1+b2, cloud-init
-//   22.4.2-1+deb12u4 (FACTS.md agrees). For Ubuntu they could not be verified here (no Ubuntu
-//   archive reachable); left undefined rather than guessed. Nothing in kubebake depends on them yet.
+// - keepalived: Debian 12 `apt-cache policy` → keepalived 1:2.2.7-1+b2. For Ubuntu it could not
+//   be verified here (no Ubuntu archive reachable); left undefined rather than guessed.
+// - cloud-init: Debian 12 `apt-cache policy` → 22.4.2-1+deb12u4 (FACTS.md agrees). Ubuntu: the
+//   version each release shipped with, from the packaging changelog in canonical/cloud-init
+//   (debian/changelog, last upload before the release date): ubuntu/focal @ 7fd93ca47a554bc0ae874211786a78e1873d2369
+//   20.1-10-g71af48df-0ubuntu5 (2020-04-16); ubuntu/jammy @ a3a35b792bcf2458fe6d6ef2875140e0ab45b9d8
+//   22.1-14-g2e17a0d6-0ubuntu1~22.04.5 (2022-04-06); ubuntu/noble @ 7f86d440807abfe6b16eeb3eafe5425911f623ef
+//   24.1.3-0ubuntu3 (2024-04-05); ubuntu/resolute @ 5c6da175e7079f914f4ee95063543edaa9502bc8
+//   26.1-0ubuntu2 (2026-04-15). Ubuntu backports newer cloud-init to its LTS releases (focal got
+//   24.4.1, jammy and noble 26.1), so for Ubuntu the value is a LOWER BOUND: what an installer
+//   image or cloud image of the release carries at least. Choices made from it (kernel arguments
+//   of a network seed, see the predicates below) must work from that version on.
 import type { OsProfile } from '../topology/types.js';
 
 export interface OsFacts {
@@ -29,16 +38,17 @@ export interface OsFacts {
   /** The HAProxy series in the release's own archive. */
   haproxy: string;
   keepalived?: string;
-  cloudInit?: string;
-  /** Fields whose value is a lower bound (the exact value could not be verified). */
-  lowerBounds: ('kernel' | 'haproxy' | 'cgroup')[];
+  /** The cloud-init version the release ships with (see the sources above). */
+  cloudInit: string;
+  /** Fields whose value is a lower bound (the exact value could not be verified, or updates raise it). */
+  lowerBounds: ('kernel' | 'haproxy' | 'cgroup' | 'cloudInit')[];
 }
 
 export const OS_FACTS: Record<OsProfile, OsFacts> = {
-  'ubuntu-20.04': { cgroup: 1, kernel: '5.4', haproxy: '2.0', lowerBounds: [] },
-  'ubuntu-22.04': { cgroup: 2, kernel: '5.15', haproxy: '2.4', lowerBounds: [] },
-  'ubuntu-24.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', lowerBounds: ['haproxy'] },
-  'ubuntu-26.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', lowerBounds: ['kernel', 'haproxy'] },
+  'ubuntu-20.04': { cgroup: 1, kernel: '5.4', haproxy: '2.0', cloudInit: '20.1', lowerBounds: ['cloudInit'] },
+  'ubuntu-22.04': { cgroup: 2, kernel: '5.15', haproxy: '2.4', cloudInit: '22.1', lowerBounds: ['cloudInit'] },
+  'ubuntu-24.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '24.1.3', lowerBounds: ['haproxy', 'cloudInit'] },
+  'ubuntu-26.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '26.1', lowerBounds: ['kernel', 'haproxy', 'cloudInit'] },
   'debian-12': { cgroup: 2, kernel: '6.1', haproxy: '2.6', keepalived: '2.2.7', cloudInit: '22.4.2', lowerBounds: [] },
 };
 
@@ -60,3 +70,22 @@ export function atLeast(a: string, b: string): boolean {
  * 2.0 has `option httpchk <method> <uri>` and `http-check expect status`.
  */
 export const haproxyHasHttpCheckSend = (haproxy: string): boolean => atLeast(haproxy, '2.2');
+
+/**
+ * How a kernel command line names NoCloud with an HTTP seed (`ds=<name>;s=http://…/`). Before
+ * cloud-init 24.1 the network-stage NoCloud class claimed the boot only for the literal name
+ * "nocloud-net" (DataSourceNoCloudNet.ds_detect at 22.4.2, 606a0a7c278d8c93170f0b5fb1ce149be3349435:
+ * `return "nocloud-net" == sources.parse_cmdline()`); 24.1 (49df547305f3d272437b4ebe310647a1eb8b9e91,
+ * change 66b5ce9d5f94c0c6625972fdfdca3796d365b069) accepts "nocloud" and keeps "nocloud-net" as a
+ * deprecated alias, so the old name works everywhere and the new one avoids the deprecation warning.
+ * (The seedfrom scheme decides local vs network mode only since 23.2, f146fe71733e72b94fad525b8cc9988b1405e760.)
+ */
+export const nocloudSeedDsName = (cloudInit: string): 'nocloud' | 'nocloud-net' => (atLeast(cloudInit, '24.1') ? 'nocloud' : 'nocloud-net');
+
+/**
+ * Whether an HTTP NoCloud seed's `network-config` is fetched. util.read_seeded fetched only
+ * meta-data, user-data and vendor-data until "fix(NoCloudNet): Add network-config support"
+ * (5322dca2f3da7bb9b8d6f1fac6ccb00ef33ef8ee, first in 24.3, 9faafb0dfb21f6d90675185981cda1a5b02e2316):
+ * before that a host booted from an HTTP seed needs its static address another way (ip=).
+ */
+export const httpSeedFetchesNetworkConfig = (cloudInit: string): boolean => atLeast(cloudInit, '24.3');

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
-import { DELIVERY_FORMS } from '../../src/render/delivery/forms.js';
+import { DELIVERY_FORMS, formsFor } from '../../src/render/delivery/forms.js';
 import { seedsFromTree, type HostSeed } from '../../src/render/delivery/seeds.js';
 import type { FileTree } from '../../src/output/tree.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
@@ -19,7 +19,7 @@ import { run, shellcheck } from '../helpers/tools.js';
 async function render(name: string): Promise<{ plan: RenderPlan; seeds: HostSeed[]; tree: FileTree }> {
   const r = await renderProfile(name);
   const seeds = seedsFromTree(r.plan, r.tree);
-  return { plan: r.plan, seeds, tree: await renderDeliveryTree(r.plan, seeds, { forms: DELIVERY_FORMS }) };
+  return { plan: r.plan, seeds, tree: await renderDeliveryTree(r.plan, seeds, { forms: formsFor(DELIVERY_FORMS, r.plan.delivery.server) }) };
 }
 
 const text = (tree: FileTree, path: string): string => {

@@ -44,6 +44,6 @@ test('--delivery with an unknown form is a usage error (exit 2) naming the forms
   withTempDir((out) => {
     const r = runKubebake(['render', 'cloud-init', '-f', repoPath('profiles', 'seed.yaml'), '-o', out, '--delivery', 'iso,floppy']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /unknown delivery form floppy: use all, none, or a list of iso, tar, vsphere, proxmox, libvirt/);
+    assert.match(r.stderr, /unknown delivery form floppy: use all, none, or a list of iso, tar, vsphere, proxmox, libvirt, pxe/);
     assert.deepEqual(readdirSync(out), [], 'not even secrets');
   }));

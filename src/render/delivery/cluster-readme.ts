@@ -72,6 +72,14 @@ sets net0's MAC to the host's.`,
 \`libvirt/<host>.virt-install.sh CLOUD-IMAGE.qcow2 [network]\` copies the host's \`seed.iso\` into the
 pool (\`$POOL_DIR\`, default /var/lib/libvirt/images), creates a disk backed by the cloud image and
 runs \`virt-install --import\` with the seed as a CD-ROM and the NIC's MAC set.`,
+  pxe: (plan) => `### Bare metal over the network: \`pxe/\`
+
+\`kubebake serve\` serves \`pxe/\` at \`${plan.delivery.server}/\` (\`delivery.server\`). Machines boot iPXE
+(\`boot.ipxe\` → \`ipxe/<MAC>.ipxe\`) or UEFI GRUB (\`grub/grub.cfg-<MAC>\`), install ${plan.os.profile} with
+${plan.os.family === 'ubuntu' ? '`autoinstall/<host>.yaml`' : '`preseed/<host>.cfg`'}, and the installed system's first boot runs the host's seed
+(\`nocloud/<host>/\`). Put the netboot kernel and initrd into \`pxe/boot/${plan.os.profile}/\` and point DHCP at
+iPXE: \`pxe/README.md\` has the file names, dnsmasq and ISC dhcpd settings, and \`pxe/hosts.json\` every
+host's MAC, seed URL and kernel arguments. Set each machine's boot order to local disk first, then network.`,
 };
 
 export function renderClusterReadme(plan: ClusterPlan, seeds: readonly HostSeed[], forms: readonly DeliveryForm[]): string {

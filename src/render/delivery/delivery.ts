@@ -7,6 +7,7 @@ import type { DeliveryForm } from './forms.js';
 import { buildIso9660 } from './iso9660.js';
 import { renderVirtInstallScript } from './libvirt.js';
 import { renderQmScript, snippetNames } from './proxmox.js';
+import { renderPxeTree } from './pxe/tree.js';
 import { DELIVERY_EPOCH, SEED_FILES, SEED_MODES, seedContent, type HostSeed } from './seeds.js';
 import { buildTar, type TarEntry } from './tar.js';
 import { renderGovcScript, renderVmxLines } from './vsphere.js';
@@ -52,6 +53,7 @@ export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly Host
     }
     if (forms.has('libvirt')) tree.add(`libvirt/${seed.host}.virt-install.sh`, renderVirtInstallScript(plan, node), SCRIPT_MODE);
   }
+  if (forms.has('pxe')) tree.merge(renderPxeTree(plan, seeds), 'pxe');
   if (forms.has('tar')) {
     const all = [...seeds.flatMap((s) => seedEntries(s, `hosts/${s.host}/`)), { path: 'README.md', content: readme, mode: 0o644 }];
     tree.add('seeds.tar', await buildTar(all, DELIVERY_EPOCH), SECRET_MODE);

@@ -1,5 +1,5 @@
 /** The forms `render cloud-init --delivery` can write besides the plain NoCloud files. */
-export const DELIVERY_FORMS = ['iso', 'tar', 'vsphere', 'proxmox', 'libvirt'] as const;
+export const DELIVERY_FORMS = ['iso', 'tar', 'vsphere', 'proxmox', 'libvirt', 'pxe'] as const;
 export type DeliveryForm = (typeof DELIVERY_FORMS)[number];
 
 /**
@@ -16,3 +16,6 @@ export function parseDeliveryForms(value: string): DeliveryForm[] | { error: str
   if (set.has('libvirt')) set.add('iso');
   return DELIVERY_FORMS.filter((f) => set.has(f));
 }
+
+/** The forms a topology can have: every URL of the PXE tree starts at delivery.server. */
+export const formsFor = (forms: readonly DeliveryForm[], server: string | undefined): DeliveryForm[] => forms.filter((f) => f !== 'pxe' || server !== undefined);

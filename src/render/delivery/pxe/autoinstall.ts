@@ -1,0 +1,34 @@
+// Ubuntu: the autoinstall document the live-server installer (subiquity) reads as NoCloud
+// user-data — `#cloud-config` with a top-level `autoinstall:` key (canonical/subiquity
+// doc/tutorial/providing-autoinstall.rst). It installs to disk and hands the host's own
+// cloud-config to the installed system's first boot through `user-data`, so the installed host
+// runs exactly what a cloud image booted from its seed would. Fields, from
+// doc/reference/autoinstall-reference.rst @ 44e42fc69cfa65a23262c410d960b3842af78e80:
+// - `user-data`: "merged with the user data that the installer may produce. If you supply this,
+//   you don't need to supply an identity section" — the host's users come from its cloud-config;
+// - `network`: netplan, "applied during installation as well as in the installed system": the
+//   host's network-config is netplan v2 already;
+// - `storage.swap.size: 0`: no swap file (kubelet's default refuses to run with swap on);
+// - `shutdown: reboot` (the default, stated): disk first in the boot order ends the PXE loop.
+// Validated in tests against subiquity's autoinstall-schema.json (the same commit).
+import { parse } from 'yaml';
+import { toYaml11 } from '../../../util/yaml.js';
+import { GENERATED } from '../../../util/generated.js';
+import type { HostSeed } from '../seeds.js';
+
+export function renderAutoinstall(seed: HostSeed, authorizedKeys: readonly string[]): string {
+  const doc = {
+    autoinstall: {
+      version: 1,
+      network: parse(seed.networkConfig) as unknown,
+      storage: { layout: { name: 'direct' }, swap: { size: 0 } },
+      ssh: { 'install-server': true, 'allow-pw': false, 'authorized-keys': [...authorizedKeys] },
+      'user-data': parse(seed.userData) as unknown,
+      shutdown: 'reboot',
+    },
+  };
+  return `#cloud-config\n# ${GENERATED}\n${toYaml11(doc)}`;
+}
+
+/** The installer's NoCloud meta-data: its own instance id, so the live session never mistakes it for the host's. */
+export const autoinstallMetaData = (host: string): string => toYaml11({ 'instance-id': `${host}-autoinstall`, 'local-hostname': host });

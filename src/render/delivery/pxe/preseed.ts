@@ -1,0 +1,81 @@
+// Debian: a preseed file for the Debian installer, fetched from `url=` on the kernel command line
+// (Debian installation guide, appendix B, "Automating the installation using preseeding":
+// B.2.3 auto mode, B.2.4 the `url`/`interface`/`hostname`/`domain` aliases, B.4 the file's
+// contents, https://d-i.debian.org/manual/en.amd64/apb.html and its example-preseed.txt). The
+// network is on the kernel command line (see boot-params.ts): "preseeding the network
+// configuration won't work if you're loading your preconfiguration file from the network".
+// Debian preseed has no structure library: a text template, every value from the plan.
+//
+// Its late command installs the host's NoCloud seed for the first boot: the four files from
+// the provisioning server into /var/lib/cloud/seed/nocloud/ of the new system, which cloud-init's
+// NoCloud datasource reads locally (DataSourceNoCloud seed dirs "nocloud" and "nocloud-net",
+// canonical/cloud-init @ 04eacd06ee60de9dbb9e7be784be20dab7342c1a) — so even cloud-init 22.4.2
+// gets network-config, which it never fetches over HTTP. The installer's own static stanza in
+// /etc/network/interfaces is replaced by loopback + interfaces.d, where cloud-init writes the
+// host's NIC, so the NIC is not configured twice.
+import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';
+import { q } from '../../../steps/shell.js';
+import { GENERATED } from '../../../util/generated.js';
+
+/** The files the late command fetches, and their modes on the host (user-data holds join material). */
+export const SEED_FETCH: readonly { file: string; mode: string }[] = [
+  { file: 'meta-data', mode: '0644' },
+  { file: 'network-config', mode: '0644' },
+  { file: 'vendor-data', mode: '0644' },
+  { file: 'user-data', mode: '0600' },
+];
+
+/** The shell command (busybox sh in the installer) that installs the seed into /target. */
+export function lateCommand(seedUrl: string): string {
+  const dir = '/target/var/lib/cloud/seed/nocloud';
+  const fetch = SEED_FETCH.map(({ file, mode }) => `wget -q -O ${dir}/${file} ${q(seedUrl + file)} && chmod ${mode} ${dir}/${file}`);
+  return [
+    `mkdir -p ${dir}`,
+    `chmod 0700 ${dir}`,
+    ...fetch,
+    `printf 'auto lo\\niface lo inet loopback\\nsource /etc/network/interfaces.d/*\\n' > /target/etc/network/interfaces`,
+  ].join(' && ');
+}
+
+export function renderPreseed(plan: ClusterPlan, node: NodePlan, seedUrl: string): string {
+  const lines = [
+    `# ${GENERATED}`,
+    `# Debian installer preseed for ${node.name} (${node.role}): installs ${plan.os.profile} to the first disk, then the`,
+    `# host's NoCloud seed; cloud-init does the rest on the first boot. Network: kernel command line.`,
+    'd-i debian-installer/locale string en_US.UTF-8',
+    'd-i keyboard-configuration/xkb-keymap select us',
+    `d-i netcfg/get_hostname string ${node.name}`,
+    `d-i netcfg/get_domain string ${plan.network.searchDomain ?? ''}`,
+    `d-i netcfg/hostname string ${node.name}`,
+    `d-i netcfg/get_nameservers string ${plan.network.dns.join(' ')}`,
+    'd-i mirror/country string manual',
+    'd-i mirror/http/hostname string deb.debian.org',
+    'd-i mirror/http/directory string /debian',
+    'd-i mirror/http/proxy string',
+    // No password anywhere: root's is locked ("!" in /etc/shadow), the admin user and its SSH keys
+    // come from the host's cloud-config on the first boot.
+    'd-i passwd/root-login boolean true',
+    'd-i passwd/root-password-crypted password !',
+    'd-i passwd/make-user boolean false',
+    'd-i clock-setup/utc boolean true',
+    'd-i time/zone string Etc/UTC',
+    'd-i clock-setup/ntp boolean true',
+    // "atomic": one root partition (and the EFI system partition on UEFI machines). Its swap
+    // partition is switched off by the first boot's os-prep step, as on every other host.
+    'd-i partman-auto/method string regular',
+    'd-i partman-auto/choose_recipe select atomic',
+    'd-i partman-partitioning/confirm_write_new_label boolean true',
+    'd-i partman/choose_partition select finish',
+    'd-i partman/confirm boolean true',
+    'd-i partman/confirm_nooverwrite boolean true',
+    'tasksel tasksel/first multiselect standard, ssh-server',
+    'd-i pkgsel/include string cloud-init',
+    'd-i pkgsel/upgrade select none',
+    'popularity-contest popularity-contest/participate boolean false',
+    'd-i grub-installer/only_debian boolean true',
+    'd-i grub-installer/bootdev string default',
+    'd-i finish-install/reboot_in_progress note',
+    `d-i preseed/late_command string ${lateCommand(seedUrl)}`,
+  ];
+  return lines.join('\n') + '\n';
+}

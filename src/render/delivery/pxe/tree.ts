@@ -1,0 +1,58 @@
+// out/<cluster>/pxe/: everything a PXE-booted host fetches from the provisioning server, which
+// serves this folder at its root URL (delivery.server). Pure: plan + seeds → files.
+import { FileTree } from '../../../output/tree.js';
+import type { ClusterPlan } from '../../../plan/plan.js';
+import { GENERATED } from '../../../util/generated.js';
+import { SEED_MODES, type HostSeed } from '../seeds.js';
+import { autoinstallMetaData, renderAutoinstall } from './autoinstall.js';
+import { hostBoot, installerOf } from './boot-params.js';
+import { hostGrubPath, renderGrubHost, renderGrubMenu } from './grub-cfg.js';
+import { renderPxeIndex } from './hosts-json.js';
+import { hostIpxePath, renderDispatcher, renderHostIpxe } from './ipxe.js';
+import { renderPreseed } from './preseed.js';
+import { renderPxeReadme } from './readme.js';
+
+/** NoCloud fetches vendor-data too; an empty cloud-config answers it instead of a 404. */
+export const EMPTY_VENDOR_DATA = `#cloud-config\n# ${GENERATED}\n{}\n`;
+
+const SECRET_MODE = 0o600;
+
+export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): FileTree {
+  const server = plan.delivery.server;
+  if (!server) throw new Error('the pxe delivery form needs delivery.server (the CLI checks it first)');
+  const tree = new FileTree();
+  const hosts = seeds.map((seed) => {
+    const node = plan.nodes.find((n) => n.name === seed.host)!;
+    const boot = hostBoot(plan, server, node, seed.networkConfig);
+    const files: string[] = [];
+    const add = (path: string, content: string, mode = 0o644): void => {
+      tree.add(path, content, mode);
+      files.push(path);
+    };
+    const dir = `nocloud/${node.name}`;
+    add(`${dir}/user-data`, seed.userData, SEED_MODES['user-data']);
+    add(`${dir}/meta-data`, seed.metaData, SEED_MODES['meta-data']);
+    add(`${dir}/network-config`, seed.networkConfig, SEED_MODES['network-config']);
+    add(`${dir}/vendor-data`, EMPTY_VENDOR_DATA);
+    if (installerOf(plan) === 'autoinstall') {
+      const doc = renderAutoinstall(seed, plan.access.sshAuthorizedKeys);
+      add(`autoinstall/${node.name}.yaml`, doc, SECRET_MODE);
+      // The installer's own NoCloud seed (its ds=…;s= points here): the same document as user-data.
+      add(`autoinstall/${node.name}/user-data`, doc, SECRET_MODE);
+      add(`autoinstall/${node.name}/meta-data`, autoinstallMetaData(node.name));
+    } else {
+      add(`preseed/${node.name}.cfg`, renderPreseed(plan, node, boot.seedUrl));
+    }
+    if (node.mac) {
+      add(hostIpxePath(node.mac), renderHostIpxe(plan, node, boot));
+      add(hostGrubPath(node.mac), renderGrubHost(plan, node, boot));
+    }
+    return { node, boot, files };
+  });
+  const shared = ['boot.ipxe', 'grub/grub.cfg', 'hosts.json', 'README.md'];
+  tree.add('boot.ipxe', renderDispatcher(plan, server));
+  tree.add('grub/grub.cfg', renderGrubMenu(plan, hosts));
+  tree.add('hosts.json', renderPxeIndex(plan, server, hosts, shared));
+  tree.add('README.md', renderPxeReadme(plan, server, hosts));
+  return tree;
+}
