@@ -21,27 +21,47 @@ export interface ServedFile {
 
 export interface ServedHost { name: string; mac?: string }
 
-/** The table of servable files of a cluster. */
-export function servedFiles(hosts: readonly ServedHost[]): Map<string, ServedFile> {
+/** What a host's fetch of `rel` is recorded as: the seed file's own name, or the kind of file. */
+const labelOf = (rel: string): string => (rel.startsWith('nocloud/') ? rel.slice(rel.lastIndexOf('/') + 1) : rel.slice(0, rel.indexOf('/')));
+
+/**
+ * The table of servable files of a cluster: the names the PXE tree gives each host of the plan
+ * (src/render/delivery/pxe/tree.ts), and the paths its index hosts.json lists per known host and
+ * as shared (a path that is not plain, or of a host the plan does not have, is ignored).
+ */
+export function servedFiles(hosts: readonly ServedHost[], index?: unknown): Map<string, ServedFile> {
   const table = new Map<string, ServedFile>();
-  const add = (rel: string, label: string, host?: string): void => void table.set(rel, { rel, label, host });
-  for (const shared of ['hosts.json', 'boot.ipxe', 'grub/grub.cfg']) add(shared, shared);
+  const add = (rel: string, host?: string): void => void table.set(rel, { rel, label: host ? labelOf(rel) : rel, host });
+  for (const shared of ['hosts.json', 'boot.ipxe', 'grub/grub.cfg', 'README.md']) add(shared);
   for (const h of hosts) {
-    for (const f of SEED_FILES) add(`nocloud/${h.name}/${f}`, f, h.name);
-    add(`autoinstall/${h.name}.yaml`, 'autoinstall', h.name);
-    add(`preseed/${h.name}.cfg`, 'preseed', h.name);
+    for (const f of SEED_FILES) add(`nocloud/${h.name}/${f}`, h.name);
+    add(`autoinstall/${h.name}.yaml`, h.name);
+    add(`autoinstall/${h.name}/user-data`, h.name);
+    add(`autoinstall/${h.name}/meta-data`, h.name);
+    add(`preseed/${h.name}.cfg`, h.name);
     if (h.mac) {
-      // iPXE's ${mac} is colon-separated lower case; ${mac:hexhyp} uses hyphens.
+      // iPXE's ${mac} is colon-separated lower case, ${mac:hexhyp} hyphenated; GRUB looks for grub.cfg-<hyphenated>.
       const mac = h.mac.toLowerCase();
-      add(`ipxe/${mac}.ipxe`, 'ipxe', h.name);
-      add(`ipxe/${mac.replace(/:/g, '-')}.ipxe`, 'ipxe', h.name);
+      const hyphens = mac.replace(/:/g, '-');
+      add(`ipxe/${mac}.ipxe`, h.name);
+      add(`ipxe/${hyphens}.ipxe`, h.name);
+      add(`grub/grub.cfg-${hyphens}`, h.name);
+      add(`grub/grub.cfg-01-${hyphens}`, h.name);
     }
   }
+  const known = new Set(hosts.map((h) => h.name));
+  const plain = (p: unknown): p is string => typeof p === 'string' && 'rel' in requestPath(`/${p}`) && (requestPath(`/${p}`) as { rel: string }).rel === p;
+  const idx = (index ?? {}) as { hosts?: Record<string, { files?: unknown }>; shared?: unknown };
+  for (const [name, entry] of Object.entries(idx.hosts ?? {})) {
+    if (!known.has(name) || !Array.isArray(entry?.files)) continue;
+    for (const p of entry.files) if (plain(p)) add(p, name);
+  }
+  if (Array.isArray(idx.shared)) for (const p of idx.shared) if (plain(p)) add(p);
   return table;
 }
 
-/** The operator's boot files (kernels, initrds, iPXE and GRUB binaries): one level under boot/. */
-const BOOT_FILE = /^boot\/[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+/** The operator's boot files (kernels, initrds, ISOs, iPXE and GRUB binaries): boot/<file> or boot/<os>/<file>. */
+const BOOT_FILE = /^boot(\/[A-Za-z0-9][A-Za-z0-9._+-]{0,127}){1,2}$/;
 
 export type PathCheck = { rel: string } | { status: 400 | 404; why: string };
 
@@ -74,8 +94,9 @@ export function lookup(table: Map<string, ServedFile>, rel: string): ServedFile 
 const TYPES: [RegExp, string][] = [
   [/\.json$/, 'application/json'],
   [/\.ya?ml$/, 'application/yaml'],
+  [/\.md$/, 'text/markdown; charset=utf-8'],
   [/\.(ipxe|cfg)$/, 'text/plain; charset=utf-8'],
-  [/^nocloud\//, 'text/plain; charset=utf-8'],
+  [/^(nocloud|autoinstall|grub)\//, 'text/plain; charset=utf-8'],
 ];
 
 export function contentType(rel: string): string {

@@ -9,7 +9,9 @@
 // unparseable is a 400, and a handler that throws answers 500 instead of stopping the server.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { reportPath, phoneHomePath } from '../steps/report.js';
 import { contentType, etagOf, lookup, openInside, requestPath, servedFiles, type ServedFile } from './files.js';
 import { livePage } from './page.js';
@@ -85,7 +87,9 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   const now = (): string => (cfg.now ?? (() => new Date()))().toISOString();
   const log = cfg.log ?? (() => undefined);
   const specs = new Map(cfg.hosts.map((h) => [h.name, h]));
-  const table = servedFiles(cfg.hosts);
+  // The PXE index names each host's files; read once (serve again after a render that changes hosts).
+  const index = await readFile(join(cfg.pxeRoot, 'hosts.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
+  const table = servedFiles(cfg.hosts, index);
   const page = livePage(cfg.cluster);
 
   const hosts = new Map<string, HostStatus>(restoreHosts(cfg.hosts, await readState(cfg.stateDir)).map((h) => [h.name, h]));

@@ -1,0 +1,86 @@
+// `kubebake serve` and `kubebake status` as an operator runs them, on a cluster rendered with the
+// PXE tree (profiles/pxe.yaml): every file hosts.json lists is served as written, nothing else;
+// status prints bars without colour codes when not on a terminal, and JSON with --json.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { reportKey } from '../../src/plan/report-keys.js';
+import { runKubebake } from '../helpers/cli.js';
+import { repoPath } from '../helpers/repo.js';
+import { call, reportHeaders } from '../helpers/serve.js';
+import { withTempDir } from '../helpers/tmp.js';
+
+const PXE = repoPath('profiles', 'pxe.yaml');
+
+/** Starts `kubebake serve`; resolves with its URL once it prints it. */
+function startServe(out: string, listen = '127.0.0.1:0'): Promise<{ url: string; port: number; stop: () => Promise<{ code: number | null; stdout: string }> }> {
+  const child = spawn(process.execPath, [repoPath('bin', 'kubebake.js'), 'serve', '-f', PXE, '-o', out, '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /on (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(stdout);
+      if (m) resolve({ url: m[1]!, port: Number(m[2]), stop: async () => (child.kill('SIGTERM'), { code: await exited, stdout }) });
+    });
+    void exited.then((code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+}
+
+test('serve: every file of the rendered PXE tree that hosts.json lists is served byte for byte; status shows a report; SIGTERM stops it cleanly', { timeout: 120_000 }, async () => {
+  await withTempDir(async (out) => {
+    const r = runKubebake(['render', 'cloud-init', '-f', PXE, '-o', out, '--delivery', 'pxe']);
+    assert.equal(r.status, 0, r.stderr);
+    const pxe = join(out, 'metal', 'pxe');
+    const index = JSON.parse(readFileSync(join(pxe, 'hosts.json'), 'utf8')) as { hosts: Record<string, { files: string[] }>; shared: string[] };
+    const s = await startServe(out);
+    try {
+      const files = [...index.shared, ...Object.values(index.hosts).flatMap((h) => h.files)];
+      assert.ok(files.length > 20, `${files.length} files`);
+      for (const f of files) {
+        const got = await call(s.port, 'GET', `/${f}`);
+        assert.equal(got.status, 200, f);
+        assert.equal(got.body, readFileSync(join(pxe, f), 'latin1'), f);
+      }
+      assert.equal((await call(s.port, 'GET', '/secrets/token')).status, 404);
+      assert.equal((await call(s.port, 'GET', '/../secrets/token')).status, 400);
+
+      const secret = readFileSync(join(out, 'metal', 'secrets', 'report.secret'), 'utf8').trim();
+      const report = await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(reportKey(secret, 'worker1')), body: 'event=fail\nstep=base\nrc=1\nlog:\n\u001b]0;pwned\u0007\n' });
+      assert.equal(report.status, 400, 'control characters are refused');
+      assert.equal((await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(reportKey(secret, 'worker1')), body: 'event=fail\nstep=base\nrc=1\nlog:\nE: Unable to locate package cri-o\n' })).status, 204);
+
+      const st = runKubebake(['status', '-f', PXE, '--server', s.url]);
+      assert.equal(st.status, 0, st.stderr);
+      assert.ok(!st.stdout.includes('\u001b'), 'no colour codes when not a terminal');
+      assert.match(st.stdout, /^cluster metal: failed \(0\/6 done, 1 failed\)$/m);
+      assert.match(st.stdout, /^ {2}worker1 +worker +\[-+\] +0\/\d+ +failed: base: E: Unable to locate package cri-o$/m);
+      assert.match(st.stdout, /^ {2}cp1 +control-plane +\[-+\] +0\/\d+ +seed fetched$/m);
+      const json = runKubebake(['status', '-f', PXE, '--server', s.url, '--json']);
+      const parsed = JSON.parse(json.stdout) as { verdict: string; hosts: { name: string; phase: string }[] };
+      assert.equal(parsed.verdict, 'failed');
+      assert.equal(parsed.hosts.find((h) => h.name === 'worker1')!.phase, 'failed');
+    } finally {
+      const { code } = await s.stop();
+      assert.equal(code, 0);
+    }
+    assert.ok(existsSync(join(out, 'metal', 'serve-state', 'state.json')));
+  });
+});
+
+test('serve refuses without secrets (render first) and a bad --listen (usage); status says when no server answers', async () => {
+  await withTempDir(async (out) => {
+    const r = runKubebake(['serve', '-f', PXE, '-o', out]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no secrets in .*: run `kubebake render cloud-init -f .* first/);
+    assert.equal(runKubebake(['serve', '-f', PXE, '-o', out, '--listen', 'nonsense']).status, 2);
+    const st = runKubebake(['status', '-f', PXE, '--server', 'http://127.0.0.1:9']);
+    assert.equal(st.status, 1);
+    assert.match(st.stderr, /cannot get the status from http:\/\/127\.0\.0\.1:9/);
+    assert.equal(runKubebake(['status', '-f', repoPath('profiles', 'default.yaml')]).status, 2, 'no delivery.server and no --server');
+  });
+});
