@@ -35,19 +35,18 @@ export const REPORT = {
 report() {
   (
     set +euo pipefail
-    . ${CONF} || exit 0
-    body=$(printf 'event=%s\\nstep=%s\\nrc=%s\\n' "$1" "\${2:-}" "\${3:-}"
-      if [ "$1" = fail ]; then echo log:; grep -v '^[[:space:]]*$' ${LOG} | tail -n ${REPORT_LOG_LINES} | cut -c1-${REPORT_LINE_CHARS}; fi)
-    body=$(LC_ALL=C tr -cd '\\11\\12\\40-\\176' <<<"$body")
-    req=$(printf 'POST %s HTTP/1.0\\r\\nHost: %s:%s\\r\\nAuthorization: Bearer %s\\r\\nContent-Type: text/plain\\r\\nContent-Length: %s\\r\\n\\r\\n%s' \\
-      "$REPORT_PATH" "$REPORT_ADDR" "$REPORT_PORT" "$REPORT_KEY" "\${#body}" "$body")
-    timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "%s" "$3" >&3 && head -c 64 <&3' report "$REPORT_ADDR" "$REPORT_PORT" "$req"
+    . ${CONF} || exit
+    b=$(printf 'event=%s\\nstep=%s\\nrc=%s\\n' "$1" "\${2:-}" "\${3:-}"
+      [ "$1" != fail ] || { echo log:; grep -v '^[[:space:]]*$' ${LOG} | tail -n ${REPORT_LOG_LINES} | cut -c1-${REPORT_LINE_CHARS}; })
+    b=$(LC_ALL=C tr -cd '\\11\\12\\40-\\176' <<<"$b")
+    timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "POST %s HTTP/1.0\\r\\nAuthorization: Bearer %s\\r\\nContent-Type: text/plain\\r\\nContent-Length: %s\\r\\n\\r\\n%s" "$3" "$4" "\${#5}" "$5" >&3 && head -c 9 <&3' - \\
+      "$REPORT_ADDR" "$REPORT_PORT" "$REPORT_PATH" "$REPORT_KEY" "$b"
   ) >/dev/null 2>&1 || true
 }
 if [ -r ${CONF} ] && grep -qxF -- "$0" ${stepList} 2>/dev/null; then
   [ -e ${reportBooted} ] || { report boot; : > ${reportBooted}; }
   report start "$0"
-  trap 'rc=$?; if [ "$rc" -eq 0 ]; then report end "$0"; else report fail "$0" "$rc"; fi; exit "$rc"' EXIT
+  trap 'rc=$?; if [ $rc = 0 ]; then report end "$0"; else report fail "$0" $rc; fi; exit $rc' EXIT
 fi`.trim(),
   uses: [],
 } satisfies ShellHelper;
@@ -66,7 +65,7 @@ export function serverAddress(server: string): { addr: string; port: number } {
 export function reportConfigText(server: string, reportSecret: string, host: string): string {
   const { addr, port } = serverAddress(server);
   return [
-    '# kubebake serve: where this host reports its first boot, with its own key (this host only).',
+    '# kubebake serve: where this host reports its first boot; the key is this host\'s only.',
     `REPORT_ADDR=${q(addr)}`,
     `REPORT_PORT=${port}`,
     `REPORT_PATH=${q(reportPath(host))}`,

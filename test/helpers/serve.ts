@@ -1,10 +1,12 @@
 // A cluster folder with a PXE tree as render writes it (the contract of issue 12), and a
 // `kubebake serve` on 127.0.0.1 for it: shared by the server, page and VM tests.
+import { spawn } from 'node:child_process';
 import { request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportKey } from '../../src/plan/report-keys.js';
+import { repoPath } from './repo.js';
 import { startServer, type RunningServer, type ServeHost, type ServeLimits } from '../../src/serve/server.js';
 
 const SECRET = '5a'.repeat(32);
@@ -83,3 +85,23 @@ export function raw(port: number, text: string, waitMs = 5_000): Promise<{ answe
 }
 
 export const reportHeaders = (key: string): Record<string, string> => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'text/plain' });
+
+export interface ServeProcess { url: string; port: number; stop: () => Promise<{ code: number | null; stdout: string }> }
+
+/** Starts `kubebake serve -f FILE -o OUT` as an operator would; resolves with its URL once it prints it. */
+export function startServeCli(file: string, out: string, listen = '127.0.0.1:0'): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [repoPath('bin', 'kubebake.js'), 'serve', '-f', file, '-o', out, '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  process.once('exit', () => child.kill('SIGKILL'));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /on (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(stdout);
+      if (m) resolve({ url: m[1]!, port: Number(m[2]), stop: async () => (child.kill('SIGTERM'), { code: await exited, stdout }) });
+    });
+    void exited.then((code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+}

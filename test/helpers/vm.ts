@@ -174,8 +174,16 @@ export interface VmBoot {
 
 export interface VmOptions {
   disk: DebianDisk;
-  seedIso: string;
+  /** The seed as a cidata CD-ROM; absent when the guest fetches it over the network. */
+  seedIso?: string;
   mac: string;
+  /** Kernel arguments after the disk's own (e.g. an HTTP seed's ds=…;s=… and network-config=…). */
+  append?: readonly string[];
+  /**
+   * Lets the guest (and only it, restrict=on stays) reach one server: its TCP connections to
+   * addr:port each start `command` (QEMU's guestfwd cmd: form), whose stdin/stdout is the connection.
+   */
+  guestfwd?: { addr: string; port: number; command: string };
   /** Wall-clock bound for the whole boot; QEMU is killed after it. */
   timeoutMs: number;
 }
@@ -195,10 +203,11 @@ export async function bootVm(opts: VmOptions): Promise<VmBoot> {
     '-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-m', '1024', '-smp', '1',
     '-display', 'none', '-no-reboot', '-serial', `file:${consoleLog}`, '-monitor', 'none',
     '-kernel', opts.disk.kernel, '-initrd', opts.disk.initrd,
-    '-append', 'root=/dev/vda rw console=ttyS0 panic=-1 rootflags=commit=1 sysctl.vm.dirty_expire_centisecs=100 sysctl.vm.dirty_writeback_centisecs=100',
+    '-append', ['root=/dev/vda rw console=ttyS0 panic=-1 rootflags=commit=1 sysctl.vm.dirty_expire_centisecs=100 sysctl.vm.dirty_writeback_centisecs=100', ...(opts.append ?? [])].join(' '),
     '-drive', `file=${disk},format=raw,if=virtio`,
-    '-drive', `file=${opts.seedIso},media=cdrom,readonly=on`,
-    '-netdev', 'user,id=n0,restrict=on',
+    ...(opts.seedIso ? ['-drive', `file=${opts.seedIso},media=cdrom,readonly=on`] : []),
+    // QEMU options separate with commas: a comma inside the command is written twice.
+    '-netdev', `user,id=n0,restrict=on${opts.guestfwd ? `,guestfwd=tcp:${opts.guestfwd.addr}:${opts.guestfwd.port}-cmd:${opts.guestfwd.command.replace(/,/g, ',,')}` : ''}`,
     '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2',
     '-device', `virtio-net-pci,netdev=n0,bus=rp1,mac=${opts.mac}`,
   ];

@@ -3,33 +3,15 @@
 // status prints bars without colour codes when not on a terminal, and JSON with --json.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportKey } from '../../src/plan/report-keys.js';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
-import { call, reportHeaders } from '../helpers/serve.js';
+import { call, reportHeaders, startServeCli } from '../helpers/serve.js';
 import { withTempDir } from '../helpers/tmp.js';
 
 const PXE = repoPath('profiles', 'pxe.yaml');
-
-/** Starts `kubebake serve`; resolves with its URL once it prints it. */
-function startServe(out: string, listen = '127.0.0.1:0'): Promise<{ url: string; port: number; stop: () => Promise<{ code: number | null; stdout: string }> }> {
-  const child = spawn(process.execPath, [repoPath('bin', 'kubebake.js'), 'serve', '-f', PXE, '-o', out, '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const m = /on (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(stdout);
-      if (m) resolve({ url: m[1]!, port: Number(m[2]), stop: async () => (child.kill('SIGTERM'), { code: await exited, stdout }) });
-    });
-    void exited.then((code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-}
 
 test('serve: every file of the rendered PXE tree that hosts.json lists is served byte for byte; status shows a report; SIGTERM stops it cleanly', { timeout: 120_000 }, async () => {
   await withTempDir(async (out) => {
@@ -37,7 +19,7 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
     assert.equal(r.status, 0, r.stderr);
     const pxe = join(out, 'metal', 'pxe');
     const index = JSON.parse(readFileSync(join(pxe, 'hosts.json'), 'utf8')) as { hosts: Record<string, { files: string[] }>; shared: string[] };
-    const s = await startServe(out);
+    const s = await startServeCli(PXE, out);
     try {
       const files = [...index.shared, ...Object.values(index.hosts).flatMap((h) => h.files)];
       assert.ok(files.length > 20, `${files.length} files`);
