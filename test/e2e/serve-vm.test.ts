@@ -1,0 +1,120 @@
+// A real machine fetches its seed over HTTP from `kubebake serve` and reports its first boot.
+// The Debian 12 disk of test/helpers/vm.ts (ifupdown, as the Debian installer leaves bare metal)
+// boots with no seed CD: only the kernel arguments the PXE tree gives the host (hosts.json:
+// network-config=… for the static address, ds=nocloud-net;s=http://…/ for the seed; Debian's
+// cloud-init is 22.4). The guest's NIC is on QEMU's user network with restrict=on; its one way
+// out is a guestfwd from the delivery.server address to the server on this machine's loopback.
+// What the server recorded is compared with what the guest wrote to its own disk.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runKubebake } from '../helpers/cli.js';
+import { startServeCli } from '../helpers/serve.js';
+import { withTempDir } from '../helpers/tmp.js';
+import { bootVm, debianDisk, vmUnavailable, type VmBoot } from '../helpers/vm.js';
+import type { ClusterStatus } from '../../src/serve/state.js';
+
+const skip = vmUnavailable();
+const BOOT_TIMEOUT_MS = 12 * 60_000;
+/** QEMU's user network is 10.0.2.0/24 (gateway .2, DNS .3); the server sits at .100 for the guest. */
+const SERVER_ADDR = '10.0.2.100';
+const WORKER = { name: 'worker1', ip: '10.0.2.15', mac: '52:54:00:00:02:15' };
+
+const TOPOLOGY = `apiVersion: kubebake/v1alpha1
+kind: Cluster
+name: vmlab
+kubernetes: { version: "1.37.2" }
+os: debian-12
+cni: { plugin: calico }
+network:
+  nodeSubnet: 10.0.2.0/24
+  gateway: 10.0.2.2
+  dns: [10.0.2.3]
+  searchDomain: lab.example
+apiEndpoint: { loadBalancer: lb1, port: 6443 }
+hosts:
+  - { name: cp1, role: control-plane, ip: 10.0.2.11, mac: "52:54:00:00:02:11" }
+  - { name: ${WORKER.name}, role: worker, ip: ${WORKER.ip}, mac: "${WORKER.mac}" }
+  - { name: lb1, role: load-balancer, ip: 10.0.2.10, mac: "52:54:00:00:02:10" }
+access:
+  adminUser: kubeadmin
+  sshAuthorizedKeys:
+    - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKubebakeExampleKeyReplaceMeWithYours0000 operator@example
+delivery:
+  server: http://${SERVER_ADDR}
+`;
+
+/** Each guest connection to the server address runs this: a byte relay to the server's port. */
+const RELAY = `import { connect } from 'node:net';
+const s = connect(Number(process.argv[2]), '127.0.0.1');
+s.on('error', () => process.exit(0));
+process.stdin.pipe(s);
+s.pipe(process.stdout);
+`;
+
+test('VM: fetches its seed over HTTP from kubebake serve, brings its static address up, reports its steps', { skip, timeout: 30 * 60_000 }, async (t) => {
+  const disk = debianDisk('ifupdown');
+  await withTempDir(async (dir) => {
+    const file = join(dir, 'vmlab.yaml');
+    writeFileSync(file, TOPOLOGY);
+    const out = join(dir, 'out');
+    const r = runKubebake(['render', 'cloud-init', '-f', file, '-o', out, '--delivery', 'pxe']);
+    assert.equal(r.status, 0, r.stderr);
+    const index = JSON.parse(readFileSync(join(out, 'vmlab', 'pxe', 'hosts.json'), 'utf8')) as { hosts: Record<string, { kernelArgs: string[] }> };
+    const args = index.hosts[WORKER.name]!.kernelArgs;
+    assert.ok(args.includes(`ds=nocloud-net;s=http://${SERVER_ADDR}/nocloud/${WORKER.name}/`), args.join(' '));
+    writeFileSync(join(dir, 'relay.mjs'), RELAY);
+
+    const server = await startServeCli(file, out);
+    let status: ClusterStatus;
+    let boot: VmBoot;
+    try {
+      boot = await bootVm({
+        disk,
+        mac: WORKER.mac,
+        append: args,
+        guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${join(dir, 'relay.mjs')} ${server.port}` },
+        timeoutMs: BOOT_TIMEOUT_MS,
+      });
+      t.diagnostic(`${boot.seconds} s to power-off`);
+      const st = runKubebake(['status', '-f', file, '--server', server.url, '--json']);
+      assert.equal(st.status, 0, st.stderr);
+      status = JSON.parse(st.stdout) as ClusterStatus;
+      for (const line of runKubebake(['status', '-f', file, '--server', server.url]).stdout.trimEnd().split('\n')) t.diagnostic(line);
+    } finally {
+      const stopped = await server.stop();
+      for (const line of stopped.stdout.trimEnd().split('\n')) t.diagnostic(`serve: ${line}`);
+    }
+    try {
+      const tail = `\n--- console (last 3000 characters) ---\n${boot.console.slice(-3000)}`;
+      assert.ok(!boot.timedOut, `QEMU killed after ${BOOT_TIMEOUT_MS / 1000} s${tail}`);
+      assert.equal(boot.read('/var/log/kubebake-test/done')?.trim(), 'done', `the guest's probe did not finish${tail}`);
+
+      // The seed came over HTTP from the server: cloud-init's datasource says so, the hostname is the host's.
+      assert.match(boot.read('/var/lib/cloud/instance/datasource') ?? '', new RegExp(`NoCloudNet.*http://${SERVER_ADDR}/nocloud/${WORKER.name}/`));
+      assert.equal(boot.read('/var/log/kubebake-test/hostname')?.trim(), WORKER.name);
+      // The static address on the NIC with the host's MAC, the default route via the gateway.
+      const nic = new RegExp(`^\\d+: (\\S+): .* link/ether ${WORKER.mac} `, 'm').exec(boot.read('/var/log/kubebake-test/ip-link') ?? '')?.[1];
+      assert.ok(nic, 'no NIC with the MAC');
+      assert.match(boot.read('/var/log/kubebake-test/ip-addr') ?? '', new RegExp(`^\\d+: ${nic}\\s+inet ${WORKER.ip.replace(/\./g, '\\.')}/24 `, 'm'));
+      assert.match(boot.read('/var/log/kubebake-test/ip-route') ?? '', new RegExp(`^default via 10\\.0\\.2\\.2 dev ${nic}\\b`, 'm'));
+
+      // What the server recorded is what the guest did: seed files fetched, one boot, the first
+      // step done, the second failed (no package mirror is reachable) with the host's own reason.
+      const w = status!.hosts.find((h) => h.name === WORKER.name)!;
+      for (const f of ['meta-data', 'user-data']) assert.ok(w.seedFiles.includes(f), `${f} not fetched: ${w.seedFiles.join(', ')}`);
+      assert.equal(w.boots, 1);
+      assert.equal(w.phase, 'failed');
+      const hostStatus = boot.read('/var/lib/kubebake/status')?.trim() ?? '';
+      assert.match(hostStatus, /^failed: base: apt-get update failed: /);
+      assert.equal(`failed: ${w.reason}`, hostStatus, 'the server shows the reason the host recorded');
+      assert.ok(w.steps[0]!.startedAt && w.steps[0]!.endedAt, 'resolver ran and ended');
+      assert.ok(w.log.length > 0, 'the last log lines came with the failure');
+      assert.ok(w.cloudInitDoneAt, "cloud-init's phone_home arrived");
+      assert.equal(status!.hosts.find((h) => h.name === 'cp1')!.phase, 'waiting', 'nothing for other hosts');
+    } finally {
+      boot.dispose();
+    }
+  });
+});
