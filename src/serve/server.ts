@@ -35,6 +35,8 @@ export interface ServeLimits {
   checkIntervalMs: number;
   /** Live pages (event streams) open at once. */
   eventClients: number;
+  /** Connections open at once (a host's report holds one for a moment, a live page one for as long as it is open). */
+  connections: number;
   /** State is written at most this long after a change. */
   saveDelayMs: number;
 }
@@ -46,6 +48,7 @@ export const DEFAULT_LIMITS: ServeLimits = {
   keepAliveTimeoutMs: 5_000,
   checkIntervalMs: 1_000,
   eventClients: 64,
+  connections: 512,
   saveDelayMs: 200,
 };
 
@@ -134,6 +137,8 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
     },
   );
   server.maxHeadersCount = 64;
+  // Each connection costs a socket until its deadline: a flood of idle ones is cut off here.
+  server.maxConnections = limits.connections;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '';
@@ -211,6 +216,8 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
         res.on('close', resolve);
         stream.pipe(res);
       });
+      // Kernels and initrds take a while: say when one went out whole (it shows a PXE boot got that far).
+      if (entry.label === 'boot' && res.writableFinished) log(`served ${entry.rel} (${st.size} bytes)`);
     } finally {
       await fh.close();
     }

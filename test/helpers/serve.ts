@@ -86,7 +86,7 @@ export function raw(port: number, text: string, waitMs = 5_000): Promise<{ answe
 
 export const reportHeaders = (key: string): Record<string, string> => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'text/plain' });
 
-export interface ServeProcess { url: string; port: number; stop: () => Promise<{ code: number | null; stdout: string }> }
+export interface ServeProcess { url: string; port: number; output: () => string; stop: () => Promise<{ code: number | null; stdout: string }> }
 
 /** Starts `kubebake serve -f FILE -o OUT` as an operator would; resolves with its URL once it prints it. */
 export function startServeCli(file: string, out: string, listen = '127.0.0.1:0'): Promise<ServeProcess> {
@@ -100,7 +100,7 @@ export function startServeCli(file: string, out: string, listen = '127.0.0.1:0')
     child.stdout.on('data', (d) => {
       stdout += d;
       const m = /on (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(stdout);
-      if (m) resolve({ url: m[1]!, port: Number(m[2]), stop: async () => (child.kill('SIGTERM'), { code: await exited, stdout }) });
+      if (m) resolve({ url: m[1]!, port: Number(m[2]), output: () => stdout, stop: async () => (child.kill('SIGTERM'), { code: await exited, stdout }) });
     });
     void exited.then((code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });

@@ -184,6 +184,10 @@ export interface VmOptions {
    * addr:port each start `command` (QEMU's guestfwd cmd: form), whose stdin/stdout is the connection.
    */
   guestfwd?: { addr: string; port: number; command: string };
+  /** Boot from the network with the NIC's iPXE ROM (-boot n) instead of the disk's kernel; QEMU's DHCP offers `bootfile`. */
+  pxe?: { bootfile: string };
+  /** Stops the guest early (as the timeout does). */
+  signal?: AbortSignal;
   /** Wall-clock bound for the whole boot; QEMU is killed after it. */
   timeoutMs: number;
 }
@@ -202,12 +206,14 @@ export async function bootVm(opts: VmOptions): Promise<VmBoot> {
   const args = [
     '-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-m', '1024', '-smp', '1',
     '-display', 'none', '-no-reboot', '-serial', `file:${consoleLog}`, '-monitor', 'none',
-    '-kernel', opts.disk.kernel, '-initrd', opts.disk.initrd,
-    '-append', ['root=/dev/vda rw console=ttyS0 panic=-1 rootflags=commit=1 sysctl.vm.dirty_expire_centisecs=100 sysctl.vm.dirty_writeback_centisecs=100', ...(opts.append ?? [])].join(' '),
+    ...(opts.pxe
+      ? ['-boot', 'n']
+      : ['-kernel', opts.disk.kernel, '-initrd', opts.disk.initrd,
+        '-append', ['root=/dev/vda rw console=ttyS0 panic=-1 rootflags=commit=1 sysctl.vm.dirty_expire_centisecs=100 sysctl.vm.dirty_writeback_centisecs=100', ...(opts.append ?? [])].join(' ')]),
     '-drive', `file=${disk},format=raw,if=virtio`,
     ...(opts.seedIso ? ['-drive', `file=${opts.seedIso},media=cdrom,readonly=on`] : []),
     // QEMU options separate with commas: a comma inside the command is written twice.
-    '-netdev', `user,id=n0,restrict=on${opts.guestfwd ? `,guestfwd=tcp:${opts.guestfwd.addr}:${opts.guestfwd.port}-cmd:${opts.guestfwd.command.replace(/,/g, ',,')}` : ''}`,
+    '-netdev', `user,id=n0,restrict=on${opts.pxe ? `,bootfile=${opts.pxe.bootfile}` : ''}${opts.guestfwd ? `,guestfwd=tcp:${opts.guestfwd.addr}:${opts.guestfwd.port}-cmd:${opts.guestfwd.command.replace(/,/g, ',,')}` : ''}`,
     '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2',
     '-device', `virtio-net-pci,netdev=n0,bus=rp1,mac=${opts.mac}`,
   ];
@@ -225,7 +231,10 @@ export async function bootVm(opts: VmOptions): Promise<VmBoot> {
       timedOut = true;
       qemu.kill('SIGTERM'); // timeout(1) passes it on to QEMU, which stops at once
     }, opts.timeoutMs);
+    const stop = (): void => void qemu.kill('SIGTERM');
+    opts.signal?.addEventListener('abort', stop);
     qemu.on('exit', (code) => {
+      opts.signal?.removeEventListener('abort', stop);
       clearTimeout(timer);
       process.removeListener('exit', killOnExit);
       resolve(code);
