@@ -55,6 +55,18 @@ process.stdin.pipe(s);
 s.pipe(process.stdout);
 `;
 
+/** The lab cluster rendered with its PXE tree under `dir`, and the relay script for guestfwd. */
+function renderLab(dir: string): { file: string; out: string; relay: string } {
+  const file = join(dir, 'vmlab.yaml');
+  writeFileSync(file, TOPOLOGY);
+  const out = join(dir, 'out');
+  const r = runKubebake(['render', 'cloud-init', '-f', file, '-o', out, '--delivery', 'pxe']);
+  assert.equal(r.status, 0, r.stderr);
+  const relay = join(dir, 'relay.mjs');
+  writeFileSync(relay, RELAY);
+  return { file, out, relay };
+}
+
 /** Why the PXE boot cannot run here: QEMU's iPXE ROM for virtio-net comes with Debian's ipxe-qemu (CI installs it). */
 function noIpxeRom(): string | undefined {
   if (skip || existsSync('/usr/lib/ipxe/qemu/efi-virtio.rom')) return skip;
@@ -66,17 +78,12 @@ function noIpxeRom(): string | undefined {
 test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kernel and initrd from kubebake serve', { skip: noIpxeRom(), timeout: 15 * 60_000 }, async (t) => {
   const disk = debianDisk('ifupdown');
   await withTempDir(async (dir) => {
-    const file = join(dir, 'vmlab.yaml');
-    writeFileSync(file, TOPOLOGY);
-    const out = join(dir, 'out');
-    const r = runKubebake(['render', 'cloud-init', '-f', file, '-o', out, '--delivery', 'pxe']);
-    assert.equal(r.status, 0, r.stderr);
+    const { file, out, relay } = renderLab(dir);
     // Where the operator puts the netboot installer; this test's Debian kernel and initrd stand in.
     const boot = join(out, 'vmlab', 'pxe', 'boot', 'debian-12');
     mkdirSync(boot, { recursive: true });
     copyFileSync(disk.kernel, join(boot, 'linux'));
     copyFileSync(disk.initrd, join(boot, 'initrd'));
-    writeFileSync(join(dir, 'relay.mjs'), RELAY);
     const server = await startServeCli(file, out);
     const stop = new AbortController();
     const initrd = `served boot/debian-12/initrd (${statSync(join(boot, 'initrd')).size} bytes)`;
@@ -86,7 +93,7 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
         disk,
         mac: WORKER.mac,
         pxe: { bootfile: `http://${SERVER_ADDR}/boot.ipxe` },
-        guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${join(dir, 'relay.mjs')} ${server.port}` },
+        guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${relay} ${server.port}` },
         timeoutMs: 10 * 60_000,
         signal: stop.signal,
       });
@@ -111,15 +118,10 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
 test('VM: fetches its seed over HTTP from kubebake serve, brings its static address up, reports its steps', { skip, timeout: 30 * 60_000 }, async (t) => {
   const disk = debianDisk('ifupdown');
   await withTempDir(async (dir) => {
-    const file = join(dir, 'vmlab.yaml');
-    writeFileSync(file, TOPOLOGY);
-    const out = join(dir, 'out');
-    const r = runKubebake(['render', 'cloud-init', '-f', file, '-o', out, '--delivery', 'pxe']);
-    assert.equal(r.status, 0, r.stderr);
+    const { file, out, relay } = renderLab(dir);
     const index = JSON.parse(readFileSync(join(out, 'vmlab', 'pxe', 'hosts.json'), 'utf8')) as { hosts: Record<string, { kernelArgs: string[] }> };
     const args = index.hosts[WORKER.name]!.kernelArgs;
     assert.ok(args.includes(`ds=nocloud-net;s=http://${SERVER_ADDR}/nocloud/${WORKER.name}/`), args.join(' '));
-    writeFileSync(join(dir, 'relay.mjs'), RELAY);
 
     const server = await startServeCli(file, out);
     let status: ClusterStatus;
@@ -129,7 +131,7 @@ test('VM: fetches its seed over HTTP from kubebake serve, brings its static addr
         disk,
         mac: WORKER.mac,
         append: args,
-        guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${join(dir, 'relay.mjs')} ${server.port}` },
+        guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${relay} ${server.port}` },
         timeoutMs: BOOT_TIMEOUT_MS,
       });
       t.diagnostic(`${boot.seconds} s to power-off`);
