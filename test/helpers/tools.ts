@@ -18,6 +18,7 @@ const TOOL_PACKAGES: Record<string, string> = {
   'ssh-keygen': 'openssh-client',
   unshare: 'util-linux',
   ip: 'iproute2',
+  'systemd-analyze': 'systemd',
 };
 
 const present = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
