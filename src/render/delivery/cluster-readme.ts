@@ -145,8 +145,9 @@ kubectl --kubeconfig admin.conf get nodes -o wide
 # first boot runs as ${FIRSTBOOT_UNIT}: again at every boot (resuming at the step that did not
 # finish) until it says ok; after fixing a failed step's cause, run it now
 ssh ${admin}@<host> sudo systemctl start ${FIRSTBOOT_UNIT}
-# a new bootstrap token for nodes added later (the PKI is kept); register it as the command says
-kubebake render cloud-init -f <topology.yaml> --rotate-token
+# nodes booted after the token expired (bootstrap.tokenTTL): register a fresh token through the
+# API and re-render every host with it, before booting them
+kubebake token create -f <topology.yaml>
 # add a host: add it to the topology, render again, attach its new files
 kubebake render cloud-init -f <topology.yaml>
 \`\`\`
