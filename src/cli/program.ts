@@ -94,6 +94,33 @@ Examples:
     .action(async (opts) => setExit(await (await import('./packer.js')).runRenderPacker(opts)));
 
   program
+    .command('token')
+    .description('Manage bootstrap tokens of a running cluster.')
+    .command('create')
+    .description("Register a fresh bootstrap token in the running cluster (through its API, with the stored admin credentials) and re-render the hosts' user-data with it.")
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
+    .option('--server <url>', 'the API to talk to (default: https://<apiEndpoint>)')
+    .option('--timeout <seconds>', 'bound for the API call', '15')
+    .option('--delivery <forms>', 'delivery forms to re-render, as for render cloud-init', 'all')
+    .option('--force', 'replace files that were edited by hand since kubebake wrote them')
+    .addHelpText(
+      'after',
+      `
+The first token dies after bootstrap.tokenTTL (24h by default). Nodes booted later, and baked
+images used to scale out, join with the token this command registers: it creates the token's
+Secret in kube-system (as kubeadm token create does), stores it in <out>/<cluster>/secrets/token
+and re-renders every host, so the new user-data carries it. Nothing changes if the API refuses.
+
+Examples:
+  $ kubebake token create -f cluster.yaml
+  $ kubebake token create -f cluster.yaml --server https://10.0.0.11:6443
+
+Exit codes: 0 registered and rendered, 1 invalid input or the API refused / was unreachable, 2 usage error.`,
+    )
+    .action(async (opts) => setExit(await (await import('./token.js')).runTokenCreate(opts)));
+
+  program
     .command('bake')
     .description('Build artifacts with external tools.')
     .command('images')

@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ioDiagnostic, PathError } from '../diagnostics/io.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { msg, PXE_SKIPPED_NOTE } from '../diagnostics/messages.js';
-import { buildPlan, withSecrets, type ClusterPlan } from '../plan/plan.js';
+import { buildPlan, withSecrets, type ClusterPlan, type RenderPlan } from '../plan/plan.js';
 import { loadOrCreateSecrets, SECRET_FILES, type ClusterIdentity } from '../plan/secrets.js';
 import { renderCloudInitTree } from '../render/cloud-init/cluster.js';
 import { acquireLock, LockBusyError, LOCK_WAIT_ENV } from '../output/lock.js';
@@ -16,7 +17,19 @@ import { loadAndReport } from './validate.js';
 import { positionDiagnostics } from '../topology/load.js';
 import { verifyRender } from '../verify/verify.js';
 
-export interface RenderOptions { file: string; out: string; strict?: boolean; check?: boolean; force?: boolean; rotateToken?: boolean; delivery?: string }
+export interface RenderOptions {
+  file: string;
+  out: string;
+  strict?: boolean;
+  check?: boolean;
+  force?: boolean;
+  rotateToken?: boolean;
+  delivery?: string;
+  /** Refuse to make a new secrets store (commands for a cluster that exists). */
+  requireStore?: boolean;
+  /** Runs after the render verified and before anything is written; problems stop the render. */
+  register?: (plan: RenderPlan) => Promise<Diagnostic[]>;
+}
 
 /** Exit codes after SIGINT / SIGTERM: 128 + the signal number, as shells report them. */
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -50,6 +63,8 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   const clusterDir = join(opts.out, topology.name);
   const secretsDir = join(clusterDir, 'secrets');
   const plan = buildPlan(topology);
+  // Checked again after loading (the store may go in between); this early check leaves no folder behind.
+  if (opts.requireStore && !existsSync(join(secretsDir, SECRET_FILES.caKey))) return fail([noStore(secretsDir)]);
   return withSignals(async (signal) => {
     // --check writes nothing: it reads the stored secrets (or makes throw-away ones in memory when
     // there are none), so it fails where a render would, and it reports files a render would refuse.
@@ -58,6 +73,7 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
     try {
       const stored = await loadOrCreateSecrets(secretsDir, { rotateToken: opts.rotateToken, identity: identityOf(topology, plan) });
       if ('diagnostics' in stored) return fail(stored.diagnostics);
+      if (opts.requireStore && stored.changes.includes(SECRET_FILES.caKey)) return fail([noStore(secretsDir)]);
       if (stored.warnings.length) process.stderr.write(formatDiagnostics(stored.warnings));
       const renderPlan = withSecrets(plan, stored.secrets);
       const tree = renderCloudInitTree(renderPlan);
@@ -70,6 +86,8 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
       await addDelivery(delivery, renderPlan, tree, forms);
       if (opts.check) return report(await writeTree(clusterDir, tree, { dryRun: true }), clusterDir, true);
       if (signal.aborted) return SIGNAL_EXIT[signal.reason as string]!;
+      const refused = (await opts.register?.(renderPlan)) ?? [];
+      if (refused.length) return fail(refused);
       try {
         await stored.stage();
       } catch (e) {
@@ -87,7 +105,7 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
       }
       reportCreated(stored.changes, secretsDir);
       const code = report(outcome, clusterDir, false);
-      if (code === EXIT.ok && opts.rotateToken) reportRotation(plan, join(secretsDir, SECRET_FILES.token));
+      if (code === EXIT.ok && opts.rotateToken && !opts.register) reportRotation(plan, join(secretsDir, SECRET_FILES.token));
       return signal.aborted ? SIGNAL_EXIT[signal.reason as string]! : code;
     } finally {
       await release?.();
@@ -178,6 +196,17 @@ function reportRotation(plan: ClusterPlan, tokenFile: string): void {
       `If the cluster is already running, register the token there first:\n` +
       `  ssh ${plan.access.adminUser}@${cp.ip} "sudo sh -c 'kubeadm token create \\"\\$(head -n 1)\\" --ttl ${plan.bootstrap.tokenTTL}'" < ${tokenFile}\n`,
   );
+}
+
+function noStore(dir: string): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'secrets.missing',
+    path: [],
+    file: dir,
+    message: `no secrets store in ${dir}: this command is for a cluster kubebake rendered before`,
+    hint: 'render the cluster first (kubebake render cloud-init -f <topology> -o <out>), or pass the -o folder it was rendered into',
+  };
 }
 
 /** Names what the secrets store gained (file names only: secrets are never printed). */

@@ -5,6 +5,7 @@
 // baked host's image-check step refuses an image whose runtime is not the one it was rendered for.
 import { createHash } from 'node:crypto';
 import { renderFirewallUnit } from '../config/firewall-nft.js';
+import { renderFirstbootUnit } from '../config/firstboot-unit.js';
 import { HOST_PATHS, stepPath } from '../plan/host-paths.js';
 import type { ClusterPlan } from '../plan/plan.js';
 import { firewallStep } from '../steps/firewall.js';
@@ -21,13 +22,15 @@ const runtimeFile = (path: string, content: string, mode: FileMode = '0644'): Ho
 export const stepFile = (step: Step): HostFile => runtimeFile(stepPath(step.name), hostScript(step));
 
 const runner = runtimeFile(HOST_PATHS.firstboot, runnerScript(RUNNER), '0755');
+const runnerUnit = runtimeFile(HOST_PATHS.firstbootUnit, renderFirstbootUnit(HOST_PATHS.firstboot));
 const firewallUnit = runtimeFile(HOST_PATHS.firewallUnit, renderFirewallUnit(HOST_PATHS.firewallRuleset));
 
-/** What a first-boot host needs besides its own steps: the helpers they use, the runner, the firewall unit. */
+/** What a first-boot host needs besides its own steps: the helpers they use, the runner and its unit, the firewall unit. */
 export function firstBootRuntime(plan: ClusterPlan, steps: readonly Step[]): HostFile[] {
   return [
     runtimeFile(HOST_PATHS.library, libraryScript([...helperClosure(steps), ...reportHook(plan)])),
     runner,
+    runnerUnit,
     ...(plan.firewallMode === 'open-required-ports' ? [firewallUnit] : []),
   ];
 }
@@ -54,7 +57,7 @@ export function imageRuntime(plan: ClusterPlan): ImageRuntime {
   if (cached?.key === key) return cached.runtime;
   // The open-ports firewall step names no role or port: the ruleset file is the host's own.
   const steps = plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : [];
-  const files = [runtimeFile(HOST_PATHS.library, libraryScript([...ALL_HELPERS, ...reportHook(plan)])), runner, firewallUnit, ...steps.map(stepFile)];
+  const files = [runtimeFile(HOST_PATHS.library, libraryScript([...ALL_HELPERS, ...reportHook(plan)])), runner, runnerUnit, firewallUnit, ...steps.map(stepFile)];
   const hash = createHash('sha256');
   for (const f of files) hash.update(`${f.path}\0${f.mode}\0${f.content}\0`);
   const runtime = { files, steps, digest: hash.digest('hex') };

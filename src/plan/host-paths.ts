@@ -11,6 +11,8 @@ export const HOST_PATHS = {
   /** The shell helpers a host's steps share, sourced by each step script. */
   library: `${SCRIPT_DIR}/lib.sh`,
   firstboot: `${SCRIPT_DIR}/firstboot.sh`,
+  /** The systemd unit that runs firstboot at every boot until it says ok. */
+  firstbootUnit: '/etc/systemd/system/kubebake-firstboot.service',
   labelNodes: `${SCRIPT_DIR}/label-nodes.sh`,
   /** `running: <step>`, `ok` or `failed: <step>: <reason>`. */
   status: `${STATE_DIR}/status`,
@@ -40,6 +42,9 @@ export const HOST_PATHS = {
   /** What a baked image was built for and contains. */
   imageProvenance: `${CONFIG_DIR}/image.json`,
 } as const;
+
+/** A unit's name (what systemctl takes) from its path. */
+export const unitName = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
 /** A step's script on the host. */
 export const stepPath = (name: string): string => `${SCRIPT_DIR}/${name}.sh`;

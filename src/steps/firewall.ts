@@ -1,9 +1,9 @@
 import type { ClusterPlan } from '../plan/plan.js';
-import { HOST_PATHS } from '../plan/host-paths.js';
+import { HOST_PATHS, unitName } from '../plan/host-paths.js';
 import type { Step } from './step.js';
 
 const { firewallRuleset, firewallUnit } = HOST_PATHS;
-const unit = firewallUnit.slice(firewallUnit.lastIndexOf('/') + 1);
+const unit = unitName(firewallUnit);
 
 // ufw and firewalld rewrite iptables chains the CNI and kube-proxy own (Calico asks for them to
 // be off); kubebake's own nftables table replaces them.

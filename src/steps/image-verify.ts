@@ -47,7 +47,9 @@ const PROVENANCE_CHECK = `check "${HOST_PATHS.imageProvenance} is valid JSON" py
  * template's disk, and since v1.2.0 `disks` listed in the template are added next to the clone's
  * (builder/proxmox/clone/step_map_source_disks.go, added by 126f352, tag v1.2.4 =
  * 125377540780857e3b0b96f5645580ad2e50cc81), though docs/builders/clone.mdx still says they
- * replace them. So the build checks the size and names the fix instead of building on a small disk.
+ * replace them; growing a cloned disk is an open request upstream (hashicorp/packer-plugin-proxmox
+ * issue #309, "Add ability to grow cloned vm disks"). So the build checks the size and names the
+ * fix instead of building on a small disk.
  */
 function diskSizeCheck(plan: ClusterPlan): string {
   const gib = plan.packer.diskSizeGB;

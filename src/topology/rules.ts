@@ -24,6 +24,7 @@ import {
   SUPPORTED_MINORS,
 } from '../plan/versions.js';
 import type { OverridableCheck, Topology } from './types.js';
+import { durationSeconds } from '../util/duration.js';
 
 const NODEPORT_MIN = 30000;
 const NODEPORT_MAX = 32767;
@@ -249,14 +250,6 @@ function checkNetwork(t: Topology, error: Report): void {
     else if (cidrContains(pod, ip)) error(['network', 'dns', i], msg.badDnsServer(ip, `inside the pod subnet ${n.podSubnet}, which exists only inside the cluster`));
     else if (cidrContains(service, ip)) error(['network', 'dns', i], msg.badDnsServer(ip, `inside the service subnet ${n.serviceSubnet}, which exists only once the cluster runs`));
   });
-}
-
-/** Seconds of a Go duration as the schema allows it ("0", "24h", "2h30m", "90s"); undefined for "". */
-function durationSeconds(text: string): number | undefined {
-  if (text === '0') return 0;
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-  if (!m || text === '') return undefined;
-  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
 /**

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROFILES, renderPlan, text } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
-import { bootInSandbox, hostSeed, sandboxUnavailable, type BootOptions, type ClusterRecord } from '../helpers/sandbox.js';
+import { bootInSandbox, hostSeed, REBOOT, sandboxUnavailable, type BootOptions, type ClusterRecord } from '../helpers/sandbox.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import type { FileTree } from '../../src/output/tree.js';
@@ -157,6 +157,33 @@ test('a join that keeps failing: retried with kubeadm reset, then status names t
     assert.ok(boot.errors.some((e) => /runcmd/.test(e)), `cloud-init records the failure: ${boot.errors.join('; ')}`);
   }));
 
+test('a reboot after a failed join: systemd starts the first-boot unit again, which resumes at the unfinished step and says ok', { skip }, () =>
+  // The join fails until the "reboot" (the marker is gone then): e.g. the API was not up yet, or power was lost.
+  bootInSandbox(seedOf('worker2', { fail: ['kubeadm-join'], cluster: initRecord(plan, tree), then: `wc -l < /standin/calls.log; rm /standin/fail-kubeadm-join; ${REBOOT}` }), (boot) => {
+    const before = Number(boot.thenOutput.split('\n')[0]);
+    assert.ok(before > 0, boot.thenOutput);
+    const first = boot.calls.slice(0, before);
+    const second = boot.calls.slice(before);
+    assert.ok(first.includes('systemctl enable --now kubebake-firstboot.service'), 'runcmd enables and starts the unit');
+    assert.ok(first.some((l) => /^apt-get .* install/.test(l)), 'the first boot installed');
+    assert.match(boot.thenOutput, /^reboot: starting kubebake-firstboot\.service$/m);
+    assert.doesNotMatch(boot.thenOutput, /failed/);
+    assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n', boot.read('var/log/kubebake/firstboot.log'));
+    // Resumed: the finished steps do not run again; the join does, once.
+    assert.ok(!second.some((l) => /^apt-get .* install|^apt-mark hold/.test(l)), second.join('\n'));
+    assert.equal(second.filter((l) => /^kubeadm join/.test(l)).length, 1, second.join('\n'));
+    assert.equal(boot.read('var/lib/kubebake/steps-done'), 'resolver\nbase\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
+  }));
+
+test('after ok, a reboot starts the unit, which does nothing', { skip }, () =>
+  bootInSandbox(seedOf('lb1', { then: `wc -l < /standin/calls.log; ${REBOOT}; wc -l < /standin/calls.log` }), (boot) => {
+    assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n');
+    const [before, started, after] = boot.thenOutput.trim().split('\n');
+    assert.equal(started, 'reboot: starting kubebake-firstboot.service');
+    // The only call is systemctl's own start of the unit; the runner calls nothing.
+    assert.equal(Number(after) - Number(before), 1, boot.thenOutput);
+  }));
+
 test('HA profile, lb2: keepalived gets the rendered config and its health check, next to HAProxy', { skip }, async () => {
   const ha = await renderPlan(profile('ubuntu-26-04-ha'));
   const haTree = renderCloudInitTree(ha);
@@ -195,7 +222,7 @@ test('baked profile: a worker on a kubebake image installs nothing and joins; on
     at(boot.calls, /^kubeadm join --config/);
   });
   bootInSandbox(seedOf(worker.name, {}, baked, bakedTree), (boot) => {
-    assert.match(boot.read('var/lib/kubebake/status') ?? '', /^failed: image-check: \/usr\/local\/lib\/kubebake\/firstboot\.sh is missing: not a kubebake image/);
+    assert.match(boot.read('var/lib/kubebake/status') ?? '', /^failed: image-check: \/etc\/systemd\/system\/kubebake-firstboot\.service is missing: not a kubebake image/);
     assert.ok(!boot.calls.some((l) => /^kubeadm join/.test(l)));
   });
   // An image baked by another kubebake: its runner runs, and the image check stops at the runtime.

@@ -18,7 +18,7 @@ import { mapLimit } from '../../src/util/map-limit.js';
 import type { NodePlan } from '../../src/plan/plan.js';
 import { renderProfile } from '../helpers/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
-import { bootVm, debianDisk, vmUnavailable, type NetworkStack, type VmBoot } from '../helpers/vm.js';
+import { bootVm, debianDisk, vmUnavailable, writeGuestFile, type NetworkStack, type VmBoot } from '../helpers/vm.js';
 
 const skip = vmUnavailable();
 const STACKS: NetworkStack[] = ['ifupdown', 'netplan'];
@@ -30,7 +30,30 @@ const { plan, tree } = await renderProfile('debian-12-cilium');
 const seeds = seedsFromTree(plan, tree);
 const delivery = await renderDeliveryTree(plan, seeds, { forms: ['iso'] });
 
-interface Booted { stack: NetworkStack; node: NodePlan; boot: VmBoot }
+interface Booted { stack: NetworkStack; node: NodePlan; boot: VmBoot; reboot?: VmBoot }
+
+/** The host booted a second time from its own disk: a reboot in the middle of its first boot. */
+const REBOOTED = { stack: 'netplan' as NetworkStack, host: 'worker1' };
+
+/**
+ * After a reboot, systemd (not cloud-init: runcmd is once per instance) starts kubebake's first
+ * boot again, which resumes with the step that did not finish: the resolver step ran once, the
+ * failed base step twice, the second time in this boot.
+ */
+function assertResumed({ stack, node, reboot }: Booted): void {
+  const where = `${stack}/${node.name} after a reboot`;
+  assert.ok(reboot, where);
+  const tail = `\n--- console (last 3000 characters) ---\n${reboot.console.slice(-3000)}`;
+  assert.ok(!reboot.timedOut, `${where}: QEMU killed${tail}`);
+  assert.equal(reboot.read('/var/log/kubebake-test/done')?.trim(), 'done', `${where}: the probe did not finish${tail}`);
+  const journal = reboot.read('/var/log/kubebake-test/journal') ?? '';
+  assert.match(journal, /systemd\[1\]: Starting kubebake-firstboot\.service/, `${where}: systemd did not start the unit at boot`);
+  const log = reboot.read('/var/log/kubebake/firstboot.log') ?? '';
+  const runs = (step: string): number => log.split('\n').filter((l) => l.startsWith(`=== ${step} `)).length;
+  assert.equal(runs('resolver'), 1, `${where}: a finished step ran again:\n${log.slice(-2000)}`);
+  assert.equal(runs('base'), 2, `${where}: the unfinished step did not run again:\n${log.slice(-2000)}`);
+  assert.match(reboot.read('/var/lib/kubebake/status') ?? '', /^failed: base: apt-get update failed/, where);
+}
 
 /** cloud-init's per-stage record: /var/lib/cloud/data/status.json. */
 type Status = { v1: Record<string, { errors?: string[] } | string | null> };
@@ -99,11 +122,14 @@ test('VM boots: Debian 12 with ifupdown and with netplan + networkd, from each h
     }));
     const runs = STACKS.flatMap((stack) => HOSTS.map((h) => ({ stack, node: plan.nodes.find((n) => n.name === h)! })));
     // Two at a time: one per core.
-    const booted = await mapLimit(runs, 2, async ({ stack, node }): Promise<Booted> => ({
-      stack,
-      node,
-      boot: await bootVm({ disk: disks[stack]!, seedIso: isos[node.name]!, mac: node.mac!, timeoutMs: BOOT_TIMEOUT_MS }),
-    }));
+    const booted = await mapLimit(runs, 2, async ({ stack, node }): Promise<Booted> => {
+      const opts = { disk: disks[stack]!, seedIso: isos[node.name]!, mac: node.mac!, timeoutMs: BOOT_TIMEOUT_MS };
+      const boot = await bootVm(opts);
+      if (stack !== REBOOTED.stack || node.name !== REBOOTED.host || boot.timedOut) return { stack, node, boot };
+      // Test equipment: at the second boot the probe records what the first-boot unit did, so it waits for it.
+      writeGuestFile(boot.diskPath, '/etc/systemd/system/kubebake-test-probe.service.d/after-firstboot.conf', '[Unit]\nAfter=kubebake-firstboot.service\n');
+      return { stack, node, boot, reboot: await bootVm({ ...opts, again: boot }) };
+    });
     try {
       for (const b of booted) {
         t.diagnostic(`${b.stack}/${b.node.name}: ${b.boot.seconds} s to power-off`);
@@ -111,9 +137,16 @@ test('VM boots: Debian 12 with ifupdown and with netplan + networkd, from each h
         // ifupdown applies dns-nameservers only through the resolvconf package, which neither
         // the Debian installer nor ifupdown installs: the first boot's resolver step writes them.
         await t.test(`${b.stack}: ${b.node.name} resolves with the topology's DNS servers`, () => assertDns(b));
+        if (b.stack === REBOOTED.stack && b.node.name === REBOOTED.host) {
+          if (b.reboot) t.diagnostic(`${b.stack}/${b.node.name} again: ${b.reboot.seconds} s to power-off`);
+          await t.test(`${b.stack}: ${b.node.name} rebooted: systemd starts the first boot again, which resumes at the step that did not finish`, () => assertResumed(b));
+        }
       }
     } finally {
-      for (const b of booted) b.boot.dispose();
+      for (const b of booted) {
+        b.reboot?.dispose();
+        b.boot.dispose();
+      }
     }
   });
 });

@@ -118,12 +118,38 @@ case "$name" in
     pkg=\${*: -1}
     v=$(version_of "$pkg") || exit 1
     case "$*" in *Status*) echo 'install ok installed' ;; *) printf '%s' "$v" ;; esac ;;
+  # systemctl: units kubebake writes (kubebake-*) exist only as files in /etc/systemd/system, as
+  # for the real one ("Unit file … does not exist"); starting a oneshot unit of that folder runs
+  # its ExecStart as systemd would (cwd /, no stdin, output to the journal, here /standin/journal),
+  # after its ConditionPathExists=, and fails the caller when it fails. Packaged units are
+  # recorded only (their packages are stand-ins).
   systemctl)
-    verb='' now=''
-    for a in "$@"; do case "$a" in --now) now=1 ;; -*) ;; *) if [ -z "$verb" ]; then verb=$a; else units="\${units:-} $a"; fi ;; esac; done
+    verb='' now='' units=''
+    for a in "$@"; do case "$a" in --now) now=1 ;; -*) ;; *) if [ -z "$verb" ]; then verb=$a; else units="$units $a"; fi ;; esac; done
+    unit_file() { [ -f "/etc/systemd/system/$1" ] && echo "/etc/systemd/system/$1"; }
+    start_unit() {
+      local file cond run
+      add active "$1"
+      file=$(unit_file "$1") || return 0
+      grep -qx 'Type=oneshot' "$file" || return 0
+      for cond in $(sed -n 's/^ConditionPathExists=//p' "$file"); do
+        case "$cond" in '!'*) [ -e "\${cond#!}" ] && return 0 ;; *) [ -e "$cond" ] || return 0 ;; esac
+      done
+      run=$(sed -n 's/^ExecStart=//p' "$file")
+      if ! (cd / && $run < /dev/null >> /standin/journal 2>&1); then
+        sed -i "/^$1\$/d" /standin/active
+        echo "Job for $1 failed because the control process exited with error code." >&2
+        return 1
+      fi
+    }
     case "$verb" in
-      enable) for u in \${units:-}; do add enabled "$u"; [ -n "$now" ] && add active "$u"; done ;;
-      start|restart) for u in \${units:-}; do add active "$u"; done ;;
+      enable)
+        for u in $units; do
+          case "$u" in kubebake-*) unit_file "$u" >/dev/null || { echo "Failed to enable unit: Unit file $u does not exist." >&2; exit 1; } ;; esac
+          add enabled "$u"
+        done
+        if [ -n "$now" ]; then for u in $units; do start_unit "$u" || exit 1; done; fi ;;
+      start|restart) for u in $units; do start_unit "$u" || exit 1; done ;;
       is-enabled) u=\${units# }; if has enabled "$u"; then echo enabled; else echo disabled; exit 1; fi ;;
       is-active) u=\${units# }; has active "$u" || exit 3 ;;
     esac ;;
@@ -282,6 +308,16 @@ echo "$rc" > "$scratch/cloud-init.rc"
 cp "$root/var/lib/cloud/data/result.json" "$scratch/result.json" 2>/dev/null || true
 if [ -n "$then" ]; then chroot "$root" sh -c "$then" > "$scratch/then.out" 2>&1 || true; fi
 `;
+
+/**
+ * A reboot, for a boot's `then`: what systemd does at boot with the units enabled for
+ * multi-user.target (their [Install] WantedBy=): start them. cloud-init does not run its
+ * per-instance modules again (same instance), so runcmd does not come back; only the units do.
+ */
+export const REBOOT = `for u in $(cat /standin/enabled); do
+  f=/etc/systemd/system/$u
+  if [ -f "$f" ] && grep -qx 'WantedBy=multi-user.target' "$f"; then echo "reboot: starting $u"; systemctl start "$u" || echo "reboot: $u failed"; fi
+done`;
 
 export interface BootResult {
   /** cloud-init's exit code (1 when a module, e.g. runcmd, failed) and its console output. */

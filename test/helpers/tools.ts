@@ -19,6 +19,7 @@ const TOOL_PACKAGES: Record<string, string> = {
   unshare: 'util-linux',
   ip: 'iproute2',
   chromium: 'chromium',
+  'systemd-analyze': 'systemd',
 };
 
 const present = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;

@@ -168,6 +168,8 @@ export interface VmBoot {
   timedOut: boolean;
   /** A file from the guest's disk after it stopped (undefined when absent). */
   read(path: string): string | undefined;
+  /** The guest's disk (the boot's scratch copy): `again` boots it once more. */
+  diskPath: string;
   /** Removes the boot's scratch disk (a 3 GB sparse copy each). */
   dispose(): void;
 }
@@ -190,6 +192,26 @@ export interface VmOptions {
   signal?: AbortSignal;
   /** Wall-clock bound for the whole boot; QEMU is killed after it. */
   timeoutMs: number;
+  /** A reboot: boot this earlier boot's disk again (same instance, same seed) instead of a fresh copy. */
+  again?: VmBoot;
+}
+
+/**
+ * Writes a file into a stopped guest's disk (debugfs -w), e.g. a drop-in that orders the test
+ * probe after a unit before a reboot. The parent folder is created when missing.
+ */
+export function writeGuestFile(diskPath: string, path: string, content: string): void {
+  const dir = mkdtempSync(join(tmpdir(), 'kubebake-guestfile-'));
+  try {
+    const local = join(dir, 'file');
+    writeFileSync(local, content, { mode: 0o644 });
+    const parent = path.slice(0, path.lastIndexOf('/'));
+    const r = spawnSync('debugfs', ['-w', '-R', `mkdir ${parent}`, diskPath], { encoding: 'utf8' });
+    const w = spawnSync('debugfs', ['-w', '-R', `write ${local} ${path}`, diskPath], { encoding: 'utf8' });
+    if (w.status !== 0 || /rror|not found/i.test(w.stderr.replace(/^debugfs [^\n]*\n/, ''))) throw new Error(`debugfs write ${path} failed: ${r.stderr} ${w.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -199,9 +221,11 @@ export interface VmOptions {
  */
 export async function bootVm(opts: VmOptions): Promise<VmBoot> {
   const scratch = mkdtempSync(join(tmpdir(), 'kubebake-vm-'));
-  const disk = join(scratch, 'disk.img');
-  const cp = spawnSync('cp', ['--sparse=always', opts.disk.disk, disk]);
-  if (cp.status !== 0) throw new Error(`copying the disk failed: ${cp.stderr}`);
+  const disk = opts.again?.diskPath ?? join(scratch, 'disk.img');
+  if (!opts.again) {
+    const cp = spawnSync('cp', ['--sparse=always', opts.disk.disk, disk]);
+    if (cp.status !== 0) throw new Error(`copying the disk failed: ${cp.stderr}`);
+  }
   const consoleLog = join(scratch, 'console.log');
   const args = [
     '-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-m', '1024', '-smp', '1',
@@ -260,6 +284,7 @@ export async function bootVm(opts: VmOptions): Promise<VmBoot> {
     exitCode,
     timedOut,
     read,
+    diskPath: disk,
     dispose: () => rmSync(scratch, { recursive: true, force: true }),
   };
 }

@@ -131,7 +131,9 @@ test('baked mode installs no package and pulls no image at first boot', async ()
 test('status file and step order: first boot runs OS prep, CRI-O, packages, firewall, then kubeadm', async () => {
   const { tree } = await renderProfile('default');
   const ud = userData(tree, 'worker1');
-  assert.deepEqual(ud.runcmd, [['/usr/local/lib/kubebake/firstboot.sh']]);
+  // runcmd hands over to the unit that runs the runner (again after a reboot, until ok).
+  assert.deepEqual(ud.runcmd, [['systemctl', 'enable', '--now', 'kubebake-firstboot.service']]);
+  assert.match(fileIn(ud, '/etc/systemd/system/kubebake-firstboot.service')!.content, /^ExecStart=\/usr\/local\/lib\/kubebake\/firstboot\.sh$/m);
   const runner = fileIn(ud, '/usr/local/lib/kubebake/firstboot.sh')!.content;
   assert.equal(fileIn(ud, '/etc/kubebake/steps')!.content, 'resolver\nbase\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
   assert.match(runner, /done < \/etc\/kubebake\/steps$/m);

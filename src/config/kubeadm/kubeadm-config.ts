@@ -6,6 +6,7 @@ import type { KeyAlgorithm } from '../../plan/pki.js';
 import { usesKubeadmV1beta4 } from '../../plan/versions.js';
 import { GENERATED } from '../../util/generated.js';
 import { toYaml11 } from '../../util/yaml.js';
+import { TOKEN_DESCRIPTION, TOKEN_GROUPS, TOKEN_USAGES } from './bootstrap-token.js';
 
 type Args = Record<string, string>;
 
@@ -41,10 +42,10 @@ export function renderInitConfig(plan: ClusterPlan, node: NodePlan, join: { toke
     bootstrapTokens: [
       {
         token: join.token,
-        description: 'kubebake: joins the other nodes of this cluster',
+        description: TOKEN_DESCRIPTION,
         ttl: bootstrapTokenTtl(plan.bootstrap.tokenTTL),
-        usages: ['signing', 'authentication'],
-        groups: ['system:bootstrappers:kubeadm:default-node-token'],
+        usages: [...TOKEN_USAGES],
+        groups: [...TOKEN_GROUPS],
       },
     ],
     nodeRegistration: nodeRegistration(plan, node),

@@ -5,7 +5,7 @@
 // serialised once per distinct value and the document is assembled from those parts; a test
 // checks the assembly is byte-identical to serialising the whole object at once.
 import type { HostManifest, HostFile } from '../../manifest/host-manifest.js';
-import { HOST_PATHS } from '../../plan/host-paths.js';
+import { HOST_PATHS, unitName } from '../../plan/host-paths.js';
 import { GENERATED } from '../../util/generated.js';
 import { toYaml11 } from '../../util/yaml.js';
 
@@ -46,15 +46,19 @@ function accounts(m: HostManifest): object {
   };
 }
 
-const RUNCMD = { runcmd: [[HOST_PATHS.firstboot]] };
-// On a baked host the runner comes from the image: without it, say so where the operator looks.
+const { firstbootUnit, stateDir, status } = HOST_PATHS;
+const unit = unitName(firstbootUnit);
+// runcmd only hands over to the unit (config/firstboot-unit.ts), which systemd runs again after
+// a reboot; `enable --now` waits for it, so `cloud-init status --wait` still means "first boot done".
+const RUNCMD = { runcmd: [['systemctl', 'enable', '--now', unit]] };
+// On a baked host the runner and its unit come from the image: without them, say so where the operator looks.
 const RUNCMD_IMAGE = {
   runcmd: [
     [
       'sh',
       '-c',
-      `if [ -x ${HOST_PATHS.firstboot} ]; then exec ${HOST_PATHS.firstboot}; fi; install -d ${HOST_PATHS.stateDir}; ` +
-        `echo 'failed: image-check: ${HOST_PATHS.firstboot} is missing: not a kubebake image (bake one, or set image: first-boot)' > ${HOST_PATHS.status}; exit 1`,
+      `if [ -f ${firstbootUnit} ]; then exec systemctl enable --now ${unit}; fi; install -d ${stateDir}; ` +
+        `echo 'failed: image-check: ${firstbootUnit} is missing: not a kubebake image, or one baked by an older kubebake (bake one, or set image: first-boot)' > ${status}; exit 1`,
     ],
   ],
 };

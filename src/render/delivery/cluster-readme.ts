@@ -2,10 +2,11 @@
 // the hosts, what to attach where in each hypervisor, sizes against platform limits, day-2
 // commands, and a diagram of the topology. Markdown has no structure library: a text template.
 import type { ClusterPlan, NodePlan } from '../../plan/plan.js';
-import { HOST_PATHS } from '../../plan/host-paths.js';
+import { HOST_PATHS, unitName } from '../../plan/host-paths.js';
 import { GENERATED } from '../../util/generated.js';
 
-const { firstboot: FIRSTBOOT_PATH, log: LOG_PATH, status: STATUS_PATH } = HOST_PATHS;
+const { firstbootUnit, log: LOG_PATH, status: STATUS_PATH } = HOST_PATHS;
+const FIRSTBOOT_UNIT = unitName(firstbootUnit);
 import type { DeliveryForm } from './forms.js';
 import type { HostSeed } from './seeds.js';
 import { LIMITS, measure } from './sizes.js';
@@ -149,10 +150,12 @@ ssh ${admin}@${init.ip} cat ${STATUS_PATH}
 ssh ${admin}@${init.ip} sudo tail -n 50 ${LOG_PATH}
 # the cluster, through the API endpoint
 kubectl --kubeconfig admin.conf get nodes -o wide
-# after fixing a failed step's cause, run first boot again (every step is safe to repeat)
-ssh ${admin}@<host> sudo ${FIRSTBOOT_PATH}
-# a new bootstrap token for nodes added later (the PKI is kept); register it as the command says
-kubebake render cloud-init -f <topology.yaml> --rotate-token
+# first boot runs as ${FIRSTBOOT_UNIT}: again at every boot (resuming at the step that did not
+# finish) until it says ok; after fixing a failed step's cause, run it now
+ssh ${admin}@<host> sudo systemctl start ${FIRSTBOOT_UNIT}
+# nodes booted after the token expired (bootstrap.tokenTTL): register a fresh token through the
+# API and re-render every host with it, before booting them
+kubebake token create -f <topology.yaml>
 # add a host: add it to the topology, render again, attach its new files
 kubebake render cloud-init -f <topology.yaml>
 \`\`\`
