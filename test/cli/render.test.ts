@@ -197,7 +197,7 @@ test(
     assert.equal(r.status, 1);
     assert.doesNotMatch(r.stderr, /new bootstrap token/);
     assert.equal(readFileSync(join(out, 'seed', 'secrets', 'token'), 'utf8'), token, 'the token did not change');
-    assert.deepEqual(readdirSync(join(out, 'seed', 'secrets')).sort(), ['identity.json', 'pki', 'token'], 'no staged file left behind');
+    assert.deepEqual(readdirSync(join(out, 'seed', 'secrets')).sort(), ['identity.json', 'pki', 'report.secret', 'token'], 'no staged file left behind');
   }),
 );
 
