@@ -1,6 +1,6 @@
 import type { ClusterPlan } from '../plan/plan.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
-import { calicoCrdManifest } from '../plan/versions.js';
+import { calicoCrdManifest } from '../topology/facts/versions.js';
 import { GENERATED } from '../util/generated.js';
 import { toYaml11 } from '../util/yaml.js';
 import { RETRY } from './helpers.js';

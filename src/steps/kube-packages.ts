@@ -1,5 +1,5 @@
 import type { ClusterPlan } from '../plan/plan.js';
-import { CRI_TOOLS_PACKAGE } from '../plan/versions.js';
+import { CRI_TOOLS_PACKAGE } from '../topology/facts/versions.js';
 import { aptSource } from './crio.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
 import { q } from './shell.js';

@@ -10,8 +10,8 @@ import {
   ipToInt,
   networkAddress,
   parseCidr,
-} from '../plan/addressing.js';
-import { atLeast, OS_FACTS } from '../plan/os-facts.js';
+} from '../util/addressing.js';
+import { atLeast, OS_FACTS } from './facts/os-facts.js';
 import {
   CNI_RELEASES,
   cniTestedRange,
@@ -22,7 +22,7 @@ import {
   minorOf,
   OS,
   SUPPORTED_MINORS,
-} from '../plan/versions.js';
+} from './facts/versions.js';
 import type { OverridableCheck, Topology } from './types.js';
 
 const NODEPORT_MIN = 30000;
@@ -260,8 +260,8 @@ function durationSeconds(text: string): number | undefined {
 }
 
 /**
- * What the OS release and the pinned versions allow together (facts: src/plan/os-facts.ts and
- * src/plan/versions.ts). A cgroup v1 OS with a kubelet that refuses cgroup v1 is an error:
+ * What the OS release and the pinned versions allow together (facts: src/topology/facts/os-facts.ts and
+ * src/topology/facts/versions.ts). A cgroup v1 OS with a kubelet that refuses cgroup v1 is an error:
  * kubebake could switch the host to cgroup v2 (kernel argument, then a reboot in the middle of
  * first boot), but that reboot breaks cloud-init's single unattended run and leaves an EOL OS on a
  * path its vendor never shipped; refusing, with the fix named, is simpler and honest.

@@ -3,7 +3,7 @@
 import { CRI_SOCKET, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
 import { splitLabels } from '../../plan/labels.js';
 import type { KeyAlgorithm } from '../../plan/pki.js';
-import { usesKubeadmV1beta4 } from '../../plan/versions.js';
+import { usesKubeadmV1beta4 } from '../../topology/facts/versions.js';
 import { GENERATED } from '../../util/generated.js';
 import { toYaml11 } from '../../util/yaml.js';
 

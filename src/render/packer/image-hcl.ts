@@ -4,7 +4,7 @@ import type { ClusterPlan } from '../../plan/plan.js';
 import { BUILD_USER, sealCommand } from '../../steps/sysprep.js';
 import { SEED_KEY_VARIABLE, SEED_META_DATA, SEED_USER_DATA_TEMPLATE } from './cidata.js';
 import { attr, block, blank, call, comment, expr, hclFile, hclTemplate, varRef, type HclNode } from './hcl.js';
-import { BUILDER_TRAITS } from '../../manifest/builders.js';
+import { BUILDER_TRAITS } from '../../plan/builders.js';
 import type { ImageManifest as PackerImage } from '../../manifest/image-manifest.js';
 import { scriptPath } from './layout.js';
 

@@ -19,7 +19,7 @@
 // - keepalived, cloud-init: Debian 12 `apt-cache policy` → keepalived 1:2.2.7-1+b2, cloud-init
 //   22.4.2-1+deb12u4 (FACTS.md agrees). For Ubuntu they could not be verified here (no Ubuntu
 //   archive reachable); left undefined rather than guessed. Nothing in kubebake depends on them yet.
-import type { OsProfile } from '../topology/types.js';
+import type { OsProfile } from '../types.js';
 
 export interface OsFacts {
   /** The cgroup hierarchy the release boots with by default. */
