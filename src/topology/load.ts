@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { Composer, isCollection, isMap, isScalar, LineCounter, Parser, parseDocument, visit, YAMLParseError, type CST, type Document, type Node, type Pair } from 'yaml';
 import { didYouMean, hasErrors, type Diagnostic, type FieldPath } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
-import { topologySchema } from './schema.js';
+import { validateTopologySchema as validateSchema } from './schema-validator.js';
 import { checkRules } from './rules.js';
 import type { Topology } from './types.js';
 
@@ -25,10 +25,6 @@ export interface LoadResult {
   topology?: Topology;
   diagnostics: Diagnostic[];
 }
-
-// Compiled once: ajv compilation costs more than a validation.
-const ajv = new Ajv.default({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false });
-const validateSchema = ajv.compile(topologySchema);
 
 /** `-f -`: the topology comes from standard input, named so in messages. */
 export const STDIN_NAME = '<stdin>';
