@@ -65,12 +65,15 @@ apt_source() {
 }`,
 );
 
-/** The exact apt version of a package whose upstream version is $2, or nothing. */
+/**
+ * pick_version PACKAGE VERSION: the apt version of PACKAGE whose upstream version is VERSION, or
+ * with VERSION ending in "." (a minor, "1.37."), the repository's first of that minor; or nothing.
+ */
 export const PICK_VERSION = helper(
   'pick_version',
   `
 pick_version() {
-  apt-cache madison "$1" | awk -v want="$2" '{ v = $3 } v == want || index(v, want "-") == 1 { print v; exit }'
+  apt-cache madison "$1" | awk -v want="$2" '{ v = $3 } v == want || index(v, want ~ /[.]$/ ? want : want "-") == 1 { print v; exit }'
 }`,
 );
 
