@@ -89,8 +89,10 @@ export function checkRules(t: Topology): Diagnostic[] {
   checkHosts(t, error);
   checkNetwork(t, error);
   checkClusterSize(t, warn);
+  // One index lookup per host: with thousands of MAC-less workers a search per warning was quadratic.
+  const hostIndex = new Map(t.hosts.map((h, i) => [h.name, i] as const).reverse());
   for (const [name, mac] of assignedMacs(t.name, t.hosts)) {
-    warn(['hosts', t.hosts.findIndex((h) => h.name === name)], msg.assignedMac(name, mac));
+    warn(['hosts', hostIndex.get(name)!], msg.assignedMac(name, mac));
   }
 
   // --- roles and the API endpoint --------------------------------------------------------
