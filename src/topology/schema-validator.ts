@@ -1,9 +1,8 @@
 // The topology schema's validator. Compiling it with ajv costs most of a CLI start (~60 ms of
 // ~200), so the build writes it out once as plain JavaScript (ajv's standalone code, see
-// build-validator.ts) and this module loads that. The generated file records a hash of the
-// schema it was made from; when it is missing or was made from another schema (someone ran
+// build-validator.ts) and this module loads that. The generated file records the schema it
+// was made from (as JSON); when it is missing or was made from another schema (someone ran
 // `tsc` alone after editing schema.ts), the schema is compiled here instead: slower, same result.
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
 import { topologySchema } from './schema.js';
@@ -16,8 +15,8 @@ export interface SchemaValidator {
 /** The generated module, next to this one in dist/. */
 export const GENERATED_VALIDATOR = 'schema-validator.generated.cjs';
 
-/** sha256 of the schema as JSON: what the generated validator must have been made from. */
-export const SCHEMA_HASH = createHash('sha256').update(JSON.stringify(topologySchema)).digest('hex');
+/** The schema as JSON: what the generated validator must have been made from (compared as text: no crypto at start). */
+export const SCHEMA_JSON = JSON.stringify(topologySchema);
 
 const require = createRequire(import.meta.url);
 
@@ -32,8 +31,8 @@ export let validatorSource: 'generated' | 'compiled' = 'generated';
 
 function load(): SchemaValidator {
   try {
-    const generated = require(`./${GENERATED_VALIDATOR}`) as { validate: SchemaValidator; schemaHash: string };
-    if (generated.schemaHash === SCHEMA_HASH) return generated.validate;
+    const generated = require(`./${GENERATED_VALIDATOR}`) as { validate: SchemaValidator; schemaJson: string };
+    if (generated.schemaJson === SCHEMA_JSON) return generated.validate;
   } catch {
     // Not built yet: compile below.
   }
