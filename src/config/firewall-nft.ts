@@ -5,7 +5,6 @@
 // comes with installed Firewalld or another iptables manager it should be disabled", Calico
 // docs, getting-started/kubernetes/requirements), and both rewrite chains the CNI owns.
 import type { NodePlan, PortRule } from '../plan/plan.js';
-import { GENERATED } from '../util/generated.js';
 
 export const FIREWALL_TABLE = 'inet kubebake';
 
@@ -36,9 +35,7 @@ function rule(g: ReturnType<typeof grouped>[number]): string {
  * as the distributions' own /etc/nftables.conf with its `flush ruleset` would).
  */
 export function renderFirewallRuleset(node: NodePlan): string {
-  return `#!/usr/sbin/nft -f
-# Host firewall of a ${node.role}: only the ports its role and the CNI need (${GENERATED}).
-# Loading it replaces table ${FIREWALL_TABLE} and touches no other.
+  return `# Host firewall of a ${node.role}: its role's and the CNI's ports. Loading it replaces table ${FIREWALL_TABLE} only.
 table ${FIREWALL_TABLE}
 delete table ${FIREWALL_TABLE}
 table ${FIREWALL_TABLE} {
@@ -63,13 +60,11 @@ ConditionPathExists=${rulesetPath}
 Wants=network-pre.target
 Before=network-pre.target shutdown.target
 Conflicts=shutdown.target
-
 [Service]
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/sbin/nft -f ${rulesetPath}
 ExecStop=/usr/sbin/nft delete table ${FIREWALL_TABLE}
-
 [Install]
 WantedBy=sysinit.target
 `;

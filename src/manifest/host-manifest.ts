@@ -12,13 +12,13 @@ import { SHARED_PKI } from '../plan/pki-files.js';
 import { keyAlgorithmOf, type KeyAlgorithm } from '../plan/pki.js';
 import { isKubernetesNode, type ClusterPlan, type NodePlan } from '../plan/plan.js';
 import type { Secrets } from '../plan/secrets.js';
-import { bootstrapStep, labelNodesStep } from '../steps/bootstrap.js';
+import { bootstrapStep, labelNodesStep, renderClusterEnv } from '../steps/bootstrap.js';
 import { renderCalicoResources } from '../steps/cni.js';
 import { firewallStep } from '../steps/firewall.js';
 import { imageCheckStep } from '../steps/image-check.js';
 import { loadBalancerConfigStep } from '../steps/load-balancer-config.js';
 import { phoneHomePath, reportConfigText } from '../steps/report.js';
-import { resolverStep } from '../steps/resolver.js';
+import { renderResolvConf, RESOLVER_STEP } from '../steps/resolver.js';
 import type { Step } from '../steps/step.js';
 import { GENERATED } from '../util/generated.js';
 import { SlotTemplates } from '../util/slot-template.js';
@@ -79,6 +79,8 @@ interface Shared {
   install: Record<ImageKind, Step[]>;
   firewall: Step;
   resolver: Step;
+  resolvConf: HostFile;
+  clusterEnv: HostFile;
   pki: HostFile[];
   discovery: Discovery;
   labelNodes?: Step;
@@ -95,7 +97,9 @@ function shared(plan: ClusterPlan, secrets: Secrets): Shared {
   return {
     templates: new SlotTemplates(),
     firewall: firewallStep(plan),
-    resolver: resolverStep(plan),
+    resolver: RESOLVER_STEP,
+    resolvConf: file(HOST_PATHS.resolvConf, renderResolvConf(plan), [['network', 'dns'], ['network', 'searchDomain']]),
+    clusterEnv: file(HOST_PATHS.clusterEnv, renderClusterEnv(plan), [['apiEndpoint'], ['bootstrap']]),
     install: {
       node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
       'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
@@ -144,12 +148,12 @@ function kubeadmFile(plan: ClusterPlan, node: NodePlan, join: JoinMaterial, temp
 function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets: Secrets): HostManifest {
   const join = joinMaterial(plan, node, s, secrets);
   const kind: ImageKind = isKubernetesNode(node) ? 'node' : 'load-balancer';
-  const files: HostFile[] = [s.etcHosts(node)];
+  const files: HostFile[] = [s.etcHosts(node), s.resolvConf];
   if (plan.firewallMode === 'open-required-ports') {
     files.push(file(HOST_PATHS.firewallRuleset, renderFirewallRuleset(node), [['firewall'], ['hosts', node.index, 'role'], ['cni'], ['network']]));
   }
   const kubeadm = kubeadmFile(plan, node, join, s.templates);
-  if (kubeadm) files.push(kubeadm);
+  if (kubeadm) files.push(kubeadm, s.clusterEnv);
   if (join.kind === 'init' || join.kind === 'control-plane') files.push(...join.pki);
   if (join.kind === 'init' && s.calico) files.push(s.calico);
   if (kind === 'load-balancer') {

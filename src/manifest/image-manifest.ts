@@ -11,10 +11,11 @@ import { provenanceStep } from '../steps/provenance.js';
 import type { Step } from '../steps/step.js';
 import { sealStep, sysprepStep, WAIT_FOR_CLOUD_INIT } from '../steps/sysprep.js';
 import type { Builder } from '../topology/types.js';
-import { BUILDER_TRAITS } from './builders.js';
+import { BUILDER_TRAITS } from '../plan/builders.js';
+import type { ImageKind } from '../plan/plan.js';
 import { imageRuntime, runtimeInstallStep } from './runtime.js';
 
-export type ImageKind = 'node' | 'load-balancer';
+export type { ImageKind };
 
 /**
  * What a baked image contains, and what first-boot mode installs instead. `forImage`: the

@@ -8,10 +8,12 @@ import { renderFirewallUnit } from '../config/firewall-nft.js';
 import { renderFirstbootUnit } from '../config/firstboot-unit.js';
 import { HOST_PATHS, stepPath } from '../plan/host-paths.js';
 import type { ClusterPlan } from '../plan/plan.js';
+import { workerJoinStep } from '../steps/bootstrap.js';
 import { firewallStep } from '../steps/firewall.js';
 import { RUNNER } from '../steps/firstboot.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION, RETRY, WAIT_FOR } from '../steps/helpers.js';
 import { REPORT } from '../steps/report.js';
+import { RESOLVER_STEP } from '../steps/resolver.js';
 import { hostScript, libraryScript, runnerScript } from '../steps/scripts.js';
 import { helperClosure, type ShellHelper, type Step } from '../steps/step.js';
 import type { FileMode, HostFile } from './host-manifest.js';
@@ -55,8 +57,9 @@ let cached: { key: string; runtime: ImageRuntime } | undefined;
 export function imageRuntime(plan: ClusterPlan): ImageRuntime {
   const key = `${plan.firewallMode}:${plan.delivery.server ? 'report' : ''}`;
   if (cached?.key === key) return cached.runtime;
-  // The open-ports firewall step names no role or port: the ruleset file is the host's own.
-  const steps = plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : [];
+  // Steps that read what differs from files of the host's own (the ruleset, resolv.conf,
+  // cluster.env and kubeadm.yaml): the same on every host, so the image carries them.
+  const steps = [RESOLVER_STEP, ...(plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : []), workerJoinStep(plan)];
   const files = [runtimeFile(HOST_PATHS.library, libraryScript([...ALL_HELPERS, ...reportHook(plan)])), runner, runnerUnit, firewallUnit, ...steps.map(stepFile)];
   const hash = createHash('sha256');
   for (const f of files) hash.update(`${f.path}\0${f.mode}\0${f.content}\0`);

@@ -23,6 +23,10 @@ export const HOST_PATHS = {
   log: '/var/log/kubebake/firstboot.log',
   etcHosts: '/etc/hosts',
   kubeadmConfig: `${CONFIG_DIR}/kubeadm.yaml`,
+  /** The cluster's bootstrap settings (ENDPOINT, BUDGET, ATTEMPTS), sourced by the kubeadm step. */
+  clusterEnv: `${CONFIG_DIR}/cluster.env`,
+  /** The topology's resolver settings, copied to /etc/resolv.conf where nothing else applies them. */
+  resolvConf: `${CONFIG_DIR}/resolv.conf`,
   /** The shared control-plane PKI as shipped; copied into /etc/kubernetes/pki before each attempt. */
   pkiStaging: `${CONFIG_DIR}/pki`,
   kubernetesPki: '/etc/kubernetes/pki',

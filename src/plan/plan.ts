@@ -2,11 +2,14 @@
 // Renderers never re-derive: they read the plan.
 import type { CniPlugin, FirewallMode, Host, ImageMode, Role, Taint, Topology } from '../topology/types.js';
 import type { Secrets } from './secrets.js';
-import { assignedMacs } from './addressing.js';
-import { OS_FACTS, type OsFacts } from './os-facts.js';
-import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, type OsInfo } from './versions.js';
+import { assignedMacs } from '../util/addressing.js';
+import { OS_FACTS, type OsFacts } from '../topology/facts/os-facts.js';
+import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, type OsInfo } from '../topology/facts/versions.js';
 
 export const CRI_SOCKET = 'unix:///var/run/crio/crio.sock';
+
+/** The two images kubebake bakes: Kubernetes nodes, and load balancers. */
+export type ImageKind = 'node' | 'load-balancer';
 
 export interface PortRule {
   /** vrrp: IP protocol 112, keepalived's. */

@@ -7,7 +7,15 @@ import { WAIT_FOR } from './helpers.js';
 import { q } from './shell.js';
 import type { Step } from './step.js';
 
-const { kubeadmConfig, pkiStaging, kubernetesPki } = HOST_PATHS;
+const { kubeadmConfig, pkiStaging, kubernetesPki, clusterEnv } = HOST_PATHS;
+
+/**
+ * The settings every kubeadm step reads, in a file of their own: a worker's step is then the same
+ * on every worker of every cluster, so a baked image carries it and the user-data does not.
+ */
+export function renderClusterEnv(plan: ClusterPlan): string {
+  return `ENDPOINT=${q(plan.endpoint.hostPort)} BUDGET=${plan.bootstrap.apiWaitSeconds} ATTEMPTS=${plan.bootstrap.joinAttempts}\n`;
+}
 
 /** Copies the shipped shared PKI to where kubeadm looks, so it reuses the cluster's CAs. */
 const INSTALL_PKI = `install_pki() {
@@ -18,10 +26,13 @@ const INSTALL_PKI = `install_pki() {
   for f in ${SHARED_PKI.filter((f) => f.secret).map((f) => f.name).join(' ')}; do install -m 0600 "${pkiStaging}/$f" "${kubernetesPki}/$f"; done
 }`;
 
+/** What of a node the kubeadm step depends on (the rest is in cluster.env and kubeadm.yaml). */
+type StepNode = Pick<NodePlan, 'role' | 'initNode' | 'ordinal'>;
+
 /** Settings and functions of the kubeadm step; the admin's kubeconfig only where kubeadm writes one. */
-function common(plan: ClusterPlan, node: NodePlan): string {
+function common(plan: ClusterPlan, node: StepNode): string {
   const lines = [
-    `readonly ENDPOINT=${q(plan.endpoint.hostPort)} BUDGET=${plan.bootstrap.apiWaitSeconds} ATTEMPTS=${plan.bootstrap.joinAttempts}`,
+    `. ${clusterEnv}`,
     `api_ready() { curl -ksf --max-time 5 "https://$1/readyz" >/dev/null; }`,
   ];
   if (node.initNode) lines.push(`lb_listening() { timeout 5 bash -c ': </dev/tcp/"$1"/"$2"' _ ${q(plan.endpoint.address)} ${plan.endpoint.port} 2>/dev/null; }`);
@@ -54,15 +65,13 @@ export function labelNodesStep(plan: ClusterPlan): Step | undefined {
   const lines = wanted.map(({ node, labels }) => `  label_node ${q(node)} ${labels.map(([k, v]) => q(`${k}=${v}`)).join(' ')}`);
   return {
     name: 'label-nodes',
-    purpose: 'Applies node labels kubelet may not set itself, as each node joins (run by systemd from the first control plane).',
+    purpose: 'Node labels kubelet may not set itself, as each node joins (systemd-run by bootstrap).',
     helpers: [],
     body: `export KUBECONFIG=/etc/kubernetes/admin.conf
 deadline=$((SECONDS + ${plan.bootstrap.apiWaitSeconds + 3600}))
 pending=0
 label_node() {
-  local node=$1
-  shift
-  kubectl get node "$node" >/dev/null 2>&1 && kubectl label node "$node" --overwrite "$@" >/dev/null && return 0
+  kubectl get node "$1" >/dev/null 2>&1 && kubectl label node "$@" --overwrite >/dev/null && return 0
   pending=1
 }
 while (( SECONDS < deadline )); do
@@ -81,11 +90,11 @@ function initBody(plan: ClusterPlan, labels: boolean): string {
   // After a successful init, a re-run skips kubeadm but completes what follows (all idempotent).
   return `if [ ! -f /etc/kubernetes/kubelet.conf ]; then
   install_pki
-  # kubeadm talks to the API through the load balancer once the local API server is up.
+  # kubeadm reaches the API through the load balancer once the local API server is up
   wait_for "$BUDGET" "the load balancer at $ENDPOINT" lb_listening
   attempt=1
   until kubeadm init --config ${kubeadmConfig}; do
-    if (( attempt >= ATTEMPTS )); then echo "kubeadm init failed $ATTEMPTS times" >&2; exit 1; fi
+    (( attempt < ATTEMPTS )) || { echo "kubeadm init failed $ATTEMPTS times" >&2; exit 1; }
     kubeadm reset --force
     install_pki
     attempt=$((attempt + 1))
@@ -103,7 +112,7 @@ ${labels ? `systemctl is-active --quiet kubebake-label-nodes || systemd-run --un
  * can cost the cluster its quorum: each joining control plane waits until the one before it (in
  * topology order) serves a ready API, which it does only once its etcd member is up.
  */
-function previousControlPlaneWait(plan: ClusterPlan, node: NodePlan): string {
+function previousControlPlaneWait(plan: ClusterPlan, node: StepNode): string {
   const previous = controlPlanes(plan)[node.ordinal - 1];
   if (!previous || previous.initNode) return '';
   return `# Control planes join one after another: etcd adds members one at a time.
@@ -111,16 +120,13 @@ wait_for "$BUDGET" ${q(`${previous.name} (the control plane before this one) to 
 `;
 }
 
-function joinBody(plan: ClusterPlan, node: NodePlan): string {
+function joinBody(plan: ClusterPlan, node: StepNode): string {
   const isCp = node.role === 'control-plane';
-  return `if [ -f /etc/kubernetes/kubelet.conf ]; then
-  echo "$(hostname) is already a member of the cluster; nothing to do"
-  exit 0
-fi
+  return `if [ -f /etc/kubernetes/kubelet.conf ]; then echo "$(hostname) is already a member of the cluster; nothing to do"; exit 0; fi
 wait_for "$BUDGET" "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready "$ENDPOINT"
 ${isCp ? previousControlPlaneWait(plan, node) + 'install_pki\n' : ''}attempt=1
 until kubeadm join --config ${kubeadmConfig}; do
-  if (( attempt >= ATTEMPTS )); then echo "kubeadm join failed $ATTEMPTS times" >&2; exit 1; fi
+  (( attempt < ATTEMPTS )) || { echo "kubeadm join failed $ATTEMPTS times" >&2; exit 1; }
   kubeadm reset --force
 ${isCp ? '  install_pki\n' : ''}  sleep $((attempt * 20))
   attempt=$((attempt + 1))
@@ -132,7 +138,7 @@ ${isCp ? 'admin_kubeconfig\n' : ''}echo "$(hostname) joined the cluster through 
  * The kubeadm step. Safe to run again: a node that already has a kubelet.conf is a member and is
  * left alone; a failed attempt is reset (and the shared PKI restored) before the next.
  */
-export function bootstrapStep(plan: ClusterPlan, node: NodePlan, opts: { labelNodes: boolean }): Step {
+export function bootstrapStep(plan: ClusterPlan, node: StepNode, opts: { labelNodes: boolean }): Step {
   return {
     name: 'bootstrap',
     purpose: node.initNode ? `kubeadm init: the first control plane of cluster ${plan.name}.` : `kubeadm join of this ${node.role} through the API endpoint.`,
@@ -141,3 +147,9 @@ export function bootstrapStep(plan: ClusterPlan, node: NodePlan, opts: { labelNo
 ${node.initNode ? initBody(plan, opts.labelNodes) : joinBody(plan, node)}`,
   };
 }
+
+/**
+ * A worker's kubeadm step: the same on every worker of every cluster (the endpoint and limits are
+ * in cluster.env, the rest in kubeadm.yaml), so a baked image carries it.
+ */
+export const workerJoinStep = (plan: ClusterPlan): Step => bootstrapStep(plan, { role: 'worker', initNode: false, ordinal: 0 }, { labelNodes: false });

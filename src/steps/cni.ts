@@ -1,7 +1,6 @@
 import type { ClusterPlan } from '../plan/plan.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
-import { calicoCrdManifest } from '../plan/versions.js';
-import { GENERATED } from '../util/generated.js';
+import { calicoCrdManifest } from '../topology/facts/versions.js';
 import { toYaml11 } from '../util/yaml.js';
 import { RETRY } from './helpers.js';
 import { q } from './shell.js';
@@ -24,7 +23,7 @@ export function renderCalicoResources(plan: ClusterPlan): string {
     },
   };
   const apiServer = { apiVersion: 'operator.tigera.io/v1', kind: 'APIServer', metadata: { name: 'default' }, spec: {} };
-  return `# ${GENERATED}\n${toYaml11(installation)}---\n${toYaml11(apiServer)}`;
+  return `${toYaml11(installation)}---\n${toYaml11(apiServer)}`;
 }
 
 const { calicoResources: CALICO_RESOURCES_PATH, flannelManifest: FLANNEL_MANIFEST_PATH, cniDir } = HOST_PATHS;

@@ -22,7 +22,7 @@ apt_get install --allow-change-held-packages "cri-o=$v"`
     body: `${aptSource('cri-o', plan.crio.aptRepo)}
 apt_get update
 ${install}
-# Held either way: an unattended upgrade must not move the runtime under a running kubelet.
+# held: an unattended upgrade must not move the runtime under kubelet
 apt-mark hold cri-o
 systemctl enable --now crio`,
   };

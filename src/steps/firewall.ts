@@ -28,7 +28,7 @@ if command -v nft >/dev/null; then nft delete table inet kubebake 2>/dev/null ||
   }
   return {
     name: 'firewall',
-    purpose: "Host firewall: kubebake's nftables table with only the ports this host's role and the CNI need.",
+    purpose: "Host firewall: kubebake's nftables table (its role's and the CNI's ports).",
     helpers: [],
     body: `${OTHER_FIREWALLS_OFF}
 nft -c -f ${firewallRuleset}

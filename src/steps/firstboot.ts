@@ -13,7 +13,7 @@ const { status: STATUS_PATH, stepsDone: DONE_PATH, stepList, log: LOG_PATH, stat
  */
 export const RUNNER: Step = {
   name: 'firstboot',
-  purpose: 'First boot of this host: runs the kubebake steps in order and records the outcome.',
+  purpose: 'First boot: runs the kubebake steps in order, resumes after the last one done, records the outcome.',
   helpers: [],
   body: `readonly STATUS=${STATUS_PATH} DONE=${DONE_PATH} LOG=${LOG_PATH}
 install -d -m 0755 ${stateDir}

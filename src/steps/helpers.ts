@@ -13,14 +13,14 @@ export const APT_PROBLEM = helper(
   'apt_problem',
   `
 apt_problem() {
-  local dns missing fetch
-  dns=$(grep -oE "(Temporary failure resolving|Could not resolve( host:)?) '?[^' ]+" <<<"$1" | head -n 1 | sed -E "s/.* '?//") || true
-  missing=$(grep -oE "^E: (Unable to locate package .*|Package '[^']+' has no installation candidate|Version '[^']+' for '[^']+' was not found)" <<<"$1" | head -n 1) || true
-  fetch=$(grep -oE "(Failed to fetch|Could not connect to|Unable to connect to) [^ ]+" <<<"$1" | head -n 1 | sed -E 's/.* //') || true
-  if [ -n "$dns" ]; then echo "DNS failure: cannot resolve $dns (check network.dns and the host's resolver)"
-  elif [ -n "$missing" ]; then echo "package missing from the repository: \${missing#E: }"
-  elif grep -qE "^E: Held packages were changed" <<<"$1"; then echo "a held package is in the way (apt-mark showhold)"
-  elif [ -n "$fetch" ]; then echo "mirror unreachable: $fetch (check the network, proxy and mirror)"
+  local m
+  if m=$(grep -oPm1 "(Temporary failure resolving|Could not resolve( host:)?) '?\\K[^' ]+" <<<"$1"); then
+    echo "DNS failure: cannot resolve \${m%%$'\\n'*} (check network.dns and the host's resolver)"
+  elif m=$(grep -oEm1 "^E: (Unable to locate package .*|Package '[^']+' has no installation candidate|Version '[^']+' for '[^']+' was not found)" <<<"$1"); then
+    echo "package missing from the repository: \${m#E: }"
+  elif grep -q "^E: Held packages were changed" <<<"$1"; then echo "a held package is in the way (apt-mark showhold)"
+  elif m=$(grep -oPm1 "(Failed to fetch|Could not connect to|Unable to connect to) \\K[^ ]+" <<<"$1"); then
+    echo "mirror unreachable: \${m%%$'\\n'*} (check the network, proxy and mirror)"
   fi
 }`,
 );
@@ -37,18 +37,15 @@ export const APT_GET = helper(
   `
 export DEBIAN_FRONTEND=noninteractive
 apt_get() {
-  local i out rc why=''
+  local i out rc why
   for i in 1 2 3 4 5; do
-    rc=0
-    out=$(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=0 \\
-      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -y "$@" 2>&1) || rc=$?
+    out=$(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=0 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -y "$@" 2>&1) && rc=0 || rc=$?
     printf '%s\\n' "$out"
     why=$(apt_problem "$out")
-    if [ "$rc" -eq 0 ] && { [ "$1" != update ] || [ -z "$why" ]; }; then return 0; fi
-    case "$why" in "package missing"* | "a held package"*) break ;; esac
-    [ "$i" -lt 5 ] || break
-    echo "apt-get $* failed (attempt $i of 5\${why:+: $why}), retrying" >&2
-    sleep $((i * 10))
+    # update exits 0 when a mirror failed: its message counts
+    if [ "$rc" = 0 ] && { [ "$1" != update ] || [ -z "$why" ]; }; then return 0; fi
+    case $why in "package missing"* | "a held"*) break ;; esac
+    [ "$i" = 5 ] || { echo "apt-get $* failed (attempt $i of 5\${why:+: $why}), retrying" >&2; sleep $((i * 10)); }
   done
   echo "apt-get $* failed: \${why:-see the messages above}" >&2
   return 1
@@ -68,12 +65,15 @@ apt_source() {
 }`,
 );
 
-/** The exact apt version of a package whose upstream version is $2, or nothing. */
+/**
+ * pick_version PACKAGE VERSION: the apt version of PACKAGE whose upstream version is VERSION, or
+ * with VERSION ending in "." (a minor, "1.37."), the repository's first of that minor; or nothing.
+ */
 export const PICK_VERSION = helper(
   'pick_version',
   `
 pick_version() {
-  apt-cache madison "$1" | awk -v want="$2" '{ v = $3 } v == want || index(v, want "-") == 1 { print v; exit }'
+  apt-cache madison "$1" | awk -v want="$2" '{ v = $3 } v == want || index(v, want ~ /[.]$/ ? want : want "-") == 1 { print v; exit }'
 }`,
 );
 
@@ -100,12 +100,9 @@ wait_for() {
   local budget=$1 what=$2 start=$SECONDS delay=2
   shift 2
   until "$@"; do
-    if (( SECONDS - start >= budget )); then
-      echo "timed out after \${budget}s waiting for $what" >&2
-      return 1
-    fi
+    (( SECONDS - start < budget )) || { echo "timed out after \${budget}s waiting for $what" >&2; return 1; }
     sleep "$delay"
-    delay=$(( delay < 30 ? delay * 2 : 30 ))
+    delay=$(( delay * 2 < 30 ? delay * 2 : 30 ))
   done
 }`,
 );

@@ -14,17 +14,17 @@ export function imageCheckStep(plan: ClusterPlan, node: NodePlan, runtimeDigest:
   const checks =
     node.role === 'load-balancer'
       ? `command -v haproxy >/dev/null || { echo "haproxy is not installed in this image" >&2; exit 1; }`
-      : `want=${q('v' + plan.kubernetes.version)}
-have=$(kubeadm version -o short 2>/dev/null || echo none)
-[ "$have" = "$want" ] || { echo "image has kubeadm $have, the topology wants $want: bake a matching image" >&2; exit 1; }
+      : `have=$(kubeadm version -o short 2>/dev/null || echo none)
+[ "$have" = ${q('v' + plan.kubernetes.version)} ] || { echo "image has kubeadm $have, the topology wants v${plan.kubernetes.version}: bake a matching image" >&2; exit 1; }
 systemctl is-enabled crio >/dev/null || { echo "CRI-O is not enabled in this image" >&2; exit 1; }`;
   return {
     name: 'image-check',
-    purpose: 'Baked mode: check this is a kubebake image with the expected versions.',
+    purpose: 'Baked mode: is this the kubebake image (runtime, versions) rendered for?',
     helpers: [],
-    body: `[ -f ${IMAGE_PROVENANCE_PATH} ] || { echo "${IMAGE_PROVENANCE_PATH} is missing: not a kubebake image (set image: first-boot or bake one)" >&2; exit 1; }
-# The runner, helpers and shared steps come from the image: they must be the ones rendered here.
-grep -q '"runtime": "${runtimeDigest}"' ${IMAGE_PROVENANCE_PATH} || { echo "the image's kubebake runtime differs from this kubebake's: bake the image again" >&2; exit 1; }
+    body: `# baked mode installs nothing: fail early on an image that is not the one rendered for
+f=${IMAGE_PROVENANCE_PATH}
+[ -f $f ] || { echo "$f is missing: not a kubebake image (set image: first-boot or bake one)" >&2; exit 1; }
+grep -q '"runtime": "${runtimeDigest}"' $f || { echo "the image's kubebake runtime differs from this kubebake's: bake the image again" >&2; exit 1; }
 ${checks}`,
   };
 }

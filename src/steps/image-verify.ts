@@ -1,7 +1,7 @@
 import { CRI_SOCKET, type ClusterPlan } from '../plan/plan.js';
-import type { ImageKind } from '../manifest/image-manifest.js';
+import type { ImageKind } from '../plan/plan.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
-import { CRI_TOOLS_PACKAGE } from '../plan/versions.js';
+import { CRI_TOOLS_PACKAGE } from '../topology/facts/versions.js';
 import { cniImages, kubeadmImagesArgs } from './prepull.js';
 import { q } from './shell.js';
 import type { Step } from './step.js';

@@ -1,5 +1,5 @@
 import type { ClusterPlan } from '../plan/plan.js';
-import { CRI_TOOLS_PACKAGE } from '../plan/versions.js';
+import { CRI_TOOLS_PACKAGE } from '../topology/facts/versions.js';
 import { aptSource } from './crio.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
 import { q } from './shell.js';
@@ -10,19 +10,18 @@ export function kubePackagesStep(plan: ClusterPlan): Step {
   const version = plan.kubernetes.version;
   return {
     name: 'kube-packages',
-    purpose: `kubelet, kubeadm and kubectl ${version} and cri-tools ${plan.kubernetes.minor} from pkgs.k8s.io, held.`,
+    purpose: `kubelet, kubeadm, kubectl ${version}, cri-tools ${plan.kubernetes.minor} from pkgs.k8s.io, held.`,
     helpers: [APT_GET, APT_SOURCE, PICK_VERSION],
     body: `${aptSource('kubernetes', plan.kubernetes.aptRepo)}
 apt_get update
 v=$(pick_version kubeadm ${q(version)})
 [ -n "$v" ] || { echo "Kubernetes ${version} is not in ${plan.kubernetes.aptRepo}" >&2; exit 1; }
-# crictl (cri-tools) of the same minor: image pre-pull and checks use it, and neither kubeadm
-# (since 1.32) nor CRI-O's package brings it (src/plan/versions.ts, CRI_TOOLS_PACKAGE).
-t=$(apt-cache madison ${CRI_TOOLS_PACKAGE} | awk -v want=${q(plan.kubernetes.minor + '.')} '{ v = $3 } index(v, want) == 1 { print v; exit }')
+# crictl of the same minor: kubeadm (since 1.32) and CRI-O do not bring it
+t=$(pick_version ${CRI_TOOLS_PACKAGE} ${q(plan.kubernetes.minor + '.')})
 [ -n "$t" ] || { echo "${CRI_TOOLS_PACKAGE} ${plan.kubernetes.minor}.x is not in ${plan.kubernetes.aptRepo}" >&2; exit 1; }
 apt_get install --allow-change-held-packages "kubelet=$v" "kubeadm=$v" "kubectl=$v" "${CRI_TOOLS_PACKAGE}=$t"
 apt-mark hold kubelet kubeadm kubectl ${CRI_TOOLS_PACKAGE}
-# Enabled, not started: kubeadm starts kubelet once its configuration exists.
+# kubeadm starts kubelet once its configuration exists
 systemctl enable kubelet`,
   };
 }

@@ -7,7 +7,7 @@ export function baseStep(plan: ClusterPlan): Step {
   const firewall = plan.firewallMode === 'open-required-ports' ? ' nftables' : '';
   return {
     name: 'base',
-    purpose: 'Base packages: upgrade the OS and install the tools later steps need.',
+    purpose: 'OS upgrade and the tools later steps use.',
     helpers: [APT_GET],
     body: `apt_get update
 apt_get upgrade
@@ -23,30 +23,17 @@ install -d -m 0755 /etc/apt/keyrings`,
 export function osPrepStep(_plan: ClusterPlan): Step {
   return {
     name: 'os-prep',
-    purpose: 'OS preparation for a Kubernetes node: swap, kernel modules, sysctls.',
+    purpose: 'Kubernetes node OS: swap off, kernel modules, sysctls.',
     helpers: [APT_GET],
     body: `apt_get install --no-install-recommends conntrack socat ethtool iptables ebtables
-
-# kubelet refuses to run with swap on: off now, and for good (fstab lines and swap units).
+# kubelet refuses to run with swap on: off now and for good (fstab lines, swap units)
 swapoff -a
 sed -ri '/^[^#].*[[:space:]]swap[[:space:]]/ s/^/#kubebake swap off: /' /etc/fstab
-systemctl list-units --type=swap --all --plain --no-legend | awk '{print $1}' | while read -r unit; do
-  systemctl mask "$unit"
-done
+systemctl list-units --type=swap --all --plain --no-legend | awk '{print $1}' | while read -r u; do systemctl mask "$u"; done
 systemctl mask swap.target
-
-cat > /etc/modules-load.d/k8s.conf <<'EOF_MODULES'
-overlay
-br_netfilter
-EOF_MODULES
-modprobe overlay
-modprobe br_netfilter
-
-cat > /etc/sysctl.d/k8s.conf <<'EOF_SYSCTL'
-net.bridge.bridge-nf-call-iptables = 1
-net.bridge.bridge-nf-call-ip6tables = 1
-net.ipv4.ip_forward = 1
-EOF_SYSCTL
+printf '%s\\n' overlay br_netfilter > /etc/modules-load.d/k8s.conf
+modprobe -a overlay br_netfilter
+printf '%s = 1\\n' net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward > /etc/sysctl.d/k8s.conf
 sysctl --system >/dev/null`,
   };
 }

@@ -1,5 +1,5 @@
 import { CRI_SOCKET, type ClusterPlan } from '../plan/plan.js';
-import { parseVersion } from '../plan/versions.js';
+import { parseVersion } from '../topology/facts/versions.js';
 import { CILIUM_CLI_VERSION } from './cni.js';
 import { RETRY } from './helpers.js';
 import { q } from './shell.js';

@@ -1,7 +1,7 @@
 import type { ClusterPlan } from '../plan/plan.js';
 import type { Builder } from '../topology/types.js';
-import type { ImageKind } from '../manifest/image-manifest.js';
-import { BUILDER_TRAITS } from '../manifest/builders.js';
+import { BUILDER_TRAITS } from '../plan/builders.js';
+import type { ImageKind } from '../plan/plan.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { cniImages, kubeadmImagesArgs } from './prepull.js';
 

@@ -13,19 +13,20 @@ export function standaloneScript(step: Step): string {
 
 /**
  * A step as a host keeps it: the body alone, which the first-boot runner (steps/firstboot.ts)
- * runs with bash -euo pipefail after the host's helper library. The user-data says once that
- * its files are generated; a step does not repeat it.
+ * runs with bash -euo pipefail after the host's helper library. Its name (the file's, and its
+ * line in the step list) says what it is; a purpose line would repeat it in every host's
+ * user-data. Comments in the body say why where it matters; Packer's scripts keep the purpose.
  */
 export function hostScript(step: Step): string {
-  return `# ${step.purpose}\n${step.body.trim()}\n`;
+  return `${step.body.trim()}\n`;
 }
 
-/** The runner itself is a script of its own. */
+/** The runner itself is a script of its own (in kubebake's own folder: no "generated" line). */
 export function runnerScript(step: Step): string {
-  return `#!/bin/bash\n# ${step.purpose}\n# ${GENERATED}\nset -euo pipefail\n${step.body.trim()}\n`;
+  return `#!/bin/bash\n# ${step.purpose}\nset -euo pipefail\n${step.body.trim()}\n`;
 }
 
 /** The host's helper library: every helper its steps use, once. Sourced before each step. */
 export function libraryScript(helpers: readonly ShellHelper[]): string {
-  return `# Shell helpers of this host's kubebake steps.\n${helpers.map((h) => `${h.code}\n`).join('')}`;
+  return `# kubebake steps' shell helpers\n${helpers.map((h) => `${h.code}\n`).join('')}`;
 }

@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import Ajv, { type ErrorObject } from 'ajv';
-import { isCollection, isMap, isScalar, LineCounter, Parser, parseDocument, visit, type CST, type Document, type Node, type Pair } from 'yaml';
+import type { ErrorObject } from 'ajv';
+import { Composer, isCollection, isMap, isScalar, LineCounter, Parser, parseDocument, visit, YAMLParseError, type CST, type Document, type Node, type Pair } from 'yaml';
 import { didYouMean, hasErrors, type Diagnostic, type FieldPath } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
-import { topologySchema } from './schema.js';
+import { validateTopologySchema as validateSchema } from './schema-validator.js';
 import { checkRules } from './rules.js';
 import type { Topology } from './types.js';
 
@@ -25,10 +25,6 @@ export interface LoadResult {
   topology?: Topology;
   diagnostics: Diagnostic[];
 }
-
-// Compiled once: ajv compilation costs more than a validation.
-const ajv = new Ajv.default({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false });
-const validateSchema = ajv.compile(topologySchema);
 
 /** `-f -`: the topology comes from standard input, named so in messages. */
 export const STDIN_NAME = '<stdin>';
@@ -106,18 +102,20 @@ export function loadTopology(source: string, file: string): LoadResult {
     result.diagnostics.push({ severity: 'error', path: [], file, ...msg.tooLarge(source.length, MAX_TOPOLOGY_BYTES) });
     return result;
   }
-  const deep = tooDeep(source, MAX_NESTING);
-  if (deep !== undefined) {
-    const before = source.slice(0, deep);
-    const where = { line: before.split('\n').length, col: deep - before.lastIndexOf('\n') };
-    result.diagnostics.push({ severity: 'error', path: [], file, ...where, ...msg.yamlUnparsable(`it nests deeper than ${MAX_NESTING} levels`) });
-    return result;
-  }
+  // One parse: the token tree is checked for depth, then composed into the document.
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   let value: unknown;
   try {
-    doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+    const tokens = [...new Parser(lineCounter.addNewLine).parse(source)];
+    const deep = tooDeep(tokens, MAX_NESTING);
+    if (deep !== undefined) {
+      const before = source.slice(0, deep);
+      const where = { line: before.split('\n').length, col: deep - before.lastIndexOf('\n') };
+      result.diagnostics.push({ severity: 'error', path: [], file, ...where, ...msg.yamlUnparsable(`it nests deeper than ${MAX_NESTING} levels`) });
+      return result;
+    }
+    doc = composeOne(tokens, source.length);
   } catch (e) {
     // The parser recurses on nesting; a pathological document can exhaust the stack.
     result.diagnostics.push({ severity: 'error', path: [], file, line: 1, col: 1, ...msg.yamlUnparsable(String((e as Error).message ?? e)) });
@@ -199,10 +197,22 @@ function locator(doc: Document.Parsed, at: (offset: number | undefined) => { lin
   };
 }
 
+/** The first document of the token stream, as parseDocument composes it (a second one is an error). */
+function composeOne(tokens: readonly CST.Token[], length: number): Document.Parsed {
+  let doc: Document.Parsed | undefined;
+  for (const next of new Composer({ prettyErrors: false, uniqueKeys: true, strict: true }).compose(tokens, true, length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  return doc!;
+}
+
 /** Offset of the first node nested deeper than max, walking the parser's token tree without recursion. */
-function tooDeep(source: string, max: number): number | undefined {
-  const stack: [CST.Token, number][] = [];
-  for (const token of new Parser().parse(source)) stack.push([token, 0]);
+function tooDeep(tokens: readonly CST.Token[], max: number): number | undefined {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     const [token, depth] = top;
     if (depth > max) return token.offset;

@@ -10,8 +10,8 @@ import {
   ipToInt,
   networkAddress,
   parseCidr,
-} from '../plan/addressing.js';
-import { atLeast, OS_FACTS } from '../plan/os-facts.js';
+} from '../util/addressing.js';
+import { atLeast, OS_FACTS } from './facts/os-facts.js';
 import {
   CNI_RELEASES,
   cniTestedRange,
@@ -22,7 +22,7 @@ import {
   minorOf,
   OS,
   SUPPORTED_MINORS,
-} from '../plan/versions.js';
+} from './facts/versions.js';
 import type { OverridableCheck, Topology } from './types.js';
 import { durationSeconds } from '../util/duration.js';
 
@@ -90,8 +90,10 @@ export function checkRules(t: Topology): Diagnostic[] {
   checkHosts(t, error);
   checkNetwork(t, error);
   checkClusterSize(t, warn);
+  // One index lookup per host: with thousands of MAC-less workers a search per warning was quadratic.
+  const hostIndex = new Map(t.hosts.map((h, i) => [h.name, i] as const).reverse());
   for (const [name, mac] of assignedMacs(t.name, t.hosts)) {
-    warn(['hosts', t.hosts.findIndex((h) => h.name === name)], msg.assignedMac(name, mac));
+    warn(['hosts', hostIndex.get(name)!], msg.assignedMac(name, mac));
   }
 
   // --- roles and the API endpoint --------------------------------------------------------
@@ -253,8 +255,8 @@ function checkNetwork(t: Topology, error: Report): void {
 }
 
 /**
- * What the OS release and the pinned versions allow together (facts: src/plan/os-facts.ts and
- * src/plan/versions.ts). A cgroup v1 OS with a kubelet that refuses cgroup v1 is an error:
+ * What the OS release and the pinned versions allow together (facts: src/topology/facts/os-facts.ts and
+ * src/topology/facts/versions.ts). A cgroup v1 OS with a kubelet that refuses cgroup v1 is an error:
  * kubebake could switch the host to cgroup v2 (kernel argument, then a reboot in the middle of
  * first boot), but that reboot breaks cloud-init's single unattended run and leaves an EOL OS on a
  * path its vendor never shipped; refusing, with the fix named, is simpler and honest.

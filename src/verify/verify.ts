@@ -5,7 +5,9 @@ import { HostManifestBuilder, type HostManifest } from '../manifest/host-manifes
 import { nodeSlots } from '../manifest/node-slots.js';
 import type { RenderPlan } from '../plan/plan.js';
 import { userDataObject, writeFiles } from '../render/cloud-init/user-data.js';
+import { HOST_PATHS } from '../plan/host-paths.js';
 import { checkCloudConfig } from './cloud-config.js';
+import { checkKubeadmConfig } from './kubeadm-config.js';
 
 const problem = (path: FieldPath, code: string, message: string, hint: string): Diagnostic => ({ severity: 'error', code, path, message, hint });
 
@@ -35,12 +37,35 @@ function sourceOf(m: HostManifest, instancePath: string): FieldPath {
   return ['hosts', m.node.index];
 }
 
-/** cloud-init's schema on each distinct host; join material only where its role allows. */
+/** The topology field a kubeadm config field comes from (by its top-level key); else the host. */
+function kubeadmSource(m: HostManifest, field: string): FieldPath {
+  const top = field.split(/[.[]/)[0]!;
+  const from: Record<string, FieldPath> = {
+    networking: ['network'],
+    kubernetesVersion: ['kubernetes', 'version'],
+    controlPlaneEndpoint: ['apiEndpoint'],
+    apiServer: ['apiEndpoint'],
+    bootstrapTokens: ['bootstrap'],
+    discovery: ['apiEndpoint'],
+  };
+  return from[top] ?? ['hosts', m.node.index];
+}
+
+/** cloud-init's schema and kubeadm's field tables on each distinct host; join material only where its role allows. */
 export function verifyRender(plan: RenderPlan): Diagnostic[] {
+  return verifyHosts(representatives(plan));
+}
+
+/** The checks of verifyRender on given host manifests. */
+export function verifyHosts(manifests: readonly HostManifest[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const m of representatives(plan)) {
+  for (const m of manifests) {
     for (const p of checkCloudConfig(userDataObject(m) as Record<string, unknown>)) {
       out.push(problem(sourceOf(m, p.path), 'render.cloud-config-schema', `${m.node.name}'s user-data at ${p.path}: ${p.message} (cloud-init's schema)`, 'this is a kubebake bug: report it with the topology'));
+    }
+    const kubeadm = m.files.find((f) => f.path === HOST_PATHS.kubeadmConfig);
+    for (const p of kubeadm ? checkKubeadmConfig(kubeadm.content) : []) {
+      out.push(problem(kubeadmSource(m, p.field), 'render.kubeadm-fields', `${m.node.name}'s kubeadm configuration: ${p.message} (kubeadm's field tables)`, 'this is a kubebake bug: report it with the topology'));
     }
     // By construction no private key reaches a worker or a load balancer; checked all the same.
     if (m.node.role !== 'control-plane' && m.files.some((f) => /PRIVATE KEY/.test(f.content))) {

@@ -153,7 +153,7 @@ test('verification fails the bake when an install step did not keep its promise 
   ));
 
 test('a node image whose packages step leaves out cri-tools cannot be baked: prepull finds no crictl', { skip }, () =>
-  // kubeadm >= 1.32 and CRI-O do not bring crictl (src/plan/versions.ts, CRI_TOOLS_PACKAGE); before
+  // kubeadm >= 1.32 and CRI-O do not bring crictl (src/topology/facts/versions.ts, CRI_TOOLS_PACKAGE); before
   // kube-packages installed cri-tools, this is how every bake ended.
   bakeWithKubePackages(
     (script) => script.replace(' "cri-tools=$t"', '').replace('apt-mark hold kubelet kubeadm kubectl cri-tools', 'apt-mark hold kubelet kubeadm kubectl'),

@@ -2,9 +2,9 @@
 # STAND-IN for kubeadm's configuration reading, used by the sandbox (test/helpers/sandbox.ts).
 # It is not kubeadm. It does what kubeadm does with a --config file before touching the host:
 # decodes every document strictly against the field tables of its API version
-# (test/fixtures/upstream/kubeadm-fields.json, from kubeadm's own types.go), so an unknown or
-# misspelled field, or a value of the wrong type, fails as kubeadm's strict decoding fails; YAML is
-# read as YAML 1.1 (PyYAML), as kubeadm's go-yaml does, so `name: no` is a boolean here too.
+# (src/verify/kubeadm-fields.ts, from kubeadm's own types.go; render-time verify uses them too),
+# so an unknown or misspelled field, or a value of the wrong type, fails as kubeadm's strict
+# decoding fails; YAML is read as YAML 1.1 (PyYAML), as kubeadm's go-yaml does, so `name: no` is a boolean here too.
 # `init` records what joining nodes need (tokens, CA hash, endpoint); `join` checks its discovery
 # against such a record, given by the test from an earlier init: a wrong token, CA pin or endpoint
 # fails as discovery would.

@@ -24,7 +24,7 @@
 //   ebtables 2.0.11-5 (ebtables through update-alternatives), ca-certificates 20250419~deb12u2,
 //   nftables 1.0.6-2+deb12u2 (/usr/sbin/nft; the real nft runs: the sandbox's network namespace
 //   is its own, so the host firewall ruleset is really loaded there).
-import { minorOf } from '../../src/plan/versions.js';
+import { minorOf } from '../../src/topology/facts/versions.js';
 
 export interface PackageDef {
   name: string;

@@ -22,6 +22,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FileTree } from '../../src/output/tree.js';
+import { KUBEADM_FIELDS } from '../../src/verify/kubeadm-fields.js';
 import { text } from './cluster.js';
 import { packageTableText } from './packages.js';
 import { missingTools } from './tools.js';
@@ -410,7 +411,7 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     writeFileSync(join(scratch, 'stand-in'), STAND_IN);
     chmodSync(join(scratch, 'stand-in'), 0o755);
     writeFileSync(join(scratch, 'package-table'), packageTableText(opts.kubernetesVersion));
-    copyFileSync(repoPath('test', 'fixtures', 'upstream', 'kubeadm-fields.json'), join(scratch, 'kubeadm-fields.json'));
+    writeFileSync(join(scratch, 'kubeadm-fields.json'), JSON.stringify({ versions: KUBEADM_FIELDS }));
     copyFileSync(repoPath('test', 'helpers', 'kubeadm_standin.py'), join(scratch, 'kubeadm_standin.py'));
     if (opts.cluster) writeFileSync(join(scratch, 'cluster-given.json'), JSON.stringify(opts.cluster));
     if (opts.respond) writeFileSync(join(scratch, 'respond'), opts.respond.join('\n') + '\n');

@@ -1,18 +1,18 @@
 // The version facts, against what their upstream sources say (the sources are cited next to the
-// tables in src/plan/versions.ts and src/plan/os-facts.ts), and the README's tables against the pins.
+// tables in src/topology/facts/versions.ts and src/topology/facts/os-facts.ts), and the README's tables against the pins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { buildPlan } from '../../src/plan/plan.js';
-import { OS_FACTS, haproxyHasHttpCheckSend } from '../../src/plan/os-facts.js';
-import { calicoCrdManifest, CNI_RELEASES, isCrioMaintainedMinor, kubeletRefusesCgroupV1 } from '../../src/plan/versions.js';
+import { OS_FACTS, haproxyHasHttpCheckSend } from '../../src/topology/facts/os-facts.js';
+import { calicoCrdManifest, CNI_RELEASES, isCrioMaintainedMinor, kubeletRefusesCgroupV1 } from '../../src/topology/facts/versions.js';
 import { PACKER_VERSION } from '../../src/packer/pin.js';
 import { PLUGINS } from '../../src/render/packer/plugins-hcl.js';
 import { cniInstall } from '../../src/steps/cni.js';
 import { profile, repoPath } from '../helpers/repo.js';
 
 test('Calico: its CRD manifest is applied before tigera-operator.yaml, named as the docs of that release name it', () => {
-  // tigera/docs version-3.30, -3.32 and -3.33 onpremises.mdx (commits in src/plan/versions.ts).
+  // tigera/docs version-3.30, -3.32 and -3.33 onpremises.mdx (commits in src/topology/facts/versions.ts).
   assert.equal(calicoCrdManifest('v3.30.3', '1.33'), 'operator-crds.yaml');
   assert.equal(calicoCrdManifest('v3.32.0', '1.35'), 'v1_crd_projectcalico_org.yaml');
   assert.equal(calicoCrdManifest('v3.33.0', '1.37'), 'v3_projectcalico_org.yaml');

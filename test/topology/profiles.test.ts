@@ -13,7 +13,7 @@ const load = (file: string) => loadTopology(readFileSync(fromRoot('profiles', fi
 const EXPECTED_WARNINGS: Record<string, string[]> = {
   'ubuntu-20-04.yaml': ['os-eol', 'single-load-balancer', 'kubernetes-eol'],
   'ubuntu-22-04-flannel.yaml': [],
-  // No Cilium release tested against 1.37 could be verified (src/plan/versions.ts).
+  // No Cilium release tested against 1.37 could be verified (src/topology/facts/versions.ts).
   'debian-12-cilium.yaml': ['cni-untested-kubernetes'],
   'ubuntu-26-04-ha.yaml': [],
   'weave-legacy.yaml': ['cni-weave-unmaintained'],

@@ -1,7 +1,7 @@
 // haproxy.cfg has no structure library: a text template, every value from the validated plan.
 import type { ClusterPlan } from '../../plan/plan.js';
 import { controlPlanes } from '../../plan/plan.js';
-import { haproxyHasHttpCheckSend } from '../../plan/os-facts.js';
+import { haproxyHasHttpCheckSend } from '../../topology/facts/os-facts.js';
 import { GENERATED } from '../../util/generated.js';
 
 const indent = (lines: string[]): string => lines.map((l) => `    ${l}`).join('\n');

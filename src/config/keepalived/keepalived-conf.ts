@@ -1,6 +1,6 @@
 // keepalived.conf, one per load balancer (its own source address and peers); a text template.
 import { loadBalancers, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
-import { parseCidr } from '../../plan/addressing.js';
+import { parseCidr } from '../../util/addressing.js';
 import { HOST_PATHS } from '../../plan/host-paths.js';
 import { GENERATED } from '../../util/generated.js';
 

@@ -3,8 +3,7 @@
 import { CRI_SOCKET, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
 import { splitLabels } from '../../plan/labels.js';
 import type { KeyAlgorithm } from '../../plan/pki.js';
-import { usesKubeadmV1beta4 } from '../../plan/versions.js';
-import { GENERATED } from '../../util/generated.js';
+import { usesKubeadmV1beta4 } from '../../topology/facts/versions.js';
 import { toYaml11 } from '../../util/yaml.js';
 import { TOKEN_DESCRIPTION, TOKEN_GROUPS, TOKEN_USAGES } from './bootstrap-token.js';
 
@@ -87,5 +86,5 @@ export function renderJoinConfig(plan: ClusterPlan, node: NodePlan, discovery: {
 
 /** kubeadm and kubelet read YAML 1.1 (sigs.k8s.io/yaml over go-yaml): a node named `no` must stay a string. */
 function documents(docs: object[]): string {
-  return `# ${GENERATED}\n` + docs.map((d) => toYaml11(d)).join('---\n');
+  return docs.map((d) => toYaml11(d)).join('---\n');
 }

@@ -1,5 +1,5 @@
 import type { ClusterPlan, NodePlan } from '../../plan/plan.js';
-import { parseCidr } from '../../plan/addressing.js';
+import { parseCidr } from '../../util/addressing.js';
 import { toYaml11 } from '../../util/yaml.js';
 
 /**

@@ -30,19 +30,18 @@ function accounts(m: HostManifest): object {
     prefer_fqdn_over_hostname: false,
     // kubebake writes /etc/hosts itself; cloud-init must not replace it.
     manage_etc_hosts: false,
+    // Password locked and root login off are cloud-init's defaults (cloud-init 22.4
+    // distros/__init__.py: "'lock_passwd' defaults to True"; config/cc_ssh.py: disable_root True).
     users: [
       {
         name: m.admin.adminUser,
-        gecos: 'kubebake cluster admin',
         groups: ['sudo'],
         shell: '/bin/bash',
         sudo: 'ALL=(ALL) NOPASSWD:ALL',
-        lock_passwd: true,
         ssh_authorized_keys: m.admin.sshAuthorizedKeys,
       },
     ],
     ssh_pwauth: false,
-    disable_root: true,
   };
 }
 

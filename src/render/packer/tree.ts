@@ -1,6 +1,6 @@
 // The packer/ tree: one folder per image (templates, values, scripts, seed) and a README.
 // Pure: no I/O, no clock (the build time is taken on the image, by the provenance step).
-import { BUILDER_TRAITS } from '../../manifest/builders.js';
+import { BUILDER_TRAITS } from '../../plan/builders.js';
 import { buildImageManifests, type ImageManifest } from '../../manifest/image-manifest.js';
 import type { ClusterPlan } from '../../plan/plan.js';
 import { FileTree } from '../../output/tree.js';

@@ -4,7 +4,7 @@
 // Two command lines per host:
 // - `seed`: for booting the host's OS itself with its NoCloud seed over HTTP (a cloud image's or
 //   an installed system's kernel, e.g. QEMU -kernel/-append or a disk's GRUB). Chosen per OS from
-//   the cloud-init version in src/plan/os-facts.ts:
+//   the cloud-init version in src/topology/facts/os-facts.ts:
 //   · `ds=nocloud-net;s=URL/` before cloud-init 24.1, `ds=nocloud;s=URL/` from 24.1 (nocloudSeedDsName);
 //   · the static address three ways, because before 24.3 an HTTP seed's network-config is never
 //     fetched (httpSeedFetchesNetworkConfig) and a host on a network without DHCP cannot reach the
@@ -25,8 +25,8 @@
 //   installer (preseed file from url=, network preseeded on the command line because the preseed
 //   file itself comes over the network).
 import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';
-import { httpSeedFetchesNetworkConfig, nocloudSeedDsName } from '../../../plan/os-facts.js';
-import { intToIp, parseCidr } from '../../../plan/addressing.js';
+import { httpSeedFetchesNetworkConfig, nocloudSeedDsName } from '../../../topology/facts/os-facts.js';
+import { intToIp, parseCidr } from '../../../util/addressing.js';
 
 export type Installer = 'autoinstall' | 'preseed';
 

@@ -1,6 +1,6 @@
 // What each Kubernetes minor means for kubebake: one table and named predicates, so version
 // logic is not scattered as comparisons through the renderers.
-import type { CniPlugin, OsProfile } from '../topology/types.js';
+import type { CniPlugin, OsProfile } from '../types.js';
 
 /** Minors kubebake knows how to install (pkgs.k8s.io and isv:cri-o both publish them). */
 export const SUPPORTED_MINORS = ['1.30', '1.31', '1.32', '1.33', '1.34', '1.35', '1.36', '1.37'] as const;

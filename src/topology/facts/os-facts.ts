@@ -28,7 +28,7 @@
 //   24.4.1, jammy and noble 26.1), so for Ubuntu the value is a LOWER BOUND: what an installer
 //   image or cloud image of the release carries at least. Choices made from it (kernel arguments
 //   of a network seed, see the predicates below) must work from that version on.
-import type { OsProfile } from '../topology/types.js';
+import type { OsProfile } from '../types.js';
 
 export interface OsFacts {
   /** The cgroup hierarchy the release boots with by default. */

@@ -1,0 +1,59 @@
+// What `kubebake validate` loads at start: the topology schema's validator as the build generated
+// it (no ajv compile), and none of the heavy modules (PKI, OpenPGP, Packer, delivery forms).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse } from 'yaml';
+import { topologySchema } from '../../src/topology/schema.js';
+import { topologyAjv, validateTopologySchema, validatorSource } from '../../src/topology/schema-validator.js';
+import { repoPath } from '../helpers/repo.js';
+import { withTempDir } from '../helpers/tmp.js';
+
+test('the build generated the topology validator from the current schema (else run `npm run build`)', () => {
+  assert.equal(validatorSource, 'generated', 'dist/src/topology/schema-validator.generated.cjs is missing or was made from another schema.ts: run `npm run build`');
+});
+
+test('the generated validator reports what ajv compiling the schema reports, on every profile and bad topology', () => {
+  const compiled = topologyAjv().compile(topologySchema);
+  const brief = (errors: typeof compiled.errors): unknown =>
+    (errors ?? []).map(({ instancePath, keyword, params, message }) => ({ instancePath, keyword, params, message }));
+  const inputs = [
+    ...readdirSync(repoPath('profiles')).map((f) => repoPath('profiles', f)),
+    ...readdirSync(repoPath('test', 'bad')).filter((f) => f.endsWith('.yaml')).map((f) => repoPath('test', 'bad', f)),
+  ];
+  let checked = 0;
+  for (const file of inputs) {
+    let value: unknown;
+    try {
+      value = parse(readFileSync(file, 'utf8'), { maxAliasCount: 200 });
+    } catch {
+      continue; // not YAML at all: never reaches the schema
+    }
+    const [a, b] = [structuredClone(value), structuredClone(value)]; // useDefaults fills in defaults
+    assert.equal(validateTopologySchema(a), compiled(b), file);
+    assert.deepEqual(brief(validateTopologySchema.errors), brief(compiled.errors), file);
+    assert.deepEqual(a, b, `${file}: defaults applied alike`);
+    checked++;
+  }
+  assert.ok(checked > 60, `checked ${checked} topologies`);
+});
+
+test('validate loads no PKI, OpenPGP, Packer, delivery or x509 module, and not ajv\'s compiler', () => withTempDir((dir) => {
+  const log = join(dir, 'loaded');
+  writeFileSync(join(dir, 'hook.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, ctx, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, ctx); }\n`);
+  const child = `
+import { createRequire, register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});
+process.argv = [process.argv[0], 'kubebake', 'validate', '-f', ${JSON.stringify(repoPath('profiles', 'default.yaml'))}];
+await import(${JSON.stringify(pathToFileURL(repoPath('dist', 'src', 'cli', 'main.js')).href)});
+process.stdout.write(Object.keys(createRequire(import.meta.url).cache).join('\\n'));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const loaded = [...readFileSync(log, 'utf8').split('\n'), ...r.stdout.split('\n')].filter(Boolean);
+  assert.ok(loaded.some((u) => u.includes('/topology/load.js')), 'the hook saw the CLI load the topology');
+  const heavy = loaded.filter((u) => /plan\/pki|secrets|x509|openpgp|sshpk|packer\/(release|run)|render\/(delivery|packer)|tar-stream|yauzl|ajv\/dist\/(ajv|core|compile)/.test(u));
+  assert.deepEqual(heavy, []);
+}));
