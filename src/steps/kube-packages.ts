@@ -10,9 +10,9 @@ export function kubePackagesStep(plan: ClusterPlan): Step {
   const version = plan.kubernetes.version;
   return {
     name: 'kube-packages',
-    purpose: `kubelet, kubeadm and kubectl ${version} and cri-tools ${plan.kubernetes.minor} from pkgs.k8s.io, held.`,
-    helpers: [APT_GET, APT_SOURCE, PICK_VERSION],
-    body: `${aptSource('kubernetes', plan.kubernetes.aptRepo)}
+    purpose: `kubelet, kubeadm and kubectl ${version} and cri-tools ${plan.kubernetes.minor} from ${plan.mirrors?.kubernetes ? 'their mirror' : 'pkgs.k8s.io'}, held.`,
+    helpers: [APT_GET, ...(plan.kubernetes.aptKey ? [] : [APT_SOURCE]), PICK_VERSION],
+    body: `${aptSource('kubernetes', plan.kubernetes.aptRepo, plan.kubernetes.aptKey)}
 apt_get update
 v=$(pick_version kubeadm ${q(version)})
 [ -n "$v" ] || { echo "Kubernetes ${version} is not in ${plan.kubernetes.aptRepo}" >&2; exit 1; }

@@ -50,4 +50,17 @@ export interface Topology {
   packer: { builder: Builder; outputFormat: 'qcow2' | 'raw'; diskSizeGB: number };
   overrides: { check: OverridableCheck; reason: string }[];
   delivery: { server?: string; proxmox: { snippetStorage: string } };
+  mirrors?: Mirrors;
+  proxy?: { http?: string; https?: string; noProxy: string[] };
+}
+
+export interface PackageMirror { url: string; key?: string }
+export interface Mirrors {
+  kubernetes?: PackageMirror;
+  crio?: PackageMirror;
+  os?: PackageMirror & { securityUrl?: string };
+  registries?: Record<string, string>;
+  files?: string;
+  caCertificates?: string[];
+  keepInImage: boolean;
 }
