@@ -5,6 +5,9 @@ import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
 import { q } from './shell.js';
 import type { Step } from './step.js';
 
+/** The Kubernetes packages pinned to the topology's exact version. */
+export const KUBE_PACKAGES = ['kubelet', 'kubeadm', 'kubectl'] as const;
+
 /** kubelet, kubeadm, kubectl pinned to the topology's patch version from pkgs.k8s.io, cri-tools of its minor, all held. */
 export function kubePackagesStep(plan: ClusterPlan): Step {
   const version = plan.kubernetes.version;
@@ -20,8 +23,8 @@ v=$(pick_version kubeadm ${q(version)})
 # (since 1.32) nor CRI-O's package brings it (src/plan/versions.ts, CRI_TOOLS_PACKAGE).
 t=$(apt-cache madison ${CRI_TOOLS_PACKAGE} | awk -v want=${q(plan.kubernetes.minor + '.')} '{ v = $3 } index(v, want) == 1 { print v; exit }')
 [ -n "$t" ] || { echo "${CRI_TOOLS_PACKAGE} ${plan.kubernetes.minor}.x is not in ${plan.kubernetes.aptRepo}" >&2; exit 1; }
-apt_get install --allow-change-held-packages "kubelet=$v" "kubeadm=$v" "kubectl=$v" "${CRI_TOOLS_PACKAGE}=$t"
-apt-mark hold kubelet kubeadm kubectl ${CRI_TOOLS_PACKAGE}
+apt_get install --allow-change-held-packages ${KUBE_PACKAGES.map((p) => `"${p}=$v"`).join(' ')} "${CRI_TOOLS_PACKAGE}=$t"
+apt-mark hold ${KUBE_PACKAGES.join(' ')} ${CRI_TOOLS_PACKAGE}
 # Enabled, not started: kubeadm starts kubelet once its configuration exists.
 systemctl enable kubelet`,
   };

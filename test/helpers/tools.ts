@@ -18,6 +18,10 @@ const TOOL_PACKAGES: Record<string, string> = {
   'ssh-keygen': 'openssh-client',
   unshare: 'util-linux',
   ip: 'iproute2',
+  // The sandbox's signed apt mirror (test/helpers/apt-repo.ts).
+  'dpkg-deb': 'dpkg',
+  'apt-ftparchive': 'apt-utils',
+  gpg: 'gpg',
 };
 
 const present = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
