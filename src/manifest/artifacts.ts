@@ -73,8 +73,8 @@ export function buildArtifactManifest(plan: ClusterPlan): ArtifactManifest {
     ...KUBE_PACKAGES.map((name): PackageArtifact => ({ name, repository: 'kubernetes', version: v, held: true, hosts: ['node'] })),
     { name: CRI_TOOLS_PACKAGE, repository: 'kubernetes', version: `${plan.kubernetes.minor}.x`, held: true, hosts: ['node'] },
     ...KUBERNETES_REPO_DEPENDENCIES.map((d): PackageArtifact => ({ name: d.name, repository: 'kubernetes', version: 'newest', held: false, hosts: ['node'], dependencyOf: d.of })),
-    // Baked load-balancer images carry keepalived always (loadBalancerPackagesStep).
-    ...(lb ? os(loadBalancerPackages(plan, plan.image === 'baked'), ['load-balancer']) : []),
+    // keepalived too: the load-balancer image carries it always (loadBalancerPackagesStep), so a mirror needs it for a bake.
+    ...(lb ? os(loadBalancerPackages(plan, true), ['load-balancer']) : []),
   ];
   const images: ImageArtifact[] = [
     ...KUBEADM_VERSIONED.map((c): ImageArtifact => ({ image: `registry.k8s.io/${c}:v${v}`, source: 'kubeadm' })),

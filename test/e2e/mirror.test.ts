@@ -14,6 +14,8 @@ import { aptMirrorUnavailable, buildAptMirror, type AptMirror } from '../helpers
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import type { Topology } from '../../src/topology/types.js';
 import { SOURCE_PATHS } from '../../src/steps/sources.js';
+import { buildArtifactManifest } from '../../src/manifest/artifacts.js';
+import type { RenderPlan } from '../../src/plan/plan.js';
 
 const skip = sandboxUnavailable() ?? aptMirrorUnavailable();
 // TEST-NET-2 (RFC 5737): an address nothing else uses, given to the sandbox's loopback.
@@ -27,8 +29,7 @@ const base = profile('default');
 const mirror: AptMirror | undefined = skip ? undefined : buildAptMirror(base.kubernetes.version);
 after(() => mirror && rmSync(mirror.dir, { recursive: true, force: true }));
 
-function topology(extra: Partial<Topology> = {}): Topology {
-  const key = mirror!.key;
+function topology(extra: Partial<Topology> = {}, key = mirror!.key): Topology {
   return {
     ...base,
     os: 'debian-12', // the sandbox is this Debian 12 machine
@@ -43,13 +44,13 @@ function topology(extra: Partial<Topology> = {}): Topology {
   };
 }
 
-async function bootCp1<T>(t: Topology, mirrorOpts: Partial<NonNullable<BootOptions['mirror']>>, inspect: (boot: BootResult) => T): Promise<T> {
+async function bootCp1<T>(t: Topology, mirrorOpts: Partial<NonNullable<BootOptions['mirror']>>, inspect: (boot: BootResult, plan: RenderPlan) => T): Promise<T> {
   const plan = await renderPlan(t);
   const tree = renderCloudInitTree(plan);
   const cp1 = plan.nodes.find((n) => n.name === 'cp1')!;
   return bootInSandbox(
     { seed: hostSeed(tree, 'cp1'), kubernetesVersion: plan.kubernetes.version, mac: cp1.mac, nic: cp1.interface, mirror: { dir: mirror!.dir, address: ADDRESS, port: PORT, absent: [...mirror!.packages.kubernetes, ...mirror!.packages['cri-o']].map((p) => p.name), ...mirrorOpts } },
-    inspect,
+    (boot) => inspect(boot, plan),
   );
 }
 
@@ -64,7 +65,7 @@ function dpkgStatus(text: string): Map<string, { status: string; version: string
 }
 
 test('cp1 installs the pinned packages from the signed mirror with the real apt, holds them, and boots to ok', { skip }, () =>
-  bootCp1(topology(), {}, (boot) => {
+  bootCp1(topology(), {}, (boot, plan) => {
     const log = boot.read('var/log/kubebake/firstboot.log') ?? '';
     assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n', log);
     const dpkg = dpkgStatus(boot.read('var/lib/dpkg/status') ?? '');
@@ -72,7 +73,17 @@ test('cp1 installs the pinned packages from the signed mirror with the real apt,
       const held = ['kubeadm', 'kubelet', 'kubectl', 'cri-tools', 'cri-o'].includes(p.name);
       assert.deepEqual(dpkg.get(p.name), { status: `${held ? 'hold' : 'install'} ok installed`, version: p.version }, p.name);
     }
-    for (const p of mirror!.packages.debian) assert.equal(dpkg.get(p.name)?.status, 'install ok installed', p.name);
+    // The manifest lists exactly what the scripts installed from the mirror: every package of the
+    // mirror is installed if and only if the manifest names it for a node, at the version it gives.
+    const manifest = buildArtifactManifest(plan).packages.filter((p) => p.hosts.includes('node'));
+    for (const p of [...mirror!.packages.kubernetes, ...mirror!.packages['cri-o'], ...mirror!.packages.debian]) {
+      const listed = manifest.find((m) => m.name === p.name);
+      assert.equal(dpkg.get(p.name)?.status.endsWith('ok installed') ?? false, listed !== undefined, `${p.name}: installed, and listed by the manifest?`);
+      if (!listed) continue;
+      const v = p.version.replace(/^\d+:/, '');
+      if (listed.version.endsWith('.x')) assert.ok(v.startsWith(listed.version.slice(0, -1)), `${p.name} ${v} vs ${listed.version}`);
+      else if (!['archive', 'newest'].includes(listed.version)) assert.ok(v.startsWith(`${listed.version}-`), `${p.name} ${v} vs ${listed.version}`);
+    }
     // Each .deb came from the mirror (apt fetched it over HTTP), and the signed indexes were read.
     for (const p of [...mirror!.packages.kubernetes, ...mirror!.packages['cri-o']]) {
       assert.ok(boot.mirrorLog.some((l) => new RegExp(`^GET /[a-z-]+/(\\./)?${p.name}_[^ ]+\\.deb 200$`).test(l)), `${p.name}: ${boot.mirrorLog.join('\n')}`);
@@ -111,3 +122,28 @@ test('with the mirror switched off, the status names the unreachable mirror', { 
     assert.match(boot.read('var/lib/kubebake/status') ?? '', new RegExp(`^failed: base: apt-get update failed: mirror unreachable: ${ADDRESS.replace(/\./g, '\\.')}:${PORT} `), boot.read('var/log/kubebake/firstboot.log'));
     assert.equal(boot.mirrorLog.length, 0);
   }));
+
+test('a package missing from the mirror fails its step as apt does; a mirror signed by another key is refused', { skip }, () => {
+  const partial = buildAptMirror(base.kubernetes.version, { omit: ['kubectl'] });
+  try {
+    // (The runner cuts the status at 200 characters.) `partial` signed its indexes with a key of its own: a topology that gives another key for
+    // the Kubernetes mirror (here `mirror`'s) must not install from it.
+    const trusting = (key: string): Topology => {
+      const t = topology({}, partial.key);
+      return { ...t, mirrors: { ...t.mirrors!, kubernetes: { url: `${MIRROR_URL}/kubernetes/`, key } } };
+    };
+    return bootCp1(trusting(partial.key), { dir: partial.dir }, (boot) => {
+      assert.match(boot.read('var/lib/kubebake/status') ?? '', /^failed: kube-packages: apt-get install .* failed: package missing from the repository: Version '[^']+' for 'kubect/, boot.read('var/log/kubebake/firstboot.log'));
+    }).then(() =>
+      bootCp1(trusting(mirror!.key), { dir: partial.dir }, (boot) => {
+        const log = boot.read('var/log/kubebake/firstboot.log') ?? '';
+        assert.match(boot.read('var/lib/kubebake/status') ?? '', /^failed: kube-packages: apt-get update failed/, log);
+        assert.ok(!/^Package: kubeadm$/m.test(boot.read('var/lib/dpkg/status') ?? ''), 'nothing installed from the untrusted repository');
+        assert.match(log, /NO_PUBKEY|not signed|signatures couldn't be verified/);
+      }),
+    ).finally(() => rmSync(partial.dir, { recursive: true, force: true }));
+  } catch (e) {
+    rmSync(partial.dir, { recursive: true, force: true });
+    throw e;
+  }
+});

@@ -73,14 +73,14 @@ function signRelease(dir: string, gnupg: string, fields: Record<string, string>)
   run('gpg', ['--homedir', gnupg, '--batch', '--yes', '--clearsign', '-o', join(dir, 'InRelease'), join(dir, 'Release')]);
 }
 
-/** Builds the mirror for a Kubernetes version into a new folder (the caller removes it). */
-export function buildAptMirror(kubernetesVersion: string): AptMirror {
+/** Builds the mirror for a Kubernetes version into a new folder (the caller removes it); `omit`: packages it lacks. */
+export function buildAptMirror(kubernetesVersion: string, opts: { omit?: string[] } = {}): AptMirror {
   const dir = mkdtempSync(join(tmpdir(), 'kubebake-mirror-'));
   const gnupg = mkdtempSync('/tmp/kb-gpg-');
   try {
     run('gpg', ['--homedir', gnupg, '--batch', '--passphrase', '', '--quick-gen-key', 'kubebake test mirror <mirror@kubebake.invalid>', 'ed25519', 'sign', 'never']);
     const key = run('gpg', ['--homedir', gnupg, '--armor', '--export']);
-    const table = packageTable(kubernetesVersion);
+    const table = packageTable(kubernetesVersion).filter((p) => !opts.omit?.includes(p.name));
     const packages = {
       kubernetes: table.filter((p) => KUBERNETES.includes(p.name)),
       'cri-o': table.filter((p) => CRIO.includes(p.name)),
