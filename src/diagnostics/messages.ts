@@ -320,4 +320,21 @@ export const msg = {
     message: 'access.sshAuthorizedKeys is empty: password SSH is off, so nobody can log in to the hosts',
     hint: 'add your public key, e.g. the line in ~/.ssh/id_ed25519.pub',
   }),
+
+  // --- mirrors -------------------------------------------------------------------------------
+  keyFileUnreadable: (path: string, why: string): Message => ({
+    code: 'mirrors.key-file',
+    message: `cannot read the signing key file ${path} (${why})`,
+    hint: 'keyFile is relative to the topology file; or give the key inline with key: |',
+  }),
+  keyAndKeyFile: (): Message => ({
+    code: 'mirrors.key-file',
+    message: 'key and keyFile are both given: which key signs this mirror?',
+    hint: 'keep one of them',
+  }),
+  keyFileNotArmored: (path: string): Message => ({
+    code: 'mirrors.key-file',
+    message: `${path} is not an ASCII-armored OpenPGP public key`,
+    hint: 'give the repository\'s Release.key as published (-----BEGIN PGP PUBLIC KEY BLOCK-----)',
+  }),
 } as const;

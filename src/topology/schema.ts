@@ -35,12 +35,17 @@ const port = { type: 'integer', minimum: 1, maximum: 65535 };
 // Mirror URLs become shell words and apt source lines: no quotes, spaces or shell metacharacters.
 const mirrorUrl = { type: 'string', pattern: "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~:@%+,=/-]*)?/$", description: 'An http(s) URL ending in "/".' };
 const armoredKey = { type: 'string', pattern: '^-----BEGIN PGP PUBLIC KEY BLOCK-----\\n[\\s\\S]+-----END PGP PUBLIC KEY BLOCK-----\\n?$', description: 'An ASCII-armored OpenPGP public key (what Release.key holds).' };
+const keyFile = { type: 'string', minLength: 1, maxLength: 4096, description: 'A file holding the signing key (ASCII-armored), relative to the topology file.' };
 const packageMirror = {
   type: 'object',
   additionalProperties: false,
   required: ['url'],
-  properties: { url: mirrorUrl, key: { ...armoredKey, description: `The repository's signing key; without it first boot fetches <url>Release.key. ${armoredKey.description}` } },
-  description: 'A flat apt repository (deb <url> /) and its signing key.',
+  properties: {
+    url: mirrorUrl,
+    key: { ...armoredKey, description: `The repository's signing key; without key or keyFile first boot fetches <url>Release.key. ${armoredKey.description}` },
+    keyFile: keyFile,
+  },
+  description: 'A flat apt repository (deb <url> /) and its signing key (key or keyFile, not both).',
 };
 const registryHost = '^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$';
 const registryLocation = '^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._/-]+)?$';
@@ -244,8 +249,9 @@ export const topologySchema = {
             url: { ...mirrorUrl, description: `Base of a copy of the OS archive (dists/<codename>…), e.g. http://mirror.lab/ubuntu/. ${mirrorUrl.description}` },
             securityUrl: { ...mirrorUrl, description: 'Base of the security archive when it is not in url (Debian: a copy of security.debian.org/debian-security).' },
             key: { ...armoredKey, description: `The mirror's signing key, when it re-signs the archive; default: the OS's own archive keyring. ${armoredKey.description}` },
+            keyFile: keyFile,
           },
-        },
+                },
         registries: {
           type: 'object',
           maxProperties: 32,

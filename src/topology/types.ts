@@ -54,7 +54,8 @@ export interface Topology {
   proxy?: { http?: string; https?: string; noProxy: string[] };
 }
 
-export interface PackageMirror { url: string; key?: string }
+/** keyFile is read by readTopology (topology/key-files.ts) and replaced by key. */
+export interface PackageMirror { url: string; key?: string; keyFile?: string }
 export interface Mirrors {
   kubernetes?: PackageMirror;
   crio?: PackageMirror;

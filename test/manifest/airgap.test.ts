@@ -4,14 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readTopology } from '../../src/topology/load.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { extract } from 'tar-stream';
 import { parse as parseYaml } from 'yaml';
 import { renderPlan } from '../helpers/cluster.js';
-import { profile } from '../helpers/repo.js';
+import { profile, repoPath } from '../helpers/repo.js';
 import { runKubebake } from '../helpers/cli.js';
 import { missingTools, shellcheck } from '../helpers/tools.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
@@ -19,7 +20,8 @@ import { renderPackerTree } from '../../src/render/packer/tree.js';
 import { buildImageManifests } from '../../src/manifest/image-manifest.js';
 import { buildArtifactManifest, type ArtifactManifest } from '../../src/manifest/artifacts.js';
 import { UPSTREAM_DOWNLOAD_HOSTS } from '../../src/plan/sources.js';
-import { registriesConf, SOURCE_PATHS } from '../../src/steps/sources.js';
+import { dropSourcesStep, registriesConf, SOURCE_PATHS } from '../../src/steps/sources.js';
+import { buildHostManifests } from '../../src/manifest/host-manifest.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import type { Step } from '../../src/steps/step.js';
 import type { FileTree } from '../../src/output/tree.js';
@@ -161,3 +163,54 @@ async function untar(buf: Buffer): Promise<Map<string, Buffer>> {
   await done;
   return out;
 }
+
+test('baked images keep the mirrors and proxy for first boot, or drop them before sealing (mirrors.keepInImage: false) and first boot writes them', async () => {
+  const t = profile('airgap');
+  const names = (steps: readonly Step[]): string[] => steps.map((s) => s.name);
+  for (const keepInImage of [true, false]) {
+    const plan = await renderPlan({ ...t, image: 'baked', mirrors: { ...t.mirrors!, keepInImage } });
+    for (const image of buildImageManifests(plan)) {
+      const phases = image.provisions.map((p) => `${p.phase}:${p.step.name}`);
+      assert.equal(phases.filter((p) => p.startsWith('image:'))[0], 'image:sources', image.name);
+      const drop = phases.indexOf('sysprep:drop-sources');
+      if (keepInImage) assert.equal(drop, -1, phases.join(' '));
+      else assert.ok(drop >= 0 && drop === phases.indexOf('sysprep:sysprep') - 1, phases.join(' '));
+    }
+    const worker = buildHostManifests(plan, plan.secrets).find((h) => h.node.role === 'worker')!;
+    assert.deepEqual(names(worker.steps), ['resolver', 'image-check', ...(keepInImage ? [] : ['sources']), 'firewall', 'bootstrap']);
+  }
+  assert.equal(missingTools('shellcheck') ?? shellcheck({ 'drop-sources.sh': dropSourcesStep().body }), '');
+});
+
+test('mirrors.*.keyFile: read next to the topology and used as the key; a missing or unarmored file is an error at its line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubebake-keyfile-'));
+  try {
+    const key = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ0000xYJKwYBBAHaRw8BAQdAtest\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n';
+    writeFileSync(join(dir, 'k8s.asc'), key);
+    writeFileSync(join(dir, 'junk.asc'), 'not a key\n');
+    const source = readFileSync(repoPath('profiles', 'airgap.yaml'), 'utf8');
+    const withKey = (kubernetes: string, crio: string): string =>
+      source
+        .replace(/kubernetes: \{ url: ("[^"]+") \}/, `kubernetes: { url: $1, keyFile: ${kubernetes} }`)
+        .replace(/crio: \{ url: ("[^"]+") \}/, `crio: { url: $1, keyFile: ${crio} }`);
+    writeFileSync(join(dir, 'good.yaml'), withKey('k8s.asc', 'k8s.asc'));
+    const good = await readTopology(join(dir, 'good.yaml'));
+    assert.equal(good.topology?.mirrors?.kubernetes?.key, key, JSON.stringify(good.diagnostics));
+    assert.equal(good.topology?.mirrors?.kubernetes?.keyFile, undefined);
+    const plan = await renderPlan(good.topology!);
+    assert.equal(plan.kubernetes.aptKey, key);
+    writeFileSync(join(dir, 'bad.yaml'), withKey('missing.asc', 'junk.asc'));
+    const bad = await readTopology(join(dir, 'bad.yaml'));
+    assert.equal(bad.topology, undefined);
+    const line = (field: string): number => source.split('\n').findIndex((l) => l.trimStart().startsWith(`${field}: { url:`)) + 1;
+    assert.deepEqual(
+      bad.diagnostics.filter((d) => d.code === 'mirrors.key-file').map((d) => [d.path.join('.'), d.line, d.message]),
+      [
+        ['mirrors.kubernetes.keyFile', line('kubernetes'), 'cannot read the signing key file missing.asc (ENOENT)'],
+        ['mirrors.crio.keyFile', line('crio'), 'junk.asc is not an ASCII-armored OpenPGP public key'],
+      ],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
