@@ -91,6 +91,8 @@ export function buildAptMirror(kubernetesVersion: string, opts: { omit?: string[
       mkdirSync(at);
       for (const p of packages[repo]) buildDeb(p, at);
       writeFileSync(join(at, 'Packages'), run('apt-ftparchive', ['packages', '.'], { cwd: at }));
+      // As pkgs.k8s.io and isv:cri-o publish it next to the indexes.
+      writeFileSync(join(at, 'Release.key'), key);
       signRelease(at, gnupg, {});
     }
     const os = join(dir, 'debian');

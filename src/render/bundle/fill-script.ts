@@ -43,7 +43,8 @@ repo() {
   for file in Packages Packages.gz Packages.xz; do
     curl -fsSL --retry 5 -o "$mirror/$name/$file" "$url$file" || rm -f "$mirror/$name/$file"
   done
-  echo "deb [signed-by=$mirror/$name/Release.key] $url /" > "$work/parts/$name.list"
+  # apt reads the copy just fetched, and checks its signature against Release.key.
+  echo "deb [signed-by=$mirror/$name/Release.key] file:$mirror/$name/ /" > "$work/parts/$name.list"
   local opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$work/parts" -o "Dir::State::Lists=$work/lists"
     -o "Dir::State::status=$work/status" -o "Dir::Cache=$work/cache" -o "APT::Architecture=$arch")
   apt-get -qq "\${opts[@]}" update
