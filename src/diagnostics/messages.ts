@@ -327,6 +327,11 @@ export const msg = {
     message: `cannot read the signing key file ${path} (${why})`,
     hint: 'keyFile is relative to the topology file; or give the key inline with key: |',
   }),
+  mirrorsPartial: (upstream: string[]): Message => ({
+    code: 'mirrors.partial',
+    message: `mirrors is set, but these still come from the internet: ${upstream.join('; ')}`,
+    hint: 'add the missing mirrors (kubebake manifest lists what each must hold), or accept that the cluster reaches them (through proxy:)',
+  }),
   keyAndKeyFile: (): Message => ({
     code: 'mirrors.key-file',
     message: 'key and keyFile are both given: which key signs this mirror?',

@@ -24,6 +24,7 @@ import {
   SUPPORTED_MINORS,
 } from '../plan/versions.js';
 import type { OverridableCheck, Topology } from './types.js';
+import { checkMirrors } from './mirror-rules.js';
 
 const NODEPORT_MIN = 30000;
 const NODEPORT_MAX = 32767;
@@ -89,6 +90,7 @@ export function checkRules(t: Topology): Diagnostic[] {
   checkHosts(t, error);
   checkNetwork(t, error);
   checkClusterSize(t, warn);
+  checkMirrors(t, warn);
   for (const [name, mac] of assignedMacs(t.name, t.hosts)) {
     warn(['hosts', t.hosts.findIndex((h) => h.name === name)], msg.assignedMac(name, mac));
   }

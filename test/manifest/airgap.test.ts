@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readTopology } from '../../src/topology/load.js';
+import { checkRules } from '../../src/topology/rules.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -213,4 +214,17 @@ test('mirrors.*.keyFile: read next to the topology and used as the key; a missin
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('mirrors set only in part: a warning names what still comes from upstream; the airgap profile has none', () => {
+  const t = profile('airgap');
+  const partial = checkRules({ ...t, mirrors: { kubernetes: t.mirrors!.kubernetes, keepInImage: true } });
+  assert.deepEqual(
+    partial.filter((d) => d.code === 'mirrors.partial').map((d) => [d.severity, d.path, d.message.replace(/:.*/, '')]),
+    [['warning', ['mirrors'], 'mirrors is set, but these still come from the internet']],
+  );
+  const message = partial.find((d) => d.code === 'mirrors.partial')!.message;
+  for (const field of ['crio', 'os', 'files', 'registries']) assert.ok(message.includes(`(mirrors.${field})`), message);
+  assert.ok(!message.includes('mirrors.kubernetes'), message);
+  assert.deepEqual(checkRules(t).filter((d) => d.code.startsWith('mirrors')), []);
 });
