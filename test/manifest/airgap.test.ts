@@ -4,11 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readTopology } from '../../src/topology/load.js';
 import { checkRules } from '../../src/topology/rules.js';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { extract } from 'tar-stream';
 import { parse as parseYaml } from 'yaml';
@@ -228,3 +229,49 @@ test('mirrors set only in part: a warning names what still comes from upstream; 
   assert.ok(!message.includes('mirrors.kubernetes'), message);
   assert.deepEqual(checkRules(t).filter((d) => d.code.startsWith('mirrors')), []);
 });
+
+test('kubebake bundle --from: the files first boot downloads are fetched (here from a local files mirror) into mirror/files/, with their checksums', async () => {
+  const m = buildArtifactManifest(airgap);
+  const served = mkdtempSync(join(tmpdir(), 'kubebake-files-'));
+  const out = mkdtempSync(join(tmpdir(), 'kubebake-bundle-'));
+  const bodies = new Map(m.files.map((f) => [f.path, `# ${f.path}: stand-in manifest served by the test\n`]));
+  for (const [path, body] of bodies) {
+    mkdirSync(dirname(join(served, path)), { recursive: true });
+    writeFileSync(join(served, path), body);
+  }
+  const server = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', served], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      server.stdout.on('data', (c: Buffer) => {
+        const p = /port (\d+)/.exec(c.toString())?.[1];
+        if (p) resolve(p);
+      });
+      server.on('exit', () => reject(new Error('http.server exited')));
+    });
+    const r = await runKubebakeAsync(['bundle', '-f', 'profiles/airgap.yaml', '-o', out, '--from', `http://127.0.0.1:${port}/`]);
+    assert.equal(r.status, 0, r.stderr);
+    const entries = await untar(readFileSync(join(out, 'airgap-bundle.tar')));
+    for (const [path, body] of bodies) assert.equal(entries.get(`mirror/files/${path}`)?.toString(), body, path);
+    const sums = entries.get('SHA256SUMS')!.toString();
+    for (const path of bodies.keys()) assert.match(sums, new RegExp(`^[0-9a-f]{64}  mirror/files/${path.replace(/\./g, '\\.')}$`, 'm'));
+    // A file the mirror lacks: no bundle, the URL named.
+    rmSync(join(served, m.files[0]!.path));
+    const missing = await runKubebakeAsync(['bundle', '-f', 'profiles/airgap.yaml', '-o', join(out, 'again'), '--from', `http://127.0.0.1:${port}/`]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, new RegExp(`cannot fetch http://127\\.0\\.0\\.1:${port}/${m.files[0]!.path.replace(/\./g, '\\.')}: HTTP 404`));
+    assert.ok(!existsSync(join(out, 'again', 'airgap-bundle.tar')));
+  } finally {
+    server.kill();
+    rmSync(served, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+/** The CLI in a child process without blocking this one (the test's server must keep answering). */
+function runKubebakeAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [repoPath('bin', 'kubebake.js'), ...args], (err, stdout, stderr) =>
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
