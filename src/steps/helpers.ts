@@ -7,7 +7,8 @@ const helper = (name: string, code: string, uses: ShellHelper[] = []): ShellHelp
 /**
  * apt_problem OUTPUT: what an operator can act on, from apt-get's own messages (as apt 2.x prints
  * them): a name that does not resolve, a mirror that cannot be reached, a package or version the
- * repository does not have, a held package in the way. Empty when none is recognised.
+ * repository does not have, a held package in the way, a repository whose signature no configured
+ * key verifies. Empty when none is recognised.
  */
 export const APT_PROBLEM = helper(
   'apt_problem',
@@ -20,6 +21,7 @@ apt_problem() {
   if [ -n "$dns" ]; then echo "DNS failure: cannot resolve $dns (check network.dns and the host's resolver)"
   elif [ -n "$missing" ]; then echo "package missing from the repository: \${missing#E: }"
   elif grep -qE "^E: Held packages were changed" <<<"$1"; then echo "a held package is in the way (apt-mark showhold)"
+  elif unsigned=$(grep -oE "^E: The repository '[^']+' is not signed" <<<"$1" | head -n 1 | cut -d"'" -f2); [ -n "$unsigned" ]; then echo "repository signature not trusted: $unsigned (check its signing key, mirrors.*.key in the topology)"
   elif [ -n "$fetch" ]; then echo "mirror unreachable: $fetch (check the network, proxy and mirror)"
   fi
 }`,
@@ -45,7 +47,7 @@ apt_get() {
     printf '%s\\n' "$out"
     why=$(apt_problem "$out")
     if [ "$rc" -eq 0 ] && { [ "$1" != update ] || [ -z "$why" ]; }; then return 0; fi
-    case "$why" in "package missing"* | "a held package"*) break ;; esac
+    case "$why" in "package missing"* | "a held package"* | "repository signature"*) break ;; esac
     [ "$i" -lt 5 ] || break
     echo "apt-get $* failed (attempt $i of 5\${why:+: $why}), retrying" >&2
     sleep $((i * 10))
