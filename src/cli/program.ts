@@ -187,6 +187,31 @@ Examples:
 Exit codes: 0 the server answered, 1 invalid topology or no answer, 2 usage error.`,
     )
     .action(async (opts) => setExit(await (await import('./status.js')).runStatus(opts)));
+  program
+    .command('manifest')
+    .description('List every artefact the cluster needs from outside: packages, images, files, cloud image, Packer.')
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .option('--json', 'print the manifest as JSON')
+    .option('--strict', 'treat warnings as errors')
+    .addHelpText('after', `
+Examples:
+  $ kubebake manifest -f profiles/airgap.yaml
+  $ kubebake manifest -f cluster.yaml --json > artefacts.json`)
+    .action(async (opts) => setExit(await (await import('./manifest.js')).runManifest(opts)));
+
+  program
+    .command('bundle')
+    .description('Write the air-gap bundle: a tar with the manifest, a script that fills a mirror on a connected machine, and checksums.')
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .requiredOption('-o, --out <dir>', 'folder for <cluster>-bundle.tar')
+    .option('--fetch', 'download the files first boot fetches (CNI manifests, Cilium CLI) into the bundle')
+    .option('--from <url>', 'fetch them from this files mirror instead of upstream (implies --fetch)')
+    .option('--strict', 'treat warnings as errors')
+    .addHelpText('after', `
+Examples:
+  $ kubebake bundle -f profiles/airgap.yaml -o out/ --fetch
+  $ tar -xf out/airgap-bundle.tar && ./fill-mirror.sh   # on a connected machine`)
+    .action(async (opts) => setExit(await (await import('./manifest.js')).runBundle(opts)));
   return program;
 }
 

@@ -325,6 +325,28 @@ export const msg = {
     message: '--delivery pxe: the PXE tree needs delivery.server, the URL hosts fetch their seeds and boot files from',
     hint: 'add "delivery: { server: http://<address of the machine running kubebake serve>:8080 }" to the topology, or leave pxe out of --delivery',
   }),
+
+  // --- mirrors -------------------------------------------------------------------------------
+  keyFileUnreadable: (path: string, why: string): Message => ({
+    code: 'mirrors.key-file',
+    message: `cannot read the signing key file ${path} (${why})`,
+    hint: 'keyFile is relative to the topology file; or give the key inline with key: |',
+  }),
+  mirrorsPartial: (upstream: string[]): Message => ({
+    code: 'mirrors.partial',
+    message: `mirrors is set, but these still come from the internet: ${upstream.join('; ')}`,
+    hint: 'add the missing mirrors (kubebake manifest lists what each must hold), or accept that the cluster reaches them (through proxy:)',
+  }),
+  keyAndKeyFile: (): Message => ({
+    code: 'mirrors.key-file',
+    message: 'key and keyFile are both given: which key signs this mirror?',
+    hint: 'keep one of them',
+  }),
+  keyFileNotArmored: (path: string): Message => ({
+    code: 'mirrors.key-file',
+    message: `${path} is not an ASCII-armored OpenPGP public key`,
+    hint: 'give the repository\'s Release.key as published (-----BEGIN PGP PUBLIC KEY BLOCK-----)',
+  }),
 } as const;
 
 /** One line on stderr when --delivery all cannot include the PXE tree. */

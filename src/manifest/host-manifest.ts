@@ -24,7 +24,8 @@ import { GENERATED } from '../util/generated.js';
 import { SlotTemplates } from '../util/slot-template.js';
 import { nodeSlots, withSlots } from './node-slots.js';
 import { firstBootRuntime, imageHasStep, imageRuntime, stepFile, type ImageRuntime } from './runtime.js';
-import { imageSteps, type ImageKind } from './image-manifest.js';
+import { imageDropsSources, imageSteps, type ImageKind } from './image-manifest.js';
+import { sourcesStep } from '../steps/sources.js';
 
 export type FileMode = '0600' | '0644' | '0755';
 
@@ -167,7 +168,9 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
     }
   }
   const image = s.imageRuntime;
-  const install = image ? [imageCheckStep(plan, node, image.digest)] : s.install[kind];
+  // An image that dropped the mirrors and proxy it was built with gets this site's on first boot.
+  const siteSources = image && imageDropsSources(plan) ? sourcesStep(plan) : undefined;
+  const install = image ? [imageCheckStep(plan, node, image.digest), ...(siteSources ? [siteSources] : [])] : s.install[kind];
   const final = kind === 'node' ? bootstrapStep(plan, node, { labelNodes: s.labelNodes !== undefined }) : loadBalancerConfigStep(plan, node);
   const steps = [s.resolver, ...install, s.firewall, final];
   // Scripts a step starts itself (the runner does not run them).

@@ -7,6 +7,7 @@ import { kubePackagesStep } from '../steps/kube-packages.js';
 import { loadBalancerPackagesStep } from '../steps/load-balancer.js';
 import { baseStep, osPrepStep } from '../steps/os-prep.js';
 import { prepullStep } from '../steps/prepull.js';
+import { dropSourcesStep, sourcesStep } from '../steps/sources.js';
 import { provenanceStep } from '../steps/provenance.js';
 import type { Step } from '../steps/step.js';
 import { sealStep, sysprepStep, WAIT_FOR_CLOUD_INIT } from '../steps/sysprep.js';
@@ -22,10 +23,15 @@ export type { ImageKind };
  * load-balancer image always carries keepalived, so one image serves sites with and without a VIP.
  */
 export function imageSteps(plan: ClusterPlan, kind: ImageKind, forImage = false): Step[] {
-  return kind === 'node'
-    ? [baseStep(plan), osPrepStep(plan), crioStep(plan), kubePackagesStep(plan)]
-    : [baseStep(plan), loadBalancerPackagesStep(plan, forImage)];
+  const sources = sourcesStep(plan);
+  return [
+    ...(sources ? [sources] : []),
+    ...(kind === 'node' ? [baseStep(plan), osPrepStep(plan), crioStep(plan), kubePackagesStep(plan)] : [baseStep(plan), loadBalancerPackagesStep(plan, forImage)]),
+  ];
 }
+
+/** An image built with mirrors drops them before it is sealed when the topology says so; first boot then writes them. */
+export const imageDropsSources = (plan: ClusterPlan): boolean => plan.mirrors?.keepInImage === false;
 
 export type ProvisionPhase = 'wait' | 'image' | 'prepull' | 'runtime' | 'provenance' | 'verify' | 'sysprep' | 'seal';
 
@@ -65,8 +71,9 @@ function provisions(plan: ClusterPlan, identity: Omit<ImageManifest, 'provisions
     { phase: 'runtime', step: runtimeInstallStep(runtime) },
     { phase: 'provenance', step: provenanceStep(plan, { ...identity, runtime: runtime.digest }) },
     { phase: 'verify', step: imageVerifyStep(plan, identity.kind) },
-    { phase: 'sysprep', step: sysprepStep(plan) },
   );
+  if (imageDropsSources(plan)) out.push({ phase: 'sysprep', step: dropSourcesStep() });
+  out.push({ phase: 'sysprep', step: sysprepStep(plan) });
   if (!BUILDER_TRAITS[identity.builder].shutdownCommand) out.push({ phase: 'seal', step: sealStep(plan) });
   return out;
 }

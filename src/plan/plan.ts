@@ -1,9 +1,10 @@
 // Topology (what the operator wrote) → ClusterPlan (everything the renderers need, derived once).
 // Renderers never re-derive: they read the plan.
-import type { CniPlugin, FirewallMode, Host, ImageMode, Role, Taint, Topology } from '../topology/types.js';
+import type { CniPlugin, FirewallMode, Host, ImageMode, Mirrors, Role, Taint, Topology } from '../topology/types.js';
 import type { Secrets } from './secrets.js';
 import { assignedMacs } from '../util/addressing.js';
 import { OS_FACTS, type OsFacts } from '../topology/facts/os-facts.js';
+import { cloudImageDownloads, downloadUrl, proxyPlan, type ProxyPlan } from './sources.js';
 import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, type OsInfo } from '../topology/facts/versions.js';
 
 export const CRI_SOCKET = 'unix:///var/run/crio/crio.sock';
@@ -47,8 +48,9 @@ export interface ClusterPlan {
   os: OsInfo & { profile: Topology['os']; facts: OsFacts };
   image: ImageMode;
   firewallMode: FirewallMode;
-  kubernetes: { version: string; minor: string; kubeadmApi: string; aptRepo: string };
-  crio: { minor: string; version?: string; aptRepo: string };
+  /** aptRepo: pkgs.k8s.io's repository of the minor, or its mirror; aptKey: the mirror's key, when the topology gives it. */
+  kubernetes: { version: string; minor: string; kubeadmApi: string; aptRepo: string; aptKey?: string };
+  crio: { minor: string; version?: string; aptRepo: string; aptKey?: string };
   cni: { plugin: CniPlugin; version: string };
   network: Topology['network'];
   endpoint: {
@@ -70,6 +72,9 @@ export interface ClusterPlan {
   bootstrap: Topology['bootstrap'];
   packer: Topology['packer'];
   delivery: Topology['delivery'];
+  /** The site's mirrors (topology `mirrors`), as given. */
+  mirrors?: Mirrors;
+  proxy?: ProxyPlan;
 }
 
 /** A plan with the cluster's secrets, for renderers that need them (cloud-init, kubeconfig). */
@@ -99,6 +104,7 @@ export function buildPlan(t: Topology): ClusterPlan {
     backends: t.hosts.filter((h) => h.role === (f.targets === 'workers' ? 'worker' : 'control-plane')).map((h) => ({ name: h.name, ip: h.ip })),
   }));
 
+  const proxy = proxyPlan(t, endpointAddress, unique([endpointName, t.apiEndpoint.dnsName]));
   const assigned = assignedMacs(t.name, t.hosts);
   const ordinals = new Map<Role, number>();
   const nodes = t.hosts.map((h, index): NodePlan => {
@@ -123,11 +129,22 @@ export function buildPlan(t: Topology): ClusterPlan {
 
   return {
     name: t.name,
-    os: { ...OS[t.os], profile: t.os, facts: OS_FACTS[t.os] },
+    os: { ...osFromMirrors(OS[t.os], t), profile: t.os, facts: OS_FACTS[t.os] },
     image: t.image,
     firewallMode: t.firewall,
-    kubernetes: { version: t.kubernetes.version, minor, kubeadmApi: kubeadmApiVersion(minor), aptRepo: kubernetesAptRepo(minor) },
-    crio: { minor, version: t.kubernetes.crio?.split('.').length === 3 ? t.kubernetes.crio : undefined, aptRepo: crioAptRepo(minor) },
+    kubernetes: {
+      version: t.kubernetes.version,
+      minor,
+      kubeadmApi: kubeadmApiVersion(minor),
+      aptRepo: t.mirrors?.kubernetes?.url ?? kubernetesAptRepo(minor),
+      ...(t.mirrors?.kubernetes?.key ? { aptKey: t.mirrors.kubernetes.key } : {}),
+    },
+    crio: {
+      minor,
+      version: t.kubernetes.crio?.split('.').length === 3 ? t.kubernetes.crio : undefined,
+      aptRepo: t.mirrors?.crio?.url ?? crioAptRepo(minor),
+      ...(t.mirrors?.crio?.key ? { aptKey: t.mirrors.crio.key } : {}),
+    },
     cni: { plugin: t.cni.plugin, version: t.cni.version ?? CNI_VERSIONS[t.cni.plugin] },
     network: t.network,
     endpoint: {
@@ -145,7 +162,16 @@ export function buildPlan(t: Topology): ClusterPlan {
     bootstrap: t.bootstrap,
     packer: t.packer,
     delivery: t.delivery,
+    ...(t.mirrors ? { mirrors: t.mirrors } : {}),
+    ...(proxy ? { proxy } : {}),
   };
+}
+
+/** The cloud image from the files mirror, when there is one (Packer then names no upstream host). */
+function osFromMirrors(os: OsInfo, t: Topology): OsInfo {
+  if (!t.mirrors?.files) return os;
+  const { image, checksums } = cloudImageDownloads(os, t.os);
+  return { ...os, image: { ...os.image, url: downloadUrl(t.mirrors, image), checksumUrl: downloadUrl(t.mirrors, checksums) } };
 }
 
 /** Ports each CNI needs between nodes (SEED.md, "Required ports"). */

@@ -5,6 +5,7 @@ import { SHARED_PKI } from '../plan/pki-files.js';
 import { cniInstall } from './cni.js';
 import { WAIT_FOR } from './helpers.js';
 import { q } from './shell.js';
+import { proxyExports } from './sources.js';
 import type { Step } from './step.js';
 
 const { kubeadmConfig, pkiStaging, kubernetesPki, clusterEnv } = HOST_PATHS;
@@ -143,7 +144,7 @@ export function bootstrapStep(plan: ClusterPlan, node: StepNode, opts: { labelNo
     name: 'bootstrap',
     purpose: node.initNode ? `kubeadm init: the first control plane of cluster ${plan.name}.` : `kubeadm join of this ${node.role} through the API endpoint.`,
     helpers: node.initNode ? [WAIT_FOR, ...cniInstall(plan).helpers] : [WAIT_FOR],
-    body: `${common(plan, node)}
+    body: `${proxyExports(plan)}${common(plan, node)}
 ${node.initNode ? initBody(plan, opts.labelNodes) : joinBody(plan, node)}`,
   };
 }

@@ -1,13 +1,14 @@
 import type { ClusterPlan } from '../plan/plan.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { calicoCrdManifest } from '../topology/facts/versions.js';
+import { cniDownloads, downloadBase, downloadUrl } from '../plan/sources.js';
+import { GENERATED } from '../util/generated.js';
 import { toYaml11 } from '../util/yaml.js';
 import { RETRY } from './helpers.js';
 import { q } from './shell.js';
 import type { ShellHelper } from './step.js';
 
-/** Cilium is installed with its CLI; pinned, checksum-verified. */
-export const CILIUM_CLI_VERSION = 'v0.18.7';
+export { CILIUM_CLI_VERSION } from '../plan/sources.js';
 
 /** Calico's operator resources with the pool set to the cluster's pod subnet (VXLAN, no BGP). */
 export function renderCalicoResources(plan: ClusterPlan): string {
@@ -36,24 +37,26 @@ export function cniInstall(plan: ClusterPlan): { body: string; helpers: ShellHel
 function cniInstallBody(plan: ClusterPlan): string {
   const v = plan.cni.version;
   const pod = q(plan.network.podSubnet);
+  // From the files mirror when the topology has one (src/plan/sources.ts has the upstream URLs).
+  const urls = cniDownloads(plan.cni.plugin, v, plan.kubernetes.minor).map((d) => downloadUrl(plan.mirrors, d));
   switch (plan.cni.plugin) {
     case 'calico':
       // Server-side apply: idempotent on re-runs, and the operator's CRDs are too large for the
       // last-applied annotation of a client-side apply.
       // Calico's documented order: its CRD manifest, then the operator (see calicoCrdManifest).
-      return `retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/${calicoCrdManifest(v, plan.kubernetes.minor)}`)}
-retry kubectl apply --server-side --force-conflicts -f ${q(`https://raw.githubusercontent.com/projectcalico/calico/${v}/manifests/tigera-operator.yaml`)}
+      return `retry kubectl apply --server-side --force-conflicts -f ${q(urls[0]!)}
+retry kubectl apply --server-side --force-conflicts -f ${q(urls[1]!)}
 retry kubectl wait --for=condition=Established --timeout=120s crd/installations.operator.tigera.io crd/apiservers.operator.tigera.io
 retry kubectl apply -f ${CALICO_RESOURCES_PATH}`;
     case 'flannel':
       return `install -d -m 0755 ${cniDir}
-curl -fsSL --retry 5 -o ${FLANNEL_MANIFEST_PATH} ${q(`https://github.com/flannel-io/flannel/releases/download/${v}/kube-flannel.yml`)}
+curl -fsSL --retry 5 -o ${FLANNEL_MANIFEST_PATH} ${q(urls[0]!)}
 # Flannel's manifest hard-codes 10.244.0.0/16; use the cluster's pod subnet.
 sed -i 's|"Network": "10.244.0.0/16"|"Network": "${plan.network.podSubnet}"|' ${FLANNEL_MANIFEST_PATH}
 retry kubectl apply -f ${FLANNEL_MANIFEST_PATH}`;
     case 'cilium':
       return `arch=$(dpkg --print-architecture)
-base=${q(`https://github.com/cilium/cilium-cli/releases/download/${CILIUM_CLI_VERSION}`)}
+base=${q(downloadBase(plan.mirrors, cniDownloads('cilium', v, plan.kubernetes.minor)[0]!))}
 tmp=$(mktemp -d)
 curl -fsSL --retry 5 -o "$tmp/cilium.tgz" "$base/cilium-linux-$arch.tar.gz"
 curl -fsSL --retry 5 -o "$tmp/cilium.tgz.sha256sum" "$base/cilium-linux-$arch.tar.gz.sha256sum"
@@ -63,7 +66,7 @@ rm -rf "$tmp"
 # ipam.mode=kubernetes takes pod CIDRs from kube-controller-manager, i.e. the cluster's podSubnet.
 retry cilium install --version ${q(v.replace(/^v/, ''))} --set ipam.mode=kubernetes`;
     case 'weave':
-      return `retry kubectl apply -f ${q(`https://github.com/weaveworks/weave/releases/download/${v}/weave-daemonset-k8s-1.11.yaml`)}
+      return `retry kubectl apply -f ${q(urls[0]!)}
 retry kubectl -n kube-system set env daemonset/weave-net -c weave IPALLOC_RANGE=${pod}`;
   }
 }

@@ -3,9 +3,19 @@ import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
 import { q } from './shell.js';
 import type { Step } from './step.js';
 
-/** Adds an apt source signed by its own keyring (the step lists APT_SOURCE among its helpers). */
-export function aptSource(name: string, repo: string): string {
-  return `apt_source ${q(name)} ${q(repo)}`;
+/**
+ * Adds an apt source signed by its own keyring: the key the topology gives for a mirror
+ * (mirrors.*.key), written as an armored keyring, or else <repo>Release.key fetched by apt_source
+ * (the step lists APT_SOURCE among its helpers).
+ */
+export function aptSource(name: string, repo: string, key?: string): string {
+  if (!key) return `apt_source ${q(name)} ${q(repo)}`;
+  const keyring = `/etc/apt/keyrings/${name}-apt-keyring.asc`;
+  return `cat > ${q(keyring)} <<'EOF_KEY'
+${key.trimEnd()}
+EOF_KEY
+chmod 0644 ${q(keyring)}
+echo ${q(`deb [signed-by=${keyring}] ${repo} /`)} > ${q(`/etc/apt/sources.list.d/${name}.list`)}`;
 }
 
 /** CRI-O from isv:cri-o for the Kubernetes minor; its cgroup manager is systemd, like kubelet's. */
@@ -17,9 +27,9 @@ apt_get install --allow-change-held-packages "cri-o=$v"`
     : `apt_get install cri-o`;
   return {
     name: 'crio',
-    purpose: `CRI-O ${plan.crio.version ?? plan.crio.minor} from isv:cri-o.`,
-    helpers: plan.crio.version ? [APT_GET, APT_SOURCE, PICK_VERSION] : [APT_GET, APT_SOURCE],
-    body: `${aptSource('cri-o', plan.crio.aptRepo)}
+    purpose: `CRI-O ${plan.crio.version ?? plan.crio.minor} from ${plan.mirrors?.crio ? 'its mirror' : 'isv:cri-o'}.`,
+    helpers: [APT_GET, ...(plan.crio.aptKey ? [] : [APT_SOURCE]), ...(plan.crio.version ? [PICK_VERSION] : [])],
+    body: `${aptSource('cri-o', plan.crio.aptRepo, plan.crio.aptKey)}
 apt_get update
 ${install}
 # held: an unattended upgrade must not move the runtime under kubelet

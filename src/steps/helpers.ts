@@ -7,7 +7,8 @@ const helper = (name: string, code: string, uses: ShellHelper[] = []): ShellHelp
 /**
  * apt_problem OUTPUT: what an operator can act on, from apt-get's own messages (as apt 2.x prints
  * them): a name that does not resolve, a mirror that cannot be reached, a package or version the
- * repository does not have, a held package in the way. Empty when none is recognised.
+ * repository does not have, a held package in the way, a repository whose signature no configured
+ * key verifies. Empty when none is recognised.
  */
 export const APT_PROBLEM = helper(
   'apt_problem',
@@ -19,6 +20,8 @@ apt_problem() {
   elif m=$(grep -oEm1 "^E: (Unable to locate package .*|Package '[^']+' has no installation candidate|Version '[^']+' for '[^']+' was not found)" <<<"$1"); then
     echo "package missing from the repository: \${m#E: }"
   elif grep -q "^E: Held packages were changed" <<<"$1"; then echo "a held package is in the way (apt-mark showhold)"
+  elif m=$(grep -oPm1 "^E: The repository '\\K[^']+(?=' is not signed)" <<<"$1"); then
+    echo "repository signature not trusted: $m (check its signing key, mirrors.*.key in the topology)"
   elif m=$(grep -oPm1 "(Failed to fetch|Could not connect to|Unable to connect to) \\K[^ ]+" <<<"$1"); then
     echo "mirror unreachable: \${m%%$'\\n'*} (check the network, proxy and mirror)"
   fi
@@ -44,7 +47,7 @@ apt_get() {
     why=$(apt_problem "$out")
     # update exits 0 when a mirror failed: its message counts
     if [ "$rc" = 0 ] && { [ "$1" != update ] || [ -z "$why" ]; }; then return 0; fi
-    case $why in "package missing"* | "a held"*) break ;; esac
+    case $why in "package missing"* | "a held"* | "repository signature"*) break ;; esac
     [ "$i" = 5 ] || { echo "apt-get $* failed (attempt $i of 5\${why:+: $why}), retrying" >&2; sleep $((i * 10)); }
   done
   echo "apt-get $* failed: \${why:-see the messages above}" >&2

@@ -2,16 +2,20 @@ import type { ClusterPlan } from '../plan/plan.js';
 import { APT_GET } from './helpers.js';
 import type { Step } from './step.js';
 
+/** What the base step installs from the OS archive (also listed by `kubebake manifest`). */
+export const basePackages = (plan: ClusterPlan): string[] => ['ca-certificates', 'curl', 'gpg', ...(plan.firewallMode === 'open-required-ports' ? ['nftables'] : [])];
+/** The userland tools kubeadm's preflight checks for, from the OS archive. */
+export const OS_PREP_PACKAGES = ['conntrack', 'socat', 'ethtool', 'iptables', 'ebtables'];
+
 /** Every host: current packages and the tools the later steps use. */
 export function baseStep(plan: ClusterPlan): Step {
-  const firewall = plan.firewallMode === 'open-required-ports' ? ' nftables' : '';
   return {
     name: 'base',
     purpose: 'OS upgrade and the tools later steps use.',
     helpers: [APT_GET],
     body: `apt_get update
 apt_get upgrade
-apt_get install --no-install-recommends ca-certificates curl gpg${firewall}
+apt_get install --no-install-recommends ${basePackages(plan).join(' ')}
 install -d -m 0755 /etc/apt/keyrings`,
   };
 }
@@ -25,7 +29,7 @@ export function osPrepStep(_plan: ClusterPlan): Step {
     name: 'os-prep',
     purpose: 'Kubernetes node OS: swap off, kernel modules, sysctls.',
     helpers: [APT_GET],
-    body: `apt_get install --no-install-recommends conntrack socat ethtool iptables ebtables
+    body: `apt_get install --no-install-recommends ${OS_PREP_PACKAGES.join(' ')}
 # kubelet refuses to run with swap on: off now and for good (fstab lines, swap units)
 swapoff -a
 sed -ri '/^[^#].*[[:space:]]swap[[:space:]]/ s/^/#kubebake swap off: /' /etc/fstab

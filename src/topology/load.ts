@@ -5,6 +5,8 @@ import { didYouMean, hasErrors, type Diagnostic, type FieldPath } from '../diagn
 import { msg } from '../diagnostics/messages.js';
 import { validateTopologySchema as validateSchema } from './schema-validator.js';
 import { checkRules } from './rules.js';
+import { resolveKeyFiles } from './key-files.js';
+import { dirname } from 'node:path';
 import type { Topology } from './types.js';
 
 /** Topology files are hand-written and small; anything larger is a mistake or an attack. */
@@ -63,7 +65,7 @@ export async function readTopology(file: string, stdin: AsyncIterable<Buffer | s
   }
   const text = decodeUtf8(bytes);
   if (typeof text !== 'string') return fail(msg.notUtf8(text.offset, text.utf16));
-  return loadTopology(text, name);
+  return resolveKeyFiles(loadTopology(text, name), file === '-' ? '.' : dirname(file));
 }
 
 /** UTF-8 text (a leading BOM dropped), or where it stops being UTF-8. */

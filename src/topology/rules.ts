@@ -25,6 +25,7 @@ import {
 } from './facts/versions.js';
 import type { OverridableCheck, Topology } from './types.js';
 import { durationSeconds } from '../util/duration.js';
+import { checkMirrors } from './mirror-rules.js';
 
 const NODEPORT_MIN = 30000;
 const NODEPORT_MAX = 32767;
@@ -90,6 +91,7 @@ export function checkRules(t: Topology): Diagnostic[] {
   checkHosts(t, error);
   checkNetwork(t, error);
   checkClusterSize(t, warn);
+  checkMirrors(t, warn);
   // One index lookup per host: with thousands of MAC-less workers a search per warning was quadratic.
   const hostIndex = new Map(t.hosts.map((h, i) => [h.name, i] as const).reverse());
   for (const [name, mac] of assignedMacs(t.name, t.hosts)) {

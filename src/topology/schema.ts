@@ -32,6 +32,25 @@ const ipAddress = { type: 'string', pattern: ipv4, description: 'An IPv4 address
 const cidr = { type: 'string', pattern: cidr4, description: 'An IPv4 network in CIDR form, e.g. 10.2.47.0/24.' };
 const port = { type: 'integer', minimum: 1, maximum: 65535 };
 
+// Mirror URLs become shell words and apt source lines: no quotes, spaces or shell metacharacters.
+const mirrorUrl = { type: 'string', pattern: "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~:@%+,=/-]*)?/$", description: 'An http(s) URL ending in "/".' };
+const armoredKey = { type: 'string', pattern: '^-----BEGIN PGP PUBLIC KEY BLOCK-----\\n[\\s\\S]+-----END PGP PUBLIC KEY BLOCK-----\\n?$', description: 'An ASCII-armored OpenPGP public key (what Release.key holds).' };
+const keyFile = { type: 'string', minLength: 1, maxLength: 4096, description: 'A file holding the signing key (ASCII-armored), relative to the topology file.' };
+const packageMirror = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: mirrorUrl,
+    key: { ...armoredKey, description: `The repository's signing key; without key or keyFile first boot fetches <url>Release.key. ${armoredKey.description}` },
+    keyFile: keyFile,
+  },
+  description: 'A flat apt repository (deb <url> /) and its signing key (key or keyFile, not both).',
+};
+const registryHost = '^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$';
+const registryLocation = '^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._/-]+)?$';
+const proxyUrl = { type: 'string', pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$', description: 'A proxy URL, e.g. http://proxy.lab:3128.' };
+
 export const topologySchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://kubebake.dev/schema/v1alpha1/cluster.json',
@@ -212,6 +231,52 @@ export const topologySchema = {
             snippetStorage: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]*$', default: 'local', description: 'Proxmox storage with the "snippets" content type that holds the cloud-init files (qm set --cicustom).' },
           },
         },
+      },
+    },
+    mirrors: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Where a restricted network installs from instead of the internet. With every mirror set, no upstream download host appears in the output (`kubebake manifest` lists what the mirrors must hold; `kubebake bundle` helps fill them).',
+      properties: {
+        kubernetes: { ...packageMirror, description: `Replaces pkgs.k8s.io's repository of the cluster's minor (core:/stable:/v1.NN/deb/). ${packageMirror.description}` },
+        crio: { ...packageMirror, description: `Replaces isv:cri-o's repository of the cluster's minor. ${packageMirror.description}` },
+        os: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          description: "Replaces the OS's own package archive (every apt source the image had is set aside).",
+          properties: {
+            url: { ...mirrorUrl, description: `Base of a copy of the OS archive (dists/<codename>…), e.g. http://mirror.lab/ubuntu/. ${mirrorUrl.description}` },
+            securityUrl: { ...mirrorUrl, description: 'Base of the security archive when it is not in url (Debian: a copy of security.debian.org/debian-security).' },
+            key: { ...armoredKey, description: `The mirror's signing key, when it re-signs the archive; default: the OS's own archive keyring. ${armoredKey.description}` },
+            keyFile: keyFile,
+          },
+                },
+        registries: {
+          type: 'object',
+          maxProperties: 32,
+          description: "Container registry mirrors for CRI-O (registries.conf): upstream registry → mirror, e.g. registry.k8s.io: mirror.lab:5000/registry.k8s.io.",
+          propertyNames: { pattern: registryHost, description: 'A registry host name, e.g. registry.k8s.io, docker.io, quay.io, ghcr.io.' },
+          additionalProperties: { type: 'string', pattern: registryLocation, description: 'host[:port][/path] of the mirror, without a scheme.' },
+        },
+        files: { ...mirrorUrl, description: `Where first boot downloads what is not a package or an image (CNI manifests, the Cilium CLI), laid out as \`kubebake bundle\`'s mirror/files/. ${mirrorUrl.description}` },
+        caCertificates: {
+          type: 'array',
+          maxItems: 16,
+          items: { type: 'string', pattern: '^-----BEGIN CERTIFICATE-----\\n[A-Za-z0-9+/=\\n]+-----END CERTIFICATE-----\\n?$', description: 'A PEM certificate.' },
+          description: 'Extra CA certificates trusted by the OS and by CRI-O (a mirror or proxy with a private CA).',
+        },
+        keepInImage: { type: 'boolean', default: true, description: 'Baked images keep the mirror and proxy settings for their first boot (false: the image drops them before it is sealed).' },
+      },
+    },
+    proxy: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'An HTTP proxy for apt, CRI-O, kubelet and first boot. noProxy always gets the node, pod and service subnets, the API endpoint, localhost, 127.0.0.1 and the cluster domain.',
+      properties: {
+        http: proxyUrl,
+        https: proxyUrl,
+        noProxy: { type: 'array', maxItems: 64, default: [], items: { type: 'string', pattern: '^[A-Za-z0-9.*:/_-]{1,253}$', description: 'A host, domain (.example.com) or CIDR.' } },
       },
     },
     overrides: {

@@ -50,4 +50,18 @@ export interface Topology {
   packer: { builder: Builder; outputFormat: 'qcow2' | 'raw'; diskSizeGB: number };
   overrides: { check: OverridableCheck; reason: string }[];
   delivery: { server?: string; proxmox: { snippetStorage: string } };
+  mirrors?: Mirrors;
+  proxy?: { http?: string; https?: string; noProxy: string[] };
+}
+
+/** keyFile is read by readTopology (topology/key-files.ts) and replaced by key. */
+export interface PackageMirror { url: string; key?: string; keyFile?: string }
+export interface Mirrors {
+  kubernetes?: PackageMirror;
+  crio?: PackageMirror;
+  os?: PackageMirror & { securityUrl?: string };
+  registries?: Record<string, string>;
+  files?: string;
+  caCertificates?: string[];
+  keepInImage: boolean;
 }

@@ -18,7 +18,7 @@
 //   failures and bounded waits run; sleep pauses briefly for real, so bash's SECONDS moves.
 // A marker file /standin/fail-<command>-<first argument> makes a stand-in fail.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FileTree } from '../../src/output/tree.js';
@@ -243,6 +243,20 @@ const STAND_IN_COMMANDS = [
 
 const INNER = `set -eu
 scratch=$1 mac=$2 fails=$3 then=$4 nicname=$5 layers=$6
+# A signed apt mirror (and a logging proxy) in this namespace, when the test gives one (BootOptions.mirror).
+realapt=''
+if [ -f "$scratch/mirror.conf" ]; then
+  realapt=1
+  read -r maddr mport mon pport < "$scratch/mirror.conf"
+  ip link set lo up
+  ip addr add "$maddr/32" dev lo
+  if [ "$mon" = on ]; then python3 "$scratch/mirror_server.py" serve "$scratch/mirror" "$maddr" "$mport" "$scratch/mirror.log" & fi
+  if [ "$pport" != - ]; then python3 "$scratch/mirror_server.py" proxy 127.0.0.1 "$pport" "$scratch/proxy.log" & fi
+  for _ in $(seq 50); do
+    { [ "$mon" != on ] || (: </dev/tcp/"$maddr"/"$mport") 2>/dev/null; } && { [ "$pport" = - ] || (: </dev/tcp/127.0.0.1/"$pport") 2>/dev/null; } && break
+    /usr/bin/sleep 0.1
+  done
+fi
 # The layers live on a tmpfs of their own: overlayfs refuses a lower layer inside another one
 # (as a folder under / would be), and a later boot stacks on this one's layer.
 t=$scratch/t
@@ -274,6 +288,11 @@ if [ -n "$mac" ]; then
   printf 'INTERFACE=%s\\n' "$nicname" > "$nic/uevent"
   printf 'down\n' > "$nic/operstate"
 fi
+if [ -n "$realapt" ]; then
+  while read -r p; do
+    if chroot "$root" dpkg-query -W -f '\${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then chroot "$root" dpkg --purge --force-depends "$p" >/dev/null; fi
+  done < "$scratch/mirror-absent"
+fi
 # A fresh instance: no state of an earlier cloud-init run, our seed, NoCloud only.
 rm -rf "$root/var/lib/cloud" "$root/var/log/cloud-init.log" "$root/var/log/cloud-init-output.log"
 mkdir -p "$root/var/lib/cloud/seed/nocloud" "$root/standin"
@@ -287,13 +306,19 @@ for f in $fails; do touch "$root/standin/fail-$f"; done
 # Files the image already has (a baked image's provenance record, say).
 if [ -d "$scratch/image" ]; then cp -a "$scratch/image/." "$root/"; fi
 cp "$scratch/stand-in" "$root/usr/local/sbin/stand-in"
-for c in ${STAND_IN_COMMANDS.join(' ')}; do ln -sf stand-in "$root/usr/local/sbin/$c"; done
+for c in ${STAND_IN_COMMANDS.join(' ')}; do
+  # With a mirror, apt and dpkg are the real ones; curl and gpg stay stand-ins (nothing answers the API's /readyz).
+  case "$realapt:$c" in 1:apt-get|1:apt-mark|1:apt-cache|1:dpkg-query) continue ;; esac
+  ln -sf stand-in "$root/usr/local/sbin/$c"
+done
+if [ -n "$realapt" ]; then ln -sf stand-in "$root/usr/local/sbin/curl"; ln -sf stand-in "$root/usr/local/sbin/gpg"; fi
 # A packaged command exists only once its package is installed: hide this machine's copy (kept
 # aside for packages whose real tool is used), then put back the commands of the packages this
 # root already has (an image baked in an earlier boot, or image files given by the test).
 mkdir -p "$root/standin/real"
 touch "$root/standin/packages"
-while read -r pkg _ _ cmds kind; do
+# With a real apt, what this machine has installed is there as dpkg knows it; the rest comes from the mirror.
+[ -z "$realapt" ] && while read -r pkg _ _ cmds kind; do
   [ "$cmds" = - ] && continue
   for c in \${cmds//,/ }; do
     if [ "$kind" = real ] && [ -e "/$c" ] && [ ! -e "$root/standin/real/$(basename "$c")" ]; then cp -aL "/$c" "$root/standin/real/"; fi
@@ -336,6 +361,9 @@ export interface BootResult {
   marker(name: string): boolean;
   /** Output of the `then` command, run in the same root after cloud-init. */
   thenOutput: string;
+  /** Requests the mirror served and the proxy relayed ("GET <path or URL> <status>"), with BootOptions.mirror. */
+  mirrorLog: string[];
+  proxyLog: string[];
   /** What kubeadm init recorded on this host, for the boots of the nodes that join. */
   clusterRecord(): ClusterRecord | undefined;
   /** A file the boot wrote or changed (undefined when it did not). */
@@ -382,6 +410,13 @@ export interface BootOptions {
   nodes?: string[];
   /** Size of the machine's disk (findmnt/lsblk answer for /); without it they see the sandbox's overlay. */
   diskBytes?: number;
+  /**
+   * A signed apt mirror (test/helpers/apt-repo.ts) served at http://address:port/ in the sandbox's
+   * network namespace: apt-get, apt-mark, apt-cache and dpkg are then the real ones. `off`: the
+   * address exists but nothing listens. `proxyPort`: a logging forward proxy on 127.0.0.1.
+   * `absent`: packages a fresh image does not have, purged (in the overlay) if this machine has them.
+   */
+  mirror?: { dir: string; address: string; port: number; off?: boolean; proxyPort?: number; absent?: string[] };
 }
 
 /** What the kubeadm stand-in's init records for joining nodes (test/helpers/kubeadm_standin.py). */
@@ -395,6 +430,8 @@ export function hostSeed(tree: FileTree, host: string): BootOptions['seed'] {
     'network-config': text(tree, `hosts/${host}/network-config`),
   };
 }
+
+const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 /** Boots once, hands the result to `inspect` (its files exist only until `inspect` returns). */
 export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) => T): T {
@@ -417,6 +454,13 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     if (opts.respond) writeFileSync(join(scratch, 'respond'), opts.respond.join('\n') + '\n');
     if (opts.nodes) writeFileSync(join(scratch, 'nodes'), opts.nodes.join('\n') + '\n');
     if (opts.diskBytes !== undefined) writeFileSync(join(scratch, 'disk-bytes'), `${opts.diskBytes}\n`);
+    if (opts.mirror) {
+      const m = opts.mirror;
+      cpSync(m.dir, join(scratch, 'mirror'), { recursive: true });
+      copyFileSync(repoPath('test', 'helpers', 'mirror_server.py'), join(scratch, 'mirror_server.py'));
+      writeFileSync(join(scratch, 'mirror.conf'), `${m.address} ${m.port} ${m.off ? 'off' : 'on'} ${m.proxyPort ?? '-'}\n`);
+      writeFileSync(join(scratch, 'mirror-absent'), (m.absent ?? []).map((p) => `${p}\n`).join(''));
+    }
     // --kill-child: when the time is up, the whole PID namespace goes with unshare (nothing is left looping).
     const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', '--kill-child', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? '', (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0', (opts.layers ?? []).join(' ')], {
       encoding: 'utf8',
@@ -442,6 +486,8 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
       errors: result.v1.errors,
       calls: (read('standin/calls.log') ?? '').split('\n').filter(Boolean),
       thenOutput: existsSync(join(scratch, 'then.out')) ? readFileSync(join(scratch, 'then.out'), 'utf8') : '',
+      mirrorLog: lines(join(scratch, 'mirror.log')),
+      proxyLog: lines(join(scratch, 'proxy.log')),
       clusterRecord: () => {
         const r = read('standin/cluster.json');
         return r === undefined ? undefined : (JSON.parse(r) as ClusterRecord);

@@ -20,6 +20,10 @@ const TOOL_PACKAGES: Record<string, string> = {
   ip: 'iproute2',
   chromium: 'chromium',
   'systemd-analyze': 'systemd',
+  // The sandbox's signed apt mirror (test/helpers/apt-repo.ts).
+  'dpkg-deb': 'dpkg',
+  'apt-ftparchive': 'apt-utils',
+  gpg: 'gpg',
 };
 
 const present = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;

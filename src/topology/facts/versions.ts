@@ -50,6 +50,14 @@ export const isCrioMaintainedMinor = (minor: string): boolean => (CRIO_MAINTAINE
  */
 export const CRI_TOOLS_PACKAGE = 'cri-tools';
 
+/**
+ * Packages of pkgs.k8s.io's repository that kubebake's pinned packages pull in as dependencies
+ * (a mirror must hold them too): kubernetes/release cmd/krel/templates/latest/metadata.yaml @
+ * 0ffd6e1f6fe45890e56f8ecc0d9a05add25f61ae gives kubelet ">= 1.28.0" the dependency kubernetes-cni
+ * (versioned as the CNI plugins are, not as Kubernetes: apt takes the repository's newest).
+ */
+export const KUBERNETES_REPO_DEPENDENCIES = [{ name: 'kubernetes-cni', of: 'kubelet' }] as const;
+
 export interface CniRelease {
   /** The release kubebake installs unless cni.version says otherwise. */
   version: string;

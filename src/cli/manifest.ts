@@ -1,0 +1,52 @@
+// `kubebake manifest` and `kubebake bundle`: what a cluster needs from outside the site.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildArtifactManifest, formatArtifactManifest } from '../manifest/artifacts.js';
+import { buildPlan } from '../plan/plan.js';
+import { buildBundle } from '../render/bundle/bundle.js';
+import { EXIT } from './exit.js';
+import { loadAndReport } from './validate.js';
+
+export interface ManifestOptions { file: string; json?: boolean; strict?: boolean }
+
+export async function runManifest(opts: ManifestOptions): Promise<number> {
+  // Diagnostics go to stderr even with --json: stdout carries the manifest alone.
+  const loaded = await loadAndReport({ file: opts.file, strict: opts.strict });
+  if (!loaded.topology) return EXIT.invalid;
+  const m = buildArtifactManifest(buildPlan(loaded.topology));
+  process.stdout.write(opts.json ? JSON.stringify(m, null, 2) + '\n' : formatArtifactManifest(m));
+  return EXIT.ok;
+}
+
+export interface BundleOptions { file: string; out: string; strict?: boolean; fetch?: boolean; from?: string }
+
+export async function runBundle(opts: BundleOptions): Promise<number> {
+  if (opts.from !== undefined && !/^https?:\/\/\S+\/$/.test(opts.from)) {
+    process.stderr.write('kubebake: --from: an http(s) URL ending in "/" (a files mirror laid out as mirror/files/)\n');
+    return EXIT.usage;
+  }
+  const loaded = await loadAndReport({ file: opts.file, strict: opts.strict });
+  if (!loaded.topology) return EXIT.invalid;
+  const m = buildArtifactManifest(buildPlan(loaded.topology));
+  const fetched = new Map<string, Uint8Array>();
+  if (opts.fetch || opts.from) {
+    for (const f of m.files) {
+      const url = opts.from ? opts.from + f.path : f.upstream;
+      try {
+        const r = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+        if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        fetched.set(f.path, new Uint8Array(await r.arrayBuffer()));
+      } catch (e) {
+        process.stderr.write(`kubebake: cannot fetch ${url}: ${(e as Error).message}\n`);
+        return EXIT.invalid;
+      }
+    }
+  }
+  const tar = await buildBundle(m, fetched);
+  const path = join(opts.out, `${m.cluster}-bundle.tar`);
+  await mkdir(opts.out, { recursive: true });
+  await writeFile(`${path}.tmp`, tar);
+  await rename(`${path}.tmp`, path);
+  process.stdout.write(`wrote ${path} (${tar.length} bytes${fetched.size ? `, ${fetched.size} files fetched` : ''}); run its fill-mirror.sh on a connected machine\n`);
+  return EXIT.ok;
+}

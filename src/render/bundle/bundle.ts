@@ -1,0 +1,45 @@
+// The air-gap bundle: one tar (tar-stream, reproducible) with the artefact manifest, the script that
+// fills a mirror on a connected machine, the mirror/ layout the topology's `mirrors` point at, the
+// files kubebake's first boot downloads (when they were fetched), and a checksum list of it all.
+import { createHash } from 'node:crypto';
+import type { ArtifactManifest } from '../../manifest/artifacts.js';
+import { buildTar, type TarEntry } from '../delivery/tar.js';
+import { FILL_SCRIPT, renderFillScript } from './fill-script.js';
+
+/** Entries carry this time, so one manifest gives one byte-identical bundle. */
+const BUNDLE_MTIME = new Date(0);
+
+function mirrorReadme(m: ArtifactManifest): string {
+  return `# Mirror for cluster ${m.cluster} (filled by ../${FILL_SCRIPT})
+
+Serve this folder over HTTP(S) on the site and point the topology's \`mirrors\` at it:
+
+| folder | topology field | what |
+|---|---|---|
+| kubernetes/ | mirrors.kubernetes.url | ${m.repositories.kubernetes.upstream} (signed indexes as published, pinned .debs) |
+| cri-o/ | mirrors.crio.url | ${m.repositories['cri-o'].upstream} |
+| files/ | mirrors.files | CNI manifests${m.files.some((f) => f.path.includes('cilium-cli')) ? ', the Cilium CLI' : ''} and the cloud image |
+| images/ | mirrors.registries | OCI archives: \`skopeo copy oci-archive:images/<file>.tar docker://<registry mirror>/<image>\` |
+| packer/ | — | Packer ${m.packer.version} and ${m.packer.plugin.source} ${m.packer.plugin.version} (PACKER_PLUGIN_PATH=packer/plugins) |
+
+The OS packages (${m.packages.filter((p) => p.repository === 'os').map((p) => p.name).join(', ')}) come from a mirror of the
+${m.os} archive itself (mirrors.os), e.g. made with debmirror or apt-mirror.
+
+mirror/SHA256SUMS, written by the script, lists every file it fetched.
+`;
+}
+
+/** The bundle tar. `fetched`: files already downloaded, by their path under mirror/files/. */
+export async function buildBundle(m: ArtifactManifest, fetched: ReadonlyMap<string, Uint8Array> = new Map()): Promise<Uint8Array> {
+  const entries: TarEntry[] = [
+    { path: 'manifest.json', content: JSON.stringify(m, null, 2) + '\n', mode: 0o644 },
+    { path: FILL_SCRIPT, content: renderFillScript(m), mode: 0o755 },
+    { path: 'mirror/README.md', content: mirrorReadme(m), mode: 0o644 },
+    ...[...fetched].map(([path, content]): TarEntry => ({ path: `mirror/files/${path}`, content, mode: 0o644 })),
+  ];
+  const sums = [...entries]
+    .sort((a, b) => (a.path < b.path ? -1 : 1))
+    .map((e) => `${createHash('sha256').update(e.content).digest('hex')}  ${e.path}\n`)
+    .join('');
+  return buildTar([...entries, { path: 'SHA256SUMS', content: sums, mode: 0o644 }], BUNDLE_MTIME);
+}
