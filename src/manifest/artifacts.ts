@@ -5,7 +5,7 @@ import type { ClusterPlan } from '../plan/plan.js';
 import { cloudImageDownloads, cniDownloads, downloadUrl, type Download } from '../plan/sources.js';
 import { CRI_TOOLS_PACKAGE, crioAptRepo, KUBERNETES_REPO_DEPENDENCIES, kubernetesAptRepo, OS } from '../topology/facts/versions.js';
 import { PACKER_VERSION } from '../packer/pin.js';
-import { PLUGINS } from '../render/packer/plugins-hcl.js';
+import { PLUGINS } from '../topology/facts/packer-plugins.js';
 import { KUBE_PACKAGES } from '../steps/kube-packages.js';
 import { loadBalancerPackages } from '../steps/load-balancer.js';
 import { basePackages, OS_PREP_PACKAGES } from '../steps/os-prep.js';

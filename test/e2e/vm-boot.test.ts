@@ -159,7 +159,8 @@ test('a guest that does not stop in time is killed at the bound, and no QEMU is 
     try {
       assert.equal(boot.timedOut, true);
       assert.ok(boot.seconds < 30, `${boot.seconds} s`);
-      const left = spawnSync('pgrep', ['-f', `mac=${plan.nodes[0]!.mac!}`], { encoding: 'utf8' });
+      // This boot's own disk copy names its QEMU: other tests may boot guests with the same MAC.
+      const left = spawnSync('pgrep', ['-f', `file=${boot.diskPath},`], { encoding: 'utf8' });
       assert.equal(left.stdout.trim(), '', 'QEMU still running');
     } finally {
       boot.dispose();

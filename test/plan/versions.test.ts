@@ -7,7 +7,7 @@ import { buildPlan } from '../../src/plan/plan.js';
 import { OS_FACTS, haproxyHasHttpCheckSend } from '../../src/topology/facts/os-facts.js';
 import { calicoCrdManifest, CNI_RELEASES, isCrioMaintainedMinor, kubeletRefusesCgroupV1 } from '../../src/topology/facts/versions.js';
 import { PACKER_VERSION } from '../../src/packer/pin.js';
-import { PLUGINS } from '../../src/render/packer/plugins-hcl.js';
+import { PLUGINS } from '../../src/topology/facts/packer-plugins.js';
 import { cniInstall } from '../../src/steps/cni.js';
 import { profile, repoPath } from '../helpers/repo.js';
 

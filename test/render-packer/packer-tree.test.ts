@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from '@cdktf/hcl2json';
 import { parse as parseYaml } from 'yaml';
 import { buildPlan, type ClusterPlan } from '../../src/plan/plan.js';
-import { PLUGINS } from '../../src/render/packer/plugins-hcl.js';
+import { PLUGINS } from '../../src/topology/facts/packer-plugins.js';
 import { renderPackerTree } from '../../src/render/packer/tree.js';
 import { buildImageManifests as packerImages, imageSteps, type ImageManifest as PackerImage } from '../../src/manifest/image-manifest.js';
 import { buildHostManifests } from '../../src/manifest/host-manifest.js';

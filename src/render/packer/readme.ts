@@ -5,7 +5,7 @@ import { BUILD_USER } from '../../steps/sysprep.js';
 import { HOST_PATHS } from '../../plan/host-paths.js';
 import { artifactName, type ImageManifest } from '../../manifest/image-manifest.js';
 import { scriptPath } from './layout.js';
-import { PACKER_REQUIRED_VERSION, PLUGINS } from './plugins-hcl.js';
+import { PACKER_REQUIRED_VERSION, PLUGINS } from '../../topology/facts/packer-plugins.js';
 import { fromEnvironment, imageVariables } from './variables.js';
 
 const BUILDER_NOTES: Record<ClusterPlan['packer']['builder'], string> = {
