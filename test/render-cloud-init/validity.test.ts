@@ -103,9 +103,13 @@ for (const name of PROFILES) {
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
-  test(`profile ${name}: keepalived -t accepts every keepalived.conf`, { skip: missingTools('keepalived', 'unshare', 'ip') }, async (t) => {
+  test(`profile ${name}: keepalived -t accepts every keepalived.conf (and without a VIP there is none)`, { skip: missingTools('keepalived', 'unshare', 'ip') }, async () => {
     const { plan, tree } = await renderProfile(name);
-    if (!plan.vip) return t.skip('no VIP in this profile');
+    if (!plan.vip) {
+      assert.deepEqual(tree.files().map((f) => f.path).filter((p) => p.includes('keepalived')), []);
+      for (const lb of plan.nodes.filter((n) => n.role === 'load-balancer')) assert.doesNotMatch(text(tree, `hosts/${lb.name}/user-data`), /keepalived/);
+      return;
+    }
     const lbs = plan.nodes.filter((n) => n.role === 'load-balancer');
     for (const lb of lbs) {
       const ud = parse(text(tree, `hosts/${lb.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[] };
