@@ -18,6 +18,8 @@ const TOOL_PACKAGES: Record<string, string> = {
   'ssh-keygen': 'openssh-client',
   unshare: 'util-linux',
   ip: 'iproute2',
+  'grub-script-check': 'grub-common',
+  wget: 'wget',
 };
 
 const present = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
