@@ -148,6 +148,8 @@ test('hosts.json: every MAC maps to its host, every file of the tree belongs to 
   assert.equal(new Set(listed).size, listed.length, 'no file listed twice');
   const inTree = tree.files().map((f) => f.path).filter((p) => p.startsWith('pxe/')).map((p) => p.slice(4));
   assert.deepEqual([...listed].sort(), inTree.sort());
+  assert.deepEqual(index.supplied, ['boot/debian-12/linux', 'boot/debian-12/initrd']);
+  for (const h of Object.values(index.hosts)) assert.deepEqual([h.install.kernel, h.install.initrd], index.supplied.map((p) => `${index.server}/${p}`));
   assert.ok(index.hosts.cp1!.files.includes('ipxe/0c-c4-7a-30-00-11.ipxe'));
   assert.ok(index.hosts.cp1!.files.includes('grub/grub.cfg-0c-c4-7a-30-00-11'));
 });
@@ -252,6 +254,10 @@ test('Ubuntu autoinstall: valid against subiquity\'s schema; user-data is the ho
       assert.deepEqual(parse(pxe(`autoinstall/${host}/meta-data`)), { 'instance-id': `${host}-autoinstall`, 'local-hostname': host });
       assert.equal(index.hosts[host]!.install.url, `http://10.30.0.5:8080/autoinstall/${host}/`);
     }
+    // The installer downloads the ISO the operator supplies (casper url=).
+    assert.deepEqual(index.supplied, [`boot/${os}/linux`, `boot/${os}/initrd`, `boot/${os}/live-server.iso`]);
+    assert.ok(index.hosts.cp1!.install.kernelArgs.includes(`url=${index.server}/boot/${os}/live-server.iso`));
+    assert.ok(index.hosts.cp1!.install.kernelArgs.includes('autoinstall'));
     // The schema bites: a wrong type is refused.
     const broken = parse(pxe('autoinstall/cp1.yaml')) as { autoinstall: Record<string, unknown> };
     broken.autoinstall.shutdown = 3;

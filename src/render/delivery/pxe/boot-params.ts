@@ -21,7 +21,9 @@
 //       the command line and /run/net-*.conf).
 // - `install`: for the OS's netboot installer, which then installs the host to disk:
 //   Ubuntu's live-server (subiquity; casper reads ip= like initramfs-tools, fetches the ISO from
-//   url=, and its cloud-init reads the autoinstall document as NoCloud user-data), or the Debian
+//   url= into RAM — root=/dev/ram0 ramdisk_size=… url=<ISO>, the pattern of Ubuntu's netboot
+//   pxelinux.cfg; not booted here for each release — and its cloud-init reads the autoinstall
+//   document as NoCloud user-data, canonical/subiquity doc/tutorial/providing-autoinstall.rst), or the Debian
 //   installer (preseed file from url=, network preseeded on the command line because the preseed
 //   file itself comes over the network).
 import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';

@@ -5,7 +5,7 @@ import type { ClusterPlan } from '../../../plan/plan.js';
 import { GENERATED } from '../../../util/generated.js';
 import { SEED_MODES, type HostSeed } from '../seeds.js';
 import { autoinstallMetaData, renderAutoinstall } from './autoinstall.js';
-import { hostBoot, installerOf } from './boot-params.js';
+import { bootDir, hostBoot, installerOf, UBUNTU_ISO } from './boot-params.js';
 import { hostGrubPath, renderGrubHost, renderGrubMenu } from './grub-cfg.js';
 import { renderPxeIndex } from './hosts-json.js';
 import { hostIpxePath, renderDispatcher, renderHostIpxe } from './ipxe.js';
@@ -52,7 +52,8 @@ export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): Fi
   const shared = ['boot.ipxe', 'grub/grub.cfg', 'hosts.json', 'README.md'];
   tree.add('boot.ipxe', renderDispatcher(plan, server));
   tree.add('grub/grub.cfg', renderGrubMenu(plan, hosts));
-  tree.add('hosts.json', renderPxeIndex(plan, server, hosts, shared));
+  const supplied = ['linux', 'initrd', ...(installerOf(plan) === 'autoinstall' ? [UBUNTU_ISO] : [])].map((f) => `${bootDir(plan)}/${f}`);
+  tree.add('hosts.json', renderPxeIndex(plan, server, hosts, shared, supplied));
   tree.add('README.md', renderPxeReadme(plan, server, hosts));
   return tree;
 }
