@@ -12,7 +12,9 @@
 //     `network-config=BASE64` — the host's own network-config, which cloud-init reads from the
 //       kernel command line before any datasource (cloudinit/net/cmdline.py read_kernel_cmdline_config,
 //       present from 20.1 through 26.2: canonical/cloud-init @ 04eacd06ee60de9dbb9e7be784be20dab7342c1a;
-//       stages._find_networking_config ranks it first);
+//       stages._find_networking_config ranks it first, and the local stage applies it even when
+//       no local datasource is found — cloudinit/cmd/main.py main_init at 22.4.2 — so the address
+//       is up before the network stage fetches the seed);
 //     `ip=<ip>::<gw>:<netmask>:<host>:<iface>:none:<dns0>:<dns1>` — the kernel's nfsroot syntax that
 //       initramfs-tools (klibc ipconfig) and dracut read; initramfs-tools fills an empty <iface>
 //       from `BOOTIF=01-<mac-with-hyphens>` (scripts/functions configure_networking and
