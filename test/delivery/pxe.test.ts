@@ -83,6 +83,8 @@ for (const os of OSES) {
       const ds = entry.kernelArgs.find((a) => a.startsWith('ds='));
       assert.equal(ds, `ds=${DS_NAME[os]};s=${entry.seedUrl}`);
       for (const a of entry.kernelArgs) assert.doesNotMatch(a, /\s/, `${host}: one word per argument`);
+      // Linux on x86 keeps at most COMMAND_LINE_SIZE = 2048 bytes of it (arch/x86/include/asm/setup.h).
+      for (const args of [entry.kernelArgs, entry.install.kernelArgs]) assert.ok(`BOOT_IMAGE=/boot/${os}/linux ${args.join(' ')}`.length < 2048, `${host}: command line fits`);
       const ip = entry.kernelArgs.find((a) => a.startsWith('ip='))!;
       // ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>:<dns0>:<dns1>
       const [client, server, gw, mask, name, device, autoconf, dns0, dns1] = ip.slice(3).split(':');
