@@ -56,7 +56,10 @@ export const UBUNTU_ISO = 'live-server.iso';
 
 export const macHyphens = (mac: string): string => mac.toLowerCase().replace(/:/g, '-');
 
-const netmask = (cidr: string): string => intToIp(parseCidr(cidr).prefix === 0 ? 0 : (0xffffffff << (32 - parseCidr(cidr).prefix)) >>> 0);
+function netmask(cidr: string): string {
+  const { prefix } = parseCidr(cidr);
+  return intToIp(prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
+}
 
 export const installerOf = (plan: ClusterPlan): Installer => (plan.os.family === 'ubuntu' ? 'autoinstall' : 'preseed');
 
