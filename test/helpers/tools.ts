@@ -24,6 +24,8 @@ const TOOL_PACKAGES: Record<string, string> = {
   'dpkg-deb': 'dpkg',
   'apt-ftparchive': 'apt-utils',
   gpg: 'gpg',
+  'grub-script-check': 'grub-common',
+  wget: 'wget',
 };
 
 const present = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;

@@ -16,13 +16,14 @@ import { toYaml11 } from '../../../util/yaml.js';
 import { GENERATED } from '../../../util/generated.js';
 import type { HostSeed } from '../seeds.js';
 
-export function renderAutoinstall(seed: HostSeed, authorizedKeys: readonly string[]): string {
+export function renderAutoinstall(seed: HostSeed): string {
   const doc = {
     autoinstall: {
       version: 1,
       network: parse(seed.networkConfig) as unknown,
       storage: { layout: { name: 'direct' }, swap: { size: 0 } },
-      ssh: { 'install-server': true, 'allow-pw': false, 'authorized-keys': [...authorizedKeys] },
+      // The admin user and its keys come from the host's cloud-config (there is no identity section).
+      ssh: { 'install-server': true, 'allow-pw': false },
       'user-data': parse(seed.userData) as unknown,
       shutdown: 'reboot',
     },

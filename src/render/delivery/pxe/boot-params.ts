@@ -12,7 +12,9 @@
 //     `network-config=BASE64` — the host's own network-config, which cloud-init reads from the
 //       kernel command line before any datasource (cloudinit/net/cmdline.py read_kernel_cmdline_config,
 //       present from 20.1 through 26.2: canonical/cloud-init @ 04eacd06ee60de9dbb9e7be784be20dab7342c1a;
-//       stages._find_networking_config ranks it first);
+//       stages._find_networking_config ranks it first, and the local stage applies it even when
+//       no local datasource is found — cloudinit/cmd/main.py main_init at 22.4.2 — so the address
+//       is up before the network stage fetches the seed);
 //     `ip=<ip>::<gw>:<netmask>:<host>:<iface>:none:<dns0>:<dns1>` — the kernel's nfsroot syntax that
 //       initramfs-tools (klibc ipconfig) and dracut read; initramfs-tools fills an empty <iface>
 //       from `BOOTIF=01-<mac-with-hyphens>` (scripts/functions configure_networking and
@@ -21,7 +23,9 @@
 //       the command line and /run/net-*.conf).
 // - `install`: for the OS's netboot installer, which then installs the host to disk:
 //   Ubuntu's live-server (subiquity; casper reads ip= like initramfs-tools, fetches the ISO from
-//   url=, and its cloud-init reads the autoinstall document as NoCloud user-data), or the Debian
+//   url= into RAM — root=/dev/ram0 ramdisk_size=… url=<ISO>, the pattern of Ubuntu's netboot
+//   pxelinux.cfg; not booted here for each release — and its cloud-init reads the autoinstall
+//   document as NoCloud user-data, canonical/subiquity doc/tutorial/providing-autoinstall.rst), or the Debian
 //   installer (preseed file from url=, network preseeded on the command line because the preseed
 //   file itself comes over the network).
 import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';
@@ -52,7 +56,10 @@ export const UBUNTU_ISO = 'live-server.iso';
 
 export const macHyphens = (mac: string): string => mac.toLowerCase().replace(/:/g, '-');
 
-const netmask = (cidr: string): string => intToIp(parseCidr(cidr).prefix === 0 ? 0 : (0xffffffff << (32 - parseCidr(cidr).prefix)) >>> 0);
+function netmask(cidr: string): string {
+  const { prefix } = parseCidr(cidr);
+  return intToIp(prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
+}
 
 export const installerOf = (plan: ClusterPlan): Installer => (plan.os.family === 'ubuntu' ? 'autoinstall' : 'preseed');
 

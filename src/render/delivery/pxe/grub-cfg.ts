@@ -8,7 +8,10 @@
 // kernel argument is single-quoted, which "preserves the literal value of each character"
 // (a single quote itself cannot appear inside; grubWord refuses it). cloud-init's NoCloud docs
 // warn about the same ("an unescaped semicolon is interpreted as the end of a statement").
-// Files come over HTTP from the provisioning server: GRUB's device `(http,HOST:PORT)`.
+// Files come over HTTP from the provisioning server: GRUB's device `(http,HOST:PORT)`. The port
+// needs a GRUB whose net module reads "server:port" (and "[v6]:port"): Debian 12's 2.06 does
+// (grub-efi-amd64-bin 2.06-13+deb12u2 net.mod carries that parser's "mismatched [ in address" and
+// "bad port number" errors); not booted here.
 import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';
 import { GENERATED } from '../../../util/generated.js';
 import { macHyphens, type HostBoot } from './boot-params.js';

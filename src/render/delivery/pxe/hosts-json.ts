@@ -33,9 +33,17 @@ export interface PxeIndex {
   hosts: Record<string, PxeHostEntry>;
   /** Paths under pxe/ that belong to no single host (dispatchers, menus, this index, the README). */
   shared: string[];
+  /** Paths under pxe/ the operator puts in place (netboot kernel, initrd, Ubuntu's ISO): kubebake does not write them. */
+  supplied: string[];
 }
 
-export function renderPxeIndex(plan: ClusterPlan, server: string, hosts: readonly { node: NodePlan; boot: HostBoot; files: string[] }[], shared: string[]): string {
+export function renderPxeIndex(
+  plan: ClusterPlan,
+  server: string,
+  hosts: readonly { node: NodePlan; boot: HostBoot; files: string[] }[],
+  shared: string[],
+  supplied: string[],
+): string {
   const index: PxeIndex = {
     comment: GENERATED,
     version: PXE_INDEX_VERSION,
@@ -58,6 +66,7 @@ export function renderPxeIndex(plan: ClusterPlan, server: string, hosts: readonl
       ]),
     ),
     shared,
+    supplied,
   };
   return JSON.stringify(index, null, 2) + '\n';
 }

@@ -5,7 +5,7 @@ import type { ClusterPlan } from '../../../plan/plan.js';
 import { GENERATED } from '../../../util/generated.js';
 import { SEED_MODES, type HostSeed } from '../seeds.js';
 import { autoinstallMetaData, renderAutoinstall } from './autoinstall.js';
-import { hostBoot, installerOf } from './boot-params.js';
+import { bootDir, hostBoot, installerOf, UBUNTU_ISO } from './boot-params.js';
 import { hostGrubPath, renderGrubHost, renderGrubMenu } from './grub-cfg.js';
 import { renderPxeIndex } from './hosts-json.js';
 import { hostIpxePath, renderDispatcher, renderHostIpxe } from './ipxe.js';
@@ -35,7 +35,7 @@ export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): Fi
     add(`${dir}/network-config`, seed.networkConfig, SEED_MODES['network-config']);
     add(`${dir}/vendor-data`, EMPTY_VENDOR_DATA);
     if (installerOf(plan) === 'autoinstall') {
-      const doc = renderAutoinstall(seed, plan.access.sshAuthorizedKeys);
+      const doc = renderAutoinstall(seed);
       add(`autoinstall/${node.name}.yaml`, doc, SECRET_MODE);
       // The installer's own NoCloud seed (its ds=…;s= points here): the same document as user-data.
       add(`autoinstall/${node.name}/user-data`, doc, SECRET_MODE);
@@ -52,7 +52,8 @@ export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): Fi
   const shared = ['boot.ipxe', 'grub/grub.cfg', 'hosts.json', 'README.md'];
   tree.add('boot.ipxe', renderDispatcher(plan, server));
   tree.add('grub/grub.cfg', renderGrubMenu(plan, hosts));
-  tree.add('hosts.json', renderPxeIndex(plan, server, hosts, shared));
+  const supplied = ['linux', 'initrd', ...(installerOf(plan) === 'autoinstall' ? [UBUNTU_ISO] : [])].map((f) => `${bootDir(plan)}/${f}`);
+  tree.add('hosts.json', renderPxeIndex(plan, server, hosts, shared, supplied));
   tree.add('README.md', renderPxeReadme(plan, server, hosts));
   return tree;
 }
