@@ -126,8 +126,8 @@ export async function openInside(root: string, rel: string): Promise<{ fh: FileH
   } catch {
     return undefined;
   }
-  const st = await fh.stat();
-  if (!st.isFile()) {
+  const st = await fh.stat().catch(() => undefined);
+  if (!st?.isFile()) {
     await fh.close();
     return undefined;
   }

@@ -1,10 +1,20 @@
 // The body of a host's progress report, as the report helper (steps/report.ts) sends it:
 // `key=value` lines (event, step, rc), then for a failure `log:` and the last log lines. Anything
 // else is refused: the parser is the server's first line against a hostile client.
+import { looksLikeKeyMaterial } from '../diagnostics/escape.js';
 import { REPORT_LINE_CHARS, REPORT_LOG_LINES } from '../steps/report.js';
 import type { ReportEvent } from './state.js';
 
 const EVENTS = new Set(['boot', 'start', 'end', 'fail']);
+/** A bootstrap token anywhere in a line (kubeadm prints its join command with one): plan/pki.ts TOKEN_PATTERN, unanchored. */
+const TOKEN_IN_TEXT = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
+
+/**
+ * A log line as the server keeps and publishes it (/api/status, the live page, its own log, none
+ * of them authenticated): bootstrap tokens and lines that look like key material are hidden.
+ */
+export const redactLogLine = (line: string): string =>
+  looksLikeKeyMaterial(line) ? '(line not shown: it looks like key material)' : line.replace(TOKEN_IN_TEXT, '<token hidden>');
 const PRINTABLE = /^[\t\n\x20-\x7e]*$/;
 
 /** A report event, or why the body is not one. `steps`: the host's own steps. */
@@ -34,6 +44,6 @@ export function parseReport(body: string, steps: readonly string[]): ReportEvent
   if (rcText !== '' && !/^[0-9]{1,3}$/.test(rcText)) return { error: 'rc must be an exit status (0-255)' };
   const rc = rcText === '' ? undefined : Number(rcText);
   if (rc !== undefined && rc > 255) return { error: 'rc must be an exit status (0-255)' };
-  const kept = (log ?? []).filter((l) => l.trim() !== '').slice(-REPORT_LOG_LINES).map((l) => l.slice(0, REPORT_LINE_CHARS));
+  const kept = (log ?? []).filter((l) => l.trim() !== '').slice(-REPORT_LOG_LINES).map((l) => redactLogLine(l.slice(0, REPORT_LINE_CHARS)));
   return { event: 'fail', step, rc, log: kept };
 }

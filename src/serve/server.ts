@@ -35,6 +35,8 @@ export interface ServeLimits {
   checkIntervalMs: number;
   /** Live pages (event streams) open at once. */
   eventClients: number;
+  /** Events queued for one live page that does not read them: beyond this it is disconnected. */
+  eventBufferBytes: number;
   /** Connections open at once (a host's report holds one for a moment, a live page one for as long as it is open). */
   connections: number;
   /** State is written at most this long after a change. */
@@ -48,6 +50,7 @@ export const DEFAULT_LIMITS: ServeLimits = {
   keepAliveTimeoutMs: 5_000,
   checkIntervalMs: 1_000,
   eventClients: 64,
+  eventBufferBytes: 256 * 1024,
   connections: 512,
   saveDelayMs: 200,
 };
@@ -110,7 +113,11 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   const update = (h: HostStatus): void => {
     hosts.set(h.name, h);
     const data = `event: host\ndata: ${JSON.stringify({ host: h, verdict: verdictOf([...hosts.values()]) })}\n\n`;
-    for (const res of events) res.write(data);
+    for (const res of events) {
+      // A live page that does not read its events is cut off rather than buffered without bound.
+      if (res.writableLength > limits.eventBufferBytes) res.destroy();
+      else res.write(data);
+    }
     saveTimer ??= setTimeout(() => {
       saveTimer = undefined;
       void save();
@@ -161,9 +168,9 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   }
 
   async function receiveReport(req: IncomingMessage, res: ServerResponse, host: ServeHost): Promise<void> {
-    const auth = req.headers.authorization ?? '';
-    if (!auth) throw new HttpError(401, 'a report needs the host key (Authorization: Bearer …)', { 'WWW-Authenticate': 'Bearer' });
-    if (!sameKey(auth.replace(/^Bearer /, ''), host.key)) throw new HttpError(403, `not ${host.name}'s key`);
+    const bearer = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!bearer) throw new HttpError(401, 'a report needs the host key (Authorization: Bearer …)', { 'WWW-Authenticate': 'Bearer' });
+    if (!sameKey(bearer[1]!, host.key)) throw new HttpError(403, `not ${host.name}'s key`);
     if (!(req.headers['content-type'] ?? '').startsWith('text/plain')) throw new HttpError(415, 'reports are text/plain');
     const report = parseReport(await readBody(req, limits.bodyBytes), host.steps);
     if ('error' in report) throw new HttpError(400, `malformed report: ${report.error}`);
@@ -178,8 +185,11 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
     const form = new URLSearchParams(await readBody(req, limits.bodyBytes));
     const hostname = form.get('hostname') ?? '';
     if (hostname !== host.name && !hostname.startsWith(`${host.name}.`)) throw new HttpError(400, `hostname ${JSON.stringify(hostname.slice(0, 64))} is not ${host.name}`);
-    update(phoneHome(hosts.get(host.name)!, now()));
-    log(`${host.name}: cloud-init finished (phone_home)`);
+    // cloud-init phones home once per instance: a repeat (anyone may post it) changes nothing.
+    if (!hosts.get(host.name)!.cloudInitDoneAt) {
+      update(phoneHome(hosts.get(host.name)!, now()));
+      log(`${host.name}: cloud-init finished (phone_home)`);
+    }
     res.writeHead(204, SECURITY_HEADERS).end();
   }
 

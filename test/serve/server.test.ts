@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
+import { createConnection } from 'node:net';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE } from '../../src/serve/store.js';
@@ -120,6 +121,8 @@ test('reports: the host\'s own key only (401 without, 403 with another\'s); malf
       assert.equal((await post('/report/cp1', 'event=boot\n', { 'Content-Type': 'text/plain' })).status, 401);
       assert.equal((await post('/report/cp1', 'event=boot\n', reportHeaders(key('worker1')))).status, 403, "worker1's key cannot report for cp1");
       assert.equal((await post('/report/cp1', 'event=boot\n', reportHeaders('0'.repeat(64)))).status, 403);
+      assert.equal((await post('/report/cp1', 'event=boot\n', { 'Content-Type': 'text/plain', Authorization: `Basic ${key('cp1')}` })).status, 401, 'only the Bearer scheme carries a key');
+      assert.equal((await post('/report/cp1', 'event=boot\n', { 'Content-Type': 'text/plain', Authorization: key('cp1') })).status, 401, 'a bare key is no Bearer credential');
       assert.equal((await post('/report/cp9', 'event=boot\n', reportHeaders(key('cp1')))).status, 404);
       assert.equal((await post('/report/cp1', 'event=boot\n', { ...reportHeaders(key('cp1')), 'Content-Type': 'application/json' })).status, 415);
       for (const body of ['', 'event=reboot\n', 'event=start\nstep=rm -rf /\n', 'event=start\n', 'hello\n', 'event=boot\nevent=boot\n', 'event=fail\nstep=crio\nrc=999\n', 'event=boot\n\u001b[2J', 'event=boot\n\u00ff'])
@@ -143,6 +146,11 @@ test('reports: the host\'s own key only (401 without, 403 with another\'s); malf
       assert.deepEqual(cp1.log, ['Reading package lists...', 'apt-get update failed: mirror unreachable: http://deb.debian.org']);
       assert.equal(cp1.steps[1]!.failedRc, 1);
       assert.equal(s.status().verdict, 'failed');
+      // What a report carries is published unauthenticated: tokens and key material are hidden.
+      await ok('event=fail\nstep=base\nrc=1\nlog:\nkubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00\nMC4CAQAwBQYDK2VwBCIEIKubebakeTestOnlyNotARealKeyMaterialAAAAAAAA==\n');
+      cp1 = s.status().hosts.find((h) => h.name === 'cp1')!;
+      assert.deepEqual(cp1.log, ['kubeadm join 10.0.0.1:6443 --token <token hidden> --discovery-token-ca-cert-hash sha256:00', '(line not shown: it looks like key material)']);
+      assert.doesNotMatch(JSON.stringify(s.status()), /abcdef\.0123456789abcdef|KubebakeTestOnly/);
     } finally {
       await s.close();
     }
@@ -233,6 +241,11 @@ test('phone_home (cloud-init form data) marks cloud-init finished; a hostname th
       const lb = s.status().hosts.find((h) => h.name === 'lb1')!;
       assert.ok(lb.cloudInitDoneAt);
       assert.equal(lb.phase, 'booting');
+      // cloud-init phones home once per instance: a repeat (anyone can post one) changes nothing.
+      const first = lb.cloudInitDoneAt;
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await call(s.port, 'POST', '/phone-home/lb1', { headers: form, body: 'instance_id=lab-lb1&hostname=lb1' })).status, 204);
+      assert.equal(s.status().hosts.find((h) => h.name === 'lb1')!.cloudInitDoneAt, first);
     } finally {
       await s.close();
     }
@@ -276,6 +289,37 @@ test('events: a snapshot on connect, then each host change as it happens; /api/s
       assert.equal(events[1]!.event, 'host');
       assert.deepEqual([change.host.name, change.host.phase, change.host.reason, change.verdict], ['worker1', 'failed', 'base: E: Unable to locate package cri-o', 'failed']);
       res.destroy();
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('a live page that does not read its events is disconnected at the buffer cap, not buffered without bound', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir, { eventBufferBytes: 64 * 1024 });
+    try {
+      const socket = createConnection({ host: '127.0.0.1', port: s.port });
+      socket.setNoDelay(true);
+      let closed = false;
+      socket.on('error', () => undefined);
+      socket.on('close', () => (closed = true));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+      socket.pause(); // never reads: the kernel's buffers fill, then the server's
+      const log = Array.from({ length: 20 }, (_, i) => `line ${i} ${'x'.repeat(180)}`).join('\n');
+      // Each event carries the host's whole state (~5 KiB): 2,000 of them overflow loopback's buffers
+      // (a few MiB) and the cap. A paused socket does not see the server's reset until it reads again.
+      for (let i = 0; i < 2000; i++)
+        await call(s.port, 'POST', '/report/cp1', { headers: reportHeaders(key('cp1')), body: `event=fail\nstep=base\nrc=${i % 200}\nlog:\n${log}\n` });
+      socket.resume();
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 5_000);
+        socket.once('close', () => resolve(clearTimeout(timer)));
+      });
+      assert.ok(closed, 'the server still holds the connection of a page that never read');
+      assert.equal((await call(s.port, 'GET', '/api/status')).status, 200, 'the server keeps answering');
     } finally {
       await s.close();
     }
