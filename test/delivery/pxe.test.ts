@@ -354,3 +354,35 @@ test('CLI: --delivery pxe without delivery.server is an input error naming the f
     assert.ok(existsSync(join(out, 'metal', 'pxe', 'hosts.json')));
     assert.equal(statSync(join(out, 'metal', 'pxe', 'nocloud', 'cp1', 'user-data')).mode & 0o777, 0o600);
   }));
+
+test('restricted network: the installers take the site\'s OS mirror and proxy (autoinstall apt and proxy, preseed mirror), never an upstream archive', async () => {
+  const schema = JSON.parse(readFileSync(repoPath('test', 'fixtures', 'autoinstall-schema', 'autoinstall-schema.json'), 'utf8')) as object;
+  const validate = new Ajv.default({ strict: false, allErrors: true }).compile(schema);
+  const airgap = readFileSync(repoPath('profiles', 'airgap.yaml'), 'utf8').replace(/^delivery:.*$/m, '') + '\ndelivery: { server: http://10.20.0.5:8080 }\n';
+  // profiles/airgap.yaml: mirrors.os https://mirror.lab.example/ubuntu/, proxy http://proxy.lab.example:3128.
+  const ubuntu = await renderPxe(airgap);
+  const doc = parse(ubuntu.pxe('autoinstall/cp1.yaml'), { version: '1.1' }) as { autoinstall: Record<string, unknown> };
+  assert.ok(validate(doc.autoinstall), JSON.stringify(validate.errors));
+  assert.equal(doc.autoinstall.proxy, 'http://proxy.lab.example:3128');
+  assert.deepEqual(doc.autoinstall.apt, { geoip: false, primary: [{ arches: ['default'], uri: 'https://mirror.lab.example/ubuntu/' }] });
+
+  const debian = await renderPxe(airgap.replace(/^os: .*$/m, 'os: debian-12').replace('https://mirror.lab.example/ubuntu/', 'http://mirror.lab.example:8081/debian/'));
+  const preseed = debian.pxe('preseed/cp1.cfg');
+  for (const line of [
+    'd-i mirror/protocol string http',
+    'd-i mirror/http/hostname string mirror.lab.example:8081',
+    'd-i mirror/http/directory string /debian',
+    'd-i mirror/http/proxy string http://proxy.lab.example:3128',
+    'd-i apt-setup/services-select multiselect',
+  ])
+    assert.ok(preseed.split('\n').includes(line), `${line}\n${preseed}`);
+  assert.doesNotMatch(preseed, /debian\.org/);
+
+  // Without mirrors and proxy: Debian's own archive, no proxy, the default services.
+  const plain = (await renderPxe(variant('debian-12'))).pxe('preseed/cp1.cfg');
+  assert.ok(plain.includes('d-i mirror/http/hostname string deb.debian.org\nd-i mirror/http/directory string /debian\nd-i mirror/http/proxy string\n'), plain);
+  assert.doesNotMatch(plain, /services-select/);
+  const plainUbuntu = parse((await renderPxe(variant('ubuntu-24.04'))).pxe('autoinstall/cp1.yaml'), { version: '1.1' }) as { autoinstall: Record<string, unknown> };
+  assert.equal(plainUbuntu.autoinstall.apt, undefined);
+  assert.equal(plainUbuntu.autoinstall.proxy, undefined);
+});

@@ -80,7 +80,9 @@ ${files.map((f) => `fetch ${q(f.upstream)} ${q(`files/${f.path}`)}`).join('\n')}
 kubeadm_deb=$(find "$mirror/kubernetes" -name 'kubeadm_*.deb' | head -n 1)
 tmp=$(mktemp -d)
 dpkg-deb -x "$kubeadm_deb" "$tmp"
-mapfile -t kubeadm_images < <("$tmp/usr/bin/kubeadm" config images list --kubernetes-version ${q(`v${m.kubernetes}`)})
+# (not a process substitution: set -e would not see kubeadm fail, and the images would be missing)
+list=$("$tmp/usr/bin/kubeadm" config images list --kubernetes-version ${q(`v${m.kubernetes}`)})
+mapfile -t kubeadm_images <<<"$list"
 rm -rf "$tmp"
 install -d "$mirror/images"
 for image in "\${kubeadm_images[@]}" ${images}; do

@@ -14,14 +14,26 @@
 import { parse } from 'yaml';
 import { toYaml11 } from '../../../util/yaml.js';
 import { GENERATED } from '../../../util/generated.js';
+import type { ClusterPlan } from '../../../plan/plan.js';
 import type { HostSeed } from '../seeds.js';
 
-export function renderAutoinstall(seed: HostSeed): string {
+/**
+ * The site's proxy and OS mirror for the installer itself (autoinstall-reference: `proxy`, and
+ * `apt` in curtin's format, `primary: [{arches: [default], uri}]`, `geoip: false` so it asks no
+ * upstream service where it is): on a restricted network it reaches no upstream host.
+ */
+const siteSources = (plan: ClusterPlan): object => ({
+  ...(plan.proxy?.http ? { proxy: plan.proxy.http } : {}),
+  ...(plan.mirrors?.os?.url ? { apt: { geoip: false, primary: [{ arches: ['default'], uri: plan.mirrors.os.url }] } } : {}),
+});
+
+export function renderAutoinstall(plan: ClusterPlan, seed: HostSeed): string {
   const doc = {
     autoinstall: {
       version: 1,
       network: parse(seed.networkConfig) as unknown,
       storage: { layout: { name: 'direct' }, swap: { size: 0 } },
+      ...siteSources(plan),
       // The admin user and its keys come from the host's cloud-config (there is no identity section).
       ssh: { 'install-server': true, 'allow-pw': false },
       'user-data': parse(seed.userData) as unknown,

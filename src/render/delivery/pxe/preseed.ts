@@ -37,6 +37,27 @@ export function lateCommand(seedUrl: string): string {
   ].join(' && ');
 }
 
+/**
+ * Where the installer gets its packages: the site's OS mirror and proxy when the topology has them
+ * (a restricted network reaches no upstream host), else deb.debian.org. choose-mirror asks per
+ * protocol: mirror/protocol, then mirror/<protocol>/{hostname,directory,proxy} (Debian's
+ * choose-mirror.c registers the https questions on the http templates, WITH_HTTPS).
+ */
+function mirrorLines(plan: ClusterPlan): string[] {
+  const mirror = plan.mirrors?.os?.url ? new URL(plan.mirrors.os.url) : undefined;
+  const protocol = mirror?.protocol === 'https:' ? 'https' : 'http';
+  const lines = [
+    'd-i mirror/country string manual',
+    `d-i mirror/protocol string ${protocol}`,
+    `d-i mirror/${protocol}/hostname string ${mirror?.host ?? 'deb.debian.org'}`,
+    `d-i mirror/${protocol}/directory string ${mirror ? mirror.pathname.replace(/\/$/, '') || '/' : '/debian'}`,
+    `d-i mirror/${protocol}/proxy string ${plan.proxy?.http ?? ''}`.trimEnd(),
+  ];
+  // The security and updates services are upstream hosts: the first boot's sources step writes the site's.
+  if (mirror) lines.push('d-i apt-setup/services-select multiselect');
+  return lines;
+}
+
 export function renderPreseed(plan: ClusterPlan, node: NodePlan, seedUrl: string): string {
   const lines = [
     `# ${GENERATED}`,
@@ -48,10 +69,7 @@ export function renderPreseed(plan: ClusterPlan, node: NodePlan, seedUrl: string
     `d-i netcfg/get_domain string ${plan.network.searchDomain ?? ''}`,
     `d-i netcfg/hostname string ${node.name}`,
     `d-i netcfg/get_nameservers string ${plan.network.dns.join(' ')}`,
-    'd-i mirror/country string manual',
-    'd-i mirror/http/hostname string deb.debian.org',
-    'd-i mirror/http/directory string /debian',
-    'd-i mirror/http/proxy string',
+    ...mirrorLines(plan),
     // No password anywhere: root's is locked ("!" in /etc/shadow), the admin user and its SSH keys
     // come from the host's cloud-config on the first boot.
     'd-i passwd/root-login boolean true',

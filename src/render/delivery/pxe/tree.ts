@@ -35,7 +35,7 @@ export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): Fi
     add(`${dir}/network-config`, seed.networkConfig, SEED_MODES['network-config']);
     add(`${dir}/vendor-data`, EMPTY_VENDOR_DATA);
     if (installerOf(plan) === 'autoinstall') {
-      const doc = renderAutoinstall(seed);
+      const doc = renderAutoinstall(plan, seed);
       add(`autoinstall/${node.name}.yaml`, doc, SECRET_MODE);
       // The installer's own NoCloud seed (its ds=…;s= points here): the same document as user-data.
       add(`autoinstall/${node.name}/user-data`, doc, SECRET_MODE);
