@@ -337,6 +337,11 @@ export const msg = {
     message: `mirrors is set, but these still come from the internet: ${upstream.join('; ')}`,
     hint: 'add the missing mirrors (kubebake manifest lists what each must hold), or accept that the cluster reaches them (through proxy:)',
   }),
+  debianNoSecurityMirror: (codename: string): Message => ({
+    code: 'mirrors.no-security',
+    message: `mirrors.os replaces the image's apt sources, and Debian's security updates (${codename}-security) live in a separate archive: these hosts would get none`,
+    hint: 'add mirrors.os.securityUrl: a mirror of https://security.debian.org/debian-security/ (path ending in "/")',
+  }),
   keyAndKeyFile: (): Message => ({
     code: 'mirrors.key-file',
     message: 'key and keyFile are both given: which key signs this mirror?',

@@ -21,7 +21,7 @@ export function redactDiagnostic(d: Diagnostic): Diagnostic {
  *      |         ^^^^^^^^
  *      = hint: ...
  */
-export function formatDiagnostic(raw: Diagnostic, source?: string): string {
+export function formatDiagnostic(raw: Diagnostic, source?: string | readonly string[]): string {
   const d = redactDiagnostic(raw);
   const out = [`${d.severity}[${formatPath(d.path)}]: ${d.message}`];
   if (d.file !== undefined) {
@@ -31,7 +31,7 @@ export function formatDiagnostic(raw: Diagnostic, source?: string): string {
   const gutter = String(d.line ?? '').length;
   const pad = ' '.repeat(gutter);
   if (source !== undefined && d.line !== undefined) {
-    const lineText = source.split(/\r?\n/)[d.line - 1];
+    const lineText = (typeof source === 'string' ? source.split(/\r?\n/) : source)[d.line - 1];
     const text = lineText === undefined ? undefined : safeSourceLine(lineText);
     if (lineText !== undefined && text === undefined) out.push(` ${pad} |`, ` ${d.line} | (line not shown: it looks like private key material)`);
     else if (text !== undefined && text.length <= 500) {
@@ -44,12 +44,43 @@ export function formatDiagnostic(raw: Diagnostic, source?: string): string {
   return out.join('\n');
 }
 
+/** Diagnostics of one kind shown in full; the rest of that kind are counted on one line. */
+export const SHOWN_PER_KIND = 5;
+
+/**
+ * All diagnostics, each kind (severity and code) at most SHOWN_PER_KIND times in full: a 5,000-host
+ * topology whose hosts all lack a MAC says so five times and counts the rest, instead of printing
+ * 35,000 lines. --json keeps every one.
+ */
 export function formatDiagnostics(ds: readonly Diagnostic[], source?: string): string {
+  const lines = source?.split(/\r?\n/);
   const errors = ds.filter((d) => d.severity === 'error').length;
   const warnings = ds.length - errors;
-  const body = ds.map((d) => formatDiagnostic(d, source)).join('\n\n');
+  const kinds = new Map<string, Diagnostic[]>();
+  for (const d of ds) {
+    const kind = `${d.severity}\0${d.code}`;
+    const group = kinds.get(kind);
+    if (group) group.push(d);
+    else kinds.set(kind, [d]);
+  }
+  const parts: string[] = [];
+  const shown = new Set<Diagnostic>();
+  for (const group of kinds.values()) for (const d of group.slice(0, SHOWN_PER_KIND)) shown.add(d);
+  const counted = new Set<string>();
+  for (const d of ds) {
+    if (shown.has(d)) {
+      parts.push(formatDiagnostic(d, lines));
+      continue;
+    }
+    const kind = `${d.severity}\0${d.code}`;
+    if (counted.has(kind)) continue;
+    counted.add(kind);
+    const rest = kinds.get(kind)!.slice(SHOWN_PER_KIND);
+    const where = rest.slice(0, 3).map((r) => escapeControl(formatPath(r.path))).join(', ');
+    parts.push(`${d.severity}[${d.code}]: ${rest.length} more like the above (${where}${rest.length > 3 ? ', …' : ''}); --json lists every one`);
+  }
   const summary = [errors && `${errors} error${errors > 1 ? 's' : ''}`, warnings && `${warnings} warning${warnings > 1 ? 's' : ''}`]
     .filter(Boolean)
     .join(', ');
-  return ds.length ? `${body}\n\n${summary}\n` : '';
+  return ds.length ? `${parts.join('\n\n')}\n\n${summary}\n` : '';
 }

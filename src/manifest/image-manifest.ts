@@ -72,7 +72,7 @@ function provisions(plan: ClusterPlan, identity: Omit<ImageManifest, 'provisions
     { phase: 'provenance', step: provenanceStep(plan, { ...identity, runtime: runtime.digest }) },
     { phase: 'verify', step: imageVerifyStep(plan, identity.kind) },
   );
-  if (imageDropsSources(plan)) out.push({ phase: 'sysprep', step: dropSourcesStep() });
+  if (imageDropsSources(plan)) out.push({ phase: 'sysprep', step: dropSourcesStep(plan) });
   out.push({ phase: 'sysprep', step: sysprepStep(plan) });
   if (!BUILDER_TRAITS[identity.builder].shutdownCommand) out.push({ phase: 'seal', step: sealStep(plan) });
   return out;

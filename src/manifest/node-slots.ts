@@ -9,15 +9,26 @@ export interface NodeSlots {
 }
 
 const cache = new WeakMap<NodePlan, NodeSlots>();
+/** Labels, taints and firewall rules are often one object shared by many nodes: serialised once. */
+const json = new WeakMap<object, string>();
+const jsonOf = (v: unknown): string => {
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v) ?? 'null';
+  let s = json.get(v);
+  if (s === undefined) json.set(v, (s = JSON.stringify(v)));
+  return s;
+};
+
+/** Fields that are slot values (or, like a worker's ordinal, change nothing it gets). */
+const SLOT_FIELDS = new Set(['name', 'ip', 'mac', 'fqdn', 'index', 'ordinal']);
 
 export function nodeSlots(node: NodePlan): NodeSlots {
   let s = cache.get(node);
   if (!s) {
-    const { name, ip, mac, fqdn, index: _index, ordinal, ...rest } = node;
     // A worker's place among the workers changes nothing it gets; a control plane's and a load
-    // balancer's does (join order, keepalived priority).
-    const place = node.role === 'worker' ? undefined : ordinal;
-    s = { key: JSON.stringify({ ...rest, place, mac: mac !== undefined, fqdn: fqdn !== undefined }), values: [name, ip, mac ?? '', fqdn ?? ''] };
+    // balancer's does (join order, keepalived priority). Whether it has a MAC or an FQDN does.
+    let key = `place=${node.role === 'worker' ? '-' : node.ordinal};mac=${node.mac !== undefined};fqdn=${node.fqdn !== undefined}`;
+    for (const k in node) if (!SLOT_FIELDS.has(k)) key += `;${k}=${jsonOf(node[k as keyof NodePlan])}`;
+    s = { key, values: [node.name, node.ip, node.mac ?? '', node.fqdn ?? ''] };
     cache.set(node, s);
   }
   return s;

@@ -107,6 +107,15 @@ export function buildPlan(t: Topology): ClusterPlan {
   const proxy = proxyPlan(t, endpointAddress, unique([endpointName, t.apiEndpoint.dnsName]));
   const assigned = assignedMacs(t.name, t.hosts);
   const ordinals = new Map<Role, number>();
+  // Workers' and control planes' rules depend on the role only: one array per role, shared (so
+  // 5,000 workers do not hold 5,000 copies, and a manifest's key serialises it once).
+  const roleRules = new Map<Role, PortRule[]>();
+  const rulesOf = (h: Host): PortRule[] => {
+    if (h.role === 'load-balancer') return firewallRules(t, h, lbs);
+    let rules = roleRules.get(h.role);
+    if (!rules) roleRules.set(h.role, (rules = firewallRules(t, h, lbs)));
+    return rules;
+  };
   const nodes = t.hosts.map((h, index): NodePlan => {
     const ordinal = ordinals.get(h.role) ?? 0;
     ordinals.set(h.role, ordinal + 1);
@@ -123,7 +132,7 @@ export function buildPlan(t: Topology): ClusterPlan {
       taints: h.taints,
       initNode: h === cps[0],
       ordinal,
-      firewall: firewallRules(t, h, lbs),
+      firewall: rulesOf(h),
     };
   });
 

@@ -8,6 +8,9 @@ import type { Step } from './step.js';
  * (mirrors.*.key), written as an armored keyring, or else <repo>Release.key fetched by apt_source
  * (the step lists APT_SOURCE among its helpers).
  */
+/** What an apt source NAME leaves on a host: its list and its keyring (fetched: .gpg, inline: .asc). */
+export const aptSourceFiles = (name: string): string[] => [`/etc/apt/sources.list.d/${name}.list`, `/etc/apt/keyrings/${name}-apt-keyring.gpg`, `/etc/apt/keyrings/${name}-apt-keyring.asc`];
+
 export function aptSource(name: string, repo: string, key?: string): string {
   if (!key) return `apt_source ${q(name)} ${q(repo)}`;
   const keyring = `/etc/apt/keyrings/${name}-apt-keyring.asc`;

@@ -4,6 +4,7 @@
 import type { ClusterPlan } from '../plan/plan.js';
 import type { ProxyPlan } from '../plan/sources.js';
 import { GENERATED } from '../util/generated.js';
+import { aptSourceFiles } from './crio.js';
 import { q } from './shell.js';
 import type { Step } from './step.js';
 
@@ -144,13 +145,17 @@ done`);
 }
 
 /** Takes the site's mirror and proxy settings out of a baked image (mirrors.keepInImage: false). */
-export function dropSourcesStep(): Step {
+export function dropSourcesStep(plan: ClusterPlan): Step {
   const p = SOURCE_PATHS;
+  // The Kubernetes and CRI-O repositories too, when they are the build site's mirrors: left in the
+  // image, an apt-get update at the deploying site would fail on a mirror it cannot reach.
+  const mirrored = [...(plan.mirrors?.kubernetes ? ['kubernetes'] : []), ...(plan.mirrors?.crio ? ['cri-o'] : [])];
+  const repos = mirrored.length ? `\nrm -f ${mirrored.flatMap(aptSourceFiles).join(' ')}` : '';
   return {
     name: 'drop-sources',
     purpose: "Removes the build site's mirrors and proxy from the image (mirrors.keepInImage: false); first boot writes the deploying site's.",
     helpers: [],
-    body: `rm -f ${p.osSources} ${p.osKeyring} ${p.aptProxy} ${p.registries} ${p.proxyEnv} ${PROXIED_UNITS.map(p.proxyDropIn).join(' ')}
+    body: `rm -f ${p.osSources} ${p.osKeyring} ${p.aptProxy} ${p.registries} ${p.proxyEnv} ${PROXIED_UNITS.map(p.proxyDropIn).join(' ')}${repos}
 rm -f ${p.caDir}/${p.caPrefix}*.crt ${p.certsD}/*/kubebake.crt
 if command -v update-ca-certificates >/dev/null; then update-ca-certificates --fresh >/dev/null; fi
 if [ -d ${p.setAside} ]; then

@@ -5,23 +5,32 @@
 // and the first fill of every template is compared with a direct rendering (a key whose
 // rendering uses a value other than as text — a load balancer's peers exclude itself by name —
 // is rendered directly from then on).
-import { toYaml11 } from './yaml.js';
+import { Document } from 'yaml';
 
 const slot = (i: number): string => `kbslot${i}x`;
 const SLOT_PATTERN = /kbslot(\d+)x/g;
 /** Characters that never change how YAML or shell treat the text around them. */
 const INERT = /^[A-Za-z0-9][A-Za-z0-9.:/-]*$/;
 
-const inertCache = new Map<string, boolean>();
-/** A value YAML 1.1 writes as itself: no quoting, no other type (a MAC like 52:54:… is a number there). */
-function isInert(value: string): boolean {
-  let ok = inertCache.get(value);
-  if (ok === undefined) {
-    ok = value === '' || (INERT.test(value) && toYaml11(value) === `${value}\n` && !SLOT_PATTERN.test(value));
-    SLOT_PATTERN.lastIndex = 0;
-    if (inertCache.size < 100_000) inertCache.set(value, ok);
-  }
-  return ok;
+/**
+ * The YAML 1.1 types a plain scalar may resolve to other than a string, as the `yaml` package
+ * tests them before it writes a string unquoted (stringifyString's plainString): a MAC like
+ * 52:54:… is a sexagesimal number there, `on` a boolean. Asking the tags directly costs a regex
+ * test; serialising each value to find out cost a document per value, the largest part of a
+ * 5,000-host render.
+ */
+const yaml11 = new Document(null, { version: '1.1' }).schema;
+const otherTypes = [...yaml11.tags, ...(yaml11.compat ?? [])].filter(
+  (t): t is typeof t & { test: RegExp } => t.default === true && t.tag !== 'tag:yaml.org,2002:str' && 'test' in t && t.test instanceof RegExp,
+);
+
+/** A value YAML 1.1 writes as itself: no quoting (no indicator, no trailing colon), no other type. */
+export function isInert(value: string): boolean {
+  if (value === '') return true;
+  if (!INERT.test(value) || value.endsWith(':') || otherTypes.some((t) => t.test.test(value))) return false;
+  const hasSlot = SLOT_PATTERN.test(value);
+  SLOT_PATTERN.lastIndex = 0;
+  return !hasSlot;
 }
 
 interface Template { parts: string[]; slots: number[] }

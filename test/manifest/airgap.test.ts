@@ -23,6 +23,7 @@ import { buildImageManifests } from '../../src/manifest/image-manifest.js';
 import { buildArtifactManifest, type ArtifactManifest } from '../../src/manifest/artifacts.js';
 import { UPSTREAM_DOWNLOAD_HOSTS } from '../../src/plan/sources.js';
 import { dropSourcesStep, registriesConf, SOURCE_PATHS } from '../../src/steps/sources.js';
+import { APT_SOURCE } from '../../src/steps/helpers.js';
 import { buildHostManifests } from '../../src/manifest/host-manifest.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import type { Step } from '../../src/steps/step.js';
@@ -181,7 +182,33 @@ test('baked images keep the mirrors and proxy for first boot, or drop them befor
     const worker = buildHostManifests(plan, plan.secrets).find((h) => h.node.role === 'worker')!;
     assert.deepEqual(names(worker.steps), ['resolver', 'image-check', ...(keepInImage ? [] : ['sources']), 'firewall', 'bootstrap']);
   }
-  assert.equal(missingTools('shellcheck') ?? shellcheck({ 'drop-sources.sh': dropSourcesStep().body }), '');
+  const dropped = await renderPlan({ ...t, image: 'baked', mirrors: { ...t.mirrors!, keepInImage: false } });
+  assert.equal(missingTools('shellcheck') ?? shellcheck({ 'drop-sources.sh': dropSourcesStep(dropped).body }), '');
+});
+
+test('drop-sources removes every apt list and keyring the image got from the build site\'s Kubernetes and CRI-O mirrors', async () => {
+  const t = profile('airgap');
+  // What the image's steps leave behind, read from their scripts: an inline key writes its
+  // keyring and list itself; a fetched one goes through apt_source, whose helper names its files.
+  const leftBy = (body: string): string[] => [
+    ...[...body.matchAll(/> '?(\/etc\/apt\/(?:sources\.list\.d|keyrings)\/[^'\s]+)/g)].map((m) => m[1]!),
+    ...[...body.matchAll(/^apt_source '?([^'\s]+)/gm)].flatMap((m) =>
+      [...APT_SOURCE.code.matchAll(/(\/etc\/apt\/(?:sources\.list\.d|keyrings)\/)\$1([^"\s]*)/g)].map((p) => `${p[1]}${m[1]}${p[2]}`),
+    ),
+  ];
+  const inline = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ0000xYJKwYBBAHaRw8BAQdAtest\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n';
+  for (const key of [undefined, inline]) {
+    const mirrors = { ...t.mirrors!, keepInImage: false, kubernetes: { ...t.mirrors!.kubernetes!, key }, crio: { ...t.mirrors!.crio!, key } };
+    const plan = await renderPlan({ ...t, image: 'baked', mirrors });
+    const node = buildImageManifests(plan).find((i) => i.provisions.some((p) => p.step.name === 'kube-packages'))!;
+    const left = node.provisions.filter((p) => p.phase === 'image').flatMap((p) => leftBy(p.step.body));
+    assert.ok(left.some((f) => f.includes('kubernetes')) && left.some((f) => f.includes('cri-o')), left.join(' '));
+    const drop = node.provisions.find((p) => p.step.name === 'drop-sources')!.step.body;
+    for (const f of left) assert.ok(drop.split(/\s/).includes(f), `${f} stays in the image (${key ? 'inline key' : 'fetched key'})`);
+  }
+  // Without a mirror the upstream repository is no site's: the image keeps it.
+  const upstream = await renderPlan({ ...t, image: 'baked', mirrors: { ...t.mirrors!, keepInImage: false, kubernetes: undefined, crio: undefined } });
+  assert.doesNotMatch(dropSourcesStep(upstream).body, /kubernetes|cri-o/);
 });
 
 test('mirrors.*.keyFile: read next to the topology and used as the key; a missing or unarmored file is an error at its line', async () => {
