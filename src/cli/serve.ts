@@ -1,10 +1,12 @@
 // `kubebake serve`: the provisioning server of one rendered cluster (src/serve/server.ts).
 // Reads the topology and the secrets store (never changes it), serves <out>/<cluster>/pxe/ and
-// keeps the hosts' progress in <out>/<cluster>/serve-state/ until SIGINT or SIGTERM.
-import { stat } from 'node:fs/promises';
+// keeps the hosts' progress in <out>/<cluster>/serve-state/ (locked: one server per cluster) until
+// SIGINT or SIGTERM.
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { buildHostManifests } from '../manifest/host-manifest.js';
+import { acquireLock, LockBusyError } from '../output/lock.js';
 import { buildPlan } from '../plan/plan.js';
 import { reportKey } from '../plan/report-keys.js';
 import { loadOrCreateSecrets, SECRET_FILES } from '../plan/secrets.js';
@@ -60,13 +62,30 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   }));
   const pxeRoot = join(clusterDir, 'pxe');
   if (!(await stat(pxeRoot).catch(() => undefined))) process.stderr.write(`warning: ${pxeRoot} does not exist yet: no seed can be served until a render writes it\n`);
+  // One server per cluster: two would each rewrite state.json from their own memory, and the
+  // hosts' reports would flip between them.
+  const stateDir = join(clusterDir, 'serve-state');
+  let unlock: () => Promise<void>;
+  try {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    unlock = await acquireLock(stateDir, { waitSeconds: 0 });
+  } catch (e) {
+    const who = e instanceof LockBusyError && e.owner ? ` (pid ${e.owner.pid} on ${e.owner.host}, since ${e.owner.started})` : '';
+    const why =
+      e instanceof LockBusyError
+        ? `another kubebake serve${who} already serves this cluster: stop it first (if no such process exists any more, remove ${e.lockFile})`
+        : `cannot lock ${stateDir}: ${(e as Error).message}`;
+    process.stderr.write(`kubebake: ${why}\n`);
+    return EXIT.invalid;
+  }
   let running;
   try {
     running = await startServer(
-      { cluster: plan.name, hosts, pxeRoot, stateDir: join(clusterDir, 'serve-state'), log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`) },
+      { cluster: plan.name, hosts, pxeRoot, stateDir, log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`) },
       listen,
     );
   } catch (e) {
+    await unlock();
     process.stderr.write(`kubebake: cannot listen on ${opts.listen ?? `${listen.host}:${listen.port}`}: ${(e as Error).message}\n`);
     return EXIT.invalid;
   }
@@ -77,5 +96,6 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   });
   process.stdout.write(`${sig}: stopping\n`);
   await running.close();
+  await unlock();
   return EXIT.ok;
 }

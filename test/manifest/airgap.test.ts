@@ -16,7 +16,8 @@ import { parse as parseYaml } from 'yaml';
 import { renderPlan } from '../helpers/cluster.js';
 import { profile, repoPath } from '../helpers/repo.js';
 import { runKubebake } from '../helpers/cli.js';
-import { missingTools, shellcheck } from '../helpers/tools.js';
+import { missingTools, run, shellcheck } from '../helpers/tools.js';
+import { HASHICORP_RELEASE_KEY_FINGERPRINT } from '../../src/packer/hashicorp-key.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import { renderPackerTree } from '../../src/render/packer/tree.js';
 import { buildImageManifests } from '../../src/manifest/image-manifest.js';
@@ -127,7 +128,14 @@ test('kubebake manifest --json and bundle: the tar holds the manifest, a shellch
     const r = runKubebake(['bundle', '-f', 'profiles/airgap.yaml', '-o', out]);
     assert.equal(r.status, 0, r.stderr);
     const entries = await untar(readFileSync(join(out, 'airgap-bundle.tar')));
-    assert.deepEqual([...entries.keys()].sort(), ['SHA256SUMS', 'fill-mirror.sh', 'manifest.json', 'mirror/README.md']);
+    assert.deepEqual([...entries.keys()].sort(), ['SHA256SUMS', 'fill-mirror.sh', 'hashicorp-release-key.asc', 'manifest.json', 'mirror/README.md']);
+    // The key the script checks Packer's SUMS against is HashiCorp's, by fingerprint (gpg reads it).
+    if (!missingTools('gpg')) {
+      const home = mkdtempSync('/tmp/kb-gpg-');
+      const shown = run('gpg', ['--homedir', home, '--batch', '--with-colons', '--import-options', 'show-only', '--import'], { input: entries.get('hashicorp-release-key.asc')!.toString() }).stdout;
+      rmSync(home, { recursive: true, force: true });
+      assert.match(shown, new RegExp(`^fpr:+${HASHICORP_RELEASE_KEY_FINGERPRINT.toUpperCase()}:`, 'm'));
+    }
     assert.deepEqual(JSON.parse(entries.get('manifest.json')!.toString()), m);
     const sums = entries.get('SHA256SUMS')!.toString().trim().split('\n');
     assert.equal(sums.length, entries.size - 1);

@@ -3,7 +3,9 @@
 // upstream URL), with the real apt-cache choosing the pinned versions from the signed indexes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptMirrorUnavailable, buildAptMirror } from '../helpers/apt-repo.js';
@@ -74,5 +76,73 @@ test('fill-mirror.sh: a pinned version the repository does not have stops it, na
     assert.match(r.stderr, new RegExp(`kubectl 1\\.99\\.0 is not in ${m.repositories.kubernetes.upstream.replace(/[.:/]/g, '\\$&')}`));
   } finally {
     rmSync(r.dir, { recursive: true, force: true });
+  }
+});
+
+/** A throw-away signing key in its own gpg home; returns the home and the key, armored. */
+function testKey(name: string): { home: string; armored: string } {
+  const home = mkdtempSync('/tmp/kb-gpg-');
+  run('gpg', ['--homedir', home, '--batch', '--passphrase', '', '--quick-gen-key', `${name} <${name}@kubebake.invalid>`, 'ed25519', 'sign', 'never']);
+  return { home, armored: run('gpg', ['--homedir', home, '--armor', '--export']).stdout };
+}
+
+/**
+ * The script's packer_release against a local stand-in of releases.hashicorp.com: a zip, its
+ * SHA256SUMS and a detached signature made by `signer`; the script is given `trusted` as the key.
+ */
+function packerRelease(opts: { tamperZip?: boolean; otherSigner?: boolean }): { status: number | null; stderr: string; dir: string } {
+  const v = m.packer.version;
+  const dir = mkdtempSync(join(tmpdir(), 'kubebake-fill-packer-'));
+  const releases = join(dir, 'releases');
+  const trusted = testKey('hashicorp-standin');
+  const signer = opts.otherSigner ? testKey('someone-else') : trusted;
+  try {
+    mkdirSync(releases);
+    const zip = join(releases, `packer_${v}_linux_amd64.zip`);
+    writeFileSync(zip, 'a zip as published\n');
+    const sum = createHash('sha256').update(readFileSync(zip)).digest('hex');
+    writeFileSync(join(releases, `packer_${v}_SHA256SUMS`), `${sum}  packer_${v}_linux_amd64.zip\n${'0'.repeat(64)}  packer_${v}_darwin_arm64.zip\n`);
+    run('gpg', ['--homedir', signer.home, '--batch', '--yes', '--detach-sign', '-o', join(releases, `packer_${v}_SHA256SUMS.sig`), join(releases, `packer_${v}_SHA256SUMS`)]);
+    if (opts.tamperZip) writeFileSync(zip, 'a zip someone changed\n');
+    writeFileSync(join(dir, 'key.asc'), trusted.armored);
+    writeFileSync(join(dir, 'curl'), CURL_SHIM);
+    chmodSync(join(dir, 'curl'), 0o755);
+    writeFileSync(join(dir, 'part.sh'), `set -euo pipefail\nmirror=${dir}/mirror\narch=amd64\n${fn('fetch')}\n${fn('packer_release')}\npacker_release ${v} ${dir}/key.asc\n`);
+    const r = run('bash', [join(dir, 'part.sh')], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, FETCH_LOG: join(dir, 'fetched'), LOCAL_REPO: releases, UPSTREAM: `https://releases.hashicorp.com/packer/${v}/` },
+    });
+    return { status: r.status, stderr: r.stderr, dir };
+  } finally {
+    for (const k of new Set([trusted, signer])) {
+      spawnSync('gpgconf', ['--homedir', k.home, '--kill', 'gpg-agent']);
+      rmSync(k.home, { recursive: true, force: true });
+    }
+  }
+}
+
+const packerSkip = missingTools('gpg', 'gpgv');
+
+test("fill-mirror.sh: Packer's SHA256SUMS must carry HashiCorp's signature (the key beside the script) and list the zip as fetched", { skip: packerSkip }, () => {
+  const v = m.packer.version;
+  const good = packerRelease({});
+  try {
+    assert.equal(good.status, 0, good.stderr);
+    for (const f of [`packer_${v}_SHA256SUMS`, `packer_${v}_SHA256SUMS.sig`, `packer_${v}_linux_amd64.zip`]) assert.ok(existsSync(join(good.dir, 'mirror', 'packer', f)), f);
+  } finally {
+    rmSync(good.dir, { recursive: true, force: true });
+  }
+  const foreign = packerRelease({ otherSigner: true });
+  try {
+    assert.notEqual(foreign.status, 0, 'a SUMS signed by another key passed');
+    assert.match(foreign.stderr, new RegExp(`packer_${v.replace(/\./g, '\\.')}_SHA256SUMS is not signed by HashiCorp's release key`));
+  } finally {
+    rmSync(foreign.dir, { recursive: true, force: true });
+  }
+  const tampered = packerRelease({ tamperZip: true });
+  try {
+    assert.notEqual(tampered.status, 0, 'a zip whose checksum is not the signed one passed');
+    assert.match(tampered.stderr, /checksum did NOT match/);
+  } finally {
+    rmSync(tampered.dir, { recursive: true, force: true });
   }
 });

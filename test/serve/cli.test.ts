@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOCK_FILE } from '../../src/output/lock.js';
 import { reportKey } from '../../src/plan/report-keys.js';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
@@ -28,6 +29,12 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
         assert.equal(got.status, 200, f);
         assert.equal(got.body, readFileSync(join(pxe, f), 'latin1'), f);
       }
+      // One server per cluster: a second one on another port refuses to start, naming the first.
+      const second = await startServeCli(PXE, out).then(
+        async (p) => (await p.stop(), 'a second server started'),
+        (e: Error) => e.message,
+      );
+      assert.match(second, /^serve exited 1: [^]*kubebake: another kubebake serve \(pid \d+ on .*\) already serves this cluster: stop it first/);
       assert.equal((await call(s.port, 'GET', '/secrets/token')).status, 404);
       assert.equal((await call(s.port, 'GET', '/../secrets/token')).status, 400);
 
@@ -51,6 +58,7 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
       assert.equal(code, 0);
     }
     assert.ok(existsSync(join(out, 'metal', 'serve-state', 'state.json')));
+    assert.ok(!existsSync(join(out, 'metal', 'serve-state', LOCK_FILE)), 'a stopped server leaves no lock');
   });
 });
 

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { ArtifactManifest } from '../../manifest/artifacts.js';
 import { buildTar, type TarEntry } from '../delivery/tar.js';
-import { FILL_SCRIPT, renderFillScript } from './fill-script.js';
+import { HASHICORP_RELEASE_KEY } from '../../packer/hashicorp-key.js';
+import { FILL_SCRIPT, HASHICORP_KEY_FILE, renderFillScript } from './fill-script.js';
 
 /** Entries carry this time, so one manifest gives one byte-identical bundle. */
 const BUNDLE_MTIME = new Date(0);
@@ -20,7 +21,7 @@ Serve this folder over HTTP(S) on the site and point the topology's \`mirrors\` 
 | cri-o/ | mirrors.crio.url | ${m.repositories['cri-o'].upstream} |
 | files/ | mirrors.files | CNI manifests${m.files.some((f) => f.path.includes('cilium-cli')) ? ', the Cilium CLI' : ''} and the cloud image |
 | images/ | mirrors.registries | OCI archives: \`skopeo copy oci-archive:images/<file>.tar docker://<registry mirror>/<image>\` |
-| packer/ | — | Packer ${m.packer.version} and ${m.packer.plugin.source} ${m.packer.plugin.version} (PACKER_PLUGIN_PATH=packer/plugins) |
+| packer/ | — | Packer ${m.packer.version} (its SHA256SUMS and the signature the script checked against HashiCorp's key) and ${m.packer.plugin.source} ${m.packer.plugin.version} (PACKER_PLUGIN_PATH=packer/plugins) |
 
 The OS packages (${m.packages.filter((p) => p.repository === 'os').map((p) => p.name).join(', ')}) come from a mirror of the
 ${m.os} archive itself (mirrors.os), e.g. made with debmirror or apt-mirror.
@@ -34,6 +35,7 @@ export async function buildBundle(m: ArtifactManifest, fetched: ReadonlyMap<stri
   const entries: TarEntry[] = [
     { path: 'manifest.json', content: JSON.stringify(m, null, 2) + '\n', mode: 0o644 },
     { path: FILL_SCRIPT, content: renderFillScript(m), mode: 0o755 },
+    { path: HASHICORP_KEY_FILE, content: HASHICORP_RELEASE_KEY, mode: 0o644 },
     { path: 'mirror/README.md', content: mirrorReadme(m), mode: 0o644 },
     ...[...fetched].map(([path, content]): TarEntry => ({ path: `mirror/files/${path}`, content, mode: 0o644 })),
   ];

@@ -7,6 +7,8 @@ import { q, script } from '../../steps/shell.js';
 
 /** Path of the script inside the bundle. */
 export const FILL_SCRIPT = 'fill-mirror.sh';
+/** HashiCorp's release key beside the script (src/packer/hashicorp-key.ts): what Packer's SUMS must be signed by. */
+export const HASHICORP_KEY_FILE = 'hashicorp-release-key.asc';
 
 export function renderFillScript(m: ArtifactManifest): string {
   const repoPackages = (repo: 'kubernetes' | 'cri-o'): string =>
@@ -17,7 +19,7 @@ export function renderFillScript(m: ArtifactManifest): string {
   const files = [...m.files, ...m.cloudImage.downloads];
   const images = m.images.map((i) => q(i.image)).join(' ');
   return script(
-    `Fills mirror/ with what cluster ${m.cluster} installs (kubebake manifest). Run it on a machine with internet access; needs bash, curl, apt-get, skopeo, unzip and dpkg-deb.`,
+    `Fills mirror/ with what cluster ${m.cluster} installs (kubebake manifest). Run it on a machine with internet access; needs bash, curl, apt-get, gpg (gpgv), skopeo, unzip and dpkg-deb.`,
     `
 here=$(cd "$(dirname "$0")" && pwd)
 mirror=$here/mirror
@@ -65,6 +67,25 @@ repo() {
   rm -rf "$work"
 }
 
+# packer_release VERSION KEY: Packer's zip, its SHA256SUMS and the SUMS' detached signature, as
+# \`kubebake bake images\` checks them: the SUMS must be signed by KEY (HashiCorp's release key,
+# beside this script) and must list the zip with the checksum it has.
+packer_release() {
+  local v=$1 key=$2 base=https://releases.hashicorp.com/packer/$1 keyring
+  fetch "$base/packer_\${v}_SHA256SUMS" "packer/packer_\${v}_SHA256SUMS"
+  fetch "$base/packer_\${v}_SHA256SUMS.sig" "packer/packer_\${v}_SHA256SUMS.sig"
+  fetch "$base/packer_\${v}_linux_$arch.zip" "packer/packer_\${v}_linux_$arch.zip"
+  keyring=$(mktemp)
+  gpg --batch --dearmor < "$key" > "$keyring"
+  if ! gpgv --keyring "$keyring" "$mirror/packer/packer_\${v}_SHA256SUMS.sig" "$mirror/packer/packer_\${v}_SHA256SUMS" 2>/dev/null; then
+    rm -f "$keyring"
+    echo "packer_\${v}_SHA256SUMS is not signed by HashiCorp's release key ($key): do not use these files" >&2
+    exit 1
+  fi
+  rm -f "$keyring"
+  (cd "$mirror/packer" && grep " packer_\${v}_linux_$arch.zip\$" "packer_\${v}_SHA256SUMS" | sha256sum -c --quiet -)
+}
+
 repo kubernetes ${q(m.repositories.kubernetes.upstream)} ${repoPackages('kubernetes')}
 repo cri-o ${q(m.repositories['cri-o'].upstream)} ${repoPackages('cri-o')}
 
@@ -91,11 +112,8 @@ for image in "\${kubeadm_images[@]}" ${images}; do
 done
 
 # Packer and its plugin, for baking images on the site.
-packer=${q(m.packer.version)}
-fetch "https://releases.hashicorp.com/packer/$packer/packer_\${packer}_SHA256SUMS" "packer/packer_\${packer}_SHA256SUMS"
-fetch "https://releases.hashicorp.com/packer/$packer/packer_\${packer}_linux_$arch.zip" "packer/packer_\${packer}_linux_$arch.zip"
-(cd "$mirror/packer" && grep " packer_\${packer}_linux_$arch.zip\$" "packer_\${packer}_SHA256SUMS" | sha256sum -c --quiet -)
-unzip -o -q "$mirror/packer/packer_\${packer}_linux_$arch.zip" packer -d "$mirror/packer"
+packer_release ${q(m.packer.version)} "$here/${HASHICORP_KEY_FILE}"
+unzip -o -q "$mirror/packer/packer_${q(m.packer.version)}_linux_$arch.zip" packer -d "$mirror/packer"
 PACKER_PLUGIN_PATH=$mirror/packer/plugins "$mirror/packer/packer" plugins install ${q(m.packer.plugin.source)} ${q(`v${m.packer.plugin.version}`)}
 
 # A checksum of everything fetched, to check the copy that crosses into the site.
