@@ -177,14 +177,18 @@ Examples:
     .requiredOption('-f, --file <topology.yaml>', 'topology file')
     .option('--server <url>', 'the server (default: the topology\'s delivery.server)')
     .option('--json', 'print the status as JSON')
+    .option('--wait', 'poll until the cluster is ready or a host failed')
+    .option('--timeout <duration>', 'bound for --wait (90s, 30m, 1h30m)', '60m')
     .addHelpText(
       'after',
       `
 Examples:
   $ kubebake status -f cluster.yaml
   $ kubebake status -f cluster.yaml --server http://127.0.0.1:8080 --json
+  $ kubebake status -f cluster.yaml --wait --timeout 45m && kubectl --kubeconfig out/lab/admin.conf get nodes
 
-Exit codes: 0 the server answered, 1 invalid topology or no answer, 2 usage error.`,
+Exit codes: 0 the server answered (with --wait: the cluster is ready), 1 invalid topology or no
+answer, 2 usage error, 3 a host failed, 4 --wait timed out before the cluster was ready.`,
     )
     .action(async (opts) => setExit(await (await import('./status.js')).runStatus(opts)));
   program

@@ -1,11 +1,17 @@
 // `kubebake status`: the cluster's progress as `kubebake serve` sees it, one progress bar per host
-// (colours only on a terminal), or its JSON with --json.
+// (colours only on a terminal), or its JSON with --json. With --wait it polls until the cluster is
+// ready or a host failed (like `cloud-init status --wait`), bounded by --timeout.
 import { escapeControl } from '../diagnostics/escape.js';
 import type { ClusterStatus, HostStatus } from '../serve/state.js';
+import { durationSeconds } from '../util/duration.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
 
-export interface StatusOptions { file: string; server?: string; json?: boolean }
+export interface StatusOptions { file: string; server?: string; json?: boolean; wait?: boolean; timeout?: string }
+
+/** Seconds between polls under --wait: a host's step takes tens of seconds at least. */
+const POLL_SECONDS = 2;
+const DEFAULT_WAIT = '60m';
 
 const BAR = 24;
 
@@ -53,20 +59,45 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
     process.stderr.write('kubebake: the topology has no delivery.server: give the server with --server http://ADDR:PORT\n');
     return EXIT.usage;
   }
-  let s: ClusterStatus;
-  try {
-    const res = await fetch(new URL('/api/status', base), { signal: AbortSignal.timeout(10_000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    s = (await res.json()) as ClusterStatus;
-    if (!s || !Array.isArray(s.hosts) || typeof s.cluster !== 'string') throw new Error('not a kubebake serve status');
-  } catch (e) {
-    process.stderr.write(`kubebake: cannot get the status from ${base}: ${escapeControl((e as Error).message)} (is \`kubebake serve\` running there?)\n`);
-    return EXIT.invalid;
+  const timeout = durationSeconds(opts.timeout ?? DEFAULT_WAIT);
+  if (timeout === undefined) {
+    process.stderr.write(`kubebake: --timeout ${JSON.stringify(opts.timeout)}: expected a duration such as 90s, 30m or 1h30m\n`);
+    return EXIT.usage;
   }
-  if (s.cluster !== loaded.topology.name) {
-    process.stderr.write(`kubebake: ${base} serves cluster ${JSON.stringify(escapeControl(s.cluster))}, not ${loaded.topology.name}\n`);
-    return EXIT.invalid;
+  const deadline = Date.now() + timeout * 1000;
+  let s: ClusterStatus;
+  let said = '';
+  for (;;) {
+    try {
+      s = await fetchStatus(base);
+    } catch (e) {
+      process.stderr.write(`kubebake: cannot get the status from ${base}: ${escapeControl((e as Error).message)} (is \`kubebake serve\` running there?)\n`);
+      return EXIT.invalid;
+    }
+    if (s.cluster !== loaded.topology.name) {
+      process.stderr.write(`kubebake: ${base} serves cluster ${JSON.stringify(escapeControl(s.cluster))}, not ${loaded.topology.name}\n`);
+      return EXIT.invalid;
+    }
+    if (!opts.wait || s.verdict === 'ready' || s.verdict === 'failed' || Date.now() >= deadline) break;
+    // While waiting, the summary line on stderr whenever it changes; the full status comes at the end.
+    const summary = formatStatus(s, false).split('\n')[0]!;
+    if (summary !== said && !opts.json) process.stderr.write(`waiting: ${summary}\n`);
+    said = summary;
+    await new Promise((r) => setTimeout(r, Math.min(POLL_SECONDS * 1000, Math.max(0, deadline - Date.now()))));
   }
   process.stdout.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s, process.stdout.isTTY === true && !process.env.NO_COLOR));
+  if (s.verdict === 'failed') return EXIT.clusterFailed;
+  if (opts.wait && s.verdict !== 'ready') {
+    process.stderr.write(`kubebake: cluster ${loaded.topology.name} is not ready after ${opts.timeout ?? DEFAULT_WAIT} (--timeout)\n`);
+    return EXIT.waitTimedOut;
+  }
   return EXIT.ok;
+}
+
+async function fetchStatus(base: string): Promise<ClusterStatus> {
+  const res = await fetch(new URL('/api/status', base), { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const s = (await res.json()) as ClusterStatus;
+  if (!s || !Array.isArray(s.hosts) || typeof s.cluster !== 'string') throw new Error('not a kubebake serve status');
+  return s;
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCK_FILE } from '../../src/output/lock.js';
 import { reportKey } from '../../src/plan/report-keys.js';
-import { runKubebake } from '../helpers/cli.js';
+import { runKubebake, runKubebakeAsync } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
 import { call, reportHeaders, startServeCli } from '../helpers/serve.js';
 import { withTempDir } from '../helpers/tmp.js';
@@ -38,18 +38,26 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
       assert.equal((await call(s.port, 'GET', '/secrets/token')).status, 404);
       assert.equal((await call(s.port, 'GET', '/../secrets/token')).status, 400);
 
+      // Nothing failed yet and nothing is ready: --wait gives up at its timeout (exit 4).
+      const early = await runKubebakeAsync(['status', '-f', PXE, '--server', s.url, '--wait', '--timeout', '3s']);
+      assert.equal(early.status, 4, early.stderr);
+      assert.match(early.stderr, /kubebake: cluster metal is not ready after 3s \(--timeout\)/);
+      assert.equal(runKubebake(['status', '-f', PXE, '--server', s.url, '--wait', '--timeout', 'soon']).status, 2, 'a timeout that is no duration is a usage error');
+
       const secret = readFileSync(join(out, 'metal', 'secrets', 'report.secret'), 'utf8').trim();
       const report = await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(reportKey(secret, 'worker1')), body: 'event=fail\nstep=base\nrc=1\nlog:\n\u001b]0;pwned\u0007\n' });
       assert.equal(report.status, 400, 'control characters are refused');
       assert.equal((await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(reportKey(secret, 'worker1')), body: 'event=fail\nstep=base\nrc=1\nlog:\nE: Unable to locate package cri-o\n' })).status, 204);
 
       const st = runKubebake(['status', '-f', PXE, '--server', s.url]);
-      assert.equal(st.status, 0, st.stderr);
+      assert.equal(st.status, 3, `a failed host is exit 3: ${st.stderr}`);
       assert.ok(!st.stdout.includes('\u001b'), 'no colour codes when not a terminal');
       assert.match(st.stdout, /^cluster metal: failed \(0\/6 done, 1 failed\)$/m);
       assert.match(st.stdout, /^ {2}worker1 +worker +\[-+\] +0\/\d+ +failed: base: E: Unable to locate package cri-o$/m);
       assert.match(st.stdout, /^ {2}cp1 +control-plane +\[-+\] +0\/\d+ +seed fetched$/m);
       const json = runKubebake(['status', '-f', PXE, '--server', s.url, '--json']);
+      assert.equal(json.status, 3);
+      assert.equal(runKubebake(['status', '-f', PXE, '--server', s.url, '--wait']).status, 3, '--wait ends at a failure');
       const parsed = JSON.parse(json.stdout) as { verdict: string; hosts: { name: string; phase: string }[] };
       assert.equal(parsed.verdict, 'failed');
       assert.equal(parsed.hosts.find((h) => h.name === 'worker1')!.phase, 'failed');
@@ -72,5 +80,29 @@ test('serve refuses without secrets (render first) and a bad --listen (usage); s
     assert.equal(st.status, 1);
     assert.match(st.stderr, /cannot get the status from http:\/\/127\.0\.0\.1:9/);
     assert.equal(runKubebake(['status', '-f', repoPath('profiles', 'default.yaml')]).status, 2, 'no delivery.server and no --server');
+  });
+});
+
+test('status --wait: polls until every host reported its last step, then prints the ready cluster (exit 0)', { timeout: 120_000 }, async () => {
+  await withTempDir(async (out) => {
+    assert.equal(runKubebake(['render', 'cloud-init', '-f', PXE, '-o', out, '--delivery', 'pxe']).status, 0);
+    const s = await startServeCli(PXE, out);
+    try {
+      const waiting = runKubebakeAsync(['status', '-f', PXE, '--server', s.url, '--wait', '--timeout', '90s']);
+      const secret = readFileSync(join(out, 'metal', 'secrets', 'report.secret'), 'utf8').trim();
+      const status = JSON.parse((await call(s.port, 'GET', '/api/status')).body) as { hosts: { name: string; steps: { name: string }[] }[] };
+      await new Promise((r) => setTimeout(r, 3000)); // the waiting status has polled at least once
+      for (const h of status.hosts) {
+        const last = h.steps.at(-1)!.name;
+        const r = await call(s.port, 'POST', `/report/${h.name}`, { headers: reportHeaders(reportKey(secret, h.name)), body: `event=end\nstep=${last}\n` });
+        assert.equal(r.status, 204, h.name);
+      }
+      const done = await waiting;
+      assert.equal(done.status, 0, done.stderr);
+      assert.match(done.stdout, /^cluster metal: ready \(6\/6 done\)$/m);
+      assert.match(done.stderr, /^waiting: cluster metal: (waiting|in-progress) \(\d\/6 done\)$/m);
+    } finally {
+      await s.stop();
+    }
   });
 });
