@@ -21,7 +21,7 @@ const INERT = /^[A-Za-z0-9][A-Za-z0-9.:/-]*$/;
  */
 const yaml11 = new Document(null, { version: '1.1' }).schema;
 const otherTypes = [...yaml11.tags, ...(yaml11.compat ?? [])].filter(
-  (t): t is typeof t & { test: RegExp } => t.default === true && t.tag !== 'tag:yaml.org,2002:str' && 'test' in t && t.test instanceof RegExp,
+  (t): t is typeof t & { test: RegExp } => Boolean(t.default) && t.tag !== 'tag:yaml.org,2002:str' && 'test' in t && t.test instanceof RegExp,
 );
 
 /** A value YAML 1.1 writes as itself: no quoting (no indicator, no trailing colon), no other type. */
