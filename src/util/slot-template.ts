@@ -20,14 +20,18 @@ const INERT = /^[A-Za-z0-9][A-Za-z0-9.:/-]*$/;
  * 5,000-host render.
  */
 const yaml11 = new Document(null, { version: '1.1' }).schema;
-const otherTypes = [...yaml11.tags, ...(yaml11.compat ?? [])].filter(
-  (t): t is typeof t & { test: RegExp } => Boolean(t.default) && t.tag !== 'tag:yaml.org,2002:str' && 'test' in t && t.test instanceof RegExp,
+const otherTypeTests = [...yaml11.tags, ...(yaml11.compat ?? [])]
+  .filter((t): t is typeof t & { test: RegExp } => Boolean(t.default) && t.tag !== 'tag:yaml.org,2002:str' && 'test' in t && t.test instanceof RegExp)
+  .map((t) => t.test);
+/** The tags' tests as one alternation per flag set (each test is anchored): one match per value. */
+const otherTypes = [...new Set(otherTypeTests.map((r) => r.flags))].map(
+  (flags) => new RegExp(otherTypeTests.filter((r) => r.flags === flags).map((r) => `(?:${r.source})`).join('|'), flags.replace('g', '')),
 );
 
 /** A value YAML 1.1 writes as itself: no quoting (no indicator, no trailing colon), no other type. */
 export function isInert(value: string): boolean {
   if (value === '') return true;
-  if (!INERT.test(value) || value.endsWith(':') || otherTypes.some((t) => t.test.test(value))) return false;
+  if (!INERT.test(value) || value.endsWith(':') || otherTypes.some((r) => r.test(value))) return false;
   const hasSlot = SLOT_PATTERN.test(value);
   SLOT_PATTERN.lastIndex = 0;
   return !hasSlot;
