@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { formatDiagnostics } from '../../src/diagnostics/print.js';
 import { loadTopology } from '../../src/topology/load.js';
+import { WARNING_ONLY as WARNING_CASES } from '../helpers/bad-corpus.js';
 import { fromRoot } from '../helpers/paths.js';
 
 const BAD = fromRoot('test', 'bad');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const files = readdirSync(BAD);
 const cases = files.filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
-/** Cases that are valid but warn: they exist to show that --strict fails on them. */
-const WARNING_ONLY = new Set(['unused-override', 'kubernetes-eol', 'vip-single-lb', 'calico-old-kernel', 'debian-mirror-no-security']);
+const WARNING_ONLY = new Set(WARNING_CASES);
 
 test('the corpus has at least 30 cases, and every .expected has its .yaml', () => {
   assert.ok(cases.length >= 30, `only ${cases.length} cases`);
