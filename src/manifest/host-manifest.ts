@@ -68,10 +68,19 @@ export interface HostManifest {
   runtime: 'vendor-data' | 'image';
   /** That runtime's digest: the host refuses a runtime with another one. */
   runtimeDigest: string;
+  /** With runtime 'vendor-data': the cluster's vendor runtime (the same object for every host). */
+  vendor?: VendorRuntime;
   join: JoinMaterial;
   /** With delivery.server: the URL cloud-init's phone_home posts to when its final stage runs. */
   phoneHome?: string;
 }
+
+/**
+ * Every file a host's seed writes, in the order cloud-init writes them: the vendor-data's runtime
+ * first (render/cloud-init/vendor-data.ts prepends it), then the user-data's own files (a path in
+ * both: the host's wins). A baked host's runtime is in its image: only its own files.
+ */
+export const seededFiles = (m: HostManifest): readonly HostFile[] => (m.vendor ? [...m.vendor.files, ...m.files] : m.files);
 
 const file = (path: string, content: string, from: readonly FieldPath[], mode: FileMode = '0644'): HostFile => ({ path, mode, content, from });
 
@@ -188,7 +197,8 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
   const runtime = image ?? s.vendorRuntime!;
   files.push(...[...steps, ...tools].filter((st) => !runtimeHasStep(runtime, st)).map(stepFile));
   const phoneHome = server ? { phoneHome: `${server}${phoneHomePath(node.name)}` } : {};
-  return { node, admin: plan.access, files, steps, runtime: image ? 'image' : 'vendor-data', runtimeDigest: runtime.digest, join, ...phoneHome };
+  const from = image ? { runtime: 'image' as const } : { runtime: 'vendor-data' as const, vendor: s.vendorRuntime! };
+  return { node, admin: plan.access, files, steps, ...from, runtimeDigest: runtime.digest, join, ...phoneHome };
 }
 
 /** Builds host manifests of one cluster; what hosts share is made once. */

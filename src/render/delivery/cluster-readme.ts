@@ -51,15 +51,15 @@ matches the NIC by it.`,
   tar: (plan) => `### Copying files: \`seeds.tar\` and \`hosts/<host>/seed.tar\`
 
 \`seeds.tar\` holds every host's four files (\`hosts/<host>/user-data\`, \`meta-data\`,
-\`network-config\`, \`vendor-data\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries are owned by
-root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`, e.g. into a
-PXE or HTTP seed server's folder (\`ds=nocloud;s=http://server/${plan.name}/hosts/<host>/\`).`,
+\`network-config\`, \`vendor-data\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries
+are owned by root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`,
+e.g. into a PXE or HTTP seed server's folder (\`ds=nocloud;s=http://server/${plan.name}/hosts/<host>/\`).`,
   vsphere: () => `### vSphere: \`vsphere/<host>.vmx\`, \`vsphere/<host>.govc.sh\`
 
 cloud-init's VMware datasource reads \`guestinfo.userdata\`, \`guestinfo.vendordata\` and
-\`guestinfo.metadata\` (network-config travels inside the metadata), each gzip+base64. Either add the lines of \`vsphere/<host>.vmx\` to the
-powered-off VM's configuration parameters, or run \`vsphere/<host>.govc.sh [VM name]\` with
-\`GOVC_URL\` and credentials set. Give the NIC the MAC in the table (Edit Settings → Network adapter
+\`guestinfo.metadata\` (network-config travels inside the metadata), each gzip+base64. Either add
+the lines of \`vsphere/<host>.vmx\` to the powered-off VM's configuration parameters, or run
+\`vsphere/<host>.govc.sh [VM name]\` with \`GOVC_URL\` and credentials set. Give the NIC the MAC in the table (Edit Settings → Network adapter
 → MAC Address: Manual).`,
   proxmox: (plan) => `### Proxmox VE: \`proxmox/\`
 
@@ -88,8 +88,9 @@ host's MAC, seed URL and kernel arguments. Set each machine's boot order to loca
 function vendorNote(plan: ClusterPlan, seeds: readonly HostSeed[]): string {
   if (plan.image === 'baked') return 'With `image: baked` the runtime is in the image: vendor-data is an empty cloud-config (attaching it is optional).';
   const size = seeds[0] ? Buffer.byteLength(seeds[0].vendorData, 'utf8') : 0;
-  return `vendor-data is kubebake's runtime (runner, helpers, shared steps; ${kib(size)}), the same for every host: attach it with
-the user-data, or a host stops at once with \`failed: runtime-check: …\` in ${STATUS_PATH}.`;
+  return `vendor-data is kubebake's runtime (runner, helpers, shared steps; ${kib(size)}), the same for every
+host: attach it with the user-data, or the host stops at once with \`failed: runtime-check: …\` in
+${STATUS_PATH}.`;
 }
 
 export function renderClusterReadme(plan: ClusterPlan, seeds: readonly HostSeed[], forms: readonly DeliveryForm[]): string {
@@ -140,7 +141,8 @@ systemd-networkd + systemd-resolved) apply them from network-config.` : ''}
 ## What to attach where
 
 Every host's seed has four files: \`user-data\` (the host's own: identity, join material, its
-configuration), \`meta-data\`, \`network-config\` and \`vendor-data\`. ${vendorNote(plan, seeds)}
+configuration), \`meta-data\`, \`network-config\` and \`vendor-data\`.
+${vendorNote(plan, seeds)}
 
 ${forms.map((f) => FORM_TEXT[f](plan)).join('\n\n')}
 
