@@ -70,6 +70,9 @@ export function imageRuntime(plan: ClusterPlan): ImageRuntime {
 export const runtimeHasStep = (runtime: Pick<ImageRuntime, 'steps'>, step: Step): boolean =>
   runtime.steps.some((s) => s.name === step.name && hostScript(s) === hostScript(step));
 
+/** The runtime a first-boot cluster's vendor-data carries (the same shape as an image's). */
+export type VendorRuntime = ImageRuntime;
+
 /**
  * The runtime a first-boot cluster's vendor-data carries: one for the whole cluster, the same on
  * every host. It is the image's runtime plus each install step (`installSteps`: the steps a baked
@@ -77,8 +80,6 @@ export const runtimeHasStep = (runtime: Pick<ImageRuntime, 'steps'>, step: Step)
  * content differs between hosts stays in those hosts' user-data. Its last file records the digest
  * of the others: the host's runcmd compares it with the digest its user-data was rendered with.
  */
-export type VendorRuntime = ImageRuntime;
-
 export function vendorRuntime(plan: ClusterPlan, installSteps: readonly Step[]): VendorRuntime {
   const image = imageRuntime(plan);
   const byName = new Map<string, Step[]>();
