@@ -77,7 +77,11 @@ for (const name of PROFILES) {
     for (const n of plan.nodes) {
       // The host's files as cloud-init writes them: the vendor-data's runtime, then the user-data's own.
       const vd = parse(text(tree, `hosts/${n.name}/vendor-data`), { version: '1.1' }) as { write_files?: WriteFile[] };
-      const ud = { write_files: [...(vd.write_files ?? []), ...(parse(text(tree, `hosts/${n.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[] }).write_files] };
+      const own = parse(text(tree, `hosts/${n.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[]; runcmd: string[][] };
+      const ud = { write_files: [...(vd.write_files ?? []), ...own.write_files] };
+      // runcmd's check of the runtime (vendor-data's digest, or a baked image's unit): sh -c SCRIPT.
+      const [cmd, flag, check] = own.runcmd[0]!;
+      if (cmd === 'sh' && flag === '-c') scripts[`${n.name}:runcmd`] = `#!/bin/sh\n${check}\n`;
       // Whole scripts (the runner, keepalived's check) as they are; steps as the runner runs them:
       // bash -euo pipefail, the host's helper library, then the step.
       // A baked host's library is the image's.
