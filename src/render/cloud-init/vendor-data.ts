@@ -2,8 +2,10 @@
 // the same document for every host, so each host's user-data keeps only what is its own.
 //
 // How cloud-init 22.4 combines it with user-data (/usr/lib/python3/dist-packages/cloudinit/):
+// - stages.py Init._consume_vendordata reads it when `vendor_data: {enabled: true}` (settings.py
+//   CFG_BUILTIN's default; kubebake's user-data leaves it alone) and runs the same part handlers.
 // - helpers.py ConfigMerger._get_instance_configs lists the user's cloud_config first, then
-//   vendor2 and vendor; util.mergemanydict merges each into the result with that config's own
+//   vendor2 and vendor; util.py mergemanydict merges each into the result with that config's own
 //   `merge_how`/`merge_type` (mergers/__init__.py dict_extract_mergers), else the defaults
 //   "list()+dict()+str()", whose dict merger (mergers/m_dict.py, no_replace) keeps a key the
 //   user-data already has: a vendor `write_files` is dropped when user-data has `write_files`.
