@@ -13,9 +13,11 @@ import { loadTopology } from '../src/topology/load.js';
 import type { Topology } from '../src/topology/types.js';
 import { bigTopology } from './cluster.js';
 
-interface Row { what: string; value: number; goal: number; unit: string }
+interface Row { what: string; value: number; goal?: number; unit: string }
 const rows: Row[] = [];
 const goal = (what: string, value: number, limit: number, unit: string): void => void rows.push({ what, value, goal: limit, unit });
+/** A measurement without a goal, printed so that nobody thinks bytes vanished. */
+const info = (what: string, value: number, unit: string): void => void rows.push({ what, value, unit });
 
 const repo = new URL('../../', import.meta.url);
 const topology = (text: string): Topology => {
@@ -33,23 +35,26 @@ try {
   const secrets: Secrets = stored.secrets;
   const base = topology(readFileSync(new URL('profiles/default.yaml', repo), 'utf8'));
   /** The largest user-data of each role, or with `same`, that of the named hosts. */
-  const sizes = (t: Topology, same?: { cp: string; worker: string }): { cp: number; worker: number } => {
+  const sizes = (t: Topology, same?: { cp: string; worker: string }): { cp: number; worker: number; vendor: number } => {
     const plan = withSecrets(buildPlan(t), secrets);
     const tree = renderCloudInitTree(plan);
     const size = (role: string, name?: string): number =>
       Math.max(...plan.nodes.filter((n) => n.role === role && (name === undefined || n.name === name)).map((n) => Buffer.byteLength(tree.get(`hosts/${n.name}/user-data`)!.content)));
-    return { cp: size('control-plane', same?.cp), worker: size('worker', same?.worker) };
+    // The cluster's vendor-data (kubebake's runtime): the same file for every host.
+    const vendor = Buffer.byteLength(tree.get(`hosts/${plan.nodes[0]!.name}/vendor-data`)!.content);
+    return { cp: size('control-plane', same?.cp), worker: size('worker', same?.worker), vendor };
   };
   const firstBoot = sizes(base);
   const baked = sizes({ ...base, image: 'baked' });
   goal('user-data, first-boot control plane (largest)', firstBoot.cp / KiB, 16, 'KiB');
   goal('user-data, first-boot worker', firstBoot.worker / KiB, 8, 'KiB');
+  info('vendor-data, first-boot (the runtime: the same for every host)', firstBoot.vendor / KiB, 'KiB');
   goal('user-data, baked control plane (largest)', baked.cp / KiB, 12, 'KiB');
   goal('user-data, baked worker', baked.worker / KiB, 4, 'KiB');
 
   // --- a host's user-data does not grow with the cluster ------------------------------------
   // The same hosts in both clusters: a larger cluster's largest worker has a longer name and address.
-  const grown = (n: number): { cp: number; worker: number } => sizes(topology(bigTopology(n)), { cp: 'cp1', worker: 'worker100' });
+  const grown = (n: number): { cp: number; worker: number; vendor: number } => sizes(topology(bigTopology(n)), { cp: 'cp1', worker: 'worker100' });
   const at500 = grown(500);
   const at5000 = grown(5000);
   goal('user-data growth of one worker, 500 → 5000 hosts', at5000.worker - at500.worker, 0, 'bytes');
@@ -99,10 +104,11 @@ const bare = Array.from({ length: 7 }, () => {
 
 let failed = false;
 for (const r of rows) {
-  const ok = r.value <= r.goal;
+  const ok = r.goal === undefined || r.value <= r.goal;
   failed ||= !ok;
   const v = r.unit === 'ms' || r.unit === 'MiB' || r.unit === 'bytes' ? r.value.toFixed(0) : r.value.toFixed(2);
-  console.log(`${ok ? 'ok  ' : 'MISS'} ${r.what.padEnd(78)} ${v.padStart(8)} ${r.unit.padEnd(5)} (goal ≤ ${r.goal} ${r.unit})`);
+  const mark = r.goal === undefined ? 'info' : ok ? 'ok  ' : 'MISS';
+  console.log(`${mark} ${r.what.padEnd(78)} ${v.padStart(8)} ${r.unit.padEnd(5)} ${r.goal === undefined ? '(no goal)' : `(goal ≤ ${r.goal} ${r.unit})`}`);
 }
 console.log(`     (for reference: node itself starts in ${bare[3]!.toFixed(0)} ms here, median of 7)`);
 process.exitCode = failed ? 1 : 0;

@@ -74,7 +74,7 @@ Examples:
   $ kubebake render cloud-init -f cluster.yaml -o /srv/kubebake --rotate-token
   $ kubebake render cloud-init -f cluster.yaml --delivery iso,proxmox
 
-Besides each host's three NoCloud files it writes out/<cluster>/README.md (hosts, what to attach
+Besides each host's four NoCloud files it writes out/<cluster>/README.md (hosts, what to attach
 where, sizes) and the delivery forms: hosts/<host>/seed.iso (a cidata CD), tar bundles, vSphere
 guestinfo, Proxmox snippets + qm script, libvirt virt-install script.
 

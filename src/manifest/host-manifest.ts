@@ -23,7 +23,7 @@ import type { Step } from '../steps/step.js';
 import { GENERATED } from '../util/generated.js';
 import { SlotTemplates } from '../util/slot-template.js';
 import { nodeSlots, withSlots } from './node-slots.js';
-import { firstBootRuntime, imageHasStep, imageRuntime, stepFile, type ImageRuntime } from './runtime.js';
+import { imageRuntime, runtimeHasStep, stepFile, vendorRuntime, type ImageRuntime, type VendorRuntime } from './runtime.js';
 import { imageDropsSources, imageSteps, type ImageKind } from './image-manifest.js';
 import { sourcesStep } from '../steps/sources.js';
 
@@ -56,19 +56,31 @@ export interface HostManifest {
   /** The admin user every host gets (same object for every host). */
   admin: ClusterPlan['access'];
   /**
-   * Every file the host's seed writes, in order: configuration (the PKI among them for control
-   * planes), the step list, the step scripts, and — unless a baked image carries it — the
-   * kubebake runtime (helpers, runner, firewall unit).
+   * Every file the host's user-data writes, in order: configuration (the PKI among them for
+   * control planes), the step list and the step scripts that are its own. The kubebake runtime
+   * (helpers, runner, units, shared steps) is not among them: a baked image carries it, and a
+   * first-boot host gets it through the cluster's vendor-data (`vendor`).
    */
   files: readonly HostFile[];
   /** What first boot runs, in order. */
   steps: readonly Step[];
-  /** Where the runner and helpers come from. */
-  runtime: 'seed' | 'image';
+  /** Where the runtime (runner, helpers, shared steps) comes from: the cluster's vendor-data, or a baked image. */
+  runtime: 'vendor-data' | 'image';
+  /** That runtime's digest: the host refuses a runtime with another one. */
+  runtimeDigest: string;
+  /** With runtime 'vendor-data': the cluster's vendor runtime (the same object for every host). */
+  vendor?: VendorRuntime;
   join: JoinMaterial;
   /** With delivery.server: the URL cloud-init's phone_home posts to when its final stage runs. */
   phoneHome?: string;
 }
+
+/**
+ * Every file a host's seed writes, in the order cloud-init writes them: the vendor-data's runtime
+ * first (render/cloud-init/vendor-data.ts prepends it), then the user-data's own files (a path in
+ * both: the host's wins). A baked host's runtime is in its image: only its own files.
+ */
+export const seededFiles = (m: HostManifest): readonly HostFile[] => (m.vendor ? [...m.vendor.files, ...m.files] : m.files);
 
 const file = (path: string, content: string, from: readonly FieldPath[], mode: FileMode = '0644'): HostFile => ({ path, mode, content, from });
 
@@ -91,20 +103,22 @@ interface Shared {
   calico?: HostFile;
   etcHosts: (node: NodePlan) => HostFile;
   imageRuntime?: ImageRuntime;
+  vendorRuntime?: VendorRuntime;
 }
 
 function shared(plan: ClusterPlan, secrets: Secrets): Shared {
   const hasLb = plan.nodes.some((n) => n.role === 'load-balancer');
+  const install = {
+    node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
+    'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
+  };
   return {
     templates: new SlotTemplates(),
     firewall: firewallStep(plan),
     resolver: RESOLVER_STEP,
     resolvConf: file(HOST_PATHS.resolvConf, renderResolvConf(plan), [['network', 'dns'], ['network', 'searchDomain']]),
     clusterEnv: file(HOST_PATHS.clusterEnv, renderClusterEnv(plan), [['apiEndpoint'], ['bootstrap']]),
-    install: {
-      node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
-      'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
-    },
+    install,
     pki: SHARED_PKI.map((f) => file(`${HOST_PATHS.pkiStaging}/${f.name}`, f.content(secrets), [], f.secret ? '0600' : '0644')),
     discovery: { token: secrets.token.value, caCertHash: secrets.caCertHash },
     labelNodes: labelNodesStep(plan),
@@ -114,6 +128,8 @@ function shared(plan: ClusterPlan, secrets: Secrets): Shared {
     calico: plan.cni.plugin === 'calico' ? file(HOST_PATHS.calicoResources, renderCalicoResources(plan), [['cni'], ['network', 'podSubnet']]) : undefined,
     etcHosts: etcHostsFiles(plan),
     imageRuntime: plan.image === 'baked' ? imageRuntime(plan) : undefined,
+    // One for the cluster: every host gets the same vendor-data (made once per plan, here).
+    vendorRuntime: plan.image === 'baked' ? undefined : vendorRuntime(plan, [...install.node, ...install['load-balancer']]),
   };
 }
 
@@ -178,10 +194,11 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
   const server = plan.delivery.server;
   if (server) files.push(file(HOST_PATHS.reportConfig, reportConfigText(server, secrets.reportSecret, node.name), [['delivery', 'server']], '0600'));
   files.push(file(HOST_PATHS.stepList, steps.map((st) => `${st.name}\n`).join(''), []));
-  files.push(...[...steps, ...tools].filter((st) => !image || !imageHasStep(image, st)).map(stepFile));
-  if (!image) files.push(...firstBootRuntime(plan, [...steps, ...tools]));
+  const runtime = image ?? s.vendorRuntime!;
+  files.push(...[...steps, ...tools].filter((st) => !runtimeHasStep(runtime, st)).map(stepFile));
   const phoneHome = server ? { phoneHome: `${server}${phoneHomePath(node.name)}` } : {};
-  return { node, admin: plan.access, files, steps, runtime: image ? 'image' : 'seed', join, ...phoneHome };
+  const from = image ? { runtime: 'image' as const } : { runtime: 'vendor-data' as const, vendor: s.vendorRuntime! };
+  return { node, admin: plan.access, files, steps, ...from, runtimeDigest: runtime.digest, join, ...phoneHome };
 }
 
 /** Builds host manifests of one cluster; what hosts share is made once. */
@@ -192,6 +209,14 @@ export class HostManifestBuilder {
     readonly secrets: Secrets,
   ) {
     this.#shared = shared(plan, secrets);
+  }
+
+  /**
+   * The runtime the cluster's vendor-data carries (the same for every host), or undefined when a
+   * baked image carries it (image: baked): then the vendor-data is empty.
+   */
+  get vendor(): VendorRuntime | undefined {
+    return this.#shared.vendorRuntime;
   }
 
   /** The manifest of `node` (a node of the plan, or one with another host's slot values). */

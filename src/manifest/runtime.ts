@@ -1,8 +1,10 @@
 // kubebake's runtime on a host: the helper library, the first-boot runner, the firewall unit and
-// the steps that are the same on every host. A first-boot host gets them through its user-data;
-// a baked image carries them (installed by its `runtime` provisioner), so a baked host's
-// user-data holds only what is its own. The image records a digest of its runtime, and the
-// baked host's image-check step refuses an image whose runtime is not the one it was rendered for.
+// the steps that are the same on every host. A baked image carries it (installed by its `runtime`
+// provisioner); a first-boot host gets the same runtime, plus every install step file that is the
+// same on every host that has it, through its NoCloud vendor-data (render/cloud-init/vendor-data.ts).
+// Either way a host's user-data holds only what is its own. Each runtime has a digest: the baked
+// host's image-check step refuses an image whose runtime is not the one it was rendered for, and a
+// first-boot host's runcmd refuses vendor-data whose runtime is not (render/cloud-init/user-data.ts).
 import { createHash } from 'node:crypto';
 import { renderFirewallUnit } from '../config/firewall-nft.js';
 import { renderFirstbootUnit } from '../config/firstboot-unit.js';
@@ -27,29 +29,27 @@ const runner = runtimeFile(HOST_PATHS.firstboot, runnerScript(RUNNER), '0755');
 const runnerUnit = runtimeFile(HOST_PATHS.firstbootUnit, renderFirstbootUnit(HOST_PATHS.firstboot));
 const firewallUnit = runtimeFile(HOST_PATHS.firewallUnit, renderFirewallUnit(HOST_PATHS.firewallRuleset));
 
-/** What a first-boot host needs besides its own steps: the helpers they use, the runner and its unit, the firewall unit. */
-export function firstBootRuntime(plan: ClusterPlan, steps: readonly Step[]): HostFile[] {
-  return [
-    runtimeFile(HOST_PATHS.library, libraryScript([...helperClosure(steps), ...reportHook(plan)])),
-    runner,
-    runnerUnit,
-    ...(plan.firewallMode === 'open-required-ports' ? [firewallUnit] : []),
-  ];
-}
-
 /** The progress-report hook (steps/report.ts), last in the library: only with a provisioning server. */
 const reportHook = (plan: ClusterPlan): ShellHelper[] => (plan.delivery.server ? [REPORT] : []);
 
+/** A runtime as an image or a vendor-data carries it. */
 export interface ImageRuntime {
   files: readonly HostFile[];
-  /** Steps whose files the image has: a baked host's user-data leaves them out. */
+  /** Steps whose files the runtime has: a host's user-data leaves them out. */
   steps: readonly Step[];
-  /** sha256 over the files, recorded in the image's provenance. */
+  /** sha256 over the files (an image's provenance records it; vendor-data carries it in HOST_PATHS.runtimeDigest). */
   digest: string;
 }
 
 /** Every helper any step uses: the image's library serves whatever the host's steps need. */
 const ALL_HELPERS = helperClosure([{ helpers: [APT_GET, APT_SOURCE, PICK_VERSION, RETRY, WAIT_FOR] }]);
+
+/** What identifies a runtime: sha256 over its files' paths, modes and contents. */
+const digestOf = (files: readonly HostFile[]): string => {
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(`${f.path}\0${f.mode}\0${f.content}\0`);
+  return hash.digest('hex');
+};
 
 let cached: { key: string; runtime: ImageRuntime } | undefined;
 
@@ -61,16 +61,38 @@ export function imageRuntime(plan: ClusterPlan): ImageRuntime {
   // cluster.env and kubeadm.yaml): the same on every host, so the image carries them.
   const steps = [RESOLVER_STEP, ...(plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : []), workerJoinStep(plan)];
   const files = [runtimeFile(HOST_PATHS.library, libraryScript([...ALL_HELPERS, ...reportHook(plan)])), runner, runnerUnit, firewallUnit, ...steps.map(stepFile)];
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(`${f.path}\0${f.mode}\0${f.content}\0`);
-  const runtime = { files, steps, digest: hash.digest('hex') };
+  const runtime = { files, steps, digest: digestOf(files) };
   cached = { key, runtime };
   return runtime;
 }
 
-/** Whether the image's runtime already has this exact step file. */
-export const imageHasStep = (runtime: ImageRuntime, step: Step): boolean =>
+/** Whether the runtime (an image's, or the one vendor-data carries) already has this exact step file. */
+export const runtimeHasStep = (runtime: Pick<ImageRuntime, 'steps'>, step: Step): boolean =>
   runtime.steps.some((s) => s.name === step.name && hostScript(s) === hostScript(step));
+
+/** The runtime a first-boot cluster's vendor-data carries (the same shape as an image's). */
+export type VendorRuntime = ImageRuntime;
+
+/**
+ * The runtime a first-boot cluster's vendor-data carries: one for the whole cluster, the same on
+ * every host. It is the image's runtime plus each install step (`installSteps`: the steps a baked
+ * image would have run) whose file is the same on every host that has it; a step name whose
+ * content differs between hosts stays in those hosts' user-data. Its last file records the digest
+ * of the others: the host's runcmd compares it with the digest its user-data was rendered with.
+ */
+export function vendorRuntime(plan: ClusterPlan, installSteps: readonly Step[]): VendorRuntime {
+  const image = imageRuntime(plan);
+  const byName = new Map<string, Step[]>();
+  for (const st of installSteps) byName.set(st.name, [...(byName.get(st.name) ?? []), st]);
+  const shared = [...byName.values()]
+    .filter((same) => same.every((st) => hostScript(st) === hostScript(same[0]!)))
+    .map((same) => same[0]!)
+    .filter((st) => !image.steps.some((s) => s.name === st.name));
+  const steps = [...image.steps, ...shared];
+  const files = [...image.files, ...shared.map(stepFile)];
+  const digest = digestOf(files);
+  return { files: [...files, runtimeFile(HOST_PATHS.runtimeDigest, `${digest}\n`)], steps, digest };
+}
 
 /** The image's provisioner that installs the runtime: each file from a quoted heredoc. */
 export function runtimeInstallStep(runtime: ImageRuntime): Step {

@@ -27,6 +27,9 @@ export interface SchemaProblem { path: string; message: string }
 /** Problems cloud-init's schema finds in a #cloud-config object (as it would parse it back). */
 export function checkCloudConfig(config: Record<string, unknown>): SchemaProblem[] {
   const keys = Object.keys(config);
+  // An empty document (a baked cluster's vendor-data) has nothing to check; with no module
+  // selected the schema's allOf would be empty, which JSON Schema does not allow.
+  if (!keys.length) return [];
   if (!compiled || keys.some((k) => !compiled!.keys.has(k))) compiled = compile([...new Set([...(compiled?.keys ?? []), ...keys])]);
   if (compiled.validate(config)) return [];
   return (compiled.validate.errors ?? []).map((e: ErrorObject) => ({ path: e.instancePath || '/', message: e.message ?? e.keyword }));

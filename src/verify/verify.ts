@@ -5,6 +5,8 @@ import { HostManifestBuilder, type HostManifest } from '../manifest/host-manifes
 import { nodeSlots } from '../manifest/node-slots.js';
 import type { RenderPlan } from '../plan/plan.js';
 import { userDataObject, writeFiles } from '../render/cloud-init/user-data.js';
+import { vendorDataObject } from '../render/cloud-init/vendor-data.js';
+import type { VendorRuntime } from '../manifest/runtime.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { checkCloudConfig } from './cloud-config.js';
 import { checkKubeadmConfig } from './kubeadm-config.js';
@@ -12,8 +14,7 @@ import { checkKubeadmConfig } from './kubeadm-config.js';
 const problem = (path: FieldPath, code: string, message: string, hint: string): Diagnostic => ({ severity: 'error', code, path, message, hint });
 
 /** Hosts whose output can differ in more than slot values: one of each key (all but the workers' duplicates). */
-function representatives(plan: RenderPlan): HostManifest[] {
-  const builder = new HostManifestBuilder(plan, plan.secrets);
+function representatives(plan: RenderPlan, builder: HostManifestBuilder): HostManifest[] {
   const seen = new Set<string>();
   const out: HostManifest[] = [];
   for (const node of plan.nodes) {
@@ -53,7 +54,23 @@ function kubeadmSource(m: HostManifest, field: string): FieldPath {
 
 /** cloud-init's schema and kubeadm's field tables on each distinct host; join material only where its role allows. */
 export function verifyRender(plan: RenderPlan): Diagnostic[] {
-  return verifyHosts(representatives(plan));
+  const builder = new HostManifestBuilder(plan, plan.secrets);
+  return [...verifyVendorData(builder.vendor), ...verifyHosts(representatives(plan, builder))];
+}
+
+/** Secrets that must never reach vendor-data (the same for every host, so 0644 and on every seed). */
+const SECRET = /PRIVATE KEY|^[a-z0-9]{6}\.[a-z0-9]{16}$/m;
+
+/** The cluster's vendor-data: cloud-init's schema, and no secret in it. */
+export function verifyVendorData(vendor: VendorRuntime | undefined): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const p of checkCloudConfig(vendorDataObject(vendor))) {
+    out.push(problem([], 'render.cloud-config-schema', `vendor-data at ${p.path}: ${p.message} (cloud-init's schema)`, 'this is a kubebake bug: report it with the topology'));
+  }
+  for (const f of vendor?.files ?? []) {
+    if (SECRET.test(f.content)) out.push(problem([], 'render.key-leak', `vendor-data (every host's, 0644) would carry a secret in ${f.path}`, 'this is a kubebake bug: nothing was written'));
+  }
+  return out;
 }
 
 /** The checks of verifyRender on given host manifests. */

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { measure, sizeReport } from '../../src/render/delivery/sizes.js';
 import type { HostSeed } from '../../src/render/delivery/seeds.js';
 
-const seed = (host: string, userData: string): HostSeed => ({ host, userData, metaData: '', networkConfig: '' });
+const seed = (host: string, userData: string): HostSeed => ({ host, userData, metaData: '', networkConfig: '', vendorData: '' });
 
 test('sizes are the file as written (bytes, not characters); base64 and gzip+base64 forms follow from it', () => {
   const [s] = measure([seed('a', 'é'.repeat(1000))]);

@@ -388,8 +388,12 @@ export function sandboxUnavailable(): string | undefined {
 }
 
 export interface BootOptions {
-  /** The NoCloud seed; without network-config cloud-init falls back to DHCP (as Packer's seed CD does). */
-  seed: { 'user-data': string; 'meta-data': string; 'network-config'?: string };
+  /**
+   * The NoCloud seed; without network-config cloud-init falls back to DHCP (as Packer's seed CD does).
+   * vendor-data goes into the seed folder like the rest: the real cloud-init reads and merges it
+   * under user-data (its own handler and merge code, nothing re-implemented here).
+   */
+  seed: { 'user-data': string; 'meta-data': string; 'network-config'?: string; 'vendor-data'?: string };
   /** Read-only layers over this machine's root, topmost first: e.g. the `layer` of an earlier boot that baked an image. */
   layers?: string[];
   kubernetesVersion: string;
@@ -422,12 +426,13 @@ export interface BootOptions {
 /** What the kubeadm stand-in's init records for joining nodes (test/helpers/kubeadm_standin.py). */
 export interface ClusterRecord { tokens: string[]; caCertHash: string; endpoint: string }
 
-/** A host's NoCloud seed as `render cloud-init` wrote it into `tree`. */
+/** A host's NoCloud seed as `render cloud-init` wrote it into `tree` (all four files). */
 export function hostSeed(tree: FileTree, host: string): BootOptions['seed'] {
   return {
     'user-data': text(tree, `hosts/${host}/user-data`),
     'meta-data': text(tree, `hosts/${host}/meta-data`),
     'network-config': text(tree, `hosts/${host}/network-config`),
+    'vendor-data': text(tree, `hosts/${host}/vendor-data`),
   };
 }
 

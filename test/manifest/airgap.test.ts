@@ -75,8 +75,10 @@ test("registries.conf parses as TOML (smol-toml) and maps every registry to its 
     conf.registry.map((r) => [r.prefix, r.location, r.mirror.map((m) => m.location)]),
     Object.entries(registries).map(([k, v]) => [k, k, [v]]),
   );
-  const userData = renderCloudInitTree(airgap).files().find((f) => f.path === 'hosts/worker1/user-data')!.content as string;
-  assert.ok(userData.includes(SOURCE_PATHS.registries), 'the worker writes the drop-in');
+  // The seed: the user-data, and the vendor-data that carries the steps every host shares.
+  const tree = renderCloudInitTree(airgap);
+  const seed = ['user-data', 'vendor-data'].map((f) => tree.get(`hosts/worker1/${f}`)!.content as string).join('\n');
+  assert.ok(seed.includes(SOURCE_PATHS.registries), 'the worker writes the drop-in');
 });
 
 test('proxy: noProxy keeps the topology entries and adds subnets, the API endpoint, localhost and the cluster domain', () => {

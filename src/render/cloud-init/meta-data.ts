@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { toYaml11 } from '../../util/yaml.js';
 
-/** What the instance-id is derived from: the host's user-data and network-config. */
-export const metaDataDigest = (userData: string, networkConfig: string): string =>
-  createHash('sha256').update(userData).update('\0').update(networkConfig).digest('hex').slice(0, 12);
+/**
+ * What the instance-id is derived from: the host's user-data, network-config and vendor-data (a
+ * new runtime in vendor-data is a new instance too).
+ */
+export const metaDataDigest = (userData: string, networkConfig: string, vendorData: string): string =>
+  createHash('sha256').update(userData).update('\0').update(networkConfig).update('\0').update(vendorData).digest('hex').slice(0, 12);
 
 /**
  * NoCloud meta-data. The instance-id is stable for the same host and content, and changes when

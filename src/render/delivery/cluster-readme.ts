@@ -45,20 +45,21 @@ const FORM_TEXT: Record<DeliveryForm, (plan: ClusterPlan) => string> = {
   iso: () => `### Any hypervisor with a CD drive (VirtualBox, Hyper-V, VMware, Proxmox, libvirt): \`hosts/<host>/seed.iso\`
 
 Attach the host's \`seed.iso\` as the VM's CD/DVD drive (ISO 9660 with Joliet and Rock Ridge, label
-\`cidata\`) and boot a cloud image of the OS with cloud-init (NoCloud). Set the NIC's MAC to the
-host's MAC in the table: network-config matches the NIC by it.`,
+\`cidata\`; it holds user-data, meta-data, network-config and vendor-data) and boot a cloud image of
+the OS with cloud-init (NoCloud). Set the NIC's MAC to the host's MAC in the table: network-config
+matches the NIC by it.`,
   tar: (plan) => `### Copying files: \`seeds.tar\` and \`hosts/<host>/seed.tar\`
 
-\`seeds.tar\` holds every host's three files (\`hosts/<host>/user-data\`, \`meta-data\`,
-\`network-config\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries are owned by
-root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`, e.g. into a
-PXE or HTTP seed server's folder (\`ds=nocloud;s=http://server/${plan.name}/hosts/<host>/\`).`,
+\`seeds.tar\` holds every host's four files (\`hosts/<host>/user-data\`, \`meta-data\`,
+\`network-config\`, \`vendor-data\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries
+are owned by root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`,
+e.g. into a PXE or HTTP seed server's folder (\`ds=nocloud;s=http://server/${plan.name}/hosts/<host>/\`).`,
   vsphere: () => `### vSphere: \`vsphere/<host>.vmx\`, \`vsphere/<host>.govc.sh\`
 
-cloud-init's VMware datasource reads \`guestinfo.userdata\` and \`guestinfo.metadata\` (network-config
-travels inside the metadata), each gzip+base64. Either add the lines of \`vsphere/<host>.vmx\` to the
-powered-off VM's configuration parameters, or run \`vsphere/<host>.govc.sh [VM name]\` with
-\`GOVC_URL\` and credentials set. Give the NIC the MAC in the table (Edit Settings → Network adapter
+cloud-init's VMware datasource reads \`guestinfo.userdata\`, \`guestinfo.vendordata\` and
+\`guestinfo.metadata\` (network-config travels inside the metadata), each gzip+base64. Either add
+the lines of \`vsphere/<host>.vmx\` to the powered-off VM's configuration parameters, or run
+\`vsphere/<host>.govc.sh [VM name]\` with \`GOVC_URL\` and credentials set. Give the NIC the MAC in the table (Edit Settings → Network adapter
 → MAC Address: Manual).`,
   proxmox: (plan) => `### Proxmox VE: \`proxmox/\`
 
@@ -66,8 +67,8 @@ Copy the \`proxmox/\` folder to the Proxmox node, then for each host run
 \`proxmox/<host>.qm.sh <vmid>\`: it copies \`proxmox/snippets/<file>\` onto the storage
 \`${plan.delivery.proxmox.snippetStorage}\` (\`delivery.proxmox.snippetStorage\` in the topology; its content
 types must include "Snippets"), adds a CloudInit drive on \`$CLOUDINIT_STORAGE\` (default
-\`local-lvm\`) if the VM has none, runs \`qm set <vmid> --cicustom "user=…,network=…,meta=…"\` and
-sets net0's MAC to the host's.`,
+\`local-lvm\`) if the VM has none, runs \`qm set <vmid> --cicustom "user=…,network=…,meta=…,vendor=…"\`
+and sets net0's MAC to the host's.`,
   libvirt: () => `### libvirt: \`libvirt/<host>.virt-install.sh\`
 
 \`libvirt/<host>.virt-install.sh CLOUD-IMAGE.qcow2 [network]\` copies the host's \`seed.iso\` into the
@@ -82,6 +83,15 @@ ${plan.os.family === 'ubuntu' ? '`autoinstall/<host>.yaml`' : '`preseed/<host>.c
 iPXE: \`pxe/README.md\` has the file names, dnsmasq and ISC dhcpd settings, and \`pxe/hosts.json\` every
 host's MAC, seed URL and kernel arguments. Set each machine's boot order to local disk first, then network.`,
 };
+
+/** What vendor-data is in this cluster: kubebake's runtime, or (baked) nothing. */
+function vendorNote(plan: ClusterPlan, seeds: readonly HostSeed[]): string {
+  if (plan.image === 'baked') return 'With `image: baked` the runtime is in the image: vendor-data is an empty cloud-config (attaching it is optional).';
+  const size = seeds[0] ? Buffer.byteLength(seeds[0].vendorData, 'utf8') : 0;
+  return `vendor-data is kubebake's runtime (runner, helpers, shared steps; ${kib(size)}), the same for every
+host: attach it with the user-data, or the host stops at once with \`failed: runtime-check: …\` in
+${STATUS_PATH}.`;
+}
 
 export function renderClusterReadme(plan: ClusterPlan, seeds: readonly HostSeed[], forms: readonly DeliveryForm[]): string {
   const sizes = new Map(measure(seeds).map((s) => [s.host, s]));
@@ -129,6 +139,10 @@ into /etc/network/interfaces.d as \`dns-nameservers\`, which ifupdown applies on
 systemd-networkd + systemd-resolved) apply them from network-config.` : ''}
 
 ## What to attach where
+
+Every host's seed has four files: \`user-data\` (the host's own: identity, join material, its
+configuration), \`meta-data\`, \`network-config\` and \`vendor-data\`.
+${vendorNote(plan, seeds)}
 
 ${forms.map((f) => FORM_TEXT[f](plan)).join('\n\n')}
 

@@ -1,5 +1,5 @@
 // Every delivery form of a cluster, as one FileTree relative to out/<cluster>/: pure serialisers
-// of the plan and each host's three NoCloud files (exactly as rendered).
+// of the plan and each host's four NoCloud files (exactly as rendered).
 import { FileTree } from '../../output/tree.js';
 import type { ClusterPlan } from '../../plan/plan.js';
 import { renderClusterReadme } from './cluster-readme.js';
@@ -49,6 +49,7 @@ export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly Host
       tree.add(`proxmox/snippets/${names.user}`, seed.userData, SECRET_MODE);
       tree.add(`proxmox/snippets/${names.network}`, seed.networkConfig);
       tree.add(`proxmox/snippets/${names.meta}`, seed.metaData);
+      tree.add(`proxmox/snippets/${names.vendor}`, seed.vendorData);
       tree.add(`proxmox/${seed.host}.qm.sh`, renderQmScript(plan, node, seed), SCRIPT_MODE);
     }
     if (forms.has('libvirt')) tree.add(`libvirt/${seed.host}.virt-install.sh`, renderVirtInstallScript(plan, node), SCRIPT_MODE);

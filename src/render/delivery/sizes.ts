@@ -43,6 +43,9 @@ const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 export function sizeReport(seeds: readonly HostSeed[]): { lines: string[]; warnings: string[] } {
   const sizes = measure(seeds);
   const lines = sizes.map((s) => `  ${s.host}: user-data ${kib(s.userData)} (gzip+base64 ${kib(s.gzipBase64)})${s.over.length ? ` — over ${s.over.join(', ')}` : ''}`);
+  // The runtime moved out of user-data is still bytes a host gets: say how many, once (the same for every host).
+  const vendor = seeds[0] ? Buffer.byteLength(seeds[0].vendorData, 'utf8') : 0;
+  if (vendor > 100) lines.push(`  every host also: vendor-data ${kib(vendor)} (kubebake's runtime, the same for all)`);
   const warnings: string[] = [];
   for (const limit of LIMITS.filter((l) => l.bytes !== undefined)) {
     const hosts = sizes.filter((s) => s.over.includes(limit.platform));

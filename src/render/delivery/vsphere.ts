@@ -1,5 +1,7 @@
-// vSphere: cloud-init's VMware datasource reads guestinfo.metadata / guestinfo.userdata (and
-// their ".encoding" keys) from the VM's extraConfig. It has no network-config key of its own:
+// vSphere: cloud-init's VMware datasource reads guestinfo.metadata / guestinfo.userdata /
+// guestinfo.vendordata (and their ".encoding" keys) from the VM's extraConfig (cloud-init 22.4
+// /usr/lib/python3/dist-packages/cloudinit/sources/DataSourceVMware.py: _get_data reads
+// guestinfo("vendordata") into vendordata_raw). It has no network-config key of its own:
 // the network config travels inside the metadata under "network" (with "network.encoding").
 // Source: canonical/cloud-init cloudinit/sources/DataSourceVMware.py @ dd65b4ad7e245bfb52b5cf3f5a74c0323e4fbbcc
 // (guestinfo(), decode() accepting "gzip+base64", process_metadata() popping "network" and
@@ -28,6 +30,9 @@ export function guestinfo(seed: HostSeed): [string, string][] {
     ['guestinfo.metadata.encoding', GUESTINFO_ENCODING],
     ['guestinfo.userdata', gzipBase64(seed.userData)],
     ['guestinfo.userdata.encoding', GUESTINFO_ENCODING],
+    // kubebake's runtime (render/cloud-init/vendor-data.ts): the same value on every VM of the cluster.
+    ['guestinfo.vendordata', gzipBase64(seed.vendorData)],
+    ['guestinfo.vendordata.encoding', GUESTINFO_ENCODING],
   ];
 }
 

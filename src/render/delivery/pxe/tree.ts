@@ -2,7 +2,6 @@
 // serves this folder at its root URL (delivery.server). Pure: plan + seeds → files.
 import { FileTree } from '../../../output/tree.js';
 import type { ClusterPlan } from '../../../plan/plan.js';
-import { GENERATED } from '../../../util/generated.js';
 import { SEED_MODES, type HostSeed } from '../seeds.js';
 import { autoinstallMetaData, renderAutoinstall } from './autoinstall.js';
 import { bootDir, hostBoot, installerOf, UBUNTU_ISO } from './boot-params.js';
@@ -11,9 +10,6 @@ import { renderPxeIndex } from './hosts-json.js';
 import { hostIpxePath, renderDispatcher, renderHostIpxe } from './ipxe.js';
 import { renderPreseed } from './preseed.js';
 import { renderPxeReadme } from './readme.js';
-
-/** NoCloud fetches vendor-data too; an empty cloud-config answers it instead of a 404. */
-export const EMPTY_VENDOR_DATA = `#cloud-config\n# ${GENERATED}\n{}\n`;
 
 const SECRET_MODE = 0o600;
 
@@ -33,7 +29,8 @@ export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): Fi
     add(`${dir}/user-data`, seed.userData, SEED_MODES['user-data']);
     add(`${dir}/meta-data`, seed.metaData, SEED_MODES['meta-data']);
     add(`${dir}/network-config`, seed.networkConfig, SEED_MODES['network-config']);
-    add(`${dir}/vendor-data`, EMPTY_VENDOR_DATA);
+    // kubebake's runtime (an empty cloud-config when a baked image carries it): NoCloud fetches it from the seed URL.
+    add(`${dir}/vendor-data`, seed.vendorData, SEED_MODES['vendor-data']);
     if (installerOf(plan) === 'autoinstall') {
       const doc = renderAutoinstall(plan, seed);
       add(`autoinstall/${node.name}.yaml`, doc, SECRET_MODE);
