@@ -350,7 +350,9 @@ async function writeNewAsync(path: string, file: OutputFile): Promise<Stat> {
   try {
     await handle.writeFile(file.content);
     if ((file.mode & ~umask) !== file.mode) await handle.chmod(file.mode);
-    return toStat(await handle.stat());
+    // fstat of an open file is answered from the inode in memory: a thread-pool round trip for it
+    // cost a quarter of the writes (open, write, stat, close against a raw write's three).
+    return toStat(fstatSync(handle.fd));
   } finally {
     await handle.close();
   }
