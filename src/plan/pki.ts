@@ -23,6 +23,8 @@ export interface BootstrapToken { id: string; secret: string; value: string }
 
 /** kubeadm's bootstrap token format: `<id>.<secret>`, id public (it names the Secret), secret not. */
 export const TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+/** A bootstrap token anywhere in a text (kubeadm prints its join command with one): TOKEN_PATTERN, unanchored. */
+export const TOKEN_IN_TEXT = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
 const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 // 256 is not a multiple of 36: mapping every byte with `% 36` would make a–d more likely than the
 // rest. Bytes at or above the largest multiple of 36 (252) are thrown away and drawn again.

@@ -2,12 +2,11 @@
 // `key=value` lines (event, step, rc), then for a failure `log:` and the last log lines. Anything
 // else is refused: the parser is the server's first line against a hostile client.
 import { looksLikeKeyMaterial } from '../diagnostics/escape.js';
+import { TOKEN_IN_TEXT } from '../plan/pki.js';
 import { REPORT_LINE_CHARS, REPORT_LOG_LINES } from '../steps/report.js';
 import type { ReportEvent } from './state.js';
 
 const EVENTS = new Set(['boot', 'start', 'end', 'fail']);
-/** A bootstrap token anywhere in a line (kubeadm prints its join command with one): plan/pki.ts TOKEN_PATTERN, unanchored. */
-const TOKEN_IN_TEXT = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
 
 /**
  * A log line as the server keeps and publishes it (/api/status, the live page, its own log, none

@@ -8,6 +8,7 @@ import { userDataObject, writeFiles } from '../render/cloud-init/user-data.js';
 import { vendorDataObject } from '../render/cloud-init/vendor-data.js';
 import type { VendorRuntime } from '../manifest/runtime.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
+import { TOKEN_IN_TEXT } from '../plan/pki.js';
 import { checkCloudConfig } from './cloud-config.js';
 import { checkKubeadmConfig } from './kubeadm-config.js';
 
@@ -59,7 +60,7 @@ export function verifyRender(plan: RenderPlan): Diagnostic[] {
 }
 
 /** Secrets that must never reach vendor-data (the same for every host, so 0644 and on every seed). */
-const SECRET = /PRIVATE KEY|^[a-z0-9]{6}\.[a-z0-9]{16}$/m;
+const hasSecret = (text: string): boolean => /PRIVATE KEY/.test(text) || new RegExp(TOKEN_IN_TEXT.source).test(text);
 
 /** The cluster's vendor-data: cloud-init's schema, and no secret in it. */
 export function verifyVendorData(vendor: VendorRuntime | undefined): Diagnostic[] {
@@ -68,7 +69,7 @@ export function verifyVendorData(vendor: VendorRuntime | undefined): Diagnostic[
     out.push(problem([], 'render.cloud-config-schema', `vendor-data at ${p.path}: ${p.message} (cloud-init's schema)`, 'this is a kubebake bug: report it with the topology'));
   }
   for (const f of vendor?.files ?? []) {
-    if (SECRET.test(f.content)) out.push(problem([], 'render.key-leak', `vendor-data (every host's, 0644) would carry a secret in ${f.path}`, 'this is a kubebake bug: nothing was written'));
+    if (hasSecret(f.content)) out.push(problem([], 'render.key-leak', `vendor-data (every host's, 0644) would carry a secret in ${f.path}`, 'this is a kubebake bug: nothing was written'));
   }
   return out;
 }

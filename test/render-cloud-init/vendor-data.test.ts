@@ -53,6 +53,9 @@ test('verify refuses a vendor runtime that would carry a secret (every host gets
   assert.deepEqual(verifyVendorData(leaky).map((d) => d.code), ['render.key-leak']);
   const token = { ...vendor, files: [...vendor.files, { path: '/etc/kubebake/t', mode: '0644' as const, content: `${plan.secrets.token.value}\n`, from: [] }] };
   assert.deepEqual(verifyVendorData(token).map((d) => d.code), ['render.key-leak']);
+  // Inside a line too (a join command, a YAML value), not only alone on one.
+  const inline = { ...vendor, files: [...vendor.files, { path: '/etc/kubebake/j', mode: '0644' as const, content: `kubeadm join x --token ${plan.secrets.token.value} --discovery-token-ca-cert-hash y\n`, from: [] }] };
+  assert.deepEqual(verifyVendorData(inline).map((d) => d.code), ['render.key-leak']);
 });
 
 test("meta-data's instance-id changes with the vendor-data (a new runtime is a new instance)", () => {

@@ -9,14 +9,13 @@ const { firstbootUnit, log: LOG_PATH, status: STATUS_PATH } = HOST_PATHS;
 const FIRSTBOOT_UNIT = unitName(firstbootUnit);
 import type { DeliveryForm } from './forms.js';
 import type { HostSeed } from './seeds.js';
-import { LIMITS, measure } from './sizes.js';
+import { kib, LIMITS, measure, vendorDataBytes } from './sizes.js';
 
 /** Boot order: balancers first (joins go through them), then the init control plane, the others, workers. */
 export function bootOrder(n: NodePlan): number {
   return n.role === 'load-balancer' ? 1 : n.initNode ? 2 : n.role === 'control-plane' ? 3 : 4;
 }
 
-const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 /** Mermaid node ids must be plain words; host names are RFC 1123 labels (letters, digits, "-"). */
 const mid = (name: string): string => `h_${name.replace(/-/g, '_')}`;
 
@@ -87,8 +86,7 @@ host's MAC, seed URL and kernel arguments. Set each machine's boot order to loca
 /** What vendor-data is in this cluster: kubebake's runtime, or (baked) nothing. */
 function vendorNote(plan: ClusterPlan, seeds: readonly HostSeed[]): string {
   if (plan.image === 'baked') return 'With `image: baked` the runtime is in the image: vendor-data is an empty cloud-config (attaching it is optional).';
-  const size = seeds[0] ? Buffer.byteLength(seeds[0].vendorData, 'utf8') : 0;
-  return `vendor-data is kubebake's runtime (runner, helpers, shared steps; ${kib(size)}), the same for every
+  return `vendor-data is kubebake's runtime (runner, helpers, shared steps; ${kib(vendorDataBytes(seeds))}), the same for every
 host: attach it with the user-data, or the host stops at once with \`failed: runtime-check: …\` in
 ${STATUS_PATH}.`;
 }

@@ -37,14 +37,17 @@ export function measure(seeds: readonly HostSeed[]): HostSize[] {
   });
 }
 
-const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+export const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+
+/** The cluster's vendor-data (the same on every host), in bytes. */
+export const vendorDataBytes = (seeds: readonly HostSeed[]): number => (seeds[0] ? Buffer.byteLength(seeds[0].vendorData, 'utf8') : 0);
 
 /** One line per host for the command's output, then one warning per platform exceeded. */
 export function sizeReport(seeds: readonly HostSeed[]): { lines: string[]; warnings: string[] } {
   const sizes = measure(seeds);
   const lines = sizes.map((s) => `  ${s.host}: user-data ${kib(s.userData)} (gzip+base64 ${kib(s.gzipBase64)})${s.over.length ? ` — over ${s.over.join(', ')}` : ''}`);
   // The runtime moved out of user-data is still bytes a host gets: say how many, once (the same for every host).
-  const vendor = seeds[0] ? Buffer.byteLength(seeds[0].vendorData, 'utf8') : 0;
+  const vendor = vendorDataBytes(seeds);
   if (vendor > 100) lines.push(`  every host also: vendor-data ${kib(vendor)} (kubebake's runtime, the same for all)`);
   const warnings: string[] = [];
   for (const limit of LIMITS.filter((l) => l.bytes !== undefined)) {
