@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ by `npm install` (prepare) or `npm run build`.
-import '../dist/src/cli/main.js';
+// Thin launcher: the CLI is compiled and bundled into dist/cli/ by `npm install` (prepare) or `npm run build`.
+import '../dist/cli/main.js';

@@ -4,7 +4,9 @@
 // was made from (as JSON); when it is missing or was made from another schema (someone ran
 // `tsc` alone after editing schema.ts), the schema is compiled here instead: slower, same result.
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
+import { packageFile } from '../util/package-root.js';
 import { topologySchema } from './schema.js';
 
 export interface SchemaValidator {
@@ -12,7 +14,7 @@ export interface SchemaValidator {
   errors?: ErrorObject[] | null;
 }
 
-/** The generated module, next to this one in dist/. */
+/** The generated module, next to this one in tsc's output (the CLI bundle loads it from there too). */
 export const GENERATED_VALIDATOR = 'schema-validator.generated.cjs';
 
 /** The schema as JSON: what the generated validator must have been made from (compared as text: no crypto at start). */
@@ -31,7 +33,7 @@ export let validatorSource: 'generated' | 'compiled' = 'generated';
 
 function load(): SchemaValidator {
   try {
-    const generated = require(`./${GENERATED_VALIDATOR}`) as { validate: SchemaValidator; schemaJson: string };
+    const generated = require(fileURLToPath(packageFile(`dist/src/topology/${GENERATED_VALIDATOR}`))) as { validate: SchemaValidator; schemaJson: string };
     if (generated.schemaJson === SCHEMA_JSON) return generated.validate;
   } catch {
     // Not built yet: compile below.

@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import Ajv04, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
+import { packageFile } from '../util/package-root.js';
 
-const SCHEMA_URL = new URL('../../../src/verify/cloud-init-schemas/schema-cloud-config-v1.json', import.meta.url);
+const SCHEMA_URL = packageFile('src/verify/cloud-init-schemas/schema-cloud-config-v1.json');
 
 interface Upstream { $defs: Record<string, { properties?: Record<string, unknown> }>; allOf: { $ref: string }[]; properties: Record<string, unknown> }
 
