@@ -11,10 +11,13 @@
 // Speed (15,000 files): the manifest keeps size, mtime and inode per file, like git's index, so
 // an untouched file is recognised by one lstat and never read; a file whose stat changed is read
 // and hashed (hand-edit detection). New files are created in place, exclusively and without
-// following links; replaced files go through a private staging folder and a rename. Checks are
-// synchronous calls (a few microseconds each on a local disk, less than a thread-pool round
-// trip); creating folders and files is not: on a busy disk creating a file waits on the
-// filesystem, so they are created several at a time, as a raw write of the same bytes would be.
+// following links; replaced files go through a private staging folder and a rename. Every call is
+// synchronous: creating a file puts it in the page cache, which takes microseconds, while a
+// thread-pool round trip per open, write and close cost more than the system calls themselves.
+// Measured on 20,004 files (63 MiB): 0.4 s against 1.3 s through the thread pool, 16 at a time,
+// on tmpfs; 0.8 s against 1.2 s on this machine's disk, and 1.0 s against 2.4 s while four `dd`
+// processes wrote to it. A signal that arrives while files are being written waits for them: once
+// writing has begun, the run finishes anyway.
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -35,11 +38,9 @@ import {
   writeFileSync,
   type Stats,
 } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { isErrno, PathError } from '../diagnostics/io.js';
-import { mapLimit } from '../util/map-limit.js';
 import { LOCK_FILE } from './lock.js';
 import { isTreePath, RESERVED_PREFIX, type FileTree, type OutputFile } from './tree.js';
 
@@ -51,8 +52,6 @@ const DIR_MODE = 0o755;
 const PRIVATE_DIR_MODE = 0o700;
 /** New files: never follow a link, never reuse an existing file. */
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-/** Folders and files created at once (libuv's thread pool has four threads; more keeps them busy). */
-const WRITE_CONCURRENCY = 16;
 
 interface Entry {
   sha256?: string;
@@ -209,10 +208,11 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     entry !== undefined && (entry.sha256 === hash || (Array.isArray(entry.accept) && entry.accept.includes(hash)) || entry.creating === true);
 
   const planned: Planned[] = [];
+  const shared = new SharedContents();
   let i = 0;
   for (const file of files) {
     if (++i % 1000 === 0) await yieldToEventLoop();
-    const hash = sha256(file.content);
+    const hash = shared.hash(file.content);
     const folder = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/')) : '';
     if (dirState.get(folder) !== 'dir') {
       planned.push({ file, hash, action: 'create' });
@@ -286,30 +286,23 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   const staging = io(dir, () => mkdtempSync(join(dir, STAGING_PREFIX)));
   try {
     writeManifest(dir, staging, pending);
-    // Folders, parents first: each level's new folders at once.
-    const folders = [...dirModes.keys()].filter((d) => d !== '').sort();
-    for (let depth = 1; folders.some((d) => d.split('/').length >= depth); depth++) {
-      const level = folders.filter((d) => d.split('/').length === depth);
-      await mapLimit(level, WRITE_CONCURRENCY, async (d) => {
-        const path = join(dir, d);
-        const mode = dirModes.get(d)!;
-        if (dirState.get(d) === 'missing') await ioAsync(path, () => mkdir(path, { mode }));
-        if ((dirMode.get(d) ?? mode & ~umask) !== mode) io(path, () => chmodSync(path, mode));
-      });
+    // Folders, parents first (a parent sorts before its children).
+    for (const d of [...dirModes.keys()].filter((d) => d !== '').sort()) {
+      const path = join(dir, d);
+      const mode = dirModes.get(d)!;
+      if (dirState.get(d) === 'missing') io(path, () => mkdirSync(path, { mode }));
+      if ((dirMode.get(d) ?? mode & ~umask) !== mode) io(path, () => chmodSync(path, mode));
     }
     const entries: Entry[] = new Array(planned.length);
-    const writes: number[] = [];
     planned.forEach((p, n) => {
-      if (p.action !== 'unchanged') return void writes.push(n);
       const target = `${root}/${p.file.path}`;
-      if (p.st && p.st.mode !== p.file.mode) io(target, () => chmodSync(target, p.file.mode));
-      entries[n] = statEntry(p.hash, p.st!);
-    });
-    await mapLimit(writes, WRITE_CONCURRENCY, async (n) => {
-      const p = planned[n]!;
-      const target = `${root}/${p.file.path}`;
+      if (p.action === 'unchanged') {
+        if (p.st && p.st.mode !== p.file.mode) io(target, () => chmodSync(target, p.file.mode));
+        entries[n] = statEntry(p.hash, p.st!);
+        return;
+      }
       const tmp = p.action === 'create' ? target : join(staging, String(n));
-      const st = await ioAsync(tmp, () => writeNewAsync(tmp, p.file));
+      const st = writeNew(tmp, p.file, shared.bytes(p.file.content));
       if (p.action === 'replace') io(target, () => renameSync(tmp, target));
       entries[n] = statEntry(p.hash, st);
     });
@@ -328,43 +321,48 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   return result;
 }
 
+/**
+ * Contents several files of a tree share (every host's vendor-data, 9 KiB × 5,000 hosts) are
+ * hashed and encoded once, not once per file. Keyed by the content itself: equal strings are one
+ * key, and the tree holds them anyway.
+ */
+class SharedContents {
+  readonly #seen = new Map<string | Uint8Array, { hash: string; files: number; bytes?: Uint8Array }>();
+
+  hash(content: string | Uint8Array): string {
+    const known = this.#seen.get(content);
+    if (known) return known.files++, known.hash;
+    const hash = sha256(content);
+    this.#seen.set(content, { hash, files: 1 });
+    return hash;
+  }
+
+  /** What to write: a string that several files hold, encoded once. */
+  bytes(content: string | Uint8Array): string | Uint8Array {
+    if (typeof content !== 'string') return content;
+    const known = this.#seen.get(content);
+    if (!known || known.files < 2) return content;
+    return (known.bytes ??= Buffer.from(content));
+  }
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Writes a file that must not exist yet, with exactly `file.mode`; returns its stat. */
-function writeNew(path: string, file: OutputFile): Stat {
+/**
+ * Writes a file that must not exist yet, with exactly `file.mode`; returns its stat (fstat of an
+ * open file is answered from the inode in memory).
+ */
+function writeNew(path: string, file: OutputFile, content: string | Uint8Array = file.content): Stat {
   return io(path, () => {
     const fd = openSync(path, CREATE_FLAGS, file.mode);
     try {
-      writeFileSync(fd, file.content);
+      writeFileSync(fd, content);
       if ((file.mode & ~umask) !== file.mode) fchmodSync(fd, file.mode);
       return toStat(fstatSync(fd));
     } finally {
       closeSync(fd);
     }
   });
-}
-
-/** writeNew, through the thread pool (the files of a tree are created several at a time). */
-async function writeNewAsync(path: string, file: OutputFile): Promise<Stat> {
-  const handle = await open(path, CREATE_FLAGS, file.mode);
-  try {
-    await handle.writeFile(file.content);
-    if ((file.mode & ~umask) !== file.mode) await handle.chmod(file.mode);
-    // fstat of an open file is answered from the inode in memory: a thread-pool round trip for it
-    // cost a quarter of the writes (open, write, stat, close against a raw write's three).
-    return toStat(fstatSync(handle.fd));
-  } finally {
-    await handle.close();
-  }
-}
-
-/** io() for a promise. */
-async function ioAsync<T>(path: string, fn: () => Promise<T>, doing = 'cannot write'): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw e instanceof PathError ? e : new PathError(path, e, doing);
-  }
 }
 
 function writeManifest(dir: string, staging: string, m: Manifest): void {

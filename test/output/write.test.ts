@@ -62,3 +62,26 @@ test('--check (dryRun) reports what a render would do and writes nothing', async
     assert.throws(() => statSync(out));
   });
 });
+
+test('files that share a content (every host\'s vendor-data) each get it, with their own mode; an edit to one is seen', async () => {
+  await withTempDir(async (dir) => {
+    const shared = 'runtime\n'.repeat(1000);
+    const bytes = new Uint8Array([0, 1, 2, 255]);
+    const t = new FileTree();
+    for (const h of ['a', 'b', 'c']) t.add(`hosts/${h}/vendor-data`, shared).add(`hosts/${h}/blob`, bytes).add(`hosts/${h}/user-data`, `only ${h}\n`, 0o600);
+    t.add('hosts/d/vendor-data', shared, 0o600); // the same content, another mode
+    const r = await writeTree(dir, t);
+    assert.ok('written' in r);
+    const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string }> };
+    for (const f of t.files()) {
+      assert.deepEqual(readFileSync(join(dir, f.path)), Buffer.from(f.content), f.path);
+      assert.equal(statSync(join(dir, f.path)).mode & 0o777, f.mode, f.path);
+      assert.equal(manifest.files[f.path]!.sha256, sha(f.content), f.path);
+    }
+    writeFileSync(join(dir, 'hosts/b/vendor-data'), 'edited\n');
+    const again = await writeTree(dir, t);
+    assert.ok('diagnostics' in again);
+    assert.deepEqual(again.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [`${join(dir, 'hosts/b/vendor-data')} was edited since kubebake wrote it; kubebake will not replace it`]);
+  });
+});

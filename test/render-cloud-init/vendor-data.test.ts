@@ -3,11 +3,12 @@
 // carries the runtime. How cloud-init merges it: vendor-merge.test.ts and test/e2e/first-boot.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { HostManifestBuilder } from '../../src/manifest/host-manifest.js';
 import { HOST_PATHS } from '../../src/plan/host-paths.js';
 import { reportKey } from '../../src/plan/report-keys.js';
-import { metaDataDigest } from '../../src/render/cloud-init/meta-data.js';
+import { metaDataDigest, vendorDataDigest } from '../../src/render/cloud-init/meta-data.js';
 import { VENDOR_MERGE } from '../../src/render/cloud-init/vendor-data.js';
 import { verifyVendorData } from '../../src/verify/verify.js';
 import { runKubebake } from '../helpers/cli.js';
@@ -58,8 +59,16 @@ test('verify refuses a vendor runtime that would carry a secret (every host gets
   assert.deepEqual(verifyVendorData(inline).map((d) => d.code), ['render.key-leak']);
 });
 
-test("meta-data's instance-id changes with the vendor-data (a new runtime is a new instance)", () => {
-  assert.notEqual(metaDataDigest('u', 'n', 'v1'), metaDataDigest('u', 'n', 'v2'));
+test("meta-data's instance-id covers the vendor-data (a new runtime is a new instance)", async () => {
+  assert.notEqual(metaDataDigest('u', 'n', vendorDataDigest('v1')), metaDataDigest('u', 'n', vendorDataDigest('v2')));
+  // Each host's instance-id, recomputed here from its three documents as files on disk.
+  const { plan, tree } = await renderProfile('default');
+  const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+  for (const n of plan.nodes) {
+    const doc = (f: string): string => text(tree, `hosts/${n.name}/${f}`);
+    const expected = sha(`${doc('user-data')}\0${doc('network-config')}\0${sha(doc('vendor-data'))}`).slice(0, 12);
+    assert.equal((parse(doc('meta-data')) as Record<string, string>)['instance-id'], `${n.name}-${expected}`);
+  }
 });
 
 test('a baked cluster renders (its vendor-data is an empty cloud-config, which verify accepts in a fresh process)', () => {

@@ -5,7 +5,7 @@ import { HOST_PATHS } from '../../plan/host-paths.js';
 import type { RenderPlan } from '../../plan/plan.js';
 import { FileTree } from '../../output/tree.js';
 import { SlotTemplates } from '../../util/slot-template.js';
-import { metaDataDigest, renderMetaData } from './meta-data.js';
+import { metaDataDigest, renderMetaData, vendorDataDigest } from './meta-data.js';
 import { renderNetworkConfig } from './network-config.js';
 import { UserDataWriter } from './user-data.js';
 import { renderVendorData } from './vendor-data.js';
@@ -27,12 +27,13 @@ export function renderCloudInitTree(plan: RenderPlan): FileTree {
   const userData = new UserDataWriter();
   const templates = new SlotTemplates();
   const vendorData = renderVendorData(manifests.vendor);
+  const vendorDigest = vendorDataDigest(vendorData);
   let haproxy: string | undefined;
   for (const node of plan.nodes) {
     const { key, values } = nodeSlots(node);
     const ud = templates.render(`user-data:${key}`, values, (v) => userData.render(manifests.build(withSlots(node, v))));
     const networkConfig = templates.render(`network-config:${key}`, values, (v) => renderNetworkConfig(plan, withSlots(node, v)));
-    const digest = metaDataDigest(ud, networkConfig, vendorData);
+    const digest = metaDataDigest(ud, networkConfig, vendorDigest);
     const metaData = templates.render('meta-data', [node.name, digest], ([name, d]) => renderMetaData(name!, d!));
     const dir = `hosts/${node.name}`;
     tree.add(`${dir}/user-data`, ud, 0o600).add(`${dir}/network-config`, networkConfig).add(`${dir}/meta-data`, metaData).add(`${dir}/vendor-data`, vendorData);
