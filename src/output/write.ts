@@ -331,7 +331,10 @@ class SharedContents {
 
   hash(content: string | Uint8Array): string {
     const known = this.#seen.get(content);
-    if (known) return known.files++, known.hash;
+    if (known) {
+      known.files++;
+      return known.hash;
+    }
     const hash = sha256(content);
     this.#seen.set(content, { hash, files: 1 });
     return hash;

@@ -35,7 +35,7 @@ export const STDIN_NAME = '<stdin>';
  * Reads a topology file (or standard input for "-"). The only I/O in this module; a missing,
  * unreadable, oversized or non-UTF-8 file is a diagnostic too.
  */
-export async function readTopology(file: string, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<LoadResult> {
+export async function readTopology(file: string, stdin?: AsyncIterable<Buffer | string>): Promise<LoadResult> {
   const name = file === '-' ? STDIN_NAME : file;
   const fail = (d: Omit<Diagnostic, 'severity' | 'path' | 'file'>): LoadResult => ({
     file: name,
@@ -47,7 +47,8 @@ export async function readTopology(file: string, stdin: AsyncIterable<Buffer | s
     if (file === '-') {
       const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of stdin) {
+      // process.stdin is created on first use (a stream and its handle): only for "-".
+      for await (const chunk of stdin ?? process.stdin) {
         const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         size += b.length;
         if (size > MAX_TOPOLOGY_BYTES) return fail(msg.tooLarge(size, MAX_TOPOLOGY_BYTES));
