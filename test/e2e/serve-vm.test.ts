@@ -76,7 +76,7 @@ function noIpxeRom(): string | undefined {
 }
 
 test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kernel and initrd from kubebake serve', { skip: noIpxeRom(), timeout: 15 * 60_000 }, async (t) => {
-  const disk = debianDisk('ifupdown');
+  const disk = await debianDisk('ifupdown');
   await withTempDir(async (dir) => {
     const { file, out, relay } = renderLab(dir);
     // Where the operator puts the netboot installer; this test's Debian kernel and initrd stand in.
@@ -116,7 +116,7 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
 });
 
 test('VM: fetches its seed over HTTP from kubebake serve, brings its static address up, reports its steps', { skip, timeout: 30 * 60_000 }, async (t) => {
-  const disk = debianDisk('ifupdown');
+  const disk = await debianDisk('ifupdown');
   await withTempDir(async (dir) => {
     const { file, out, relay } = renderLab(dir);
     const index = JSON.parse(readFileSync(join(out, 'vmlab', 'pxe', 'hosts.json'), 'utf8')) as { hosts: Record<string, { kernelArgs: string[] }> };

@@ -18,7 +18,7 @@ import { mapLimit } from '../../src/util/map-limit.js';
 import type { NodePlan } from '../../src/plan/plan.js';
 import { renderProfile } from '../helpers/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
-import { bootVm, debianDisk, vmUnavailable, writeGuestFile, type NetworkStack, type VmBoot } from '../helpers/vm.js';
+import { bootVm, debianDisk, vmUnavailable, writeGuestFile, type DebianDisk, type NetworkStack, type VmBoot } from '../helpers/vm.js';
 
 const skip = vmUnavailable();
 const STACKS: NetworkStack[] = ['ifupdown', 'netplan'];
@@ -119,7 +119,8 @@ function assertBoot({ stack, node, boot }: Booted): void {
 }
 
 test('VM boots: Debian 12 with ifupdown and with netplan + networkd, from each host\'s seed.iso', { skip, timeout: 60 * 60_000 }, async (t) => {
-  const disks = Object.fromEntries(STACKS.map((s) => [s, debianDisk(s)]));
+  const disks: Partial<Record<NetworkStack, DebianDisk>> = {};
+  for (const s of STACKS) disks[s] = await debianDisk(s);
   for (const d of Object.values(disks)) if (d.buildSeconds !== undefined) t.diagnostic(`built the Debian 12 ${d.stack} disk in ${d.buildSeconds} s`);
   await withTempDir(async (dir) => {
     const isos = Object.fromEntries(HOSTS.map((h) => {
@@ -162,7 +163,7 @@ test('a guest that does not stop in time is killed at the bound, and no QEMU is 
   await withTempDir(async (dir) => {
     const iso = join(dir, 'cp1.iso');
     writeFileSync(iso, delivery.get('hosts/cp1/seed.iso')!.content);
-    const boot = await bootVm({ disk: debianDisk('netplan'), seedIso: iso, mac: plan.nodes[0]!.mac!, timeoutMs: 8_000 });
+    const boot = await bootVm({ disk: await debianDisk('netplan'), seedIso: iso, mac: plan.nodes[0]!.mac!, timeoutMs: 8_000 });
     try {
       assert.equal(boot.timedOut, true);
       assert.ok(boot.seconds < 30, `${boot.seconds} s`);

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acquireLock } from '../../src/output/lock.js';
 
 export type NetworkStack = 'ifupdown' | 'netplan';
 
@@ -69,28 +70,30 @@ ExecStart=/usr/local/sbin/kubebake-test-probe
 WantedBy=multi-user.target
 `;
 
-/** The build, as one shell script (run as root): $1 is the root folder to fill, $2 the stack's packages. */
-// (No single quotes inside the unshare block: it is one single-quoted bash -c argument.)
-const RECIPE = `set -euo pipefail
-root=$1 packages=$2
+/**
+ * The base every stack's disk starts from, as one shell script (run as root): $1 is the root
+ * folder to fill. Built once per recipe and cached: debootstrap and the kernel are most of a
+ * disk's build, and both stacks share them. Keeps apt's lists for the stack step.
+ */
+// (No single quotes inside the unshare blocks: each is one single-quoted bash -c argument.)
+const BASE_RECIPE = `set -euo pipefail
+root=$1
 debootstrap --variant=minbase bookworm "$root" >/dev/null
 unshare --mount --fork bash -eu -c '
-  root=$1 packages=$2
+  root=$1
   mount -t proc proc "$root/proc"; mount -t sysfs sys "$root/sys"; mount --rbind /dev "$root/dev"
   export DEBIAN_FRONTEND=noninteractive
   chroot "$root" apt-get update -qq
   # initramfs-tools before the kernel: its hook builds the initrd the kernel is booted with.
   # locales and openssh-server as on an installed Debian: the locale and ssh modules of cloud-init use them.
   chroot "$root" apt-get install -y -qq --no-install-recommends systemd-sysv udev initramfs-tools kmod \\
-    linux-image-amd64 cloud-init iproute2 locales openssh-server $packages >/dev/null
+    linux-image-amd64 cloud-init iproute2 locales openssh-server >/dev/null
   chroot "$root" apt-get clean
-' inner "$root" "$packages"
-rm -rf "$root"/var/lib/apt/lists/*
+' inner "$root"
 # The locale an English Debian install generates. cloud-init's locale module defaults to it, and on
 # Debian it cannot generate it itself (Debian's locale-gen ignores its argument).
 sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' "$root/etc/locale.gen"
 chroot "$root" locale-gen >/dev/null
-# No package cache inside: the guest has no way to any mirror (restrict=on).
 echo '/dev/vda / ext4 rw,commit=1 0 0' > "$root/etc/fstab"
 echo debian-test > "$root/etc/hostname"
 # The test's seeds come on a CD labelled cidata; looking at other datasources only costs time.
@@ -99,14 +102,30 @@ printf 'datasource_list: [ NoCloud, None ]\\n' > "$root/etc/cloud/cloud.cfg.d/90
 # proves nothing: sleep in the guest (found first on PATH) waits 1 s at most. The probe uses /bin/sleep.
 printf '#!/bin/sh\\n# kubebake VM test: waits cut to 1 s (nothing is reachable from this guest)\\nexec /bin/sleep 1\\n' > "$root/usr/local/bin/sleep"
 chmod 0755 "$root/usr/local/bin/sleep"
+`;
+
+/** A stack on a copy of the base: $1 is that copy, $2 the stack's packages. */
+const STACK_RECIPE = `set -euo pipefail
+root=$1 packages=$2
+unshare --mount --fork bash -eu -c '
+  root=$1 packages=$2
+  mount -t proc proc "$root/proc"; mount -t sysfs sys "$root/sys"; mount --rbind /dev "$root/dev"
+  export DEBIAN_FRONTEND=noninteractive
+  # The cached base may be older than the current lists of the mirror.
+  chroot "$root" apt-get update -qq
+  chroot "$root" apt-get install -y -qq --no-install-recommends $packages >/dev/null
+  chroot "$root" apt-get clean
+' inner "$root" "$packages"
+# No package lists inside: the guest has no way to any mirror (restrict=on).
+rm -rf "$root"/var/lib/apt/lists/*
 if [ -x "$root/usr/sbin/netplan" ]; then
   chroot "$root" systemctl enable systemd-networkd systemd-resolved >/dev/null 2>&1
 fi
 `;
 
-function recipeHash(stack: NetworkStack): string {
-  return createHash('sha256').update(RECIPE).update(STACK_PACKAGES[stack]).update(PROBE).update(PROBE_UNIT).digest('hex').slice(0, 16);
-}
+const digest = (...parts: string[]): string => parts.reduce((h, p) => h.update(p).update('\0'), createHash('sha256')).digest('hex').slice(0, 16);
+const baseHash = (): string => digest(BASE_RECIPE);
+const recipeHash = (stack: NetworkStack): string => digest(BASE_RECIPE, STACK_RECIPE, STACK_PACKAGES[stack], PROBE, PROBE_UNIT);
 
 /** Why VM tests cannot run here, or undefined when they can. */
 export function vmUnavailable(): string | undefined {
@@ -120,41 +139,74 @@ export function vmUnavailable(): string | undefined {
 
 export interface DebianDisk { stack: NetworkStack; disk: string; kernel: string; initrd: string; buildSeconds?: number }
 
+/** Runs one of the recipes; its last output on failure. */
+function runRecipe(what: string, recipe: string, args: readonly string[]): void {
+  const r = spawnSync('bash', ['-c', recipe, 'recipe', ...args], { encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`building ${what} failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}): ${r.stderr.slice(-3000)}`);
+}
+
+/** Removes what an older recipe built under VM_CACHE (`prefix` + another hash): never used again. */
+function removeOlder(prefix: string, current: string): void {
+  for (const old of readdirSync(VM_CACHE).filter((d) => d.startsWith(prefix) && join(VM_CACHE, d) !== current)) rmSync(join(VM_CACHE, old), { recursive: true, force: true });
+}
+
+/** The base root folder, built now when missing (debootstrap from Debian's mirror, the kernel, cloud-init). */
+function baseRoot(): string {
+  const dir = join(VM_CACHE, `debian12-base-${baseHash()}`);
+  if (existsSync(join(dir, 'complete'))) return join(dir, 'root');
+  const work = mkdtempSync(join(VM_CACHE, '.build-base-'));
+  try {
+    mkdirSync(join(work, 'root'));
+    runRecipe('the Debian 12 base root', BASE_RECIPE, [join(work, 'root')]);
+    writeFileSync(join(work, 'complete'), `${new Date().toISOString()}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(work, dir);
+    removeOlder('debian12-base-', dir);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return join(dir, 'root');
+}
+
 /**
- * The cached disk for a stack, built now when missing (a few minutes: debootstrap from Debian's
- * mirror, the kernel and cloud-init).
+ * The cached disk for a stack, built now when missing: the shared base root (a few minutes, once),
+ * copied, plus the stack's packages. Test files run side by side and ask for the same disks, so a
+ * build holds VM_CACHE's lock: a second asker waits and then finds the disk built.
  */
-export function debianDisk(stack: NetworkStack): DebianDisk {
+export async function debianDisk(stack: NetworkStack): Promise<DebianDisk> {
   const dir = join(VM_CACHE, `debian12-${stack}-${recipeHash(stack)}`);
   const files = { stack, disk: join(dir, 'disk.img'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
   if (existsSync(join(dir, 'complete'))) return files;
   const started = Date.now();
   mkdirSync(VM_CACHE, { recursive: true });
-  const work = mkdtempSync(join(VM_CACHE, `.build-${stack}-`));
+  const release = await acquireLock(VM_CACHE, { waitSeconds: 2400 });
   try {
-    const root = join(work, 'root');
-    mkdirSync(root);
-    const r = spawnSync('bash', ['-c', RECIPE, 'recipe', root, STACK_PACKAGES[stack]], { encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 << 20 });
-    if (r.status !== 0) throw new Error(`building the Debian 12 ${stack} root failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}): ${r.stderr.slice(-3000)}`);
-    writeFileSync(join(root, 'usr/local/sbin/kubebake-test-probe'), PROBE, { mode: 0o755 });
-    writeFileSync(join(root, 'etc/systemd/system/kubebake-test-probe.service'), PROBE_UNIT);
-    mkdirSync(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
-    spawnSync('ln', ['-sf', '/etc/systemd/system/kubebake-test-probe.service', join(root, 'etc/systemd/system/multi-user.target.wants/kubebake-test-probe.service')]);
-    copyFileSync(join(root, 'vmlinuz'), join(work, 'vmlinuz'));
-    copyFileSync(join(root, 'initrd.img'), join(work, 'initrd.img'));
-    const disk = join(work, 'disk.img');
-    const mk = spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, disk, '3G'], { encoding: 'utf8' });
-    if (mk.status !== 0) throw new Error(`mkfs.ext4 -d failed: ${mk.stderr}`);
-    rmSync(root, { recursive: true, force: true });
-    writeFileSync(join(work, 'complete'), `${new Date().toISOString()} ${Math.round((Date.now() - started) / 1000)} s\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(work, dir);
-    // Disks of an older recipe are never used again: 3 GB (sparse) each.
-    for (const old of readdirSync(VM_CACHE).filter((d) => d.startsWith(`debian12-${stack}-`) && join(VM_CACHE, d) !== dir)) {
-      rmSync(join(VM_CACHE, old), { recursive: true, force: true });
+    if (existsSync(join(dir, 'complete'))) return files; // built while this one waited
+    const base = baseRoot();
+    const work = mkdtempSync(join(VM_CACHE, `.build-${stack}-`));
+    try {
+      const root = join(work, 'root');
+      const cp = spawnSync('cp', ['-a', base, root], { encoding: 'utf8' });
+      if (cp.status !== 0) throw new Error(`copying the base root failed: ${cp.stderr}`);
+      runRecipe(`the Debian 12 ${stack} root`, STACK_RECIPE, [root, STACK_PACKAGES[stack]]);
+      writeFileSync(join(root, 'usr/local/sbin/kubebake-test-probe'), PROBE, { mode: 0o755 });
+      writeFileSync(join(root, 'etc/systemd/system/kubebake-test-probe.service'), PROBE_UNIT);
+      mkdirSync(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
+      spawnSync('ln', ['-sf', '/etc/systemd/system/kubebake-test-probe.service', join(root, 'etc/systemd/system/multi-user.target.wants/kubebake-test-probe.service')]);
+      copyFileSync(join(root, 'vmlinuz'), join(work, 'vmlinuz'));
+      copyFileSync(join(root, 'initrd.img'), join(work, 'initrd.img'));
+      const mk = spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, join(work, 'disk.img'), '3G'], { encoding: 'utf8' });
+      if (mk.status !== 0) throw new Error(`mkfs.ext4 -d failed: ${mk.stderr}`);
+      rmSync(root, { recursive: true, force: true });
+      writeFileSync(join(work, 'complete'), `${new Date().toISOString()} ${Math.round((Date.now() - started) / 1000)} s\n`);
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(work, dir);
+      removeOlder(`debian12-${stack}-`, dir); // 3 GB (sparse) each
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    await release();
   }
   return { ...files, buildSeconds: Math.round((Date.now() - started) / 1000) };
 }
