@@ -102,6 +102,10 @@ printf 'datasource_list: [ NoCloud, None ]\\n' > "$root/etc/cloud/cloud.cfg.d/90
 # proves nothing: sleep in the guest (found first on PATH) waits 1 s at most. The probe uses /bin/sleep.
 printf '#!/bin/sh\\n# kubebake VM test: waits cut to 1 s (nothing is reachable from this guest)\\nexec /bin/sleep 1\\n' > "$root/usr/local/bin/sleep"
 chmod 0755 "$root/usr/local/bin/sleep"
+# Likewise each apt attempt waits out the resolver (5 s, twice, per name) for DNS servers that
+# never answer here: every service the guest starts gives up on a name after 1 s (glibc RES_OPTIONS).
+mkdir -p "$root/etc/systemd/system.conf.d"
+printf '[Manager]\\nDefaultEnvironment="RES_OPTIONS=timeout:1 attempts:1"\\n' > "$root/etc/systemd/system.conf.d/90-kubebake-test.conf"
 `;
 
 /** A stack on a copy of the base: $1 is that copy, $2 the stack's packages. */
