@@ -15,7 +15,7 @@ export interface SchemaValidator {
 }
 
 /** The generated module, next to this one in tsc's output (the CLI bundle loads it from there too). */
-export const GENERATED_VALIDATOR = 'schema-validator.generated.cjs';
+export const GENERATED_VALIDATOR = packageFile('dist/src/topology/schema-validator.generated.cjs');
 
 /** The schema as JSON: what the generated validator must have been made from (compared as text: no crypto at start). */
 export const SCHEMA_JSON = JSON.stringify(topologySchema);
@@ -33,7 +33,7 @@ export let validatorSource: 'generated' | 'compiled' = 'generated';
 
 function load(): SchemaValidator {
   try {
-    const generated = require(fileURLToPath(packageFile(`dist/src/topology/${GENERATED_VALIDATOR}`))) as { validate: SchemaValidator; schemaJson: string };
+    const generated = require(fileURLToPath(GENERATED_VALIDATOR)) as { validate: SchemaValidator; schemaJson: string };
     if (generated.schemaJson === SCHEMA_JSON) return generated.validate;
   } catch {
     // Not built yet: compile below.

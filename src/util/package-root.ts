@@ -4,8 +4,8 @@
 // path relative to a module's own file would hold in one of them only.
 
 /** `relative` (to the package root) as a file: URL, from the dist/ this module runs in. */
-export function packageFile(relative: string, from: string = import.meta.url): URL {
-  const url = new URL(from);
+export function packageFile(relative: string): URL {
+  const url = new URL(import.meta.url);
   const at = url.pathname.lastIndexOf('/dist/');
   if (at < 0) throw new Error(`kubebake runs from ${url.pathname}, which is not inside a build folder dist/ (run npm run build)`);
   return new URL(relative, new URL(url.pathname.slice(0, at + 1), url));
