@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { held } from '../src/output/tree.js';
 import { writeTree } from '../src/output/write.js';
 import { buildPlan, withSecrets } from '../src/plan/plan.js';
 import { loadOrCreateSecrets } from '../src/plan/secrets.js';
@@ -44,7 +45,7 @@ try {
     if ('diagnostics' in result) throw new Error(result.diagnostics.map((d) => d.message).join('; '));
     await stored.commit(); // as the CLI does: the store changes only after the files were written
     const files = tree.files();
-    return { ms: performance.now() - t0, renderMs, writeMs, files: files.length, bytes: files.reduce((n, f) => n + Buffer.byteLength(f.content), 0) };
+    return { ms: performance.now() - t0, renderMs, writeMs, files: files.length, bytes: files.reduce((n, f) => n + Buffer.byteLength(held(f)), 0) };
   };
   const first = await renderRun();
   if (memoryOnly) {
@@ -61,7 +62,7 @@ try {
   quiet();
   const t = performance.now();
   for (const d of new Set(files.map((f) => dirname(join(raw, f.path))))) mkdirSync(d, { recursive: true });
-  for (const f of files) writeFileSync(join(raw, f.path), f.content, { mode: f.mode });
+  for (const f of files) writeFileSync(join(raw, f.path), held(f), { mode: f.mode });
   const rawMs = performance.now() - t;
   const rerender = await renderRun();
   process.stdout.write(

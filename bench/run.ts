@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
+import { held } from '../src/output/tree.js';
 import { buildPlan, withSecrets } from '../src/plan/plan.js';
 import { loadOrCreateSecrets, type Secrets } from '../src/plan/secrets.js';
 import { renderCloudInitTree } from '../src/render/cloud-init/cluster.js';
@@ -39,9 +40,9 @@ try {
     const plan = withSecrets(buildPlan(t), secrets);
     const tree = renderCloudInitTree(plan);
     const size = (role: string, name?: string): number =>
-      Math.max(...plan.nodes.filter((n) => n.role === role && (name === undefined || n.name === name)).map((n) => Buffer.byteLength(tree.get(`hosts/${n.name}/user-data`)!.content)));
+      Math.max(...plan.nodes.filter((n) => n.role === role && (name === undefined || n.name === name)).map((n) => Buffer.byteLength(held(tree.get(`hosts/${n.name}/user-data`)!))));
     // The cluster's vendor-data (kubebake's runtime): the same file for every host.
-    const vendor = Buffer.byteLength(tree.get(`hosts/${plan.nodes[0]!.name}/vendor-data`)!.content);
+    const vendor = Buffer.byteLength(held(tree.get(`hosts/${plan.nodes[0]!.name}/vendor-data`)!));
     return { cp: size('control-plane', same?.cp), worker: size('worker', same?.worker), vendor };
   };
   const firstBoot = sizes(base);

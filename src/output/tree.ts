@@ -1,6 +1,16 @@
 // The whole output is built in memory first (projen/cdk8s style), then written in one step.
+// Large files made from others (a seed ISO and a tar per host, the cluster's seeds.tar: 2 GB
+// for 5,000 hosts) are kept as a recipe instead of bytes: the writer builds each when it writes
+// it, chunk by chunk, and keeps none of them.
 
-export interface OutputFile { path: string; content: string | Uint8Array; mode: number }
+/** A file's bytes, chunk by chunk: built again at every call, the same bytes every time. */
+export type Chunks = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** A file held as its content. */
+export interface OutputFile { readonly path: string; readonly content: string | Uint8Array; readonly mode: number; readonly build?: undefined }
+/** A file held as a recipe (FileTree.addBuilt); `contentOf` reads it whole. */
+export interface BuiltFile { readonly path: string; readonly build: () => Chunks; readonly mode: number; readonly content?: undefined }
+export type TreeFile = OutputFile | BuiltFile;
 
 /** Names the writer keeps for itself at the top of an output folder (manifest, lock, staging). */
 export const RESERVED_PREFIX = '.kubebake-';
@@ -17,28 +27,51 @@ export function isTreePath(path: string): boolean {
   return parts.every((p) => p !== '' && p !== '.' && p !== '..' && p.length <= 255);
 }
 
+/** The content of a file held as content (a renderer's own output, never a built one). */
+export function held(file: TreeFile): string | Uint8Array {
+  if (file.build !== undefined) throw new Error(`${file.path} is built when written, not held`);
+  return file.content;
+}
+
+/** A file's whole content: as held, or built and joined (tests, and readers of small trees). */
+export async function contentOf(file: TreeFile): Promise<string | Uint8Array> {
+  if (file.build === undefined) return file.content;
+  const chunks: Uint8Array[] = [];
+  for await (const c of file.build()) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
 export class FileTree {
-  readonly #files = new Map<string, OutputFile>();
+  readonly #files = new Map<string, TreeFile>();
 
   /** Adds a file; a path added twice is a bug in a renderer, not an input error. */
   add(path: string, content: string | Uint8Array, mode = 0o644): this {
-    if (!isTreePath(path)) throw new Error(`bad output path ${path}`);
-    if (this.#files.has(path)) throw new Error(`two renderers produced ${path}`);
-    this.#files.set(path, { path, content, mode });
-    return this;
+    return this.#put({ path, content, mode });
+  }
+
+  /** Adds a file whose bytes `build` makes when they are needed (and again each time). */
+  addBuilt(path: string, build: () => Chunks, mode = 0o644): this {
+    return this.#put({ path, build, mode });
   }
 
   merge(other: FileTree, under = ''): this {
-    for (const f of other.files()) this.add(under ? `${under}/${f.path}` : f.path, f.content, f.mode);
+    for (const f of other.files()) this.#put({ ...f, path: under ? `${under}/${f.path}` : f.path });
     return this;
   }
 
-  get(path: string): OutputFile | undefined {
+  get(path: string): TreeFile | undefined {
     return this.#files.get(path);
   }
 
   /** Files in path order, so every consumer (writer, tar, goldens) is deterministic. */
-  files(): OutputFile[] {
+  files(): TreeFile[] {
     return [...this.#files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  #put(file: TreeFile): this {
+    if (!isTreePath(file.path)) throw new Error(`bad output path ${file.path}`);
+    if (this.#files.has(file.path)) throw new Error(`two renderers produced ${file.path}`);
+    this.#files.set(file.path, file);
+    return this;
   }
 }

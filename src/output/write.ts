@@ -16,8 +16,11 @@
 // thread-pool round trip per open, write and close cost more than the system calls themselves.
 // Measured on 20,004 files (63 MiB): 0.4 s against 1.3 s through the thread pool, 16 at a time,
 // on tmpfs; 0.8 s against 1.2 s on this machine's disk, and 1.0 s against 2.4 s while four `dd`
-// processes wrote to it. A signal that arrives while files are being written waits for them: once
-// writing has begun, the run finishes anyway.
+// processes wrote to it. Built files (tree.ts: seed ISOs, tars) are built as they are written,
+// chunk by chunk, and hashed on the way; over an existing one, it is built first to compare them
+// (and once more to write it, if they differ).
+// Once writing has begun the run finishes anyway (a second signal stops it at once, and the
+// pending manifest lets the next run finish the job).
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -42,7 +45,7 @@ import { dirname, join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { isErrno, PathError } from '../diagnostics/io.js';
 import { LOCK_FILE } from './lock.js';
-import { isTreePath, RESERVED_PREFIX, type FileTree, type OutputFile } from './tree.js';
+import { isTreePath, RESERVED_PREFIX, type BuiltFile, type Chunks, type FileTree, type TreeFile } from './tree.js';
 
 export const MANIFEST = `${RESERVED_PREFIX}manifest.json`;
 const STAGING_PREFIX = `${RESERVED_PREFIX}staging-`;
@@ -155,7 +158,8 @@ function manifestWarning(path: string, what: string): Diagnostic {
 }
 
 type Action = 'create' | 'replace' | 'unchanged';
-interface Planned { file: OutputFile; hash: string; action: Action; current?: string; st?: Stat }
+/** hash: of the new content; not known yet for a built file the run creates (it is hashed as it is written). */
+interface Planned { file: TreeFile; hash?: string; action: Action; current?: string; st?: Stat }
 
 /**
  * Checks first, then writes; see the header for the recovery rule. The caller holds the folder's
@@ -212,7 +216,8 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   let i = 0;
   for (const file of files) {
     if (++i % 1000 === 0) await yieldToEventLoop();
-    const hash = shared.hash(file.content);
+    // A built file (a seed ISO) is built here only to compare it with one on disk.
+    let hash = file.build === undefined ? shared.hash(file.content) : undefined;
     const folder = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/')) : '';
     if (dirState.get(folder) !== 'dir') {
       planned.push({ file, hash, action: 'create' });
@@ -236,6 +241,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     }
     const entry = known.get(file.path);
     const current = currentHash(file.path, st, entry);
+    hash ??= await hashChunks((file as BuiltFile).build());
     if (current === hash) planned.push({ file, hash, action: 'unchanged', current, st });
     else if (ours(entry, current) || opts.force) planned.push({ file, hash, action: 'replace', current, st });
     else conflicts.push(conflict(target, entry ? 'was edited since kubebake wrote it' : 'was not written by kubebake'));
@@ -276,10 +282,10 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   removeLeftovers(dir, manifest?.legacy === true ? planned.map((p) => p.file.path) : []);
   const pending: Manifest = { generator: 'kubebake', version: 2, complete: false, files: {} };
   for (const p of planned) {
-    const e: Entry = { sha256: p.hash };
+    const e: Entry = p.hash === undefined ? {} : { sha256: p.hash };
     if (p.action === 'replace' && p.current !== undefined) e.accept = [p.current];
     if (p.action === 'create') e.creating = true;
-    if (p.action === 'unchanged' && p.st) Object.assign(e, statEntry(p.hash, p.st));
+    if (p.action === 'unchanged' && p.st) Object.assign(e, statEntry(p.hash!, p.st));
     pending.files[p.file.path] = e;
   }
   for (const s of stale) pending.files[s.path] = s.current ? { accept: [s.current] } : { creating: true };
@@ -294,18 +300,18 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       if ((dirMode.get(d) ?? mode & ~umask) !== mode) io(path, () => chmodSync(path, mode));
     }
     const entries: Entry[] = new Array(planned.length);
-    planned.forEach((p, n) => {
+    for (const [n, p] of planned.entries()) {
       const target = `${root}/${p.file.path}`;
       if (p.action === 'unchanged') {
         if (p.st && p.st.mode !== p.file.mode) io(target, () => chmodSync(target, p.file.mode));
-        entries[n] = statEntry(p.hash, p.st!);
-        return;
+        entries[n] = statEntry(p.hash!, p.st!);
+        continue;
       }
       const tmp = p.action === 'create' ? target : join(staging, String(n));
-      const st = writeNew(tmp, p.file, shared.bytes(p.file.content));
+      const file = p.file;
+      entries[n] = file.build === undefined ? statEntry(p.hash!, writeNew(tmp, file.mode, file.content)) : await writeBuilt(tmp, file);
       if (p.action === 'replace') io(target, () => renameSync(tmp, target));
-      entries[n] = statEntry(p.hash, st);
-    });
+    }
     const final: Manifest = { generator: 'kubebake', version: 2, complete: true, files: {} };
     planned.forEach((p, n) => void (final.files[p.file.path] = entries[n]!));
     for (const s of stale) {
@@ -323,29 +329,17 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
 
 /**
  * Contents several files of a tree share (every host's vendor-data, 9 KiB × 5,000 hosts) are
- * hashed and encoded once, not once per file. Keyed by the content itself: equal strings are one
- * key, and the tree holds them anyway.
+ * hashed once, not once per file. Keyed by the content itself: equal strings are one key, and the
+ * tree holds them anyway. (Encoding them once too saved nothing measurable, and keeping the bytes
+ * of contents that only two files share, until the second is written, cost 70 MiB.)
  */
 class SharedContents {
-  readonly #seen = new Map<string | Uint8Array, { hash: string; files: number; bytes?: Uint8Array }>();
+  readonly #seen = new Map<string | Uint8Array, string>();
 
   hash(content: string | Uint8Array): string {
-    const known = this.#seen.get(content);
-    if (known) {
-      known.files++;
-      return known.hash;
-    }
-    const hash = sha256(content);
-    this.#seen.set(content, { hash, files: 1 });
+    let hash = this.#seen.get(content);
+    if (hash === undefined) this.#seen.set(content, (hash = sha256(content)));
     return hash;
-  }
-
-  /** What to write: a string that several files hold, encoded once. */
-  bytes(content: string | Uint8Array): string | Uint8Array {
-    if (typeof content !== 'string') return content;
-    const known = this.#seen.get(content);
-    if (!known || known.files < 2) return content;
-    return (known.bytes ??= Buffer.from(content));
   }
 }
 
@@ -355,12 +349,12 @@ const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r)
  * Writes a file that must not exist yet, with exactly `file.mode`; returns its stat (fstat of an
  * open file is answered from the inode in memory).
  */
-function writeNew(path: string, file: OutputFile, content: string | Uint8Array = file.content): Stat {
+function writeNew(path: string, mode: number, content: string | Uint8Array): Stat {
   return io(path, () => {
-    const fd = openSync(path, CREATE_FLAGS, file.mode);
+    const fd = openSync(path, CREATE_FLAGS, mode);
     try {
       writeFileSync(fd, content);
-      if ((file.mode & ~umask) !== file.mode) fchmodSync(fd, file.mode);
+      if ((mode & ~umask) !== mode) fchmodSync(fd, mode);
       return toStat(fstatSync(fd));
     } finally {
       closeSync(fd);
@@ -368,15 +362,37 @@ function writeNew(path: string, file: OutputFile, content: string | Uint8Array =
   });
 }
 
+/** writeNew for a built file: chunk by chunk as they are built, hashed on the way; returns its entry. */
+async function writeBuilt(path: string, file: BuiltFile): Promise<Entry> {
+  const fd = io(path, () => openSync(path, CREATE_FLAGS, file.mode));
+  try {
+    const hash = createHash('sha256');
+    for await (const chunk of file.build()) {
+      hash.update(chunk);
+      io(path, () => writeFileSync(fd, chunk));
+    }
+    if ((file.mode & ~umask) !== file.mode) io(path, () => fchmodSync(fd, file.mode));
+    return statEntry(hash.digest('hex'), io(path, () => toStat(fstatSync(fd))));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function hashChunks(chunks: Chunks): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
+}
+
 function writeManifest(dir: string, staging: string, m: Manifest): void {
   const tmp = join(staging, MANIFEST);
   rmSync(tmp, { force: true });
-  writeNew(tmp, { path: MANIFEST, content: JSON.stringify(m) + '\n', mode: MANIFEST_MODE });
+  writeNew(tmp, MANIFEST_MODE, JSON.stringify(m) + '\n');
   io(join(dir, MANIFEST), () => renameSync(tmp, join(dir, MANIFEST)));
 }
 
 /** Each folder's mode: private when any file below it is not readable by others. */
-function folderModes(files: readonly OutputFile[]): Map<string, number> {
+function folderModes(files: readonly TreeFile[]): Map<string, number> {
   const modes = new Map<string, number>([['', DIR_MODE]]);
   const mark = (folder: string, isPrivate: boolean): void => {
     for (let d = folder; ; d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) {

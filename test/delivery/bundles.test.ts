@@ -9,20 +9,20 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { DELIVERY_FORMS, formsFor } from '../../src/render/delivery/forms.js';
-import { seedsFromTree, type HostSeed } from '../../src/render/delivery/seeds.js';
-import type { FileTree } from '../../src/output/tree.js';
+import { DELIVERY_EPOCH, seedsFromTree, type HostSeed } from '../../src/render/delivery/seeds.js';
+import { tarChunks, type TarEntry } from '../../src/render/delivery/tar.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
-import { renderProfile } from '../helpers/cluster.js';
+import { HeldTree, renderProfile } from '../helpers/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { run, shellcheck } from '../helpers/tools.js';
 
-async function render(name: string): Promise<{ plan: RenderPlan; seeds: HostSeed[]; tree: FileTree }> {
+async function render(name: string): Promise<{ plan: RenderPlan; seeds: HostSeed[]; tree: HeldTree }> {
   const r = await renderProfile(name);
   const seeds = seedsFromTree(r.plan, r.tree);
-  return { plan: r.plan, seeds, tree: await renderDeliveryTree(r.plan, seeds, { forms: formsFor(DELIVERY_FORMS, r.plan.delivery.server) }) };
+  return { plan: r.plan, seeds, tree: await HeldTree.of(await renderDeliveryTree(r.plan, seeds, { forms: formsFor(DELIVERY_FORMS, r.plan.delivery.server) })) };
 }
 
-const text = (tree: FileTree, path: string): string => {
+const text = (tree: HeldTree, path: string): string => {
   const f = tree.get(path);
   assert.ok(f, `no ${path}`);
   return Buffer.from(f.content).toString('utf8');
@@ -189,4 +189,29 @@ test('every emitted script passes shellcheck -S warning; every file carrying use
       if (carries) assert.equal(f.mode & 0o077, 0, `${f.path} is readable by others`);
     }
   }
+});
+
+test('a tar is encoded entry by entry as it is read: a 5,000-host seeds.tar is never whole in memory', async () => {
+  const read: string[] = [];
+  const entries: TarEntry[] = Array.from({ length: 50 }, (_, i) => ({
+    path: `hosts/h${String(i).padStart(2, '0')}/user-data`,
+    mode: 0o600,
+    get content() {
+      read.push(this.path);
+      return String(i % 10).repeat(64 * 1024);
+    },
+  }));
+  const chunks = tarChunks(entries, DELIVERY_EPOCH);
+  const first = await chunks.next();
+  assert.equal(first.done, false);
+  assert.ok(read.length < 5, `after the first chunk only the first entries were encoded (${read.length} of 50)`);
+  const rest: Uint8Array[] = [first.value as Uint8Array];
+  for await (const c of chunks) rest.push(c);
+  assert.equal(read.length, 50);
+  await withTempDir((dir) => {
+    writeFileSync(join(dir, 'x.tar'), Buffer.concat(rest));
+    const listing = run('tar', ['-tvf', join(dir, 'x.tar')]).stdout.trim().split('\n');
+    assert.equal(listing.length, 50);
+    assert.ok(listing.every((l) => l.startsWith('-rw------- ') && / 65536 /.test(l)), listing[0]);
+  });
 });

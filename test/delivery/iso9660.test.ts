@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { buildIso9660, level1Name } from '../../src/render/delivery/iso9660.js';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { DELIVERY_EPOCH, seedsFromTree } from '../../src/render/delivery/seeds.js';
-import { renderProfile } from '../helpers/cluster.js';
+import { HeldTree, renderProfile } from '../helpers/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/tools.js';
 
@@ -18,7 +18,7 @@ for (const name of ['default', 'debian-12-cilium', 'seed']) {
   test(`${name}: every host's seed.iso reads back with xorriso and isoinfo: label cidata, real names, modes, bytes`, async () => {
     const { plan, tree } = await renderProfile(name);
     const seeds = seedsFromTree(plan, tree);
-    const delivery = await renderDeliveryTree(plan, seeds, { forms: ['iso'] });
+    const delivery = await HeldTree.of(await renderDeliveryTree(plan, seeds, { forms: ['iso'] }));
     await withTempDir((dir) => {
       for (const seed of seeds) {
         const f = delivery.get(`hosts/${seed.host}/seed.iso`)!;

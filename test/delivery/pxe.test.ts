@@ -18,8 +18,7 @@ import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import type { PxeIndex } from '../../src/render/delivery/pxe/hosts-json.js';
 import { lateCommand } from '../../src/render/delivery/pxe/preseed.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
-import type { FileTree } from '../../src/output/tree.js';
-import { renderPlan } from '../helpers/cluster.js';
+import { HeldTree, renderPlan } from '../helpers/cluster.js';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath, topologyFrom } from '../helpers/repo.js';
 import { withTempDir } from '../helpers/tmp.js';
@@ -34,11 +33,10 @@ function variant(os: string, server = 'http://10.30.0.5:8080'): string {
   return text;
 }
 
-async function renderPxe(text: string): Promise<{ tree: FileTree; pxe: (path: string) => string; index: PxeIndex }> {
+async function renderPxe(text: string): Promise<{ tree: HeldTree; pxe: (path: string) => string; index: PxeIndex }> {
   const plan = await renderPlan(topologyFrom(text));
   const hosts = renderCloudInitTree(plan);
-  const tree = await renderDeliveryTree(plan, seedsFromTree(plan, hosts), { forms: ['pxe'] });
-  tree.merge(hosts);
+  const tree = await HeldTree.of((await renderDeliveryTree(plan, seedsFromTree(plan, hosts), { forms: ['pxe'] })).merge(hosts));
   const pxe = (path: string): string => {
     const f = tree.get(`pxe/${path}`);
     assert.ok(f, `no pxe/${path}`);

@@ -16,7 +16,7 @@ import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import { mapLimit } from '../../src/util/map-limit.js';
 import type { NodePlan } from '../../src/plan/plan.js';
-import { renderProfile } from '../helpers/cluster.js';
+import { HeldTree, renderProfile } from '../helpers/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { bootVm, debianDisk, vmUnavailable, writeGuestFile, type DebianDisk, type NetworkStack, type VmBoot } from '../helpers/vm.js';
 
@@ -28,7 +28,7 @@ const BOOT_TIMEOUT_MS = 12 * 60_000;
 
 const { plan, tree } = await renderProfile('debian-12-cilium');
 const seeds = seedsFromTree(plan, tree);
-const delivery = await renderDeliveryTree(plan, seeds, { forms: ['iso'] });
+const delivery = await HeldTree.of(await renderDeliveryTree(plan, seeds, { forms: ['iso'] }));
 
 interface Booted { stack: NetworkStack; node: NodePlan; boot: VmBoot; reboot?: VmBoot }
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { buildPlan, withSecrets, type RenderPlan } from '../../src/plan/plan.js';
 import { loadOrCreateSecrets, type Secrets } from '../../src/plan/secrets.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
-import type { FileTree } from '../../src/output/tree.js';
+import { contentOf, held, type FileTree, type OutputFile } from '../../src/output/tree.js';
 import type { Topology } from '../../src/topology/types.js';
 import { profile, repoPath } from './repo.js';
 
@@ -40,7 +40,25 @@ export const PROFILES = readdirSync(repoPath('profiles'))
 export const text = (tree: FileTree, path: string): string => {
   const f = tree.get(path);
   if (!f) throw new Error(`no ${path} in the tree`);
-  return typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('utf8');
+  const content = held(f);
+  return typeof content === 'string' ? content : Buffer.from(content).toString('utf8');
 };
+
+/** A tree's files with every built one (ISOs, tars, vSphere files) read whole: what tests read. */
+export class HeldTree {
+  readonly #files: Map<string, OutputFile>;
+  constructor(files: OutputFile[]) {
+    this.#files = new Map(files.map((f) => [f.path, f]));
+  }
+  static async of(tree: FileTree): Promise<HeldTree> {
+    return new HeldTree(await Promise.all(tree.files().map(async (f) => ({ path: f.path, mode: f.mode, content: await contentOf(f) }))));
+  }
+  get(path: string): OutputFile | undefined {
+    return this.#files.get(path);
+  }
+  files(): OutputFile[] {
+    return [...this.#files.values()];
+  }
+}
 
 export const readText = (path: string): string => readFileSync(path, 'utf8');

@@ -29,6 +29,7 @@ import { buildHostManifests } from '../../src/manifest/host-manifest.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import type { Step } from '../../src/steps/step.js';
 import type { FileTree } from '../../src/output/tree.js';
+import { held } from '../../src/output/tree.js';
 
 const airgap = await renderPlan(profile('airgap'));
 /** The same cluster without mirrors (profiles/airgap.yaml is profiles/default.yaml with mirrors and a proxy). */
@@ -42,7 +43,8 @@ function renderedFiles(plan: RenderPlan): { path: string; text: string }[] {
   const trees: FileTree[] = [renderCloudInitTree(plan), renderPackerTree(plan)];
   return trees.flatMap((t) =>
     t.files().flatMap((f) => {
-      const text = typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('latin1');
+      const content = held(f);
+      const text = typeof content === 'string' ? content : Buffer.from(content).toString('latin1');
       if (!f.path.endsWith('/user-data')) return [{ path: f.path, text }];
       const doc = parseYaml(text) as { write_files?: { path: string; content: string }[]; runcmd?: unknown };
       return [

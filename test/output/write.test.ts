@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileTree, isTreePath } from '../../src/output/tree.js';
+import { FileTree, held, isTreePath } from '../../src/output/tree.js';
 import { MANIFEST, writeTree } from '../../src/output/write.js';
 import { withTempDir } from '../helpers/tmp.js';
 
@@ -75,13 +75,60 @@ test('files that share a content (every host\'s vendor-data) each get it, with t
     const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string }> };
     for (const f of t.files()) {
-      assert.deepEqual(readFileSync(join(dir, f.path)), Buffer.from(f.content), f.path);
+      assert.deepEqual(readFileSync(join(dir, f.path)), Buffer.from(held(f)), f.path);
       assert.equal(statSync(join(dir, f.path)).mode & 0o777, f.mode, f.path);
-      assert.equal(manifest.files[f.path]!.sha256, sha(f.content), f.path);
+      assert.equal(manifest.files[f.path]!.sha256, sha(held(f)), f.path);
     }
     writeFileSync(join(dir, 'hosts/b/vendor-data'), 'edited\n');
     const again = await writeTree(dir, t);
     assert.ok('diagnostics' in again);
     assert.deepEqual(again.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [`${join(dir, 'hosts/b/vendor-data')} was edited since kubebake wrote it; kubebake will not replace it`]);
+  });
+});
+
+test('a built file (an ISO, a tar) is built when written, chunk by chunk, and is held by nothing; re-renders compare it; an edit to it is seen', async () => {
+  await withTempDir(async (dir) => {
+    const calls = { iso: 0, tar: 0 };
+    const make = (v: string): FileTree =>
+      new FileTree()
+        .add('hosts/a/user-data', `user ${v}\n`, 0o600)
+        // A synchronous builder of one chunk (the ISO's) and an asynchronous one of several (the tar's).
+        .addBuilt('hosts/a/seed.iso', () => (calls.iso++, [Buffer.from(`iso ${v}\n`)]), 0o600)
+        .addBuilt('seeds.tar', async function* () {
+          calls.tar++;
+          for (const part of ['tar ', v, '\n']) yield Buffer.from(part);
+        }, 0o640);
+    const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+    const manifest = (): Record<string, { sha256?: string }> => (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256?: string }> }).files;
+
+    const first = await writeTree(dir, make('1'));
+    assert.ok('written' in first);
+    assert.deepEqual({ ...calls }, { iso: 1, tar: 1 }, 'a file the run creates is built once, as it is written');
+    assert.equal(readFileSync(join(dir, 'hosts/a/seed.iso'), 'utf8'), 'iso 1\n');
+    assert.equal(readFileSync(join(dir, 'seeds.tar'), 'utf8'), 'tar 1\n', 'every chunk, in order');
+    assert.equal(statSync(join(dir, 'hosts/a/seed.iso')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'seeds.tar')).mode & 0o777, 0o640);
+    assert.equal(manifest()['seeds.tar']!.sha256, sha('tar 1\n'), 'the manifest has the hash of the bytes written');
+
+    const same = await writeTree(dir, make('1'));
+    assert.ok('written' in same);
+    assert.deepEqual(same.unchanged.sort(), ['hosts/a/seed.iso', 'hosts/a/user-data', 'seeds.tar']);
+    assert.deepEqual({ ...calls }, { iso: 2, tar: 2 }, 'an unchanged re-render builds each once, to compare it');
+
+    const changed = await writeTree(dir, make('2'));
+    assert.ok('written' in changed);
+    assert.deepEqual(changed.written.sort(), ['hosts/a/seed.iso', 'hosts/a/user-data', 'seeds.tar']);
+    assert.equal(readFileSync(join(dir, 'seeds.tar'), 'utf8'), 'tar 2\n');
+    assert.equal(manifest()['hosts/a/seed.iso']!.sha256, sha('iso 2\n'));
+
+    writeFileSync(join(dir, 'hosts/a/seed.iso'), 'edited\n');
+    const edited = await writeTree(dir, make('3'));
+    assert.ok('diagnostics' in edited);
+    assert.deepEqual(edited.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [`${join(dir, 'hosts/a/seed.iso')} was edited since kubebake wrote it; kubebake will not replace it`]);
+
+    const failing = new FileTree().addBuilt('broken.iso', () => {
+      throw new Error('the builder failed');
+    });
+    await assert.rejects(writeTree(join(dir, 'other'), failing), /the builder failed/, 'a builder\'s bug is not an I/O diagnostic');
   });
 });

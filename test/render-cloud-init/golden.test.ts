@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { renderProfile } from '../helpers/cluster.js';
 import { repoPath } from '../helpers/repo.js';
 import { listFiles } from '../helpers/tmp.js';
+import { held } from '../../src/output/tree.js';
 
 
 for (const name of ['default', 'seed']) {
@@ -17,12 +18,12 @@ for (const name of ['default', 'seed']) {
       rmSync(dir, { recursive: true, force: true });
       for (const f of tree.files()) {
         mkdirSync(dirname(join(dir, f.path)), { recursive: true });
-        writeFileSync(join(dir, f.path), f.content);
+        writeFileSync(join(dir, f.path), held(f));
       }
     }
     assert.deepEqual(listFiles(dir), tree.files().map((f) => f.path), 'the set of files');
     for (const f of tree.files()) {
-      assert.equal(Buffer.from(f.content).toString('utf8'), readFileSync(join(dir, f.path), 'utf8'), `${f.path} differs from its golden`);
+      assert.equal(Buffer.from(held(f)).toString('utf8'), readFileSync(join(dir, f.path), 'utf8'), `${f.path} differs from its golden`);
     }
   });
 }

@@ -19,6 +19,7 @@ import type { Builder } from '../../src/topology/types.js';
 import type { FileTree } from '../../src/output/tree.js';
 import { repoPath, topologyFrom } from '../helpers/repo.js';
 import { missingTools, run, shellcheck, tempFiles } from '../helpers/tools.js';
+import { held } from '../../src/output/tree.js';
 
 const DEFAULT_PROFILE = readFileSync(repoPath('profiles', 'default.yaml'), 'utf8');
 
@@ -31,7 +32,8 @@ function planFor(builder: Builder, extra = ''): ClusterPlan {
 const text = (tree: FileTree, path: string): string => {
   const f = tree.get(path);
   assert.ok(f, `${path} is in the tree`);
-  return typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('utf8');
+  const content = held(f);
+  return typeof content === 'string' ? content : Buffer.from(content).toString('utf8');
 };
 
 // Parsed HCL is untyped JSON; the assertions below check its shape.

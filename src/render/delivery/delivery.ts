@@ -9,8 +9,8 @@ import { renderVirtInstallScript } from './libvirt.js';
 import { renderQmScript, snippetNames } from './proxmox.js';
 import { renderPxeTree } from './pxe/tree.js';
 import { DELIVERY_EPOCH, SEED_FILES, SEED_MODES, seedContent, type HostSeed } from './seeds.js';
-import { buildTar, type TarEntry } from './tar.js';
-import { renderGovcScript, renderVmxLines } from './vsphere.js';
+import { tarChunks, type TarEntry } from './tar.js';
+import { GuestinfoValues, renderGovcScript, renderVmxLines } from './vsphere.js';
 
 export interface DeliveryOptions { forms: readonly DeliveryForm[] }
 
@@ -28,21 +28,19 @@ export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly Host
   const forms = new Set(opts.forms);
   const readme = renderClusterReadme(plan, seeds, opts.forms);
   tree.add('README.md', readme);
-  const nodeOf = (host: string) => plan.nodes.find((n) => n.name === host)!;
+  const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
+  const guestinfos = new GuestinfoValues();
   for (const seed of seeds) {
-    const node = nodeOf(seed.host);
+    const node = nodes.get(seed.host)!;
     if (forms.has('iso')) {
-      const iso = buildIso9660({
-        volumeId: 'cidata',
-        time: DELIVERY_EPOCH,
-        files: SEED_FILES.map((f) => ({ name: f, content: seedContent(seed, f), mode: SEED_MODES[f] })),
-      });
-      tree.add(`hosts/${seed.host}/seed.iso`, iso, SECRET_MODE);
+      // 370 KiB each (most of it the readers' padding): built when written, one at a time.
+      const files = SEED_FILES.map((f) => ({ name: f, content: seedContent(seed, f), mode: SEED_MODES[f] }));
+      tree.addBuilt(`hosts/${seed.host}/seed.iso`, () => [buildIso9660({ volumeId: 'cidata', time: DELIVERY_EPOCH, files })], SECRET_MODE);
     }
-    if (forms.has('tar')) tree.add(`hosts/${seed.host}/seed.tar`, await buildTar(seedEntries(seed), DELIVERY_EPOCH), SECRET_MODE);
+    if (forms.has('tar')) tree.addBuilt(`hosts/${seed.host}/seed.tar`, () => tarChunks(seedEntries(seed), DELIVERY_EPOCH), SECRET_MODE);
     if (forms.has('vsphere')) {
-      tree.add(`vsphere/${seed.host}.vmx`, renderVmxLines(seed), SECRET_MODE);
-      tree.add(`vsphere/${seed.host}.govc.sh`, renderGovcScript(seed), SCRIPT_MODE);
+      tree.addBuilt(`vsphere/${seed.host}.vmx`, () => [Buffer.from(renderVmxLines(seed, guestinfos.of(seed)))], SECRET_MODE);
+      tree.addBuilt(`vsphere/${seed.host}.govc.sh`, () => [Buffer.from(renderGovcScript(seed, guestinfos.of(seed)))], SCRIPT_MODE);
     }
     if (forms.has('proxmox')) {
       const names = snippetNames(plan, seed.host);
@@ -57,7 +55,7 @@ export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly Host
   if (forms.has('pxe')) tree.merge(renderPxeTree(plan, seeds), 'pxe');
   if (forms.has('tar')) {
     const all = [...seeds.flatMap((s) => seedEntries(s, `hosts/${s.host}/`)), { path: 'README.md', content: readme, mode: 0o644 }];
-    tree.add('seeds.tar', await buildTar(all, DELIVERY_EPOCH), SECRET_MODE);
+    tree.addBuilt('seeds.tar', () => tarChunks(all, DELIVERY_EPOCH), SECRET_MODE);
   }
   return tree;
 }

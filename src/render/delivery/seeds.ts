@@ -1,5 +1,5 @@
 // What every delivery form carries: each host's four NoCloud files, exactly as rendered.
-import type { FileTree } from '../../output/tree.js';
+import { held, type FileTree } from '../../output/tree.js';
 import type { ClusterPlan } from '../../plan/plan.js';
 
 /** A host's NoCloud files; vendorData is kubebake's runtime, the same for every host of the cluster. */
@@ -33,7 +33,8 @@ export function seedsFromTree(plan: ClusterPlan, tree: FileTree): HostSeed[] {
   const text = (path: string): string => {
     const f = tree.get(path);
     if (!f) throw new Error(`no ${path} in the rendered tree`);
-    return typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('utf8');
+    const content = held(f);
+    return typeof content === 'string' ? content : Buffer.from(content).toString('utf8');
   };
   return plan.nodes.map((n) => ({
     host: n.name,

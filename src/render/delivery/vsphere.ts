@@ -24,27 +24,46 @@ export function guestinfoMetadata(seed: HostSeed): string {
 }
 
 /** extraConfig key → value, in the order a .vmx lists them. */
-export function guestinfo(seed: HostSeed): [string, string][] {
+export function guestinfo(seed: HostSeed, vendordata = gzipBase64(seed.vendorData)): [string, string][] {
   return [
     ['guestinfo.metadata', gzipBase64(guestinfoMetadata(seed))],
     ['guestinfo.metadata.encoding', GUESTINFO_ENCODING],
     ['guestinfo.userdata', gzipBase64(seed.userData)],
     ['guestinfo.userdata.encoding', GUESTINFO_ENCODING],
     // kubebake's runtime (render/cloud-init/vendor-data.ts): the same value on every VM of the cluster.
-    ['guestinfo.vendordata', gzipBase64(seed.vendorData)],
+    ['guestinfo.vendordata', vendordata],
     ['guestinfo.vendordata.encoding', GUESTINFO_ENCODING],
   ];
 }
 
+/**
+ * Each host's guestinfo values for a render, compressed once: a host's .vmx and govc script are
+ * built one after the other (they sort together) and share them, and the vendor-data's value is
+ * the same for every host. 5,000 hosts' values held at once were 150 MiB, so they are built when
+ * written (delivery.ts) and only the last host's are kept.
+ */
+export class GuestinfoValues {
+  #vendor?: { text: string; value: string };
+  #last?: { seed: HostSeed; values: [string, string][] };
+
+  of(seed: HostSeed): [string, string][] {
+    if (this.#last?.seed === seed) return this.#last.values;
+    if (this.#vendor?.text !== seed.vendorData) this.#vendor = { text: seed.vendorData, value: gzipBase64(seed.vendorData) };
+    const values = guestinfo(seed, this.#vendor.value);
+    this.#last = { seed, values };
+    return values;
+  }
+}
+
 /** Lines to add to a powered-off VM's .vmx (base64 has no characters a .vmx string must escape). */
-export function renderVmxLines(seed: HostSeed): string {
+export function renderVmxLines(seed: HostSeed, values = guestinfo(seed)): string {
   return `# ${seed.host}: cloud-init guestinfo for the VM's .vmx (or Configuration Parameters in the vSphere client)\n` +
-    guestinfo(seed).map(([k, v]) => `${k} = "${v}"`).join('\n') + '\n';
+    values.map(([k, v]) => `${k} = "${v}"`).join('\n') + '\n';
 }
 
 /** A govc script that sets the same keys on an existing VM (by default named like the host). */
-export function renderGovcScript(seed: HostSeed): string {
-  const args = guestinfo(seed).map(([k, v]) => `  -e ${q(`${k}=${v}`)}`).join(' \\\n');
+export function renderGovcScript(seed: HostSeed, values = guestinfo(seed)): string {
+  const args = values.map(([k, v]) => `  -e ${q(`${k}=${v}`)}`).join(' \\\n');
   return script(
     `Sets ${seed.host}'s cloud-init guestinfo on a vSphere VM (GOVC_URL and credentials from the environment). Usage: $0 [VM name]`,
     `vm=\${1:-${q(seed.host)}}
