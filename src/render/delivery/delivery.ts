@@ -4,7 +4,7 @@ import { FileTree } from '../../output/tree.js';
 import type { ClusterPlan } from '../../plan/plan.js';
 import { renderClusterReadme } from './cluster-readme.js';
 import type { DeliveryForm } from './forms.js';
-import { buildIso9660 } from './iso9660.js';
+import { iso9660Chunks } from './iso9660.js';
 import { renderVirtInstallScript } from './libvirt.js';
 import { renderQmScript, snippetNames } from './proxmox.js';
 import { renderPxeTree } from './pxe/tree.js';
@@ -33,9 +33,9 @@ export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly Host
   for (const seed of seeds) {
     const node = nodes.get(seed.host)!;
     if (forms.has('iso')) {
-      // 370 KiB each (most of it the readers' padding): built when written, one at a time.
+      // 370 KiB each (300 of them the padding, shared): built when written, one at a time.
       const files = SEED_FILES.map((f) => ({ name: f, content: seedContent(seed, f), mode: SEED_MODES[f] }));
-      tree.addBuilt(`hosts/${seed.host}/seed.iso`, () => [buildIso9660({ volumeId: 'cidata', time: DELIVERY_EPOCH, files })], SECRET_MODE);
+      tree.addBuilt(`hosts/${seed.host}/seed.iso`, () => iso9660Chunks({ volumeId: 'cidata', time: DELIVERY_EPOCH, files }), SECRET_MODE);
     }
     if (forms.has('tar')) tree.addBuilt(`hosts/${seed.host}/seed.tar`, () => tarChunks(seedEntries(seed), DELIVERY_EPOCH), SECRET_MODE);
     if (forms.has('vsphere')) {

@@ -212,6 +212,18 @@ function volumeDescriptor(opts: {
 
 /** Builds the image. Throws on inputs a renderer should never produce (two files with one 8.3 name…). */
 export function buildIso9660(opts: IsoOptions): Uint8Array {
+  const out = Buffer.concat(iso9660Chunks(opts));
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** The trailing padding, all zeros: one buffer that every image's chunks share. */
+const PADDING = new Uint8Array(PAD_SECTORS * SECTOR);
+
+/**
+ * The image as two chunks: the volume, then the padding (300 KiB of the 370 KiB of a seed ISO,
+ * shared rather than allocated for each of 5,000 hosts).
+ */
+export function iso9660Chunks(opts: IsoOptions): [Uint8Array, Uint8Array] {
   const { time } = opts;
   if (!/^[A-Za-z0-9_]{1,16}$/.test(opts.volumeId)) throw new Error(`bad ISO volume id ${opts.volumeId}`);
   const files = [...opts.files]
@@ -306,7 +318,7 @@ export function buildIso9660(opts: IsoOptions): Uint8Array {
   terminator.write('CD001', 1, 'ascii');
   terminator[6] = 1;
 
-  const image = Buffer.alloc(total * SECTOR);
+  const image = Buffer.alloc(layout.end * SECTOR);
   const put = (sector: number, data: Buffer): void => void data.copy(image, sector * SECTOR);
   put(16, pvd);
   put(17, svd);
@@ -319,5 +331,5 @@ export function buildIso9660(opts: IsoOptions): Uint8Array {
   put(ROOT, rootDir);
   put(layout.joliet, jolietDir);
   files.forEach((f, i) => put(layout.extents[i]!, f.data));
-  return new Uint8Array(image.buffer, image.byteOffset, image.length);
+  return [new Uint8Array(image.buffer, image.byteOffset, image.length), PADDING];
 }
