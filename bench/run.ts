@@ -36,14 +36,14 @@ try {
   const secrets: Secrets = stored.secrets;
   const base = topology(readFileSync(new URL('profiles/default.yaml', repo), 'utf8'));
   /** The largest user-data of each role, or with `same`, that of the named hosts. */
-  const sizes = (t: Topology, same?: { cp: string; worker: string }): { cp: number; worker: number; vendor: number } => {
+  const sizes = (t: Topology, same?: { cp: string; worker: string }): { cp: number; worker: number; lb: number; vendor: number } => {
     const plan = withSecrets(buildPlan(t), secrets);
     const tree = renderCloudInitTree(plan);
     const size = (role: string, name?: string): number =>
       Math.max(...plan.nodes.filter((n) => n.role === role && (name === undefined || n.name === name)).map((n) => Buffer.byteLength(held(tree.get(`hosts/${n.name}/user-data`)!))));
     // The cluster's vendor-data (kubebake's runtime): the same file for every host.
     const vendor = Buffer.byteLength(held(tree.get(`hosts/${plan.nodes[0]!.name}/vendor-data`)!));
-    return { cp: size('control-plane', same?.cp), worker: size('worker', same?.worker), vendor };
+    return { cp: size('control-plane', same?.cp), worker: size('worker', same?.worker), lb: size('load-balancer'), vendor };
   };
   const firstBoot = sizes(base);
   const baked = sizes({ ...base, image: 'baked' });
@@ -55,11 +55,13 @@ try {
 
   // --- a host's user-data does not grow with the cluster ------------------------------------
   // The same hosts in both clusters: a larger cluster's largest worker has a longer name and address.
-  const grown = (n: number): { cp: number; worker: number; vendor: number } => sizes(topology(bigTopology(n)), { cp: 'cp1', worker: 'worker100' });
+  const grown = (n: number): { cp: number; worker: number; lb: number; vendor: number } => sizes(topology(bigTopology(n)), { cp: 'cp1', worker: 'worker100' });
   const at500 = grown(500);
   const at5000 = grown(5000);
   goal('user-data growth of one worker, 500 → 5000 hosts', at5000.worker - at500.worker, 0, 'bytes');
   goal('user-data growth of one control plane, 500 → 5000 hosts', at5000.cp - at500.cp, 0, 'bytes');
+  // Its ingress frontends name the labelled workers only (bench/cluster.ts).
+  goal('user-data growth of a load balancer, 500 → 5000 hosts', at5000.lb - at500.lb, 0, 'bytes');
 
   // --- in memory: 5000 hosts ----------------------------------------------------------------
   // Warm the code paths on another plan of the same cluster, as a CLI run's first hosts do: no

@@ -203,6 +203,16 @@ export const msg = {
     message: `ingress "${name}" targets workers, but the cluster has no worker`,
     hint: 'add a worker, or set "targets: control-planes"',
   }),
+  ingressSelectorEmpty: (name: string, targets: string, selector: Record<string, string>): Message => ({
+    code: 'ingress-selector-empty',
+    message: `ingress "${name}" has a nodeSelector that none of its ${targets} match (${Object.entries(selector).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})`,
+    hint: 'give the hosts meant to take ingress traffic these labels (labels: under each host), or change the nodeSelector',
+  }),
+  ingressManyBackends: (name: string, targets: string, backends: number): Message => ({
+    code: 'ingress-many-backends',
+    message: `ingress "${name}" sends to all ${backends} ${targets}: every load balancer health-checks each of them every 5 s, and its user-data lists them all`,
+    hint: 'any node forwards a NodePort, so a few are enough: label a few hosts (e.g. node-role.kubernetes.io/ingress: "") and add nodeSelector: { node-role.kubernetes.io/ingress: "" } to the frontend',
+  }),
   portClash: (port: number, other: string): Message => ({
     code: 'port-clash',
     message: `port ${port} is already used on the load balancer by ${other}`,

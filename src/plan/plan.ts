@@ -6,6 +6,7 @@ import { assignedMacs } from '../util/addressing.js';
 import { OS_FACTS, type OsFacts } from '../topology/facts/os-facts.js';
 import { cloudImageDownloads, downloadUrl, proxyPlan, type ProxyPlan } from './sources.js';
 import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, type OsInfo } from '../topology/facts/versions.js';
+import { ingressBackends } from '../topology/ingress-backends.js';
 
 export const CRI_SOCKET = 'unix:///var/run/crio/crio.sock';
 
@@ -101,7 +102,7 @@ export function buildPlan(t: Topology): ClusterPlan {
     name: f.name,
     port: f.port,
     nodePort: f.nodePort,
-    backends: t.hosts.filter((h) => h.role === (f.targets === 'workers' ? 'worker' : 'control-plane')).map((h) => ({ name: h.name, ip: h.ip })),
+    backends: ingressBackends(t.hosts, f).map((h) => ({ name: h.name, ip: h.ip })),
   }));
 
   const proxy = proxyPlan(t, endpointAddress, unique([endpointName, t.apiEndpoint.dnsName]));

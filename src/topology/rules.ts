@@ -26,6 +26,7 @@ import {
 import type { OverridableCheck, Topology } from './types.js';
 import { durationSeconds } from '../util/duration.js';
 import { checkMirrors } from './mirror-rules.js';
+import { INGRESS_BACKENDS_WARN, ingressBackends } from './ingress-backends.js';
 
 const NODEPORT_MIN = 30000;
 const NODEPORT_MAX = 32767;
@@ -141,6 +142,12 @@ export function checkRules(t: Topology): Diagnostic[] {
     else ports.set(f.port, `ingress "${f.name}"`);
     if (f.nodePort < NODEPORT_MIN || f.nodePort > NODEPORT_MAX) error(['ingress', i, 'nodePort'], msg.nodePortRange(f.nodePort));
     if (f.targets === 'workers' && workers.length === 0) error(['ingress', i, 'targets'], msg.ingressNoWorkers(f.name));
+    else if (f.nodeSelector !== undefined) {
+      if (ingressBackends(t.hosts, f).length === 0) error(['ingress', i, 'nodeSelector'], msg.ingressSelectorEmpty(f.name, f.targets, f.nodeSelector));
+    } else {
+      const backends = ingressBackends(t.hosts, f).length;
+      if (backends > INGRESS_BACKENDS_WARN) warn(['ingress', i], msg.ingressManyBackends(f.name, f.targets, backends));
+    }
   });
 
   // --- versions ------------------------------------------------------------------------------

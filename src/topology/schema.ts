@@ -25,6 +25,8 @@ const dnsName = '^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a
  */
 const qualifiedName =
   '^((?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+/** A label value: empty, or up to 63 letters, digits, "-", "_", "." starting and ending alphanumeric. */
+const labelValue = '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$';
 const qualifiedNameHelp = 'A Kubernetes key: an optional DNS prefix like example.com/ (lower-case labels separated by single dots), then a name of letters, digits, "-", "_" or "." (at most 63).';
 
 const label = { type: 'string', pattern: dnsLabel, description: 'An RFC 1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters.' };
@@ -133,6 +135,13 @@ export const topologySchema = {
           port: port,
           nodePort: { type: 'integer', description: 'A NodePort, 30000-32767.' },
           targets: { enum: [...INGRESS_TARGETS], default: 'workers' },
+          nodeSelector: {
+            type: 'object',
+            maxProperties: 16,
+            description: 'Only the targeted hosts whose labels match every key and value (as a Pod\'s nodeSelector), e.g. { node-role.kubernetes.io/ingress: "" }: dedicated ingress nodes, so a load balancer checks a few backends, not every worker.',
+            propertyNames: { pattern: qualifiedName, description: qualifiedNameHelp },
+            additionalProperties: { type: 'string', pattern: labelValue },
+          },
         },
       },
     },
@@ -155,7 +164,7 @@ export const topologySchema = {
             type: 'object',
             maxProperties: 64,
             propertyNames: { pattern: qualifiedName, description: qualifiedNameHelp },
-            additionalProperties: { type: 'string', pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' },
+            additionalProperties: { type: 'string', pattern: labelValue },
           },
           taints: {
             type: 'array',
@@ -166,7 +175,7 @@ export const topologySchema = {
               required: ['key', 'effect'],
               properties: {
                 key: { type: 'string', pattern: qualifiedName, description: qualifiedNameHelp },
-                value: { type: 'string', pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' },
+                value: { type: 'string', pattern: labelValue },
                 effect: { enum: [...TAINT_EFFECTS] },
               },
             },

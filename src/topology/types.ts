@@ -22,7 +22,7 @@ export interface Host {
   taints?: Taint[];
 }
 
-export interface IngressFrontend { name: string; port: number; nodePort: number; targets: IngressTargets }
+export interface IngressFrontend { name: string; port: number; nodePort: number; targets: IngressTargets; nodeSelector?: Record<string, string> }
 
 export interface Topology {
   apiVersion: 'kubebake/v1alpha1';
