@@ -7,9 +7,13 @@
 export type Chunks = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /** A file held as its content. */
-export interface OutputFile { readonly path: string; readonly content: string | Uint8Array; readonly mode: number; readonly build?: undefined }
-/** A file held as a recipe (FileTree.addBuilt); `contentOf` reads it whole. */
-export interface BuiltFile { readonly path: string; readonly build: () => Chunks; readonly mode: number; readonly content?: undefined }
+export interface OutputFile { readonly path: string; readonly content: string | Uint8Array; readonly mode: number; readonly build?: undefined; readonly key?: undefined }
+/**
+ * A file held as a recipe (FileTree.addBuilt); `contentOf` reads it whole. `key`: a digest of
+ * everything its bytes depend on (the builder's format and its inputs), so equal keys mean equal
+ * bytes; a re-render that finds the file as it last wrote it, under the same key, builds nothing.
+ */
+export interface BuiltFile { readonly path: string; readonly build: () => Chunks; readonly mode: number; readonly key?: string; readonly content?: undefined }
 export type TreeFile = OutputFile | BuiltFile;
 
 /** Names the writer keeps for itself at the top of an output folder (manifest, lock, staging). */
@@ -50,8 +54,8 @@ export class FileTree {
   }
 
   /** Adds a file whose bytes `build` makes when they are needed (and again each time). */
-  addBuilt(path: string, build: () => Chunks, mode = 0o644): this {
-    return this.#put({ path, build, mode });
+  addBuilt(path: string, build: () => Chunks, mode = 0o644, key?: string): this {
+    return this.#put({ path, build, mode, key });
   }
 
   merge(other: FileTree, under = ''): this {

@@ -62,6 +62,8 @@ interface Entry {
   /** As the kernel reports it, in milliseconds with the nanoseconds as a fraction (JSON keeps doubles exactly). */
   mtimeMs?: number;
   ino?: number;
+  /** A built file's key (tree.ts): with the stat unchanged, its bytes are those this key builds. */
+  key?: string;
   /** Pending manifest only: other contents (hashes) the path may hold while a run is under way. */
   accept?: string[];
   /** Pending manifest only: the run creates this file from nothing, so any content is a half-written one. */
@@ -112,7 +114,7 @@ function io<T>(path: string, fn: () => T, doing = 'cannot write'): T {
 
 const sameStat = (e: Entry, st: Stat): boolean => e.sha256 !== undefined && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ino === st.ino;
 
-const statEntry = (hash: string, st: Stat): Entry => ({ sha256: hash, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+const statEntry = (hash: string, st: Stat, key?: string): Entry => ({ sha256: hash, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...(key === undefined ? {} : { key }) });
 
 function readManifest(dir: string, tree: FileTree, warnings: Diagnostic[]): LoadedManifest | undefined {
   const path = join(dir, MANIFEST);
@@ -240,6 +242,11 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       continue;
     }
     const entry = known.get(file.path);
+    // A built file found as it was last written, under the same key: those bytes, not built again.
+    if (file.key !== undefined && entry !== undefined && entry.key === file.key && sameStat(entry, st) && !racy(entry)) {
+      planned.push({ file, hash: entry.sha256!, action: 'unchanged', current: entry.sha256, st });
+      continue;
+    }
     const current = currentHash(file.path, st, entry);
     hash ??= await hashChunks((file as BuiltFile).build());
     if (current === hash) planned.push({ file, hash, action: 'unchanged', current, st });
@@ -285,7 +292,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     const e: Entry = p.hash === undefined ? {} : { sha256: p.hash };
     if (p.action === 'replace' && p.current !== undefined) e.accept = [p.current];
     if (p.action === 'create') e.creating = true;
-    if (p.action === 'unchanged' && p.st) Object.assign(e, statEntry(p.hash!, p.st));
+    if (p.action === 'unchanged' && p.st) Object.assign(e, statEntry(p.hash!, p.st, p.file.key));
     pending.files[p.file.path] = e;
   }
   for (const s of stale) pending.files[s.path] = s.current ? { accept: [s.current] } : { creating: true };
@@ -304,7 +311,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       const target = `${root}/${p.file.path}`;
       if (p.action === 'unchanged') {
         if (p.st && p.st.mode !== p.file.mode) io(target, () => chmodSync(target, p.file.mode));
-        entries[n] = statEntry(p.hash!, p.st!);
+        entries[n] = statEntry(p.hash!, p.st!, p.file.key);
         continue;
       }
       const tmp = p.action === 'create' ? target : join(staging, String(n));
@@ -372,7 +379,7 @@ async function writeBuilt(path: string, file: BuiltFile): Promise<Entry> {
       io(path, () => writeFileSync(fd, chunk));
     }
     if ((file.mode & ~umask) !== file.mode) io(path, () => fchmodSync(fd, file.mode));
-    return statEntry(hash.digest('hex'), io(path, () => toStat(fstatSync(fd))));
+    return statEntry(hash.digest('hex'), io(path, () => toStat(fstatSync(fd))), file.key);
   } finally {
     closeSync(fd);
   }
@@ -414,7 +421,8 @@ function nothingToDo(dir: string, manifest: LoadedManifest | undefined, planned:
   if (!manifest?.complete) return false;
   for (const p of planned) {
     if (p.action !== 'unchanged' || !p.st || p.st.mode !== p.file.mode) return false;
-    if (!sameStat(manifest.files.get(p.file.path) ?? {}, p.st)) return false;
+    const entry = manifest.files.get(p.file.path) ?? {};
+    if (!sameStat(entry, p.st) || entry.key !== p.file.key) return false; // a key not yet recorded is written down
   }
   for (const [d, mode] of dirModes) if (dirMode.get(d) !== mode) return false;
   try {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileTree, held, isTreePath } from '../../src/output/tree.js';
 import { MANIFEST, writeTree } from '../../src/output/write.js';
@@ -130,5 +130,52 @@ test('a built file (an ISO, a tar) is built when written, chunk by chunk, and is
       throw new Error('the builder failed');
     });
     await assert.rejects(writeTree(join(dir, 'other'), failing), /the builder failed/, 'a builder\'s bug is not an I/O diagnostic');
+  });
+});
+
+test('a built file with a key is not built again while the file is as last written under that key; a new key, a touched file or an old manifest builds it', async () => {
+  await withTempDir(async (dir) => {
+    let builds = 0;
+    const make = (content: string, key: string): FileTree =>
+      new FileTree().add('hosts/a/meta-data', 'meta\n').addBuilt('hosts/a/seed.iso', () => (builds++, [Buffer.from(content)]), 0o600, key);
+    const manifest = (): { files: Record<string, { key?: string }> } => JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { key?: string }> };
+    const write = async (t: FileTree): Promise<{ written: string[]; unchanged: string[] }> => {
+      const r = await writeTree(dir, t);
+      assert.ok('written' in r, JSON.stringify(r));
+      // File times tick in jiffies: a file as new as the manifest is not trusted (as git's racy
+      // entries). A real render's files are older than its manifest; make these so too.
+      const later = new Date(Date.now() + 2000);
+      utimesSync(join(dir, MANIFEST), later, later);
+      return r;
+    };
+
+    await write(make('iso 1\n', 'k1'));
+    assert.equal(builds, 1);
+    assert.equal(manifest().files['hosts/a/seed.iso']!.key, 'k1');
+    assert.deepEqual((await write(make('iso 1\n', 'k1'))).unchanged.sort(), ['hosts/a/meta-data', 'hosts/a/seed.iso']);
+    assert.equal(builds, 1, 'same key, same stat: not built');
+
+    // A new key: built, compared, written.
+    assert.deepEqual((await write(make('iso 2\n', 'k2'))).written, ['hosts/a/seed.iso']);
+    assert.equal(builds, 3, 'built to compare, then to write');
+    assert.equal(readFileSync(join(dir, 'hosts/a/seed.iso'), 'utf8'), 'iso 2\n');
+
+    // The same bytes written again by hand (a new inode and mtime): the key is not trusted, the bytes are compared.
+    writeFileSync(join(dir, 'x'), 'iso 2\n');
+    renameSync(join(dir, 'x'), join(dir, 'hosts/a/seed.iso'));
+    assert.deepEqual((await write(make('iso 2\n', 'k2'))).unchanged.sort(), ['hosts/a/meta-data', 'hosts/a/seed.iso']);
+    assert.equal(builds, 4);
+    assert.deepEqual((await write(make('iso 2\n', 'k2'))).unchanged.length, 2);
+    assert.equal(builds, 4, 'the stat it found is recorded: the next run trusts the key again');
+
+    // A manifest from before keys: the file is built once to compare, and the key is written down.
+    const m = manifest();
+    delete m.files['hosts/a/seed.iso']!.key;
+    writeFileSync(join(dir, MANIFEST), JSON.stringify(m));
+    await write(make('iso 2\n', 'k2'));
+    assert.equal(builds, 5);
+    assert.equal(manifest().files['hosts/a/seed.iso']!.key, 'k2', 'an unchanged run still records the key');
+    await write(make('iso 2\n', 'k2'));
+    assert.equal(builds, 5);
   });
 });

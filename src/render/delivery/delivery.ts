@@ -4,13 +4,14 @@ import { FileTree } from '../../output/tree.js';
 import type { ClusterPlan } from '../../plan/plan.js';
 import { renderClusterReadme } from './cluster-readme.js';
 import type { DeliveryForm } from './forms.js';
-import { iso9660Chunks } from './iso9660.js';
+import { iso9660Chunks, iso9660Key, type IsoOptions } from './iso9660.js';
 import { renderVirtInstallScript } from './libvirt.js';
 import { renderQmScript, snippetNames } from './proxmox.js';
 import { renderPxeTree } from './pxe/tree.js';
 import { DELIVERY_EPOCH, SEED_FILES, SEED_MODES, seedContent, type HostSeed } from './seeds.js';
-import { tarChunks, type TarEntry } from './tar.js';
-import { GuestinfoValues, renderGovcScript, renderVmxLines } from './vsphere.js';
+import { tarChunks, tarKey, type TarEntry } from './tar.js';
+import { GuestinfoValues, renderGovcScript, renderVmxLines, vsphereKey } from './vsphere.js';
+import { contentDigests } from '../../util/digest.js';
 
 export interface DeliveryOptions { forms: readonly DeliveryForm[] }
 
@@ -30,17 +31,22 @@ export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly Host
   tree.add('README.md', readme);
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
   const guestinfos = new GuestinfoValues();
+  // Built files' keys (output/tree.ts), each content hashed once (every host's vendor-data is one string).
+  const digest = contentDigests();
   for (const seed of seeds) {
     const node = nodes.get(seed.host)!;
     if (forms.has('iso')) {
       // 370 KiB each (300 of them the padding, shared): built when written, one at a time.
-      const files = SEED_FILES.map((f) => ({ name: f, content: seedContent(seed, f), mode: SEED_MODES[f] }));
-      tree.addBuilt(`hosts/${seed.host}/seed.iso`, () => iso9660Chunks({ volumeId: 'cidata', time: DELIVERY_EPOCH, files }), SECRET_MODE);
+      const iso: IsoOptions = { volumeId: 'cidata', time: DELIVERY_EPOCH, files: SEED_FILES.map((f) => ({ name: f, content: seedContent(seed, f), mode: SEED_MODES[f] })) };
+      tree.addBuilt(`hosts/${seed.host}/seed.iso`, () => iso9660Chunks(iso), SECRET_MODE, iso9660Key(iso, digest));
     }
-    if (forms.has('tar')) tree.addBuilt(`hosts/${seed.host}/seed.tar`, () => tarChunks(seedEntries(seed), DELIVERY_EPOCH), SECRET_MODE);
+    if (forms.has('tar')) {
+      const entries = seedEntries(seed);
+      tree.addBuilt(`hosts/${seed.host}/seed.tar`, () => tarChunks(entries, DELIVERY_EPOCH), SECRET_MODE, tarKey(entries, DELIVERY_EPOCH, digest));
+    }
     if (forms.has('vsphere')) {
-      tree.addBuilt(`vsphere/${seed.host}.vmx`, () => [Buffer.from(renderVmxLines(seed, guestinfos.of(seed)))], SECRET_MODE);
-      tree.addBuilt(`vsphere/${seed.host}.govc.sh`, () => [Buffer.from(renderGovcScript(seed, guestinfos.of(seed)))], SCRIPT_MODE);
+      tree.addBuilt(`vsphere/${seed.host}.vmx`, () => [Buffer.from(renderVmxLines(seed, guestinfos.of(seed)))], SECRET_MODE, vsphereKey('vmx', seed, digest));
+      tree.addBuilt(`vsphere/${seed.host}.govc.sh`, () => [Buffer.from(renderGovcScript(seed, guestinfos.of(seed)))], SCRIPT_MODE, vsphereKey('govc', seed, digest));
     }
     if (forms.has('proxmox')) {
       const names = snippetNames(plan, seed.host);
@@ -55,7 +61,7 @@ export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly Host
   if (forms.has('pxe')) tree.merge(renderPxeTree(plan, seeds), 'pxe');
   if (forms.has('tar')) {
     const all = [...seeds.flatMap((s) => seedEntries(s, `hosts/${s.host}/`)), { path: 'README.md', content: readme, mode: 0o644 }];
-    tree.addBuilt('seeds.tar', () => tarChunks(all, DELIVERY_EPOCH), SECRET_MODE);
+    tree.addBuilt('seeds.tar', () => tarChunks(all, DELIVERY_EPOCH), SECRET_MODE, tarKey(all, DELIVERY_EPOCH, digest));
   }
   return tree;
 }

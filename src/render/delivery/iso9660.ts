@@ -11,6 +11,15 @@
 // Output depends only on the inputs: every timestamp is `time` (fixed by the caller), files are
 // laid out in name order, and nothing reads the clock or the environment.
 
+import { digestOf, sha256Hex, type ContentDigest } from '../../util/digest.js';
+
+/**
+ * The writer's format: part of every image's key (output/tree.ts), so a re-render keeps an image
+ * only if this writer would make the same bytes. Change it with any change to the bytes (the
+ * delivery golden test refuses new image hashes under an old key).
+ */
+export const ISO9660_FORMAT = 'kubebake-iso9660/1';
+
 const SECTOR = 2048;
 /** mkisofs and xorriso pad images by 300 KiB: some readers fail on the very last sectors otherwise. */
 const PAD_SECTORS = 150;
@@ -209,6 +218,10 @@ function volumeDescriptor(opts: {
   d[881] = 1;
   return d;
 }
+
+/** A digest of everything an image's bytes depend on (see ISO9660_FORMAT); `digest` hashes each file's content. */
+export const iso9660Key = (opts: IsoOptions, digest: ContentDigest = sha256Hex): string =>
+  digestOf([ISO9660_FORMAT, opts.volumeId, opts.application ?? '', opts.time.toISOString(), ...opts.files.flatMap((f) => [f.name, String(f.mode), digest(f.content)])]);
 
 /** Builds the image. Throws on inputs a renderer should never produce (two files with one 8.3 name…). */
 export function buildIso9660(opts: IsoOptions): Uint8Array {

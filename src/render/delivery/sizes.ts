@@ -25,16 +25,23 @@ export const LIMITS: readonly SizeLimit[] = [
 
 export interface HostSize { host: string; userData: number; gzip: number; gzipBase64: number; over: string[] }
 
+/** Measured once per list of seeds: the README and the command's report both show the sizes. */
+const measured = new WeakMap<readonly HostSeed[], HostSize[]>();
+
 export function measure(seeds: readonly HostSeed[]): HostSize[] {
-  return seeds.map((s) => {
-    const userData = Buffer.byteLength(s.userData, 'utf8');
-    // The same compression vsphere.ts uses for guestinfo.
-    const gzip = gzipSync(Buffer.from(s.userData, 'utf8'), { level: 9 }).length;
-    const gz = 4 * Math.ceil(gzip / 3);
-    const measured = { 'user-data': userData, base64: 4 * Math.ceil(userData / 3), 'gzip+base64': gz };
-    const over = LIMITS.filter((l) => l.bytes !== undefined && measured[l.measure] > l.bytes).map((l) => l.platform);
-    return { host: s.host, userData, gzip, gzipBase64: gz, over };
-  });
+  let sizes = measured.get(seeds);
+  if (!sizes) measured.set(seeds, (sizes = seeds.map(measureOne)));
+  return sizes;
+}
+
+function measureOne(s: HostSeed): HostSize {
+  const userData = Buffer.byteLength(s.userData, 'utf8');
+  // The same compression vsphere.ts uses for guestinfo.
+  const gzip = gzipSync(Buffer.from(s.userData, 'utf8'), { level: 9 }).length;
+  const gz = 4 * Math.ceil(gzip / 3);
+  const bytes = { 'user-data': userData, base64: 4 * Math.ceil(userData / 3), 'gzip+base64': gz };
+  const over = LIMITS.filter((l) => l.bytes !== undefined && bytes[l.measure] > l.bytes).map((l) => l.platform);
+  return { host: s.host, userData, gzip, gzipBase64: gz, over };
 }
 
 export const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;

@@ -2,6 +2,10 @@
 // byte-identical). Entries are sorted by path, owned by root (uid/gid 0, no user names) and keep
 // their modes, so user-data and secrets stay 0600 when an operator unpacks them as root.
 import tar from 'tar-stream';
+import { digestOf, sha256Hex, type ContentDigest } from '../../util/digest.js';
+
+/** As ISO9660_FORMAT (iso9660.ts): part of every archive's key; change it with any change to the bytes. */
+export const TAR_FORMAT = 'kubebake-tar/1 tar-stream';
 
 export interface TarEntry { path: string; content: string | Uint8Array; mode: number }
 
@@ -25,6 +29,10 @@ export async function* tarChunks(entries: readonly TarEntry[], mtime: Date): Asy
   feed(0);
   for await (const chunk of pack) yield chunk as Uint8Array;
 }
+
+/** A digest of everything an archive's bytes depend on (see TAR_FORMAT); `digest` hashes each entry's content. */
+export const tarKey = (entries: readonly TarEntry[], mtime: Date, digest: ContentDigest = sha256Hex): string =>
+  digestOf([TAR_FORMAT, mtime.toISOString(), ...[...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).flatMap((e) => [e.path, String(e.mode), digest(e.content)])]);
 
 /** The whole archive in memory (small ones: a bundle's). */
 export async function buildTar(entries: readonly TarEntry[], mtime: Date): Promise<Uint8Array> {

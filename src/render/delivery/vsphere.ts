@@ -9,10 +9,22 @@
 import { gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { q, script } from '../../steps/shell.js';
+import { digestOf, sha256Hex, type ContentDigest } from '../../util/digest.js';
 import { toYaml11 } from '../../util/yaml.js';
 import type { HostSeed } from './seeds.js';
 
 export const GUESTINFO_ENCODING = 'gzip+base64';
+
+/**
+ * As ISO9660_FORMAT (iso9660.ts): part of each .vmx and govc script's key; change it with any
+ * change to what they say (the delivery golden test compares them with their values decoded,
+ * since gzip's bytes vary between zlib builds, and refuses a new text under an old key).
+ */
+export const VSPHERE_FORMAT = 'kubebake-vsphere/1';
+
+/** A digest of everything a host's `.vmx` lines or govc script depend on. */
+export const vsphereKey = (file: 'vmx' | 'govc', seed: HostSeed, digest: ContentDigest = sha256Hex): string =>
+  digestOf([VSPHERE_FORMAT, file, seed.host, ...[seed.metaData, seed.networkConfig, seed.userData, seed.vendorData].map(digest)]);
 
 /** gzip (header time 0, so the same input gives the same bytes) then base64. */
 export const gzipBase64 = (text: string): string => gzipSync(Buffer.from(text, 'utf8'), { level: 9 }).toString('base64');
