@@ -83,7 +83,7 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
         process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, problems), loaded.source));
         return EXIT.invalid;
       }
-      await addDelivery(delivery, renderPlan, tree, forms);
+      addDelivery(delivery, renderPlan, tree, forms);
       if (opts.check) return report(await writeTree(clusterDir, tree, { dryRun: true }), clusterDir, true);
       if (signal.aborted) return SIGNAL_EXIT[signal.reason as string]!;
       const refused = (await opts.register?.(renderPlan)) ?? [];
@@ -119,9 +119,9 @@ type DeliveryModule = typeof import('../render/delivery/index.js');
 const namesForm = (value: string | undefined, form: DeliveryForm): boolean => (value ?? '').split(',').some((w) => w.trim() === form);
 
 /** Seed ISOs, tar bundles, hypervisor recipes and README (src/render/delivery); prints user-data sizes. */
-async function addDelivery(d: DeliveryModule, plan: ClusterPlan, tree: FileTree, forms: DeliveryForm[]): Promise<void> {
+function addDelivery(d: DeliveryModule, plan: ClusterPlan, tree: FileTree, forms: DeliveryForm[]): void {
   const seeds = d.seedsFromTree(plan, tree);
-  tree.merge(await d.renderDeliveryTree(plan, seeds, { forms }));
+  tree.merge(d.renderDeliveryTree(plan, seeds, { forms }));
   const sizes = d.sizeReport(seeds);
   process.stdout.write(`user-data sizes:\n${sizes.lines.join('\n')}\n`);
   for (const w of sizes.warnings) process.stderr.write(`warning: ${w}\n`);

@@ -1,5 +1,5 @@
 // The whole output is built in memory first (projen/cdk8s style), then written in one step.
-// Large files made from others (a seed ISO and a tar per host, the cluster's seeds.tar: 2 GB
+// Large files made from others (a seed ISO, a tar and vSphere values per host, seeds.tar: 2 GB
 // for 5,000 hosts) are kept as a recipe instead of bytes: the writer builds each when it writes
 // it, chunk by chunk, and keeps none of them.
 

@@ -19,7 +19,7 @@ import { run, shellcheck } from '../helpers/tools.js';
 async function render(name: string): Promise<{ plan: RenderPlan; seeds: HostSeed[]; tree: HeldTree }> {
   const r = await renderProfile(name);
   const seeds = seedsFromTree(r.plan, r.tree);
-  return { plan: r.plan, seeds, tree: await HeldTree.of(await renderDeliveryTree(r.plan, seeds, { forms: formsFor(DELIVERY_FORMS, r.plan.delivery.server) })) };
+  return { plan: r.plan, seeds, tree: await HeldTree.of(renderDeliveryTree(r.plan, seeds, { forms: formsFor(DELIVERY_FORMS, r.plan.delivery.server) })) };
 }
 
 const text = (tree: HeldTree, path: string): string => {

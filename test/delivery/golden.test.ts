@@ -44,7 +44,7 @@ const PXE_TEXT = /^pxe\/(README\.md|boot\.ipxe|hosts\.json|grub\/grub\.cfg|prese
 for (const name of ['default', 'debian-12-cilium', 'pxe']) {
   test(`golden: profile ${name}'s delivery files match test/golden/delivery/${name}/`, async () => {
     const { plan, tree } = await renderProfile(name);
-    const built = await renderDeliveryTree(plan, seedsFromTree(plan, tree), { forms: formsFor(DELIVERY_FORMS, plan.delivery.server) });
+    const built = renderDeliveryTree(plan, seedsFromTree(plan, tree), { forms: formsFor(DELIVERY_FORMS, plan.delivery.server) });
     const delivery = await HeldTree.of(built);
     const texts = delivery.files().filter((f) => f.path === 'README.md' || (name === 'pxe' ? PXE_TEXT : SCRIPT_HOSTS).test(f.path));
     const binaries = delivery.files().filter((f) => BINARY.test(f.path));

@@ -18,7 +18,7 @@ for (const name of ['default', 'debian-12-cilium', 'seed']) {
   test(`${name}: every host's seed.iso reads back with xorriso and isoinfo: label cidata, real names, modes, bytes`, async () => {
     const { plan, tree } = await renderProfile(name);
     const seeds = seedsFromTree(plan, tree);
-    const delivery = await HeldTree.of(await renderDeliveryTree(plan, seeds, { forms: ['iso'] }));
+    const delivery = await HeldTree.of(renderDeliveryTree(plan, seeds, { forms: ['iso'] }));
     await withTempDir((dir) => {
       for (const seed of seeds) {
         const f = delivery.get(`hosts/${seed.host}/seed.iso`)!;

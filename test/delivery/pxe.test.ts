@@ -36,7 +36,7 @@ function variant(os: string, server = 'http://10.30.0.5:8080'): string {
 async function renderPxe(text: string): Promise<{ tree: HeldTree; pxe: (path: string) => string; index: PxeIndex }> {
   const plan = await renderPlan(topologyFrom(text));
   const hosts = renderCloudInitTree(plan);
-  const tree = await HeldTree.of((await renderDeliveryTree(plan, seedsFromTree(plan, hosts), { forms: ['pxe'] })).merge(hosts));
+  const tree = await HeldTree.of(renderDeliveryTree(plan, seedsFromTree(plan, hosts), { forms: ['pxe'] }).merge(hosts));
   const pxe = (path: string): string => {
     const f = tree.get(`pxe/${path}`);
     assert.ok(f, `no pxe/${path}`);

@@ -28,7 +28,7 @@ const BOOT_TIMEOUT_MS = 12 * 60_000;
 
 const { plan, tree } = await renderProfile('debian-12-cilium');
 const seeds = seedsFromTree(plan, tree);
-const delivery = await HeldTree.of(await renderDeliveryTree(plan, seeds, { forms: ['iso'] }));
+const delivery = await HeldTree.of(renderDeliveryTree(plan, seeds, { forms: ['iso'] }));
 
 interface Booted { stack: NetworkStack; node: NodePlan; boot: VmBoot; reboot?: VmBoot }
 

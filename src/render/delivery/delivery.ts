@@ -24,7 +24,7 @@ const SCRIPT_MODE = 0o700;
 /** Anything that contains a host's user-data. */
 const SECRET_MODE = 0o600;
 
-export async function renderDeliveryTree(plan: ClusterPlan, seeds: readonly HostSeed[], opts: DeliveryOptions): Promise<FileTree> {
+export function renderDeliveryTree(plan: ClusterPlan, seeds: readonly HostSeed[], opts: DeliveryOptions): FileTree {
   const tree = new FileTree();
   const forms = new Set(opts.forms);
   const readme = renderClusterReadme(plan, seeds, opts.forms);
