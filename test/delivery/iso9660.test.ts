@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildIso9660, level1Name } from '../../src/render/delivery/iso9660.js';
+import { buildIso9660, iso9660Key, level1Name } from '../../src/render/delivery/iso9660.js';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { DELIVERY_EPOCH, seedsFromTree } from '../../src/render/delivery/seeds.js';
 import { HeldTree, renderProfile } from '../helpers/cluster.js';
@@ -95,9 +95,9 @@ test('a directory spanning several sectors and files of several sectors read bac
     assert.equal((joliet.match(/ f\d{3}\.cfg;1/g) ?? []).length, 120, joliet);
   }));
 
-test('two names with one 8.3 form are refused (a renderer bug, not silent loss)', () => {
-  assert.throws(
-    () => buildIso9660({ volumeId: 'cidata', time: DELIVERY_EPOCH, files: [{ name: 'user-data', content: '', mode: 0o644 }, { name: 'user-dat', content: '', mode: 0o644 }] }),
-    /8\.3 name/,
-  );
+test('two names with one 8.3 form are refused (a renderer bug, not silent loss), already by the key the render computes before writing', () => {
+  const clash = { volumeId: 'cidata', time: DELIVERY_EPOCH, files: [{ name: 'user-data', content: '', mode: 0o644 }, { name: 'user-dat', content: '', mode: 0o644 }] };
+  assert.throws(() => buildIso9660(clash), /8\.3 name/);
+  assert.throws(() => iso9660Key(clash), /8\.3 name/);
+  assert.throws(() => iso9660Key({ ...clash, volumeId: 'no spaces' }), /bad ISO volume id/);
 });

@@ -219,9 +219,23 @@ function volumeDescriptor(opts: {
   return d;
 }
 
+/**
+ * Throws on inputs a renderer should never produce (two files with one 8.3 name…). Called by the
+ * key too: a render finds such a bug before it writes anything, not when the writer builds the image.
+ */
+function checkIso(opts: IsoOptions): void {
+  if (!/^[A-Za-z0-9_]{1,16}$/.test(opts.volumeId)) throw new Error(`bad ISO volume id ${opts.volumeId}`);
+  for (const f of opts.files) {
+    if (!/^[^/\0]{1,64}$/.test(f.name)) throw new Error(`bad ISO file name ${f.name}`);
+  }
+  if (new Set(opts.files.map((f) => level1Name(f.name))).size !== opts.files.length) throw new Error('two files share an ISO 9660 8.3 name');
+}
+
 /** A digest of everything an image's bytes depend on (see ISO9660_FORMAT); `digest` hashes each file's content. */
-export const iso9660Key = (opts: IsoOptions, digest: ContentDigest = sha256Hex): string =>
-  digestOf([ISO9660_FORMAT, opts.volumeId, opts.application ?? '', opts.time.toISOString(), ...opts.files.flatMap((f) => [f.name, String(f.mode), digest(f.content)])]);
+export function iso9660Key(opts: IsoOptions, digest: ContentDigest = sha256Hex): string {
+  checkIso(opts);
+  return digestOf([ISO9660_FORMAT, opts.volumeId, opts.application ?? '', opts.time.toISOString(), ...opts.files.flatMap((f) => [f.name, String(f.mode), digest(f.content)])]);
+}
 
 /** Builds the image. Throws on inputs a renderer should never produce (two files with one 8.3 name…). */
 export function buildIso9660(opts: IsoOptions): Uint8Array {
@@ -238,14 +252,10 @@ const PADDING = new Uint8Array(PAD_SECTORS * SECTOR);
  */
 export function iso9660Chunks(opts: IsoOptions): [Uint8Array, Uint8Array] {
   const { time } = opts;
-  if (!/^[A-Za-z0-9_]{1,16}$/.test(opts.volumeId)) throw new Error(`bad ISO volume id ${opts.volumeId}`);
+  checkIso(opts);
   const files = [...opts.files]
     .map((f) => ({ ...f, data: typeof f.content === 'string' ? Buffer.from(f.content, 'utf8') : Buffer.from(f.content), iso: level1Name(f.name) }))
     .sort((a, b) => (a.iso < b.iso ? -1 : a.iso > b.iso ? 1 : 0));
-  for (const f of files) {
-    if (!/^[^/\0]{1,64}$/.test(f.name)) throw new Error(`bad ISO file name ${f.name}`);
-  }
-  if (new Set(files.map((f) => f.iso)).size !== files.length) throw new Error('two files share an ISO 9660 8.3 name');
 
   // Sector map: system area, PVD, Joliet SVD, terminator, four path tables, the Rock Ridge
   // continuation area, the two root directories, then each file's data.
