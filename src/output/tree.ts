@@ -45,6 +45,9 @@ export async function contentOf(file: TreeFile): Promise<string | Uint8Array> {
   return Buffer.concat(chunks);
 }
 
+/** Orders files (or tar entries) by path: every consumer of a tree sees the same order. */
+export const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 export class FileTree {
   readonly #files = new Map<string, TreeFile>();
 
@@ -69,7 +72,7 @@ export class FileTree {
 
   /** Files in path order, so every consumer (writer, tar, goldens) is deterministic. */
   files(): TreeFile[] {
-    return [...this.#files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return [...this.#files.values()].sort(byPath);
   }
 
   #put(file: TreeFile): this {

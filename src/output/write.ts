@@ -44,6 +44,7 @@ import {
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { isErrno, PathError } from '../diagnostics/io.js';
+import { contentDigests, sha256Hex } from '../util/digest.js';
 import { LOCK_FILE } from './lock.js';
 import { isTreePath, RESERVED_PREFIX, type BuiltFile, type Chunks, type FileTree, type TreeFile } from './tree.js';
 
@@ -83,7 +84,6 @@ export interface WriteOptions {
 export interface WriteResult { written: string[]; unchanged: string[]; removed: string[]; warnings: Diagnostic[] }
 export type WriteOutcome = WriteResult | { diagnostics: Diagnostic[] } | { aborted: true };
 
-const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const umask = process.umask();
 
 /**
@@ -209,17 +209,20 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   const racy = (e: Entry): boolean => manifest !== undefined && e.mtimeMs !== undefined && e.mtimeMs >= manifest.mtimeMs;
   /** The hash of what is on disk now, from the manifest when the stat proves it untouched. */
   const currentHash = (path: string, st: Stat, entry: Entry | undefined): string =>
-    entry && sameStat(entry, st) && !racy(entry) ? entry.sha256! : sha256(io(join(dir, path), () => readFileSync(join(dir, path)), 'cannot read'));
+    entry && sameStat(entry, st) && !racy(entry) ? entry.sha256! : sha256Hex(io(join(dir, path), () => readFileSync(join(dir, path)), 'cannot read'));
   const ours = (entry: Entry | undefined, hash: string): boolean =>
     entry !== undefined && (entry.sha256 === hash || (Array.isArray(entry.accept) && entry.accept.includes(hash)) || entry.creating === true);
 
   const planned: Planned[] = [];
-  const shared = new SharedContents();
+  // Contents several files share (every host's vendor-data, 9 KiB × 5,000 hosts) are hashed once.
+  // (Encoding them once too saved nothing measurable, and keeping the bytes of contents that only
+  // two files share, until the second was written, cost 70 MiB.)
+  const contentHash = contentDigests();
   let i = 0;
   for (const file of files) {
     if (++i % 1000 === 0) await yieldToEventLoop();
     // A built file (a seed ISO) is built here only to compare it with one on disk.
-    let hash = file.build === undefined ? shared.hash(file.content) : undefined;
+    let hash = file.build === undefined ? contentHash(file.content) : undefined;
     const folder = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/')) : '';
     if (dirState.get(folder) !== 'dir') {
       planned.push({ file, hash, action: 'create' });
@@ -248,7 +251,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       continue;
     }
     const current = currentHash(file.path, st, entry);
-    hash ??= await hashChunks((file as BuiltFile).build());
+    if (file.build !== undefined) hash = await hashChunks(file.build());
     if (current === hash) planned.push({ file, hash, action: 'unchanged', current, st });
     else if (ours(entry, current) || opts.force) planned.push({ file, hash, action: 'replace', current, st });
     else conflicts.push(conflict(target, entry ? 'was edited since kubebake wrote it' : 'was not written by kubebake'));
@@ -332,22 +335,6 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     rmSync(staging, { recursive: true, force: true });
   }
   return result;
-}
-
-/**
- * Contents several files of a tree share (every host's vendor-data, 9 KiB × 5,000 hosts) are
- * hashed once, not once per file. Keyed by the content itself: equal strings are one key, and the
- * tree holds them anyway. (Encoding them once too saved nothing measurable, and keeping the bytes
- * of contents that only two files share, until the second is written, cost 70 MiB.)
- */
-class SharedContents {
-  readonly #seen = new Map<string | Uint8Array, string>();
-
-  hash(content: string | Uint8Array): string {
-    let hash = this.#seen.get(content);
-    if (hash === undefined) this.#seen.set(content, (hash = sha256(content)));
-    return hash;
-  }
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));

@@ -142,11 +142,10 @@ export function checkRules(t: Topology): Diagnostic[] {
     else ports.set(f.port, `ingress "${f.name}"`);
     if (f.nodePort < NODEPORT_MIN || f.nodePort > NODEPORT_MAX) error(['ingress', i, 'nodePort'], msg.nodePortRange(f.nodePort));
     if (f.targets === 'workers' && workers.length === 0) error(['ingress', i, 'targets'], msg.ingressNoWorkers(f.name));
-    else if (f.nodeSelector !== undefined) {
-      if (ingressBackends(t.hosts, f).length === 0) error(['ingress', i, 'nodeSelector'], msg.ingressSelectorEmpty(f.name, f.targets, f.nodeSelector));
-    } else {
+    else {
       const backends = ingressBackends(t.hosts, f).length;
-      if (backends > INGRESS_BACKENDS_WARN) warn(['ingress', i], msg.ingressManyBackends(f.name, f.targets, backends));
+      if (f.nodeSelector !== undefined && backends === 0) error(['ingress', i, 'nodeSelector'], msg.ingressSelectorEmpty(f.name, f.targets, f.nodeSelector));
+      else if (f.nodeSelector === undefined && backends > INGRESS_BACKENDS_WARN) warn(['ingress', i], msg.ingressManyBackends(f.name, f.targets, backends));
     }
   });
 

@@ -1,8 +1,9 @@
 // The air-gap bundle: one tar (tar-stream, reproducible) with the artefact manifest, the script that
 // fills a mirror on a connected machine, the mirror/ layout the topology's `mirrors` point at, the
 // files kubebake's first boot downloads (when they were fetched), and a checksum list of it all.
-import { createHash } from 'node:crypto';
 import type { ArtifactManifest } from '../../manifest/artifacts.js';
+import { byPath } from '../../output/tree.js';
+import { sha256Hex } from '../../util/digest.js';
 import { buildTar, type TarEntry } from '../delivery/tar.js';
 import { HASHICORP_RELEASE_KEY } from '../../packer/hashicorp-key.js';
 import { FILL_SCRIPT, HASHICORP_KEY_FILE, renderFillScript } from './fill-script.js';
@@ -40,8 +41,8 @@ export async function buildBundle(m: ArtifactManifest, fetched: ReadonlyMap<stri
     ...[...fetched].map(([path, content]): TarEntry => ({ path: `mirror/files/${path}`, content, mode: 0o644 })),
   ];
   const sums = [...entries]
-    .sort((a, b) => (a.path < b.path ? -1 : 1))
-    .map((e) => `${createHash('sha256').update(e.content).digest('hex')}  ${e.path}\n`)
+    .sort(byPath)
+    .map((e) => `${sha256Hex(e.content)}  ${e.path}\n`)
     .join('');
   return buildTar([...entries, { path: 'SHA256SUMS', content: sums, mode: 0o644 }], BUNDLE_MTIME);
 }

@@ -2,6 +2,7 @@
 // byte-identical). Entries are sorted by path, owned by root (uid/gid 0, no user names) and keep
 // their modes, so user-data and secrets stay 0600 when an operator unpacks them as root.
 import tar from 'tar-stream';
+import { byPath } from '../../output/tree.js';
 import { digestOf, sha256Hex, type ContentDigest } from '../../util/digest.js';
 
 /** As ISO9660_FORMAT (iso9660.ts): part of every archive's key; change it with any change to the bytes. */
@@ -16,7 +17,7 @@ export interface TarEntry { path: string; content: string | Uint8Array; mode: nu
  */
 export async function* tarChunks(entries: readonly TarEntry[], mtime: Date): AsyncGenerator<Uint8Array> {
   const pack = tar.pack();
-  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const sorted = [...entries].sort(byPath);
   const feed = (i: number): void => {
     if (i === sorted.length) return void pack.finalize();
     const e = sorted[i]!;
@@ -32,7 +33,7 @@ export async function* tarChunks(entries: readonly TarEntry[], mtime: Date): Asy
 
 /** A digest of everything an archive's bytes depend on (see TAR_FORMAT); `digest` hashes each entry's content. */
 export const tarKey = (entries: readonly TarEntry[], mtime: Date, digest: ContentDigest = sha256Hex): string =>
-  digestOf([TAR_FORMAT, mtime.toISOString(), ...[...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).flatMap((e) => [e.path, String(e.mode), digest(e.content)])]);
+  digestOf([TAR_FORMAT, mtime.toISOString(), ...[...entries].sort(byPath).flatMap((e) => [e.path, String(e.mode), digest(e.content)])]);
 
 /** The whole archive in memory (small ones: a bundle's). */
 export async function buildTar(entries: readonly TarEntry[], mtime: Date): Promise<Uint8Array> {
