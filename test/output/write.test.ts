@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileTree, held, isTreePath } from '../../src/output/tree.js';
+import { FileDigest, fileDigest } from '../../src/output/file-digest.js';
+import { FileTree, held, isTreePath, zeros } from '../../src/output/tree.js';
 import { MANIFEST, writeTree } from '../../src/output/write.js';
 import { withTempDir } from '../helpers/tmp.js';
 
@@ -178,4 +179,73 @@ test('a built file with a key is not built again while the file is as last writt
     await write(make('iso 2\n', 'k2'));
     assert.equal(builds, 5);
   });
+});
+
+test('a zero chunk is left as a hole: the file reads back the same bytes on fewer blocks, and its digest counts trailing zeros instead of hashing them', async () => {
+  await withTempDir(async (dir) => {
+    const PAD = 256 * 1024;
+    const t = new FileTree()
+      .addBuilt('hosts/a/seed.iso', () => [Buffer.from('volume'), zeros(PAD)], 0o600)
+      .addBuilt('middle.bin', () => [Buffer.from('a'), zeros(PAD), Buffer.from('b')]);
+    const r = await writeTree(dir, t);
+    assert.ok('written' in r, JSON.stringify(r));
+    const iso = join(dir, 'hosts/a/seed.iso');
+    const expected = Buffer.concat([Buffer.from('volume'), Buffer.alloc(PAD)]);
+    assert.deepEqual(readFileSync(iso), expected);
+    assert.deepEqual(readFileSync(join(dir, 'middle.bin')), Buffer.concat([Buffer.from('a'), Buffer.alloc(PAD), Buffer.from('b')]));
+    assert.ok(statSync(iso).blocks * 512 < PAD / 2, `a sparse file: ${statSync(iso).blocks} blocks of 512 bytes for ${PAD + 6} bytes`);
+    const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    const manifest = (): Record<string, { sha256: string }> => (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string }> }).files;
+    assert.equal(manifest()['hosts/a/seed.iso']!.sha256, `${sha('volume')}+${PAD}`);
+    assert.equal(manifest()['middle.bin']!.sha256, sha(readFileSync(join(dir, 'middle.bin'))), 'zeros before a non-zero byte are hashed');
+
+    // Copied back by a tool that writes every zero (a new inode): read, digested, recognised.
+    writeFileSync(join(dir, 'copy'), expected);
+    renameSync(join(dir, 'copy'), iso);
+    const copied = await writeTree(dir, t);
+    assert.ok('written' in copied, JSON.stringify(copied));
+    assert.deepEqual(copied.unchanged.sort(), ['hosts/a/seed.iso', 'middle.bin']);
+
+    // A manifest of a kubebake before trailing zeros were counted holds the plain sha256: still ours.
+    const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string; ino?: number }> };
+    m.files['hosts/a/seed.iso'] = { sha256: sha(expected) };
+    writeFileSync(join(dir, MANIFEST), JSON.stringify(m));
+    const upgraded = await writeTree(dir, new FileTree().addBuilt('hosts/a/seed.iso', () => [Buffer.from('volume 2'), zeros(PAD)], 0o600).addBuilt('middle.bin', () => [Buffer.from('a')]));
+    assert.ok('written' in upgraded, JSON.stringify(upgraded));
+    assert.deepEqual(upgraded.written.sort(), ['hosts/a/seed.iso', 'middle.bin']);
+    assert.equal(manifest()['hosts/a/seed.iso']!.sha256, `${sha('volume 2')}+${PAD}`);
+
+    // One zero byte more at the end is an edit.
+    writeFileSync(iso, Buffer.concat([Buffer.from('volume 2'), Buffer.alloc(PAD + 1)]));
+    const edited = await writeTree(dir, new FileTree().addBuilt('hosts/a/seed.iso', () => [Buffer.from('volume 3'), zeros(PAD)], 0o600).addBuilt('middle.bin', () => [Buffer.from('a')]));
+    assert.ok('diagnostics' in edited);
+    assert.deepEqual(edited.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [`${iso} was edited since kubebake wrote it; kubebake will not replace it`]);
+  });
+});
+
+test('a file\'s digest is the same however its bytes are chunked, zero chunks or not', () => {
+  const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+  // By definition: the sha256 of the bytes before the trailing zeros, and their count.
+  const expected = (b: Buffer): string => {
+    let end = b.length;
+    while (end > 0 && b[end - 1] === 0) end--;
+    return end === b.length ? sha(b) : `${sha(b.subarray(0, end))}+${b.length - end}`;
+  };
+  const cases: Uint8Array[][] = [
+    [Buffer.from('text\n')],
+    [Buffer.from('iso'), Buffer.alloc(3), zeros(70_000)], // zeros that are not a zero chunk, then a zero chunk
+    [zeros(70_000), Buffer.from('x')], // leading zeros: hashed, since a byte follows
+    [Buffer.from('a'), zeros(100_000), Buffer.from([0, 0]), zeros(5), Buffer.from('b'), Buffer.alloc(7)],
+    [zeros(10)],
+    [],
+  ];
+  for (const chunks of cases) {
+    const whole = Buffer.concat(chunks);
+    const d = new FileDigest();
+    for (const c of chunks) d.update(c);
+    assert.equal(d.digest(), expected(whole), `${chunks.length} chunks, ${whole.length} bytes`);
+    assert.equal(fileDigest(whole), expected(whole));
+  }
+  assert.equal(fileDigest('text\n'), sha(Buffer.from('text\n')), 'text: its plain sha256');
+  assert.equal(fileDigest('x\0'), `${sha(Buffer.from('x'))}+1`);
 });

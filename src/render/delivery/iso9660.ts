@@ -12,6 +12,7 @@
 // laid out in name order, and nothing reads the clock or the environment.
 
 import { digestOf, sha256Hex, type ContentDigest } from '../../util/digest.js';
+import { zeros } from '../../output/tree.js';
 
 /**
  * The writer's format: part of every image's key (output/tree.ts), so a re-render keeps an image
@@ -243,12 +244,12 @@ export function buildIso9660(opts: IsoOptions): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
-/** The trailing padding, all zeros: one buffer that every image's chunks share. */
-const PADDING = new Uint8Array(PAD_SECTORS * SECTOR);
+/** The trailing padding: one zero chunk that every image shares, and the writer leaves as a hole. */
+const PADDING = zeros(PAD_SECTORS * SECTOR);
 
 /**
- * The image as two chunks: the volume, then the padding (300 KiB of the 370 KiB of a seed ISO,
- * shared rather than allocated for each of 5,000 hosts).
+ * The image as two chunks: the volume, then the padding (300 KiB of the 370 KiB of a seed ISO:
+ * no memory, no disk block and no hashing for it, see output/tree.ts `zeros`).
  */
 export function iso9660Chunks(opts: IsoOptions): [Uint8Array, Uint8Array] {
   const { time } = opts;
