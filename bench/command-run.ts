@@ -4,7 +4,7 @@
 // an unchanged re-render (the same command in a child: its start counts, as an operator's would).
 // Prints JSON for bench/run.ts on its last line (the command prints a line per host before it).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,8 @@ try {
   let rawMs = 0;
   let files = 0;
   let bytes = 0;
+  /** What the command's files take on disk: less than their bytes, zero chunks being holes (output/tree.ts). */
+  let diskBytes = 0;
   const copy = (from: string, to: string): void => {
     const w0 = performance.now();
     mkdirSync(to);
@@ -40,6 +42,7 @@ try {
       if (e.isDirectory()) copy(join(from, e.name), join(to, e.name));
       else {
         const content = readFileSync(join(from, e.name));
+        diskBytes += statSync(join(from, e.name)).blocks * 512;
         const w = performance.now();
         writeFileSync(join(to, e.name), content);
         rawMs += performance.now() - w;
@@ -54,7 +57,7 @@ try {
   const again = spawnSync(process.execPath, [new URL('../../bin/kubebake.js', import.meta.url).pathname, ...args], { stdio: 'ignore' });
   const rerenderMs = performance.now() - r0;
   if (again.status !== 0) throw new Error(`the re-render exited ${again.status}`);
-  process.stdout.write('\n' + JSON.stringify({ hosts, ms, rawMs, rerenderMs, rssMiB, files, bytes }) + '\n');
+  process.stdout.write('\n' + JSON.stringify({ hosts, ms, rawMs, rerenderMs, rssMiB, files, bytes, diskBytes }) + '\n');
 } finally {
   await rm(work, { recursive: true, force: true });
 }

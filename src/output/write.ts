@@ -300,18 +300,9 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   // From here on the folder changes; an interruption is recovered by the next run.
   ensureRoot(dir, dirModes.get('')!);
   removeLeftovers(dir, manifest?.legacy === true ? planned.map((p) => p.file.path) : []);
-  const pending: Manifest = { generator: 'kubebake', version: 2, complete: false, files: {} };
-  for (const p of planned) {
-    const e: Entry = p.hash === undefined ? {} : { sha256: p.hash };
-    if (p.action === 'replace' && p.current !== undefined) e.accept = [p.current];
-    if (p.action === 'create') e.creating = true;
-    if (p.action === 'unchanged' && p.st) Object.assign(e, statEntry(p.hash!, p.st, p.file.key));
-    pending.files[p.file.path] = e;
-  }
-  for (const s of stale) pending.files[s.path] = s.current ? { accept: [s.current] } : { creating: true };
   const staging = io(dir, () => mkdtempSync(join(dir, STAGING_PREFIX)));
   try {
-    writeManifest(dir, staging, pending);
+    writeManifest(dir, staging, pendingManifest(planned, stale));
     // Folders, parents first (a parent sorts before its children).
     for (const d of [...dirModes.keys()].filter((d) => d !== '').sort()) {
       const path = join(dir, d);
@@ -345,6 +336,20 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     rmSync(staging, { recursive: true, force: true });
   }
   return result;
+}
+
+/** Every content each path may hold while the run is under way (see the header); not kept once written. */
+function pendingManifest(planned: readonly Planned[], stale: readonly { path: string; current?: string }[]): Manifest {
+  const pending: Manifest = { generator: 'kubebake', version: 2, complete: false, files: {} };
+  for (const p of planned) {
+    const e: Entry = p.hash === undefined ? {} : { sha256: p.hash };
+    if (p.action === 'replace' && p.current !== undefined) e.accept = [p.current];
+    if (p.action === 'create') e.creating = true;
+    if (p.action === 'unchanged' && p.st) Object.assign(e, statEntry(p.hash!, p.st, p.file.key));
+    pending.files[p.file.path] = e;
+  }
+  for (const s of stale) pending.files[s.path] = s.current ? { accept: [s.current] } : { creating: true };
+  return pending;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));

@@ -54,9 +54,11 @@ export function renderDeliveryTree(plan: ClusterPlan, seeds: readonly HostSeed[]
       tree.add(`proxmox/snippets/${names.network}`, seed.networkConfig);
       tree.add(`proxmox/snippets/${names.meta}`, seed.metaData);
       tree.add(`proxmox/snippets/${names.vendor}`, seed.vendorData);
-      tree.add(`proxmox/${seed.host}.qm.sh`, renderQmScript(plan, node, seed), SCRIPT_MODE);
+      // Per-host scripts are rendered when written (keyless: a re-render renders them to compare):
+      // 5,000 hosts' held at once were 18 MiB of the render's heap.
+      tree.addBuilt(`proxmox/${seed.host}.qm.sh`, () => [Buffer.from(renderQmScript(plan, node, seed))], SCRIPT_MODE);
     }
-    if (forms.has('libvirt')) tree.add(`libvirt/${seed.host}.virt-install.sh`, renderVirtInstallScript(plan, node), SCRIPT_MODE);
+    if (forms.has('libvirt')) tree.addBuilt(`libvirt/${seed.host}.virt-install.sh`, () => [Buffer.from(renderVirtInstallScript(plan, node))], SCRIPT_MODE);
   }
   if (forms.has('pxe')) tree.merge(renderPxeTree(plan, seeds), 'pxe');
   if (forms.has('tar')) {
