@@ -59,10 +59,25 @@ function both32(v: number): Buffer {
   return b;
 }
 
-/** 7-byte directory-record time (years since 1900 … seconds, GMT offset 0). */
-function shortTime(t: Date): Buffer {
-  return Buffer.from([t.getUTCFullYear() - 1900, t.getUTCMonth() + 1, t.getUTCDate(), t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds(), 0]);
+/**
+ * `make` remembering what it made, by `key`: every seed ISO has the same names, modes and time,
+ * so its Rock Ridge entries are the same bytes each time (shared: callers copy, never write into them).
+ */
+function remembered<T extends unknown[]>(key: (...args: T) => string | number, make: (...args: T) => Buffer): (...args: T) => Buffer {
+  const made = new Map<string | number, Buffer>();
+  return (...args) => {
+    const k = key(...args);
+    let b = made.get(k);
+    if (b === undefined) made.set(k, (b = make(...args)));
+    return b;
+  };
 }
+
+/** 7-byte directory-record time (years since 1900 … seconds, GMT offset 0). */
+const shortTime = remembered(
+  (t: Date) => t.getTime(),
+  (t) => Buffer.from([t.getUTCFullYear() - 1900, t.getUTCMonth() + 1, t.getUTCDate(), t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds(), 0]),
+);
 
 /** 17-byte volume-descriptor time ("YYYYMMDDHHMMSScc" + GMT offset), or "not specified". */
 function longTime(t: Date | undefined): Buffer {
@@ -128,25 +143,35 @@ const nmEntry = (name: string): Buffer => suEntry('NM', Buffer.concat([Buffer.fr
 const rrEntry = (flags: number): Buffer => suEntry('RR', Buffer.from([flags]));
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
+/** A file's Rock Ridge entries: its mode, times and real name. */
+const fileSystemUse = remembered(
+  (name: string, mode: number, t: Date) => `${name}\0${mode}\0${t.getTime()}`,
+  (name, mode, t) => Buffer.concat([rrEntry(0x89), pxEntry(S_IFREG | (mode & 0o7777), 1), tfEntry(t), nmEntry(name)]),
+);
 
 // --- records ---------------------------------------------------------------------------------
 
+/** ECMA-119 9.1, written in place (the fields' offsets are in the comments). */
 function dirRecord(opts: { extent: number; size: number; dir: boolean; id: Buffer; time: Date; systemUse?: Buffer }): Buffer {
   const idLen = opts.id.length;
   const pad = idLen % 2 === 0 ? 1 : 0; // the record's fixed part (33) + id must end on an even offset
-  const su = opts.systemUse ?? Buffer.alloc(0);
-  const len = 33 + idLen + pad + su.length;
+  const suLen = opts.systemUse?.length ?? 0;
+  const len = 33 + idLen + pad + suLen;
   if (len > 255) throw new Error(`ISO 9660 directory record too long (${len} bytes)`);
-  const head = Buffer.concat([
-    Buffer.from([len, 0]),
-    both32(opts.extent),
-    both32(opts.size),
-    shortTime(opts.time),
-    Buffer.from([opts.dir ? 0x02 : 0x00, 0, 0]),
-    both16(1),
-    Buffer.from([idLen]),
-  ]);
-  return Buffer.concat([head, opts.id, Buffer.alloc(pad), su]);
+  const b = Buffer.alloc(len);
+  b[0] = len; // 1: extended attribute record length, 0
+  b.writeUInt32LE(opts.extent, 2);
+  b.writeUInt32BE(opts.extent, 6);
+  b.writeUInt32LE(opts.size, 10);
+  b.writeUInt32BE(opts.size, 14);
+  shortTime(opts.time).copy(b, 18); // 18-24
+  b[25] = opts.dir ? 0x02 : 0x00; // flags; 26, 27: file unit size and interleave gap, 0
+  b.writeUInt16LE(1, 28); // volume sequence number, both byte orders
+  b.writeUInt16BE(1, 30);
+  b[32] = idLen;
+  opts.id.copy(b, 33);
+  opts.systemUse?.copy(b, 33 + idLen + pad);
+  return b;
 }
 
 /** One directory's bytes: records never cross a sector boundary (ECMA-119 6.8.1.1). */
@@ -287,7 +312,7 @@ export function iso9660Chunks(opts: IsoOptions): [Uint8Array, Uint8Array] {
         dir: false,
         id: Buffer.from(f.iso, 'ascii'),
         time,
-        systemUse: Buffer.concat([rrEntry(0x89), pxEntry(S_IFREG | (f.mode & 0o7777), 1), tfEntry(time), nmEntry(f.name)]),
+        systemUse: fileSystemUse(f.name, f.mode, time),
       }),
     ),
   ];
