@@ -184,15 +184,20 @@ test('a built file with a key is not built again while the file is as last writt
 test('a zero chunk is left as a hole: the file reads back the same bytes on fewer blocks, and its digest counts trailing zeros instead of hashing them', async () => {
   await withTempDir(async (dir) => {
     const PAD = 256 * 1024;
+    // Small chunks (gathered into larger writes), a hole between them, small chunks again.
+    const small = (from: number, n: number): Buffer[] => Array.from({ length: n }, (_, k) => Buffer.alloc(512, (from + k) % 250 + 1));
+    const many = [...small(0, 300), zeros(PAD), ...small(300, 10)];
     const t = new FileTree()
       .addBuilt('hosts/a/seed.iso', () => [Buffer.from('volume'), zeros(PAD)], 0o600)
-      .addBuilt('middle.bin', () => [Buffer.from('a'), zeros(PAD), Buffer.from('b')]);
+      .addBuilt('middle.bin', () => [Buffer.from('a'), zeros(PAD), Buffer.from('b')])
+      .addBuilt('many.bin', () => many);
     const r = await writeTree(dir, t);
     assert.ok('written' in r, JSON.stringify(r));
     const iso = join(dir, 'hosts/a/seed.iso');
     const expected = Buffer.concat([Buffer.from('volume'), Buffer.alloc(PAD)]);
     assert.deepEqual(readFileSync(iso), expected);
     assert.deepEqual(readFileSync(join(dir, 'middle.bin')), Buffer.concat([Buffer.from('a'), Buffer.alloc(PAD), Buffer.from('b')]));
+    assert.ok(readFileSync(join(dir, 'many.bin')).equals(Buffer.concat(many)), 'every small chunk at its place, the hole between them');
     assert.ok(statSync(iso).blocks * 512 < PAD / 2, `a sparse file: ${statSync(iso).blocks} blocks of 512 bytes for ${PAD + 6} bytes`);
     const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
     const manifest = (): Record<string, { sha256: string }> => (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string }> }).files;
@@ -204,7 +209,7 @@ test('a zero chunk is left as a hole: the file reads back the same bytes on fewe
     renameSync(join(dir, 'copy'), iso);
     const copied = await writeTree(dir, t);
     assert.ok('written' in copied, JSON.stringify(copied));
-    assert.deepEqual(copied.unchanged.sort(), ['hosts/a/seed.iso', 'middle.bin']);
+    assert.deepEqual(copied.unchanged.sort(), ['hosts/a/seed.iso', 'many.bin', 'middle.bin']);
 
     // A manifest of a kubebake before trailing zeros were counted holds the plain sha256: still ours.
     const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string; ino?: number }> };
