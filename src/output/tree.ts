@@ -1,7 +1,8 @@
 // The whole output is built in memory first (projen/cdk8s style), then written in one step.
 // Large files made from others (a seed ISO, a tar and vSphere values per host, seeds.tar: 2 GB
-// for 5,000 hosts) are kept as a recipe instead of bytes: the writer builds each when it writes
-// it, chunk by chunk, and keeps none of them.
+// for 5,000 hosts), and per-host scripts that add up (Proxmox, virt-install), are kept as a
+// recipe instead of bytes: the writer builds each when it writes it, chunk by chunk, and keeps
+// none of them.
 
 /** A file's bytes, chunk by chunk: built again at every call, the same bytes every time. */
 export type Chunks = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
