@@ -54,7 +54,7 @@ test('bin/kubebake.js runs the CLI bundle, built after every module it holds (el
   assert.deepEqual(newer, [], 'tsc rebuilt these after the bundle: the CLI would run stale code');
 });
 
-test('validate loads no PKI, OpenPGP, Packer, delivery or x509 module, and not ajv\'s compiler', () => withTempDir((dir) => {
+test('validate loads no PKI, OpenPGP, Packer, delivery or x509 module, not ajv\'s compiler, and neither node:crypto nor node:child_process', () => withTempDir((dir) => {
   const log = join(dir, 'loaded');
   writeFileSync(join(dir, 'hook.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, ctx, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, ctx); }\n`);
   const child = `
@@ -62,7 +62,7 @@ import { createRequire, register } from 'node:module';
 register(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});
 process.argv = [process.argv[0], 'kubebake', 'validate', '-f', ${JSON.stringify(repoPath('profiles', 'default.yaml'))}];
 await import(${JSON.stringify(pathToFileURL(repoPath('bin', 'kubebake.js')).href)});
-process.stdout.write(Object.keys(createRequire(import.meta.url).cache).join('\\n'));`;
+process.stdout.write(Object.keys(createRequire(import.meta.url).cache).join('\\n') + '\\n' + process.moduleLoadList.join('\\n'));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   // A file of the bundle stands for the modules esbuild put into it.
@@ -75,4 +75,8 @@ process.stdout.write(Object.keys(createRequire(import.meta.url).cache).join('\\n
   assert.ok(files.some((u) => u.includes('/dist/cli/')) && loaded.some((u) => u.endsWith('topology/load.js')), 'the hook saw the bundle load the topology');
   const heavy = loaded.filter((u) => /plan\/pki|secrets|x509|openpgp|sshpk|packer\/(release|run)|render\/(delivery|packer)|tar-stream|yauzl|ajv\/dist\/(ajv|core|compile)/.test(u));
   assert.deepEqual(heavy, []);
+  // Node's own modules: child_process (commander's executable subcommands) and crypto (MACs for
+  // hosts that name none) cost 15 ms of a start and load on first use only.
+  assert.ok(files.includes('NativeModule fs'), 'the child listed the builtins it loaded');
+  assert.deepEqual(files.filter((f) => /^NativeModule (child_process|crypto)$/.test(f)), []);
 }));
