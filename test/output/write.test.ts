@@ -254,3 +254,20 @@ test('a file\'s digest is the same however its bytes are chunked, zero chunks or
   assert.equal(fileDigest('text\n'), sha(Buffer.from('text\n')), 'text: its plain sha256');
   assert.equal(fileDigest('x\0'), `${sha(Buffer.from('x'))}+1`);
 });
+
+test('the manifest is the JSON that JSON.stringify would write, even when written in many batches', async () => {
+  await withTempDir(async (dir) => {
+    // 2,000 files: a manifest of about 300 KiB, several batches of the writer's 64 KiB.
+    const files = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`hosts/h${i}/meta-data`, `instance-id: h${i}\n`]));
+    assert.ok('written' in (await writeTree(dir, tree(files))));
+    const text = readFileSync(join(dir, MANIFEST), 'utf8');
+    assert.ok(text.length > 4 * 64 * 1024, `${text.length} bytes`);
+    const m = JSON.parse(text) as { generator: string; version: number; complete: boolean; files: Record<string, { sha256: string; size: number }> };
+    assert.equal(text, JSON.stringify(m) + '\n');
+    assert.deepEqual([m.generator, m.version, m.complete], ['kubebake', 2, true]);
+    assert.deepEqual(Object.keys(m.files).sort(), Object.keys(files).sort());
+    const h7 = m.files['hosts/h7/meta-data']!;
+    assert.deepEqual([h7.sha256, h7.size], [createHash('sha256').update('instance-id: h7\n').digest('hex'), 'instance-id: h7\n'.length]);
+    assert.equal(statSync(join(dir, MANIFEST)).mode & 0o777, 0o644);
+  });
+});
