@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../util/digest.js';
 import { toYaml11 } from '../../util/yaml.js';
 
 /** The vendor-data's digest, taken once per render: every host has the same vendor-data. */
-export const vendorDataDigest = (vendorData: string): string => createHash('sha256').update(vendorData).digest('hex');
+export const vendorDataDigest = (vendorData: string): string => sha256Hex(vendorData);
 
 /**
  * What the instance-id is derived from: the host's user-data, network-config and vendor-data (a
