@@ -269,14 +269,18 @@ export function buildIso9660(opts: IsoOptions): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
-/** The trailing padding: one zero chunk that every image shares, and the writer leaves as a hole. */
+/** The system area (sectors 0-15, unused on a CD-ROM): zeros every image shares. */
+const SYSTEM_AREA_SECTORS = 16;
+const SYSTEM_AREA = zeros(SYSTEM_AREA_SECTORS * SECTOR);
+/** The trailing padding: one zero chunk that every image shares. */
 const PADDING = zeros(PAD_SECTORS * SECTOR);
 
 /**
- * The image as two chunks: the volume, then the padding (300 KiB of the 370 KiB of a seed ISO:
- * no memory, no disk block and no hashing for it, see output/tree.ts `zeros`).
+ * The image as three chunks: the system area, the volume descriptors and everything after them,
+ * then the padding. A seed ISO is 370 KiB, of which the padding is 300 and the system area 32:
+ * zero chunks cost no memory and no disk block, and are not hashed (output/tree.ts `zeros`).
  */
-export function iso9660Chunks(opts: IsoOptions): [Uint8Array, Uint8Array] {
+export function iso9660Chunks(opts: IsoOptions): [Uint8Array, Uint8Array, Uint8Array] {
   const { time } = opts;
   checkIso(opts);
   const files = [...opts.files]
@@ -367,8 +371,8 @@ export function iso9660Chunks(opts: IsoOptions): [Uint8Array, Uint8Array] {
   terminator.write('CD001', 1, 'ascii');
   terminator[6] = 1;
 
-  const image = Buffer.alloc(layout.end * SECTOR);
-  const put = (sector: number, data: Buffer): void => void data.copy(image, sector * SECTOR);
+  const image = Buffer.alloc((layout.end - SYSTEM_AREA_SECTORS) * SECTOR);
+  const put = (sector: number, data: Buffer): void => void data.copy(image, (sector - SYSTEM_AREA_SECTORS) * SECTOR);
   put(16, pvd);
   put(17, svd);
   put(18, terminator);
@@ -380,5 +384,5 @@ export function iso9660Chunks(opts: IsoOptions): [Uint8Array, Uint8Array] {
   put(ROOT, rootDir);
   put(layout.joliet, jolietDir);
   files.forEach((f, i) => put(layout.extents[i]!, f.data));
-  return [new Uint8Array(image.buffer, image.byteOffset, image.length), PADDING];
+  return [SYSTEM_AREA, new Uint8Array(image.buffer, image.byteOffset, image.length), PADDING];
 }
