@@ -219,7 +219,27 @@ Examples:
   return program;
 }
 
+/** The oldest Node.js kubebake runs on (package.json `engines`): process.getBuiltinModule, crypto.hash. */
+export const MIN_NODE = '20.16.0';
+
+/** Why this Node.js cannot run kubebake, or undefined when it can. */
+export function unsupportedNode(version: string): string | undefined {
+  const have = version.replace(/^v/, '').split('.').map(Number);
+  const need = MIN_NODE.split('.').map(Number);
+  for (let i = 0; i < need.length; i++) {
+    if ((have[i] ?? 0) > need[i]!) return undefined;
+    if ((have[i] ?? 0) < need[i]!) return `needs Node.js ${MIN_NODE} or newer; this is ${version} (install a current Node.js LTS)`;
+  }
+  return undefined;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  // npm only warns about `engines`: an older Node would fail later, midway and obscurely.
+  const old = unsupportedNode(process.version);
+  if (old) {
+    process.stderr.write(`kubebake: ${old}\n`);
+    return EXIT.usage;
+  }
   let code: number = EXIT.ok;
   const program = buildProgram((c) => (code = c));
   program.exitOverride();

@@ -156,3 +156,17 @@ test('--json prints parseable JSON with positioned diagnostics, on stdout only',
   assert.equal(w.valid, false);
   assert.deepEqual(w.diagnostics.map((x) => x.code), ['cni-weave-unmaintained']);
 });
+
+test('a Node.js older than package.json\'s engines is refused at start, with exit 2 and what to install', async () => {
+  const { MIN_NODE, unsupportedNode } = await import('../../src/cli/program.js');
+  const engines = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+  assert.equal(engines, `>=${MIN_NODE.replace(/\.0$/, '')}`, 'the CLI checks the version package.json promises');
+  for (const v of ['v20.16.0', 'v20.20.2', 'v21.0.0', 'v22.11.0', 'v24.1.0']) assert.equal(unsupportedNode(v), undefined, v);
+  for (const v of ['v20.15.1', 'v20.10.0', 'v18.20.4', 'v16.0.0']) assert.match(unsupportedNode(v) ?? '', new RegExp(`needs Node.js 20\\.16\\.0 or newer; this is ${v.replace(/\./g, '\\.')}`), v);
+  // The whole CLI, its process.version set back before it starts.
+  const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, ['--import', 'data:text/javascript,Object.defineProperty(process,"version",{value:"v20.10.0"})', fromRoot('bin', 'kubebake.js'), 'validate', '-f', fromRoot('profiles', 'default.yaml')], (_e, _out, stderr) => resolve({ code: child.exitCode ?? -1, stderr }));
+  });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'kubebake: needs Node.js 20.16.0 or newer; this is v20.10.0 (install a current Node.js LTS)\n');
+});
