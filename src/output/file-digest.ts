@@ -22,8 +22,7 @@ const LEADING_STATES = 16;
 function afterLeadingZeros(n: number): Hash {
   let state = leadingZeros.get(n);
   if (!state) {
-    state = createHash('sha256');
-    for (let left = n; left > 0; left -= ZERO_BLOCK.length) state.update(ZERO_BLOCK.subarray(0, Math.min(left, ZERO_BLOCK.length)));
+    state = hashZeros(createHash('sha256'), n);
     if (leadingZeros.size >= LEADING_STATES) return state;
     leadingZeros.set(n, state);
   }
@@ -39,15 +38,9 @@ export class FileDigest {
   update(chunk: Uint8Array): this {
     const end = isZeros(chunk) ? 0 : lastNonZero(chunk) + 1;
     if (end > 0) {
-      if (!this.#hash) {
-        this.#hash = this.#zeros > 0 ? afterLeadingZeros(this.#zeros) : createHash('sha256');
-        this.#zeros = 0;
-      }
-      while (this.#zeros > 0) {
-        const n = Math.min(this.#zeros, ZERO_BLOCK.length);
-        this.#hash.update(ZERO_BLOCK.subarray(0, n));
-        this.#zeros -= n;
-      }
+      if (this.#hash) hashZeros(this.#hash, this.#zeros);
+      else this.#hash = this.#zeros > 0 ? afterLeadingZeros(this.#zeros) : createHash('sha256');
+      this.#zeros = 0;
       this.#hash.update(end === chunk.length ? chunk : chunk.subarray(0, end));
     }
     this.#zeros += chunk.length - end;
@@ -64,6 +57,12 @@ export class FileDigest {
 export function fileDigest(content: string | Uint8Array): string {
   if (typeof content === 'string') return content.endsWith('\0') ? fileDigest(Buffer.from(content, 'utf8')) : sha256Hex(content);
   return new FileDigest().update(content).digest();
+}
+
+/** `hash` after taking `n` zero bytes, a block at a time. */
+function hashZeros(hash: Hash, n: number): Hash {
+  for (let left = n; left > 0; left -= ZERO_BLOCK.length) hash.update(ZERO_BLOCK.subarray(0, Math.min(left, ZERO_BLOCK.length)));
+  return hash;
 }
 
 function lastNonZero(chunk: Uint8Array): number {

@@ -352,13 +352,14 @@ const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r)
 
 /**
  * Writes a file that must not exist yet, with exactly `file.mode`; returns its stat (fstat of an
- * open file is answered from the inode in memory).
+ * open file is answered from the inode in memory). `content` may come as pieces (the manifest).
  */
-function writeNew(path: string, mode: number, content: string | Uint8Array): Stat {
+function writeNew(path: string, mode: number, content: string | Uint8Array | Iterable<string>): Stat {
   return io(path, () => {
     const fd = openSync(path, CREATE_FLAGS, mode);
     try {
-      writeFileSync(fd, content);
+      if (typeof content === 'string' || content instanceof Uint8Array) writeFileSync(fd, content);
+      else for (const piece of content) writeFileSync(fd, piece);
       if ((mode & ~umask) !== mode) fchmodSync(fd, mode);
       return toStat(fstatSync(fd));
     } finally {
@@ -430,25 +431,22 @@ async function hashChunks(chunks: Chunks): Promise<string> {
 function writeManifest(dir: string, staging: string, complete: boolean, files: Iterable<readonly [string, Entry]>): void {
   const tmp = join(staging, MANIFEST);
   rmSync(tmp, { force: true });
-  const head: Omit<Manifest, 'files'> = { generator: 'kubebake', version: 2, complete };
-  const fd = io(tmp, () => openSync(tmp, CREATE_FLAGS, MANIFEST_MODE));
-  try {
-    let text = `${JSON.stringify(head).slice(0, -1)},"files":{`;
-    let first = true;
-    for (const [path, entry] of files) {
-      text += `${first ? '' : ','}${JSON.stringify(path)}:${JSON.stringify(entry)}`;
-      first = false;
-      if (text.length >= WRITE_BYTES) {
-        io(tmp, () => writeFileSync(fd, text));
-        text = '';
-      }
-    }
-    io(tmp, () => writeFileSync(fd, `${text}}}\n`));
-    if ((MANIFEST_MODE & ~umask) !== MANIFEST_MODE) io(tmp, () => fchmodSync(fd, MANIFEST_MODE));
-  } finally {
-    closeSync(fd);
-  }
+  writeNew(tmp, MANIFEST_MODE, manifestText({ generator: 'kubebake', version: 2, complete }, files));
   io(join(dir, MANIFEST), () => renameSync(tmp, join(dir, MANIFEST)));
+}
+
+function* manifestText(head: Omit<Manifest, 'files'>, files: Iterable<readonly [string, Entry]>): Iterable<string> {
+  let text = `${JSON.stringify(head).slice(0, -1)},"files":{`;
+  let first = true;
+  for (const [path, entry] of files) {
+    text += `${first ? '' : ','}${JSON.stringify(path)}:${JSON.stringify(entry)}`;
+    first = false;
+    if (text.length >= WRITE_BYTES) {
+      yield text;
+      text = '';
+    }
+  }
+  yield `${text}}}\n`;
 }
 
 /** Each folder's mode: private when any file below it is not readable by others. */
