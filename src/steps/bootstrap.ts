@@ -86,20 +86,47 @@ exit 1`,
   };
 }
 
+/**
+ * Whether kubeadm finished on this host: a marker made after it exited 0. Its own files are no
+ * evidence: /etc/kubernetes/kubelet.conf, for one, is written by init's kubeconfig phase and by a
+ * join's kubelet TLS bootstrap, before most of what the cluster needs (kubeadm's phase order:
+ * cmd/kubeadm/app/cmd/init.go newCmdInit, join.go newCmdJoin, kubernetes/kubernetes).
+ */
+const KUBEADM_DONE = `${HOST_PATHS.stateDir}/kubeadm-done`;
+
+/**
+ * kubeadm init or join, resumed when an earlier attempt was cut short (a reboot or a power loss):
+ * its preflight refuses the leftovers (FileAvailable--etc-kubernetes-manifests-…,
+ * DirAvailable--var-lib-etcd, Port-…: cmd/kubeadm/app/preflight/checks.go), and the phases after it
+ * take what is there: certificates and kubeconfigs already on disk are reused, static pod
+ * manifests rewritten, API objects created or updated, an etcd member already added is found
+ * (util/etcd/etcd.go addMember). A join whose kubelet has finished its TLS bootstrap
+ * (kubelet.conf) also skips kubelet-start, which refuses a Node of its name that is Ready
+ * (cmd/phases/join/kubelet.go). A failed attempt is undone with kubeadm reset, which empties
+ * /etc/kubernetes/pki (so the shared PKI is restored) and removes a control plane's etcd member,
+ * and the next one starts afresh: upstream's documented recovery.
+ */
+function kubeadmRun(verb: 'init' | 'join', pki: boolean, retrySleep: boolean): string {
+  const join = verb === 'join';
+  return `skip=
+[ -e /etc/kubernetes/pki/apiserver.crt ] || [ -e /var/lib/kubelet/config.yaml ] && skip=preflight
+${join ? '[ -e /etc/kubernetes/kubelet.conf ] && skip=preflight,kubelet-start\n' : ''}attempt=1
+until kubeadm ${verb} --config ${kubeadmConfig} \${skip:+--skip-phases=$skip}; do
+  (( attempt < ATTEMPTS )) || { echo "kubeadm ${verb} failed $ATTEMPTS times" >&2; exit 1; }
+  kubeadm reset --force
+${pki ? '  install_pki\n' : ''}${retrySleep ? '  sleep $((attempt * 20))\n' : ''}  skip= attempt=$((attempt + 1))
+done
+touch ${KUBEADM_DONE}`;
+}
+
 function initBody(plan: ClusterPlan, labels: boolean): string {
   const cni = cniInstall(plan);
   // After a successful init, a re-run skips kubeadm but completes what follows (all idempotent).
-  return `if [ ! -f /etc/kubernetes/kubelet.conf ]; then
+  return `if [ ! -f ${KUBEADM_DONE} ]; then
   install_pki
   # kubeadm reaches the API through the load balancer once the local API server is up
   wait_for "$BUDGET" "the load balancer at $ENDPOINT" lb_listening
-  attempt=1
-  until kubeadm init --config ${kubeadmConfig}; do
-    (( attempt < ATTEMPTS )) || { echo "kubeadm init failed $ATTEMPTS times" >&2; exit 1; }
-    kubeadm reset --force
-    install_pki
-    attempt=$((attempt + 1))
-  done
+${kubeadmRun('init', true, false).replace(/^/gm, '  ')}
 fi
 admin_kubeconfig
 export KUBECONFIG=/etc/kubernetes/admin.conf
@@ -123,21 +150,16 @@ wait_for "$BUDGET" ${q(`${previous.name} (the control plane before this one) to 
 
 function joinBody(plan: ClusterPlan, node: StepNode): string {
   const isCp = node.role === 'control-plane';
-  return `if [ -f /etc/kubernetes/kubelet.conf ]; then echo "$(hostname) is already a member of the cluster; nothing to do"; exit 0; fi
+  return `if [ -f ${KUBEADM_DONE} ]; then echo "$(hostname) is already a member of the cluster; nothing to do"; exit 0; fi
 wait_for "$BUDGET" "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready "$ENDPOINT"
-${isCp ? previousControlPlaneWait(plan, node) + 'install_pki\n' : ''}attempt=1
-until kubeadm join --config ${kubeadmConfig}; do
-  (( attempt < ATTEMPTS )) || { echo "kubeadm join failed $ATTEMPTS times" >&2; exit 1; }
-  kubeadm reset --force
-${isCp ? '  install_pki\n' : ''}  sleep $((attempt * 20))
-  attempt=$((attempt + 1))
-done
+${isCp ? previousControlPlaneWait(plan, node) + 'install_pki\n' : ''}${kubeadmRun('join', isCp, true)}
 ${isCp ? 'admin_kubeconfig\n' : ''}echo "$(hostname) joined the cluster through $ENDPOINT"`;
 }
 
 /**
- * The kubeadm step. Safe to run again: a node that already has a kubelet.conf is a member and is
- * left alone; a failed attempt is reset (and the shared PKI restored) before the next.
+ * The kubeadm step. Safe to run again, and resumes after a reboot or a power loss at any point: a
+ * node where kubeadm finished is left alone, an interrupted kubeadm is resumed, a failed attempt
+ * is reset (and the shared PKI restored) before the next.
  */
 export function bootstrapStep(plan: ClusterPlan, node: StepNode, opts: { labelNodes: boolean }): Step {
   return {

@@ -54,7 +54,8 @@ curl -fsSL --retry 5 -o ${FLANNEL_MANIFEST_PATH} ${q(urls[0]!)}
 # Flannel's manifest hard-codes 10.244.0.0/16; use the cluster's pod subnet.
 sed -i 's|"Network": "10.244.0.0/16"|"Network": "${plan.network.podSubnet}"|' ${FLANNEL_MANIFEST_PATH}
 retry kubectl apply -f ${FLANNEL_MANIFEST_PATH}`;
-    case 'cilium':
+    case 'cilium': {
+      const args = `--version ${q(v.replace(/^v/, ''))} --set ipam.mode=kubernetes`;
       return `arch=$(dpkg --print-architecture)
 base=${q(downloadBase(plan.mirrors, cniDownloads('cilium', v, plan.kubernetes.minor)[0]!))}
 tmp=$(mktemp -d)
@@ -64,7 +65,13 @@ curl -fsSL --retry 5 -o "$tmp/cilium.tgz.sha256sum" "$base/cilium-linux-$arch.ta
 tar -xzf "$tmp/cilium.tgz" -C /usr/local/bin cilium
 rm -rf "$tmp"
 # ipam.mode=kubernetes takes pod CIDRs from kube-controller-manager, i.e. the cluster's podSubnet.
-retry cilium install --version ${q(v.replace(/^v/, ''))} --set ipam.mode=kubernetes`;
+# A second install fails once Cilium's Helm release exists (helm pkg/action/install.go: "cannot
+# re-use a name that is still in use"): a deployed release is left alone, any other is upgraded
+# (cilium-cli cli/install.go: cilium upgrade). Helm labels a release's Secrets owner, name, status.
+release() { kubectl -n kube-system get secret -l "owner=helm,name=cilium$1" -o name; }
+if [ -z "$(retry release '')" ]; then retry cilium install ${args}
+elif [ -z "$(retry release ,status=deployed)" ]; then retry cilium upgrade ${args}; fi`;
+    }
     case 'weave':
       return `retry kubectl apply -f ${q(urls[0]!)}
 retry kubectl -n kube-system set env daemonset/weave-net -c weave IPALLOC_RANGE=${pod}`;

@@ -11,9 +11,14 @@
 //   repositories' packaging), with their dependencies; a command of that table (kubeadm, crictl,
 //   curl, haproxy…) does not exist until its package is installed; an unknown package fails with
 //   apt's "E: Unable to locate package X", exit 100.
-// - kubeadm init/join decode their --config strictly against kubeadm's field tables
-//   (test/helpers/kubeadm_standin.py); init records token, CA hash and endpoint, and a join is
-//   checked against the record of its cluster's init (BootOptions.cluster).
+// - kubeadm init/join decode their --config strictly against kubeadm's field tables, then run
+//   upstream's phases in order, each leaving the files and cluster objects the real one leaves
+//   (the cluster's side in /standin/cluster-state.json); preflight fails on leftovers as upstream's
+//   does; reset undoes what upstream's does (test/helpers/kubeadm_standin.py). Init records token,
+//   CA hash and endpoint, and a join is checked against its cluster's init (BootOptions.cluster).
+// - cilium install/upgrade keep a Helm release, and a second install fails as cilium-cli's does.
+// - A power loss after a kubeadm phase or between first-boot steps kills every process at once
+//   (powerLoss); REBOOT is the boot after.
 // - curl and timeout's TCP probe answer as the test programs them (BootOptions.respond), so
 //   failures and bounded waits run; sleep pauses briefly for real, so bash's SECONDS moves.
 // A marker file /standin/fail-<command>-<first argument> makes a stand-in fail.
@@ -153,6 +158,7 @@ case "$name" in
       start|restart) for u in $units; do start_unit "$u" || exit 1; done ;;
       is-enabled) u=\${units# }; if has enabled "$u"; then echo enabled; else echo disabled; exit 1; fi ;;
       is-active) u=\${units# }; has active "$u" || exit 3 ;;
+      stop) for u in $units; do sed -i "/^$u\$/d" /standin/active 2>/dev/null; done ;;
     esac ;;
   kubelet) [ "$1" = --version ] && echo "Kubernetes v$k8s" ;;
   kubeadm)
@@ -163,23 +169,42 @@ case "$name" in
       "config images pull") kubeadm_images >> /standin/images ;;
     esac
     case "$1" in
-      init|join)
-        [ "\${2:-}" = --config ] || { echo "stand-in kubeadm: $1 without --config" >&2; exit 1; }
-        python3 /standin/kubeadm_standin.py "$1" "$3" /standin/kubeadm-fields.json /standin/cluster-given.json || exit 1 ;;
-    esac
-    case "$1" in
-      init) mkdir -p /etc/kubernetes && echo 'stand-in admin kubeconfig' > /etc/kubernetes/admin.conf && echo kubelet > /etc/kubernetes/kubelet.conf ;;
-      # A control-plane join (controlPlane: in its JoinConfiguration) writes admin.conf too, as kubeadm does.
-      join) mkdir -p /etc/kubernetes && echo kubelet > /etc/kubernetes/kubelet.conf
-            if grep -q '^controlPlane:' "$3"; then echo 'stand-in admin kubeconfig' > /etc/kubernetes/admin.conf; fi ;;
-      reset) rm -f /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf ;;
+      # Phases, preflight, reset and what the kubelet does meanwhile: test/helpers/kubeadm_standin.py.
+      init|join|reset) exec python3 /standin/kubeadm_standin.py "$@" ;;
       version) echo "v$k8s" ;;
     esac ;;
   kubectl)
-    # Nodes exist once the test says they joined (/standin/nodes); labels are recorded.
+    # Nodes exist once the test says they joined (/standin/nodes); labels are recorded. Helm keeps a
+    # release as Secrets labelled owner=helm, name=<release>, status=<status> (helm
+    # pkg/storage/driver/secrets.go); the cilium stand-in's releases are /standin/helm-releases.
     case "$1 \${2:-}" in
       "get node") has nodes "$3" || { echo "Error from server (NotFound): nodes \\"$3\\" not found" >&2; exit 1; } ;;
       "label node") node=$3; shift 3; for l in "$@"; do [ "$l" = --overwrite ] || add labels "$node $l"; done ;;
+      "get secret")
+        sel=''; ns=default; prev=''
+        for a in "$@"; do case "$prev" in -l) sel=$a ;; -n) ns=$a ;; esac; prev=$a; done
+        while read -r rns rname rrev rstatus _; do
+          [ "$rns" = "$ns" ] || continue
+          case ",$sel," in *",name="*) case ",$sel," in *",name=$rname,"*) ;; *) continue ;; esac ;; esac
+          case ",$sel," in *",status="*) case ",$sel," in *",status=$rstatus,"*) ;; *) continue ;; esac ;; esac
+          echo "secret/sh.helm.release.v1.$rname.v$rrev"
+        done < <(cat /standin/helm-releases 2>/dev/null) ;;
+    esac ;;
+  # cilium install|upgrade: a Helm release "cilium" in kube-system (cilium-cli cli/cmd.go defaults).
+  # install refuses a release that exists (helm pkg/action/install.go: "cannot re-use a name that
+  # is still in use"); upgrade needs one (pkg/action/upgrade.go: "has no deployed releases"); both
+  # fail through cilium-cli's fatalf ("\\nError: Unable to install Cilium: …", cli/install.go, utils.go).
+  cilium)
+    release=$(awk '$1 == "kube-system" && $2 == "cilium"' /standin/helm-releases 2>/dev/null)
+    version=''; prev=''; for a in "$@"; do [ "$prev" = --version ] && version=$a; prev=$a; done
+    case "$1" in
+      install)
+        if [ -n "$release" ]; then printf '\\nError: Unable to install Cilium: cannot re-use a name that is still in use\\n' >&2; exit 1; fi
+        echo "kube-system cilium 1 deployed $version" >> /standin/helm-releases ;;
+      upgrade)
+        if [ -z "$release" ]; then printf '\\nError: Unable to upgrade Cilium: "cilium" has no deployed releases\\n' >&2; exit 1; fi
+        read -r _ _ rev _ <<<"$release"
+        echo "kube-system cilium $((rev + 1)) deployed $version" > /standin/helm-releases ;;
     esac ;;
   crictl)
     args=(); skip=; for a in "$@"; do if [ -n "$skip" ]; then skip=; elif [ "$a" = --runtime-endpoint ] || [ "$a" = -r ]; then skip=1; else args+=("$a"); fi; done
@@ -336,14 +361,50 @@ if [ -n "$then" ]; then chroot "$root" sh -c "$then" > "$scratch/then.out" 2>&1 
 `;
 
 /**
- * A reboot, for a boot's `then`: what systemd does at boot with the units enabled for
- * multi-user.target (their [Install] WantedBy=): start them. cloud-init does not run its
- * per-instance modules again (same instance), so runcmd does not come back; only the units do.
+ * A reboot (or the boot after a power loss), for a boot's `then`: tmpfs (/run, /tmp) is empty, no
+ * service runs but those systemd starts: the units enabled for multi-user.target (their [Install]
+ * WantedBy=). Packaged ones (recorded in /standin/enabled) start as they are: the kubelet runs
+ * again, with its static pods and its TLS bootstrap (test/helpers/kubeadm_standin.py); kubebake's
+ * units run, each in a session of its own (a power loss kills that session: the machine, not the
+ * test's loop of reboots). cloud-init does not run its per-instance modules again (same instance),
+ * so runcmd does not come back; only the units do.
  */
-export const REBOOT = `for u in $(cat /standin/enabled); do
+export const REBOOT = `rm -rf /run/* /tmp/* 2>/dev/null || true
+grep -v '^kubebake-' /standin/enabled > /standin/active 2>/dev/null || : > /standin/active
+python3 /standin/kubeadm_standin.py kubelet-boot
+for u in $(cat /standin/enabled); do
   f=/etc/systemd/system/$u
-  if [ -f "$f" ] && grep -qx 'WantedBy=multi-user.target' "$f"; then echo "reboot: starting $u"; systemctl start "$u" || echo "reboot: $u failed"; fi
+  if [ -f "$f" ] && grep -qx 'WantedBy=multi-user.target' "$f"; then echo "reboot: starting $u"; setsid -w systemctl start "$u" || echo "reboot: $u failed"; fi
 done`;
+
+/**
+ * The runner asks for the time right after it says `running: <step>` (steps/firstboot.ts), before
+ * the step starts: a stand-in date there cuts the power between two steps when asked.
+ */
+const DATE_POWER_CUT = `#!/bin/bash
+# Written by test/helpers/sandbox.ts (powerLoss): cuts the power once, between two first-boot steps.
+for m in /standin/poweroff-before-step-*; do
+  [ -e "$m" ] || continue
+  step=\${m#/standin/poweroff-before-step-}
+  if [ "$(cat /var/lib/kubebake/status 2>/dev/null)" = "running: $step" ]; then
+    rm -f "$m"
+    exec python3 /standin/kubeadm_standin.py poweroff before step "$step"
+  fi
+done
+exec /usr/bin/date "$@"
+`;
+
+/**
+ * Image files that cut the power once, as a power loss does (every process of the machine killed
+ * at once, no cleanup; /standin/poweroffs says it happened): `init-<phase>` or `join-<phase>`
+ * right after that kubeadm phase (test/helpers/kubeadm_standin.py), `step-<step>` between the
+ * first-boot step before <step> and <step>. A `then: REBOOT` is the boot after.
+ */
+export function powerLoss(at: string): NonNullable<BootOptions['image']> {
+  const step = /^step-(.+)$/.exec(at);
+  if (step) return { [`/standin/poweroff-before-step-${step[1]}`]: '', '/usr/local/sbin/date': { content: DATE_POWER_CUT, mode: 0o755 } };
+  return { [`/standin/poweroff-after-${at}`]: '' };
+}
 
 export interface BootResult {
   /** cloud-init's exit code (1 when a module, e.g. runcmd, failed) and its console output. */
@@ -366,6 +427,8 @@ export interface BootResult {
   proxyLog: string[];
   /** What kubeadm init recorded on this host, for the boots of the nodes that join. */
   clusterRecord(): ClusterRecord | undefined;
+  /** The cluster's side as this host's kubeadm stand-in left it (API objects, Nodes, etcd members). */
+  clusterState(): unknown;
   /** A file the boot wrote or changed (undefined when it did not). */
   read(path: string): string | undefined;
   mode(path: string): number | undefined;
@@ -423,8 +486,12 @@ export interface BootOptions {
   mirror?: { dir: string; address: string; port: number; off?: boolean; proxyPort?: number; absent?: string[] };
 }
 
-/** What the kubeadm stand-in's init records for joining nodes (test/helpers/kubeadm_standin.py). */
-export interface ClusterRecord { tokens: string[]; caCertHash: string; endpoint: string }
+/**
+ * What the kubeadm stand-in's init records for joining nodes (test/helpers/kubeadm_standin.py), and
+ * optionally the cluster's side as the init host left it (BootResult.clusterState); without it, a
+ * join sees a cluster whose init completed.
+ */
+export interface ClusterRecord { tokens: string[]; caCertHash: string; endpoint: string; state?: unknown }
 
 /** A host's NoCloud seed as `render cloud-init` wrote it into `tree` (all four files). */
 export function hostSeed(tree: FileTree, host: string): BootOptions['seed'] {
@@ -496,6 +563,10 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
       clusterRecord: () => {
         const r = read('standin/cluster.json');
         return r === undefined ? undefined : (JSON.parse(r) as ClusterRecord);
+      },
+      clusterState: () => {
+        const r = read('standin/cluster-state.json');
+        return r === undefined ? undefined : (JSON.parse(r) as unknown);
       },
       read,
       marker: (name) => existsSync(join(upper, 'standin', name)),
