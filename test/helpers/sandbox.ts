@@ -177,11 +177,13 @@ case "$name" in
     # Nodes exist once the test says they joined (/standin/nodes); labels are recorded. Helm keeps a
     # release as Secrets labelled owner=helm, name=<release>, status=<status> (helm
     # pkg/storage/driver/secrets.go); the cilium stand-in's releases are /standin/helm-releases.
+    ns=default
+    if [ "$1" = -n ]; then ns=$2; shift 2; fi
     case "$1 \${2:-}" in
       "get node") has nodes "$3" || { echo "Error from server (NotFound): nodes \\"$3\\" not found" >&2; exit 1; } ;;
       "label node") node=$3; shift 3; for l in "$@"; do [ "$l" = --overwrite ] || add labels "$node $l"; done ;;
       "get secret")
-        sel=''; ns=default; prev=''
+        sel=''; prev=''
         for a in "$@"; do case "$prev" in -l) sel=$a ;; -n) ns=$a ;; esac; prev=$a; done
         while read -r rns rname rrev rstatus _; do
           [ "$rns" = "$ns" ] || continue
