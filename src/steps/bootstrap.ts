@@ -114,7 +114,7 @@ ${join ? '[ -e /etc/kubernetes/kubelet.conf ] && skip=preflight,kubelet-start\n'
 until kubeadm ${verb} --config ${kubeadmConfig} \${skip:+--skip-phases=$skip}; do
   (( attempt < ATTEMPTS )) || { echo "kubeadm ${verb} failed $ATTEMPTS times" >&2; exit 1; }
   kubeadm reset --force
-${pki ? '  install_pki\n' : ''}${retrySleep ? '  sleep $((attempt * 20))\n' : ''}  skip= attempt=$((attempt + 1))
+${pki ? '  install_pki\n' : ''}${retrySleep ? '  sleep $((attempt * 20))\n' : ''}  skip='' attempt=$((attempt + 1))
 done
 touch ${KUBEADM_DONE}`;
 }
