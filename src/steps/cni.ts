@@ -65,9 +65,10 @@ curl -fsSL --retry 5 -o "$tmp/cilium.tgz.sha256sum" "$base/cilium-linux-$arch.ta
 tar -xzf "$tmp/cilium.tgz" -C /usr/local/bin cilium
 rm -rf "$tmp"
 # ipam.mode=kubernetes takes pod CIDRs from kube-controller-manager, i.e. the cluster's podSubnet.
-# A second install fails once Cilium's Helm release exists (helm pkg/action/install.go: "cannot
-# re-use a name that is still in use"): a deployed release is left alone, any other is upgraded
-# (cilium-cli cli/install.go: cilium upgrade). Helm labels a release's Secrets owner, name, status.
+# A second install fails once Cilium's Helm release exists ("cannot re-use a name that is still in
+# use": helm pkg/action/install.go, vendored by cilium/cilium-cli v0.18.7): a deployed release is
+# left alone, any other is upgraded (cilium upgrade, cilium-cli cli/install.go). Helm labels a
+# release's Secrets owner, name and status (pkg/storage/driver/secrets.go).
 release() { kubectl -n kube-system get secret -l "owner=helm,name=cilium$1" -o name; }
 if [ -z "$(retry release '')" ]; then retry cilium install ${args}
 elif [ -z "$(retry release ,status=deployed)" ]; then retry cilium upgrade ${args}; fi`;

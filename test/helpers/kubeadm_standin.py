@@ -4,10 +4,14 @@
 # cluster, phase by phase, in upstream's order, so that a power loss after any phase leaves what the
 # real one would, and a second run fails where the real one fails.
 #
-# Sources (kubernetes/kubernetes, cmd/kubeadm/app/…; read in the newest copies the search tools had:
-# the v1beta4-era tree of dims/kubernetes b894919 and the generated reference pages of
-# kubernetes/website, content/en/docs/reference/setup-tools/kubeadm/generated/kubeadm_{init,join}/
-# _index.md, which list ControlPlaneKubeletLocalMode as default=true, i.e. Kubernetes 1.35+):
+# Sources: kubernetes/kubernetes, cmd/kubeadm/app/… (its repository is too large to fetch here; read
+# in the newest copies the search tools had: the v1beta4-era files of the dims/kubernetes fork,
+# cmd/join.go at b894919 and preflight/checks.go at 2263410; util/etcd/etcd.go addMember and
+# cmd/phases/reset/*.go from indexed copies of the same tree), and the generated reference pages
+# of kubernetes/website, content/en/docs/reference/setup-tools/kubeadm/generated/kubeadm_init/
+# _index.md (0637786) and kubeadm_join/_index.md (20067f1), which list the phases as the newest
+# kubeadm prints them, with ControlPlaneKubeletLocalMode default=true (Kubernetes 1.35 and later;
+# kubebake's default profile is 1.37):
 # - the phases and their order: cmd/init.go newCmdInit, cmd/join.go newCmdJoin (check-etcd is a
 #   hidden join phase); --skip-phases names top-level phases.
 # - preflight: preflight/checks.go InitNodeChecks, JoinNodeChecks, addCommonChecks (FileAvailable-…,
@@ -23,8 +27,9 @@
 # - etcd member add is idempotent: util/etcd/etcd.go addMember returns the members when the peer
 #   URL is already one of them.
 # - upload-config, bootstrap-token, mark-control-plane and the addons create or update API objects.
-# - reset: cmd/phases/reset/removeetcdmember.go (a control plane's member is removed from the etcd
-#   cluster, then its data directory emptied; the last member is not removed: its data goes),
+# - reset: cmd/phases/reset/removeetcdmember.go and phases/etcd/local.go
+#   RemoveStackedEtcdMemberFromCluster (a control plane's member is removed from the etcd cluster,
+#   then its data directory emptied; the only remaining member is not removed: its data goes),
 #   cleanupnode.go (kubelet stopped; the manifests, /var/lib/kubelet and the certificate directory
 #   emptied; admin, super-admin, kubelet, bootstrap-kubelet, controller-manager and scheduler
 #   kubeconfigs deleted). Reset removes no Node object.
