@@ -41,6 +41,9 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     process.stderr.write(`kubebake: --reinstall ${unknown.map((h) => JSON.stringify(h)).join(', ')}: no such host in cluster ${plan.name} (give host names from hosts[], comma-separated)\n`);
     return EXIT.usage;
   }
+  for (const h of reinstall.filter((h) => !plan.nodes.find((n) => n.name === h)!.mac)) {
+    process.stderr.write(`warning: --reinstall ${h}: it has no MAC, so no boot script of its own: choose its entry in grub/grub.cfg's menu\n`);
+  }
   const clusterDir = join(opts.out, plan.name);
   const secretsDir = join(clusterDir, 'secrets');
   const renderFirst = `run \`kubebake render cloud-init -f ${opts.file} -o ${opts.out}\` first`;
@@ -66,7 +69,8 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     mac: m.node.mac,
     steps: m.steps.map((s) => s.name),
     key: reportKey(stored.secrets.reportSecret, m.node.name),
-    ...(server ? { bootScripts: { install: hostBootScripts(plan, server, m.node, 'install'), local: hostBootScripts(plan, server, m.node, 'local') } } : {}),
+    // Only a host with a MAC has a boot script of its own (pxe/tree.ts).
+    ...(server && m.node.mac ? { bootScripts: { install: hostBootScripts(plan, server, m.node, 'install'), local: hostBootScripts(plan, server, m.node, 'local') } } : {}),
   }));
   const pxeRoot = join(clusterDir, 'pxe');
   if (!(await stat(pxeRoot).catch(() => undefined))) process.stderr.write(`warning: ${pxeRoot} does not exist yet: no seed can be served until a render writes it\n`);
