@@ -89,15 +89,18 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
     const stop = new AbortController();
     const initrd = `served boot/debian-12/initrd (${statSync(join(boot, 'initrd')).size} bytes)`;
     const watch = setInterval(() => server.output().includes(initrd) && stop.abort(), 1000);
-    try {
-      const vm = await bootVm({
+    /** A network boot of the worker's machine through its NIC's iPXE ROM. */
+    const pxeBoot = (timeoutMs: number, signal: AbortSignal): Promise<VmBoot> =>
+      bootVm({
         disk,
         mac: WORKER.mac,
         pxe: { bootfile: `http://${SERVER_ADDR}/boot.ipxe` },
         guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${relay} ${server.port}` },
-        timeoutMs: 10 * 60_000,
-        signal: stop.signal,
+        timeoutMs,
+        signal,
       });
+    try {
+      const vm = await pxeBoot(10 * 60_000, stop.signal);
       vm.dispose();
       t.diagnostic(`${vm.seconds} s from power-on to the initrd served`);
       const log = server.output();
@@ -125,15 +128,7 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
         if ((localAt && Date.now() - localAt > 20_000) || kernels() > before) again.abort();
       }, 500);
       try {
-        const second = await bootVm({
-          disk,
-          mac: WORKER.mac,
-          pxe: { bootfile: `http://${SERVER_ADDR}/boot.ipxe` },
-          guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${relay} ${server.port}` },
-          timeoutMs: 5 * 60_000,
-          signal: again.signal,
-        });
-        second.dispose();
+        (await pxeBoot(5 * 60_000, again.signal)).dispose();
       } finally {
         clearInterval(watchLocal);
       }
