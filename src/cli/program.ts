@@ -157,6 +157,7 @@ Exit codes: 0 every image built, 1 invalid input or a failed build, 2 usage erro
     .requiredOption('-f, --file <topology.yaml>', 'topology file')
     .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
     .option('--listen <addr:port>', "address to listen on (default 0.0.0.0 and delivery.server's port, else 8080)")
+    .option('--reinstall <hosts>', 'arm these hosts (comma-separated) to install again on their next network boot')
     .addHelpText(
       'after',
       `
@@ -165,9 +166,13 @@ host's step reports (POST /report/<host>, with the host's own key) and cloud-ini
 and shows the cluster coming up: live page at /, JSON at /api/status, events at /events. State
 is kept in <out>/<cluster>/serve-state/. Render first; set delivery.server so hosts report.
 
+A host's iPXE/GRUB script installs it by default only until its installer fetched its config;
+after that its network boots go to the local disk. --reinstall arms a host again (kept in the state).
+
 Examples:
   $ kubebake serve -f cluster.yaml
-  $ kubebake serve -f cluster.yaml -o /srv/kubebake --listen 10.2.47.5:8080`,
+  $ kubebake serve -f cluster.yaml -o /srv/kubebake --listen 10.2.47.5:8080
+  $ kubebake serve -f cluster.yaml --reinstall worker3,worker4`,
     )
     .action(async (opts) => setExit(await (await import('./serve.js')).runServe(opts)));
 

@@ -10,11 +10,12 @@ import { acquireLock, LockBusyError } from '../output/lock.js';
 import { buildPlan } from '../plan/plan.js';
 import { reportKey } from '../plan/report-keys.js';
 import { loadOrCreateSecrets, SECRET_FILES } from '../plan/secrets.js';
+import { hostBootScripts } from '../render/delivery/pxe/tree.js';
 import { startServer, type ServeHost } from '../serve/server.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
 
-export interface ServeOptions { file: string; out: string; listen?: string }
+export interface ServeOptions { file: string; out: string; listen?: string; reinstall?: string }
 
 /** ADDR:PORT ([v6]:PORT for IPv6), or why not. */
 export function parseListen(text: string): { host: string; port: number } | { error: string } {
@@ -33,6 +34,15 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   if ('error' in listen) {
     process.stderr.write(`kubebake: ${listen.error}\n`);
     return EXIT.usage;
+  }
+  const reinstall = opts.reinstall === undefined ? [] : opts.reinstall.split(',').map((h) => h.trim());
+  const unknown = reinstall.filter((h) => !plan.nodes.some((n) => n.name === h));
+  if (unknown.length) {
+    process.stderr.write(`kubebake: --reinstall ${unknown.map((h) => JSON.stringify(h)).join(', ')}: no such host in cluster ${plan.name} (give host names from hosts[], comma-separated)\n`);
+    return EXIT.usage;
+  }
+  for (const h of reinstall.filter((h) => !plan.nodes.find((n) => n.name === h)!.mac)) {
+    process.stderr.write(`warning: --reinstall ${h}: it has no MAC, so no boot script of its own: choose its entry in grub/grub.cfg's menu\n`);
   }
   const clusterDir = join(opts.out, plan.name);
   const secretsDir = join(clusterDir, 'secrets');
@@ -59,6 +69,8 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     mac: m.node.mac,
     steps: m.steps.map((s) => s.name),
     key: reportKey(stored.secrets.reportSecret, m.node.name),
+    // Only a host with a MAC has a boot script of its own (pxe/tree.ts).
+    ...(server && m.node.mac ? { bootScripts: { install: hostBootScripts(plan, server, m.node, 'install'), local: hostBootScripts(plan, server, m.node, 'local') } } : {}),
   }));
   const pxeRoot = join(clusterDir, 'pxe');
   if (!(await stat(pxeRoot).catch(() => undefined))) process.stderr.write(`warning: ${pxeRoot} does not exist yet: no seed can be served until a render writes it\n`);
@@ -81,7 +93,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   let running;
   try {
     running = await startServer(
-      { cluster: plan.name, hosts, pxeRoot, stateDir, log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`) },
+      { cluster: plan.name, hosts, pxeRoot, stateDir, reinstall, log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`) },
       listen,
     );
   } catch (e) {

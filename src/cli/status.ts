@@ -2,7 +2,7 @@
 // (colours only on a terminal), or its JSON with --json. With --wait it polls until the cluster is
 // ready or a host failed (like `cloud-init status --wait`), bounded by --timeout.
 import { escapeControl } from '../diagnostics/escape.js';
-import type { ClusterStatus, HostStatus } from '../serve/state.js';
+import { INSTALL_LABEL, type ClusterStatus, type HostStatus } from '../serve/state.js';
 import { durationSeconds } from '../util/duration.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
@@ -46,7 +46,8 @@ export function formatStatus(s: ClusterStatus, color: boolean): string {
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}]`;
     const label = escapeControl(phaseLabel(h)).slice(0, 120);
     const c = phaseColor[h.phase];
-    lines.push(`  ${h.name.padEnd(width)}  ${h.role.padEnd(13)}  ${bar} ${String(ended).padStart(2)}/${n}  ${c ? paint(c, label) : label}`);
+    const install = (INSTALL_LABEL[h.install] ?? '?').padEnd(16);
+    lines.push(`  ${h.name.padEnd(width)}  ${h.role.padEnd(13)}  ${h.install === 'armed' ? paint('33', install) : install}  ${bar} ${String(ended).padStart(2)}/${n}  ${c ? paint(c, label) : label}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -243,6 +243,16 @@ export const msg = {
     message: `MAC ${mac} is ${why}; network-config would match no NIC`,
     hint: 'copy the NIC\'s own address (ip link, or the VM\'s settings), e.g. 52:54:00:12:34:56',
   }),
+  badInstallDisk: (disk: string, why: string): Message => ({
+    code: 'install-disk-not-a-disk',
+    message: `installDisk ${disk} is ${why}; the installer erases and partitions a whole disk`,
+    hint: 'name the disk: /dev/sda, /dev/nvme0n1, or a link such as /dev/disk/by-id/wwn-0x5000c500a1b2c3d4 (ls -l /dev/disk/by-id/ on the machine)',
+  }),
+  installDiskLinkOnUbuntu: (disk: string): Message => ({
+    code: 'install-disk-link-ubuntu',
+    message: `installDisk ${disk}: Ubuntu's installer is told the disk by autoinstall's storage match "path", which compares the disk's kernel name (/dev/sda), never a /dev/disk link`,
+    hint: 'give the kernel name the link points to (readlink -f on the machine), e.g. /dev/sda or /dev/nvme0n1',
+  }),
   loopbackInterface: (): Message => ({
     code: 'interface-loopback',
     message: 'interface "lo" is the loopback interface; the node address and the VIP need a real NIC',

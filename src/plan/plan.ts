@@ -33,6 +33,8 @@ export interface NodePlan {
   mac?: string;
   macAssigned?: true;
   interface?: string;
+  /** The disk the PXE installer installs to; absent: the installer's own choice (pxe/preseed.ts, pxe/autoinstall.ts). */
+  installDisk?: string;
   /** FQDN when the topology has a search domain. */
   fqdn?: string;
   labels: Record<string, string>;
@@ -128,6 +130,7 @@ export function buildPlan(t: Topology): ClusterPlan {
       mac: h.mac ?? assigned.get(h.name),
       ...(assigned.has(h.name) ? { macAssigned: true as const } : {}),
       interface: h.interface,
+      ...(h.installDisk ? { installDisk: h.installDisk } : {}),
       fqdn: fqdn(h.name),
       labels: h.labels ?? {},
       taints: h.taints,

@@ -17,6 +17,10 @@ export interface ServedFile {
   host?: string;
   /** What the progress records as fetched: user-data, ipxe, autoinstall, … */
   label: string;
+  /** A per-MAC boot script: answered from the host's install state, not from the file (server.ts). */
+  script?: 'ipxe' | 'grub';
+  /** Fetched by the host's installer (its config) or system (its seed): it is installing (serve/state.ts). */
+  startsInstall?: true;
 }
 
 export interface ServedHost { name: string; mac?: string }
@@ -31,22 +35,23 @@ const labelOf = (rel: string): string => (rel.startsWith('nocloud/') ? rel.slice
  */
 export function servedFiles(hosts: readonly ServedHost[], index?: unknown): Map<string, ServedFile> {
   const table = new Map<string, ServedFile>();
-  const add = (rel: string, host?: string): void => void table.set(rel, { rel, label: host ? labelOf(rel) : rel, host });
+  const add = (rel: string, host?: string, extra: Pick<ServedFile, 'script' | 'startsInstall'> = {}): void =>
+    void table.set(rel, { rel, label: host ? labelOf(rel) : rel, host, ...extra });
   for (const shared of ['hosts.json', 'boot.ipxe', 'grub/grub.cfg', 'README.md']) add(shared);
   for (const h of hosts) {
-    for (const f of SEED_FILES) add(`nocloud/${h.name}/${f}`, h.name);
+    for (const f of SEED_FILES) add(`nocloud/${h.name}/${f}`, h.name, f === 'user-data' ? { startsInstall: true } : {});
     add(`autoinstall/${h.name}.yaml`, h.name);
-    add(`autoinstall/${h.name}/user-data`, h.name);
+    add(`autoinstall/${h.name}/user-data`, h.name, { startsInstall: true });
     add(`autoinstall/${h.name}/meta-data`, h.name);
-    add(`preseed/${h.name}.cfg`, h.name);
+    add(`preseed/${h.name}.cfg`, h.name, { startsInstall: true });
     if (h.mac) {
       // iPXE's ${mac} is colon-separated lower case, ${mac:hexhyp} hyphenated; GRUB looks for grub.cfg-<hyphenated>.
       const mac = h.mac.toLowerCase();
       const hyphens = mac.replace(/:/g, '-');
-      add(`ipxe/${mac}.ipxe`, h.name);
-      add(`ipxe/${hyphens}.ipxe`, h.name);
-      add(`grub/grub.cfg-${hyphens}`, h.name);
-      add(`grub/grub.cfg-01-${hyphens}`, h.name);
+      add(`ipxe/${mac}.ipxe`, h.name, { script: 'ipxe' });
+      add(`ipxe/${hyphens}.ipxe`, h.name, { script: 'ipxe' });
+      add(`grub/grub.cfg-${hyphens}`, h.name, { script: 'grub' });
+      add(`grub/grub.cfg-01-${hyphens}`, h.name, { script: 'grub' });
     }
   }
   const known = new Set(hosts.map((h) => h.name));
@@ -54,9 +59,10 @@ export function servedFiles(hosts: readonly ServedHost[], index?: unknown): Map<
   const idx = (index ?? {}) as { hosts?: Record<string, { files?: unknown }>; shared?: unknown };
   for (const [name, entry] of Object.entries(idx.hosts ?? {})) {
     if (!known.has(name) || !Array.isArray(entry?.files)) continue;
-    for (const p of entry.files) if (plain(p)) add(p, name);
+    // The index adds names; it never changes how a name the plan gives is answered.
+    for (const p of entry.files) if (plain(p) && !table.has(p)) add(p, name);
   }
-  if (Array.isArray(idx.shared)) for (const p of idx.shared) if (plain(p)) add(p);
+  if (Array.isArray(idx.shared)) for (const p of idx.shared) if (plain(p) && !table.has(p)) add(p);
   return table;
 }
 

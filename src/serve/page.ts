@@ -4,6 +4,7 @@
 // Events. Everything a host sent is put in with textContent, never as markup; the Content
 // Security Policy allows only this page's own script and style (by hash).
 import { createHash } from 'node:crypto';
+import { INSTALL_LABEL } from './state.js';
 
 const STYLE = `
 :root { font: 14px/1.4 system-ui, sans-serif; color: #1b1f24; background: #f6f7f9; }
@@ -22,7 +23,7 @@ th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #d0d7de; v
 .bar { width: 140px; height: 10px; background: #d0d7de; border-radius: 5px; overflow: hidden; }
 .bar > div { height: 100%; background: #0969da; }
 tr.failed .bar > div { background: #cf222e; } tr.done .bar > div { background: #2da44e; }
-.reason { color: #cf222e; font-weight: 600; }
+.reason { color: #cf222e; font-weight: 600; } .install-armed { color: #bf8700; font-weight: 600; }
 pre { margin: 4px 0 0; padding: 6px; background: #1b1f24; color: #e6edf3; font-size: 12px; white-space: pre-wrap; max-height: 12em; overflow: auto; }
 .steps { font-size: 12px; color: #57606a; }
 `;
@@ -49,6 +50,7 @@ function label(h) {
   if (h.phase === 'done') return h.role === 'load-balancer' ? 'ready' : 'joined';
   return 'failed: ' + (h.reason || 'no reason given');
 }
+const INSTALL = ${JSON.stringify(INSTALL_LABEL)};
 function seconds(s) {
   if (!s.startedAt) return '';
   const end = s.endedAt ? Date.parse(s.endedAt) : Date.now();
@@ -96,7 +98,7 @@ function table() {
   body.replaceChildren();
   for (const h of hosts.values()) {
     const tr = el('tr', { 'data-host': h.name, 'data-phase': h.phase, class: h.phase });
-    tr.append(el('td', {}, h.name), el('td', {}, h.role), el('td', {}, h.ip));
+    tr.append(el('td', {}, h.name), el('td', {}, h.role), el('td', {}, h.ip), el('td', { class: 'install install-' + h.install }, INSTALL[h.install] || ''));
     const state = el('td', { class: 'state' });
     state.append(el('div', { class: h.phase === 'failed' ? 'reason' : '' }, label(h)));
     if (h.seedFetchedAt) state.append(el('div', { class: 'steps' }, 'seed: ' + h.seedFiles.join(', ')));
@@ -159,7 +161,7 @@ export function livePage(cluster: string): LivePage {
 <h1>kubebake · <span id="cluster">${title}</span> <span id="verdict">waiting</span><span id="conn">connecting…</span></h1>
 <svg id="diagram" role="img" aria-label="cluster topology" height="40"></svg>
 <table>
-<thead><tr><th>host</th><th>role</th><th>address</th><th>state</th><th>progress</th><th>step timings</th></tr></thead>
+<thead><tr><th>host</th><th>role</th><th>address</th><th title="what its next network boot does: install (armed) or boot the local disk">install</th><th>state</th><th>progress</th><th>step timings</th></tr></thead>
 <tbody id="hosts"></tbody>
 </table>
 <script>${SCRIPT}</script>

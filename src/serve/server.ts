@@ -16,13 +16,17 @@ import { reportPath, phoneHomePath } from '../steps/report.js';
 import { contentType, etagOf, lookup, openInside, requestPath, servedFiles, type ServedFile } from './files.js';
 import { livePage } from './page.js';
 import { parseReport } from './report-body.js';
-import { applyReport, phoneHome, restoreHosts, seedServed, verdictOf, type ClusterStatus, type HostSpec, type HostStatus } from './state.js';
+import type { BootDefault } from '../render/delivery/pxe/boot-params.js';
+import type { BootScripts } from '../render/delivery/pxe/tree.js';
+import { applyReport, bootDefault, installStarted, phoneHome, rearm, restoreHosts, seedServed, verdictOf, type ClusterStatus, type HostSpec, type HostStatus } from './state.js';
 import { readState, writeState } from './store.js';
 
 export interface ServeHost extends HostSpec {
   mac?: string;
   /** The host's report key (plan/report-keys.ts). */
   key: string;
+  /** Its per-MAC boot scripts with either default (render/delivery/pxe/tree.ts hostBootScripts); absent without delivery.server. */
+  bootScripts?: Record<BootDefault, BootScripts>;
 }
 
 export interface ServeLimits {
@@ -66,6 +70,8 @@ export interface ServeConfig {
   now?: () => Date;
   /** One line per event worth an operator's eye (never a key). */
   log?: (line: string) => void;
+  /** Hosts to re-arm for installing (`--reinstall`): they start afresh, and their next network boot installs them. */
+  reinstall?: readonly string[];
 }
 
 export interface RunningServer {
@@ -123,6 +129,15 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
       void save();
     }, limits.saveDelayMs);
   };
+
+  // Re-armed hosts are on disk before the first request: a crash cannot forget the operator's word.
+  for (const name of cfg.reinstall ?? []) {
+    const spec = specs.get(name);
+    if (!spec) throw new Error(`--reinstall ${name}: no such host (the CLI checks it first)`);
+    hosts.set(name, rearm(spec, now()));
+    log(`${name}: armed to install: its next network boot installs it (--reinstall)`);
+  }
+  if (cfg.reinstall?.length) await save();
 
   const server = createServer(
     {
@@ -210,6 +225,7 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
     const checked = requestPath(path);
     if ('status' in checked) throw new HttpError(checked.status, checked.why);
     const entry = lookup(table, checked.rel);
+    if (entry?.script) return sendBootScript(req, res, entry, entry.script);
     const opened = entry && (await openInside(cfg.pxeRoot, entry.rel));
     if (!entry || !opened) throw new HttpError(404, 'not found');
     const { fh, st } = opened;
@@ -233,8 +249,26 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
     }
   }
 
+  /** A per-MAC boot script: the one whose default fits the host's install state (state.ts bootDefault). */
+  function sendBootScript(req: IncomingMessage, res: ServerResponse, entry: ServedFile, script: 'ipxe' | 'grub'): void {
+    const host = specs.get(entry.host!)!;
+    const dflt = bootDefault(hosts.get(host.name)!);
+    const text = host.bootScripts?.[dflt][script];
+    if (text === undefined) throw new HttpError(404, 'not found');
+    if (req.method === 'GET') {
+      served(entry);
+      log(`${host.name}: ${script} boot script, default ${dflt === 'install' ? 'install (armed)' : 'local disk'}`);
+    }
+    // Never cached: the answer changes as the host installs.
+    sendText(req, res, text, contentType(entry.rel), { 'Cache-Control': 'no-store' });
+  }
+
   function served(entry: ServedFile): void {
     if (!entry.host) return;
+    if (entry.startsInstall && hosts.get(entry.host)!.install === 'armed') {
+      update(installStarted(hosts.get(entry.host)!, now()));
+      log(`${entry.host}: installing (fetched ${entry.rel}): its network boots go to the local disk from now on`);
+    }
     const h = hosts.get(entry.host)!;
     if (h.seedFiles.includes(entry.label) && h.phase !== 'waiting') return;
     update(seedServed(h, entry.label, now()));

@@ -2,7 +2,29 @@
 // served, the hosts' authenticated step reports, cloud-init's phone_home. Pure: every change is a
 // function of the old state, the event and the server's clock (hosts' clocks are not trusted; a
 // host may not have synchronised its clock yet). Persisted by store.ts.
+import type { BootDefault } from '../render/delivery/pxe/boot-params.js';
 import type { Role } from '../topology/types.js';
+
+const INSTALL_STATES: readonly unknown[] = ['armed', 'installing', 'installed'] satisfies InstallState[];
+
+/**
+ * Whether the host's next network boot installs it. `armed`: its per-MAC boot script (iPXE, GRUB)
+ * installs when nobody chooses — a host the server has never seen do anything, or one the
+ * operator re-armed (`kubebake serve --reinstall`). `installing`: its installer fetched its
+ * config (preseed/<host>.cfg, autoinstall/<host>/user-data) or its system fetched its seed
+ * (nocloud/<host>/user-data), so from then on the script boots the local disk. `installed`: the
+ * host's own system reported (a step report, or cloud-init's phone_home).
+ *
+ * Why the first fetch of the config, not the end of the install: a machine whose firmware boots
+ * the network first comes back to PXE right after the installer's reboot, before its system ever
+ * ran — "installing" must already mean "boot locally" then. An install that failed midway stays
+ * installing and boots its (broken) disk: the operator re-arms it. Safe the other way round too: a
+ * fetch by anyone else (a curious operator) only ever stops an install, never starts one.
+ */
+export type InstallState = 'armed' | 'installing' | 'installed';
+
+/** How the live page and `kubebake status` name each install state. */
+export const INSTALL_LABEL: Record<InstallState, string> = { armed: 'armed to install', installing: 'installing', installed: 'installed' };
 
 /** waiting → seed-fetched → booting → running (step N of M) → done | failed. */
 export type Phase = 'waiting' | 'seed-fetched' | 'booting' | 'running' | 'done' | 'failed';
@@ -36,6 +58,11 @@ export interface HostStatus {
   /** cloud-init's phone_home: its final stage ran. */
   cloudInitDoneAt?: string;
   updatedAt?: string;
+  install: InstallState;
+  /** When `--reinstall` armed the host (absent: armed since the server first knew it). */
+  armedAt?: string;
+  installStartedAt?: string;
+  installedAt?: string;
 }
 
 export interface ClusterStatus {
@@ -54,8 +81,23 @@ export type ReportEvent =
   | { event: 'fail'; step: string; rc?: number; log: string[] };
 
 export function initialHost(spec: HostSpec): HostStatus {
-  return { name: spec.name, role: spec.role, ip: spec.ip, phase: 'waiting', stepIndex: 0, steps: spec.steps.map((name) => ({ name })), log: [], seedFiles: [], boots: 0 };
+  return { name: spec.name, role: spec.role, ip: spec.ip, phase: 'waiting', stepIndex: 0, steps: spec.steps.map((name) => ({ name })), log: [], seedFiles: [], boots: 0, install: 'armed' };
 }
+
+/** What the host's per-MAC boot script does without a choice (see InstallState). */
+export const bootDefault = (h: HostStatus): BootDefault => (h.install === 'armed' ? 'install' : 'local');
+
+/** `--reinstall`: the host starts afresh, armed to install on its next network boot. */
+export const rearm = (spec: HostSpec, now: string): HostStatus => ({ ...initialHost(spec), armedAt: now, updatedAt: now });
+
+/** Its installer fetched its config, or its system its seed: from now on it boots locally. */
+export function installStarted(h: HostStatus, now: string): HostStatus {
+  return h.install === 'armed' ? { ...h, install: 'installing', installStartedAt: now, updatedAt: now } : h;
+}
+
+/** Its own system reported: installed (and not armed any more, whatever it was). */
+const installed = (h: HostStatus, now: string): Pick<HostStatus, 'install' | 'installedAt'> =>
+  h.install === 'installed' ? { install: h.install, installedAt: h.installedAt } : { install: 'installed', installedAt: now };
 
 const before = (phase: Phase, ...earlier: Phase[]): boolean => earlier.includes(phase);
 
@@ -67,11 +109,12 @@ export function seedServed(h: HostStatus, file: string, now: string): HostStatus
 
 /** cloud-init's phone_home arrived: its final stage ran (after runcmd). */
 export function phoneHome(h: HostStatus, now: string): HostStatus {
-  return { ...h, cloudInitDoneAt: now, phase: before(h.phase, 'waiting', 'seed-fetched') ? 'booting' : h.phase, updatedAt: now };
+  return { ...h, ...installed(h, now), cloudInitDoneAt: now, phase: before(h.phase, 'waiting', 'seed-fetched') ? 'booting' : h.phase, updatedAt: now };
 }
 
 /** Applies one authenticated report; the step names were checked against the host's steps. */
-export function applyReport(h: HostStatus, r: ReportEvent, now: string): HostStatus {
+export function applyReport(host: HostStatus, r: ReportEvent, now: string): HostStatus {
+  const h = { ...host, ...installed(host, now) };
   if (r.event === 'boot') {
     // A reboot after a failure resumes at the failed step: the host is booting again.
     return { ...h, bootedAt: now, boots: h.boots + 1, phase: h.phase === 'done' ? 'done' : 'booting', updatedAt: now };
@@ -111,7 +154,14 @@ export function restoreHosts(specs: readonly HostSpec[], saved: unknown): HostSt
   return specs.map((spec) => {
     const old = byName.get(spec.name);
     const fresh = initialHost(spec);
-    if (!old || !Array.isArray(old.steps) || old.steps.map((s) => s?.name).join('\n') !== spec.steps.join('\n')) return fresh;
-    return { ...fresh, ...old, name: spec.name, role: spec.role, ip: spec.ip };
+    if (!old) return fresh;
+    // Whether it is installed outlives everything else: a host that started afresh because its
+    // steps changed (a new kubebake, a re-render) must not be reinstalled for that. A state file
+    // from before the field existed: a host that did anything is installed.
+    const install: Pick<HostStatus, 'install' | 'armedAt' | 'installStartedAt' | 'installedAt'> = INSTALL_STATES.includes(old.install)
+      ? { install: old.install, armedAt: old.armedAt, installStartedAt: old.installStartedAt, installedAt: old.installedAt }
+      : { install: old.phase === undefined || old.phase === 'waiting' ? 'armed' : 'installed' };
+    if (!Array.isArray(old.steps) || old.steps.map((s) => s?.name).join('\n') !== spec.steps.join('\n')) return { ...fresh, ...install };
+    return { ...fresh, ...old, ...install, name: spec.name, role: spec.role, ip: spec.ip };
   });
 }

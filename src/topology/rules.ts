@@ -26,6 +26,7 @@ import {
 import type { OverridableCheck, Topology } from './types.js';
 import { durationSeconds } from '../util/duration.js';
 import { checkMirrors } from './mirror-rules.js';
+import { installDiskKind } from './install-disk.js';
 import { INGRESS_BACKENDS_WARN, ingressBackends } from './ingress-backends.js';
 
 const NODEPORT_MIN = 30000;
@@ -196,6 +197,11 @@ function checkHosts(t: Topology, error: Report): void {
       else if (first & 1) error(['hosts', i, 'mac'], msg.badMac(h.mac, 'a multicast address (the lowest bit of the first octet is set), which no NIC has'));
     }
     if (h.interface === 'lo') error(['hosts', i, 'interface'], msg.loopbackInterface());
+    if (h.installDisk !== undefined) {
+      const disk = installDiskKind(h.installDisk);
+      if ('why' in disk) error(['hosts', i, 'installDisk'], msg.badInstallDisk(h.installDisk, disk.why));
+      else if (disk.kind !== 'kernel' && t.os.startsWith('ubuntu')) error(['hosts', i, 'installDisk'], msg.installDiskLinkOnUbuntu(h.installDisk));
+    }
     if (h.taints) {
       const seenTaints = new Map<string, number>();
       h.taints.forEach((taint, k) => {

@@ -160,6 +160,13 @@ export const topologySchema = {
           ip: ipAddress,
           mac: { type: 'string', pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$', description: 'A lower-case MAC address like 52:54:00:12:34:56; network-config matches the NIC by it.' },
           interface: { type: 'string', pattern: '^[a-z][a-z0-9._-]{0,14}$', description: 'A Linux interface name (at most 15 characters), e.g. ens18.' },
+          installDisk: {
+            type: 'string',
+            maxLength: 255,
+            pattern: '^/dev/[A-Za-z0-9_.:+@-]+(/[A-Za-z0-9_.:+@-]+)*$',
+            description:
+              'The disk the PXE installer erases and installs to: its kernel name (/dev/sda, /dev/nvme0n1) or, for Debian, a stable link (/dev/disk/by-id/…, /dev/disk/by-path/…). Without it, Debian takes the first disk the installer lists and Ubuntu the largest.',
+          },
           labels: {
             type: 'object',
             maxProperties: 64,

@@ -18,6 +18,8 @@ export interface Host {
   ip: string;
   mac?: string;
   interface?: string;
+  /** The disk the PXE installer installs to (topology/install-disk.ts). */
+  installDisk?: string;
   labels?: Record<string, string>;
   taints?: Taint[];
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import type { PxeIndex } from '../../src/render/delivery/pxe/hosts-json.js';
-import { lateCommand } from '../../src/render/delivery/pxe/preseed.js';
+import { earlyDiskCommand, lateCommand } from '../../src/render/delivery/pxe/preseed.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import { HeldTree, renderPlan } from '../helpers/cluster.js';
 import { runKubebake } from '../helpers/cli.js';
@@ -30,6 +30,8 @@ const PROFILE = readFileSync(repoPath('profiles', 'pxe.yaml'), 'utf8');
 function variant(os: string, server = 'http://10.30.0.5:8080'): string {
   let text = PROFILE.replace(/^os: .*$/m, `os: ${os}`).replace(/^  server: .*$/m, `  server: ${server}`);
   if (os === 'ubuntu-20.04') text = text.replace(/version: "1\.37\.2"/, 'version: "1.34.2"');
+  // Ubuntu's installer takes a kernel name only (topology rule install-disk-link-ubuntu).
+  if (os.startsWith('ubuntu')) text = text.replace(/installDisk: \/dev\/disk\/by-id\/\S+ /, 'installDisk: /dev/nvme0n1 ');
   return text;
 }
 
@@ -384,4 +386,97 @@ test('restricted network: the installers take the site\'s OS mirror and proxy (a
   const plainUbuntu = parse((await renderPxe(variant('ubuntu-24.04'))).pxe('autoinstall/cp1.yaml'), { version: '1.1' }) as { autoinstall: Record<string, unknown> };
   assert.equal(plainUbuntu.autoinstall.apt, undefined);
   assert.equal(plainUbuntu.autoinstall.proxy, undefined);
+});
+
+test('offline tree: every per-MAC iPXE script and grub.cfg-<MAC> boots the local disk when nobody chooses; installing is a menu entry; grub.cfg selects local', async () => {
+  for (const os of ['debian-12', 'ubuntu-24.04'] as const) {
+    const { pxe, index } = await renderPxe(variant(os));
+    for (const [host, entry] of Object.entries(index.hosts)) {
+      if (!entry.mac) continue;
+      const ipxe = pxe(`ipxe/${entry.mac.replace(/:/g, '-')}.ipxe`).split('\n');
+      const choose = ipxe.filter((l) => l.startsWith('choose '));
+      assert.deepEqual(choose, ['choose --default local --timeout 10000 target || goto local'], `${os} ${host}`);
+      // "local" ends the script (iPXE's exit: the firmware tries its next boot device); "install" is still there.
+      assert.equal(ipxe[ipxe.indexOf(':local') + 1], 'exit');
+      assert.ok(ipxe.some((l) => l.startsWith('item install ')) && ipxe.includes(':install'));
+      const grub = pxe(`grub/grub.cfg-${entry.mac.replace(/:/g, '-')}`).split('\n');
+      assert.deepEqual(grub.filter((l) => l.startsWith('set default=')), ["set default='local'"], `${os} ${host}`);
+      assert.ok(grub.includes("menuentry 'Boot from the next device (local disk)' --id local {"));
+      assert.ok(grub.some((l) => l.startsWith('menuentry ') && l.includes(`--id '${host}'`)), 'the install entry is in the menu');
+    }
+    const menu = pxe('grub/grub.cfg').split('\n');
+    assert.deepEqual(menu.filter((l) => l.startsWith('set ')), ['set default=local', 'set timeout=-1'], 'an unknown machine waits, with local selected');
+    // The README says so.
+    assert.match(pxe('README.md'), /these files, served as they are by any web server: \*\*local\*\*/);
+  }
+});
+
+test('Debian preseed: old LVM and RAID are removed with their confirmations; the install disk is the topology\'s (a kernel name as is, a link resolved) or the first listed; debconf-set-selections -c accepts every file', async (t) => {
+  const text = PROFILE.replace('{ name: worker1, role: worker, ip: 10.30.0.21, mac: "0c:c4:7a:30:00:21" }', '{ name: worker1, role: worker, ip: 10.30.0.21, mac: "0c:c4:7a:30:00:21", installDisk: /dev/sdb }');
+  assert.notEqual(text, PROFILE);
+  const { pxe, index } = await renderPxe(text);
+  const lines = (host: string): string[] => pxe(`preseed/${host}.cfg`).split('\n');
+  for (const host of Object.keys(index.hosts)) {
+    for (const line of [
+      'd-i partman-lvm/device_remove_lvm boolean true',
+      'd-i partman-md/device_remove_md boolean true',
+      'd-i partman-lvm/confirm boolean true',
+      'd-i partman-lvm/confirm_nooverwrite boolean true',
+      'd-i partman-md/confirm boolean true',
+      'd-i partman-partitioning/confirm_write_new_label boolean true',
+      'd-i partman/confirm boolean true',
+      'd-i partman/confirm_nooverwrite boolean true',
+    ])
+      assert.ok(lines(host).includes(line), `${host}: ${line}`);
+  }
+  // worker1: a kernel name, as is, for the partitioner and the boot loader; nothing computed at install time.
+  assert.ok(lines('worker1').includes('d-i partman-auto/disk string /dev/sdb'));
+  assert.ok(lines('worker1').includes('d-i grub-installer/bootdev string /dev/sdb'));
+  assert.ok(!lines('worker1').some((l) => l.startsWith('d-i partman/early_command')));
+  // cp1 (profiles/pxe.yaml): a by-id link, resolved before the partitioner starts; cp2: the first disk listed.
+  const early = (host: string): string => lines(host).find((l) => l.startsWith('d-i partman/early_command string '))!.slice('d-i partman/early_command string '.length);
+  assert.equal(early('cp1'), earlyDiskCommand('/dev/disk/by-id/wwn-0x5000c500a1b2c3d4'));
+  assert.match(early('cp1'), /\$\(readlink -f \/dev\/disk\/by-id\/wwn-0x5000c500a1b2c3d4\)/);
+  assert.match(early('cp2'), /list-devices disk \| head -n1/);
+  for (const host of ['cp1', 'cp2']) assert.ok(!lines(host).some((l) => l.startsWith('d-i partman-auto/disk ')), `${host}: set by the early command only`);
+
+  const why = missingTools('debconf-set-selections', 'shellcheck');
+  if (why) return t.skip(why);
+  const files = Object.fromEntries(Object.keys(index.hosts).map((h) => [`${h}.cfg`, pxe(`preseed/${h}.cfg`)]));
+  const { dir, cleanup } = tempFiles({ ...files, 'early.sh': `#!/bin/sh\n${early('cp1')}\n${early('cp2')}\n`, 'broken.cfg': 'd-i partman-auto/disk\n' });
+  try {
+    for (const f of Object.keys(files)) {
+      const r = run('debconf-set-selections', ['-c', join(dir, f)]);
+      assert.equal(r.status, 0, `${f}: ${r.stdout}${r.stderr}`);
+    }
+    assert.notEqual(run('debconf-set-selections', ['-c', join(dir, 'broken.cfg')]).status, 0, 'the checker bites: a line without type and value');
+    const sc = run('shellcheck', ['-s', 'sh', '-S', 'warning', join(dir, 'early.sh')]);
+    assert.equal(sc.status, 0, sc.stdout);
+    // Run for real with the installer's commands standing in: list-devices prints disks, debconf-set records.
+    mkdirSync(join(dir, 'bin'));
+    const stub = (name: string, body: string): void => writeFileSync(join(dir, 'bin', name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub('list-devices', '[ "$1" = disk ] && printf "/dev/sda\\n/dev/sdb\\n"');
+    stub('debconf-set', `echo "$1=$2" >> ${join(dir, 'set')}`);
+    const env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` };
+    assert.equal(run('sh', ['-c', early('cp2')], { env }).status, 0);
+    // A by-id link standing in at a temporary path, pointing at a disk node.
+    writeFileSync(join(dir, 'nvme0n1'), '');
+    symlinkSync(join(dir, 'nvme0n1'), join(dir, 'wwn-link'));
+    assert.equal(run('sh', ['-c', early('cp1').replace('/dev/disk/by-id/wwn-0x5000c500a1b2c3d4', join(dir, 'wwn-link'))], { env }).status, 0);
+    assert.deepEqual(readFileSync(join(dir, 'set'), 'utf8').trim().split('\n'), [
+      'partman-auto/disk=/dev/sda',
+      'grub-installer/bootdev=/dev/sda',
+      `partman-auto/disk=${join(dir, 'nvme0n1')}`,
+      `grub-installer/bootdev=${join(dir, 'nvme0n1')}`,
+    ]);
+  } finally {
+    cleanup();
+  }
+});
+
+test('Ubuntu autoinstall: the direct layout on the host\'s installDisk (match path), else explicitly the largest disk', async () => {
+  const { pxe, index } = await renderPxe(variant('ubuntu-24.04'));
+  const storage = (host: string): unknown => (parse(pxe(`autoinstall/${host}.yaml`), { version: '1.1' }) as { autoinstall: { storage: unknown } }).autoinstall.storage;
+  assert.deepEqual(storage('cp1'), { layout: { name: 'direct', match: { path: '/dev/nvme0n1' } }, swap: { size: 0 } });
+  for (const host of Object.keys(index.hosts).filter((h) => h !== 'cp1')) assert.deepEqual(storage(host), { layout: { name: 'direct', match: { size: 'largest' } }, swap: { size: 0 } }, host);
 });

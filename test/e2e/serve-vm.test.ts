@@ -6,13 +6,14 @@
 // out is a guestfwd from the delivery.server address to the server on this machine's loopback.
 // What the server recorded is compared with what the guest wrote to its own disk.
 // Second, a PXE boot: the NIC's iPXE ROM (Debian's ipxe-qemu) gets boot.ipxe from QEMU's DHCP,
-// chains to the host's per-MAC script and loads the kernel and initrd from the server.
+// chains to the host's per-MAC script and, the host being armed, loads the kernel and initrd from
+// the server; once its installer fetched its config, the next network boot loads nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runKubebake } from '../helpers/cli.js';
-import { startServeCli } from '../helpers/serve.js';
+import { call, startServeCli } from '../helpers/serve.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { bootVm, debianDisk, vmUnavailable, type VmBoot } from '../helpers/vm.js';
 import type { ClusterStatus } from '../../src/serve/state.js';
@@ -88,15 +89,18 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
     const stop = new AbortController();
     const initrd = `served boot/debian-12/initrd (${statSync(join(boot, 'initrd')).size} bytes)`;
     const watch = setInterval(() => server.output().includes(initrd) && stop.abort(), 1000);
-    try {
-      const vm = await bootVm({
+    /** A network boot of the worker's machine through its NIC's iPXE ROM. */
+    const pxeBoot = (timeoutMs: number, signal: AbortSignal): Promise<VmBoot> =>
+      bootVm({
         disk,
         mac: WORKER.mac,
         pxe: { bootfile: `http://${SERVER_ADDR}/boot.ipxe` },
         guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${relay} ${server.port}` },
-        timeoutMs: 10 * 60_000,
-        signal: stop.signal,
+        timeoutMs,
+        signal,
       });
+    try {
+      const vm = await pxeBoot(10 * 60_000, stop.signal);
       vm.dispose();
       t.diagnostic(`${vm.seconds} s from power-on to the initrd served`);
       const log = server.output();
@@ -105,9 +109,31 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
       assert.match(log, /worker1: fetched ipxe\n/);
       assert.match(log, /served boot\/debian-12\/linux \(\d+ bytes\)/);
       assert.ok(log.includes(initrd));
+      assert.match(log, /worker1: ipxe boot script, default install \(armed\)\n/, 'a fresh host is armed: iPXE chose install by itself');
       const st = JSON.parse(runKubebake(['status', '-f', file, '--server', server.url, '--json']).stdout) as ClusterStatus;
       assert.deepEqual(st.hosts.find((h) => h.name === WORKER.name)!.seedFiles, ['ipxe']);
       assert.equal(st.hosts.find((h) => h.name === WORKER.name)!.phase, 'seed-fetched');
+
+      // The Debian installer would now fetch its preseed (this stand-in kernel is no installer: the
+      // test fetches it). The machine boots the network first again, as after the installer's
+      // reboot: iPXE gets the local default and leaves; no kernel is loaded again.
+      assert.equal((await call(server.port, 'GET', `/preseed/${WORKER.name}.cfg`)).status, 200);
+      const kernels = (): number => server.output().split('\n').filter((l) => l.includes('served boot/debian-12/linux')).length;
+      const before = kernels();
+      const again = new AbortController();
+      let localAt = 0;
+      const watchLocal = setInterval(() => {
+        if (!localAt && server.output().includes('worker1: ipxe boot script, default local disk')) localAt = Date.now();
+        // The menu waits 10 s before its default: 20 s after the script went out, a kernel would have been asked for.
+        if ((localAt && Date.now() - localAt > 20_000) || kernels() > before) again.abort();
+      }, 500);
+      try {
+        (await pxeBoot(5 * 60_000, again.signal)).dispose();
+      } finally {
+        clearInterval(watchLocal);
+      }
+      assert.ok(localAt, `the second network boot never fetched its script:\n${server.output()}`);
+      assert.equal(kernels(), before, 'the installed host was not installed again');
     } finally {
       clearInterval(watch);
       await server.stop();

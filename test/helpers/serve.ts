@@ -10,7 +10,12 @@ import { repoPath } from './repo.js';
 import { startServer, type RunningServer, type ServeHost, type ServeLimits } from '../../src/serve/server.js';
 
 const SECRET = '5a'.repeat(32);
-const host = (name: string, role: ServeHost['role'], ip: string, mac: string, steps: string[]): ServeHost => ({ name, role, ip, mac, steps, key: reportKey(SECRET, name) });
+/** Stand-in boot scripts that say which default they carry (the real ones: test/serve/cli.test.ts, test/delivery/pxe.test.ts). */
+const scripts = (name: string): ServeHost['bootScripts'] => ({
+  install: { ipxe: `#!ipxe\necho ${name}: default install\n`, grub: `# ${name}: default install\n` },
+  local: { ipxe: `#!ipxe\necho ${name}: default local\n`, grub: `# ${name}: default local\n` },
+});
+const host = (name: string, role: ServeHost['role'], ip: string, mac: string, steps: string[]): ServeHost => ({ name, role, ip, mac, steps, key: reportKey(SECRET, name), bootScripts: scripts(name) });
 export const HOSTS: ServeHost[] = [
   host('lb1', 'load-balancer', '10.20.0.10', '52:54:00:20:00:10', ['resolver', 'base', 'load-balancer']),
   host('cp1', 'control-plane', '10.20.0.11', '52:54:00:20:00:11', ['resolver', 'base', 'crio', 'bootstrap']),
@@ -45,8 +50,8 @@ export function makeCluster(dir: string): { pxe: string; state: string } {
   return { pxe, state: join(dir, 'cluster', 'serve-state') };
 }
 
-export async function serve(dir: string, limits: Partial<ServeLimits> = {}): Promise<RunningServer> {
-  return startServer({ cluster: 'lab', hosts: HOSTS, pxeRoot: join(dir, 'cluster', 'pxe'), stateDir: join(dir, 'cluster', 'serve-state'), limits: { saveDelayMs: 10, ...limits } }, { host: '127.0.0.1', port: 0 });
+export async function serve(dir: string, limits: Partial<ServeLimits> = {}, reinstall?: string[]): Promise<RunningServer> {
+  return startServer({ cluster: 'lab', hosts: HOSTS, pxeRoot: join(dir, 'cluster', 'pxe'), stateDir: join(dir, 'cluster', 'serve-state'), limits: { saveDelayMs: 10, ...limits }, reinstall }, { host: '127.0.0.1', port: 0 });
 }
 
 export interface Reply { status: number; headers: IncomingMessage['headers']; body: string }
@@ -89,8 +94,8 @@ export const reportHeaders = (key: string): Record<string, string> => ({ Authori
 export interface ServeProcess { url: string; port: number; output: () => string; stop: () => Promise<{ code: number | null; stdout: string }> }
 
 /** Starts `kubebake serve -f FILE -o OUT` as an operator would; resolves with its URL once it prints it. */
-export function startServeCli(file: string, out: string, listen = '127.0.0.1:0'): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [repoPath('bin', 'kubebake.js'), 'serve', '-f', file, '-o', out, '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServeCli(file: string, out: string, listen = '127.0.0.1:0', extra: string[] = []): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [repoPath('bin', 'kubebake.js'), 'serve', '-f', file, '-o', out, '--listen', listen, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

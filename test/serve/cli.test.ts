@@ -11,8 +11,10 @@ import { runKubebake, runKubebakeAsync } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
 import { call, reportHeaders, startServeCli } from '../helpers/serve.js';
 import { withTempDir } from '../helpers/tmp.js';
+import { missingTools, run, tempFiles } from '../helpers/tools.js';
 
 const PXE = repoPath('profiles', 'pxe.yaml');
+const BOOT_SCRIPT = /^(ipxe\/.*\.ipxe|grub\/grub\.cfg-.*)$/;
 
 test('serve: every file of the rendered PXE tree that hosts.json lists is served byte for byte; status shows a report; SIGTERM stops it cleanly', { timeout: 120_000 }, async () => {
   await withTempDir(async (out) => {
@@ -27,7 +29,8 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
       for (const f of files) {
         const got = await call(s.port, 'GET', `/${f}`);
         assert.equal(got.status, 200, f);
-        assert.equal(got.body, readFileSync(join(pxe, f), 'latin1'), f);
+        // A MAC's boot script is the server's own answer (its default: test 'serve: a fresh host…').
+        if (!BOOT_SCRIPT.test(f)) assert.equal(got.body, readFileSync(join(pxe, f), 'latin1'), f);
       }
       // One server per cluster: a second one on another port refuses to start, naming the first.
       const second = await startServeCli(PXE, out).then(
@@ -53,8 +56,8 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
       assert.equal(st.status, 3, `a failed host is exit 3: ${st.stderr}`);
       assert.ok(!st.stdout.includes('\u001b'), 'no colour codes when not a terminal');
       assert.match(st.stdout, /^cluster metal: failed \(0\/6 done, 1 failed\)$/m);
-      assert.match(st.stdout, /^ {2}worker1 +worker +\[-+\] +0\/\d+ +failed: base: E: Unable to locate package cri-o$/m);
-      assert.match(st.stdout, /^ {2}cp1 +control-plane +\[-+\] +0\/\d+ +seed fetched$/m);
+      assert.match(st.stdout, /^ {2}worker1 +worker +installed +\[-+\] +0\/\d+ +failed: base: E: Unable to locate package cri-o$/m);
+      assert.match(st.stdout, /^ {2}cp1 +control-plane +installing +\[-+\] +0\/\d+ +seed fetched$/m);
       const json = runKubebake(['status', '-f', PXE, '--server', s.url, '--json']);
       assert.equal(json.status, 3);
       assert.equal(runKubebake(['status', '-f', PXE, '--server', s.url, '--wait']).status, 3, '--wait ends at a failure');
@@ -101,6 +104,74 @@ test('status --wait: polls until every host reported its last step, then prints 
       assert.equal(done.status, 0, done.stderr);
       assert.match(done.stdout, /^cluster metal: ready \(6\/6 done\)$/m);
       assert.match(done.stderr, /^waiting: cluster metal: (waiting|in-progress) \(\d\/6 done\)$/m);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+test('serve: a fresh host\'s iPXE and GRUB scripts install when nobody chooses; once its installer fetched its preseed they are the tree\'s own (local disk); --reinstall arms it again', { timeout: 120_000 }, async (t) => {
+  await withTempDir(async (out) => {
+    assert.equal(runKubebake(['render', 'cloud-init', '-f', PXE, '-o', out, '--delivery', 'pxe']).status, 0);
+    const pxe = join(out, 'metal', 'pxe');
+    const IPXE = 'ipxe/0c-c4-7a-30-00-11.ipxe';
+    const GRUB = 'grub/grub.cfg-0c-c4-7a-30-00-11';
+    const file = (rel: string): string => readFileSync(join(pxe, rel), 'utf8');
+    const choose = (script: string): string | undefined => script.split('\n').find((l) => l.startsWith('choose '));
+    const grubDefault = (script: string): string | undefined => script.split('\n').find((l) => l.startsWith('set default='));
+    /** The script without its comments and default: the menu and what each entry boots. */
+    const body = (script: string): string => script.split('\n').filter((l) => !l.startsWith('#') && !l.startsWith('choose ') && !l.startsWith('set default=')).join('\n');
+    // The tree's files (for any web server): local after 10 s, installing is a choice.
+    assert.equal(choose(file(IPXE)), 'choose --default local --timeout 10000 target || goto local');
+    assert.equal(grubDefault(file(GRUB)), "set default='local'");
+    const get = async (port: number, rel: string): Promise<string> => {
+      const r = await call(port, 'GET', `/${rel}`);
+      assert.equal(r.status, 200, rel);
+      assert.equal(r.headers['cache-control'], 'no-store', `${rel}: never cached, the answer changes`);
+      return Buffer.from(r.body, 'latin1').toString('utf8');
+    };
+
+    let s = await startServeCli(PXE, out);
+    try {
+      const ipxe = await get(s.port, IPXE);
+      const grub = await get(s.port, GRUB);
+      assert.equal(choose(ipxe), 'choose --default install --timeout 10000 target || goto local', 'a fresh host is armed');
+      assert.equal(grubDefault(grub), "set default='cp1'");
+      assert.ok(/^menuentry '.*' --id 'cp1' \{$/m.test(grub), 'the default names the install entry');
+      assert.equal(body(ipxe), body(file(IPXE)), 'the same menu and kernel line as the tree');
+      assert.equal(body(grub), body(file(GRUB)));
+      assert.equal(choose(await get(s.port, 'ipxe/0c:c4:7a:30:00:11.ipxe')), choose(ipxe), 'the colon form too');
+      if (!missingTools('grub-script-check')) {
+        const { dir, cleanup } = tempFiles({ 'grub.cfg-cp1': grub });
+        try {
+          const r = run('grub-script-check', [join(dir, 'grub.cfg-cp1')]);
+          assert.equal(r.status, 0, r.stdout + r.stderr);
+        } finally {
+          cleanup();
+        }
+      } else t.diagnostic('grub-script-check not installed: the served GRUB script is not checked');
+
+      // The Debian installer fetches its preseed: from now on cp1's scripts are the tree's (local).
+      assert.equal((await call(s.port, 'GET', '/preseed/cp1.cfg')).status, 200);
+      assert.equal(await get(s.port, IPXE), file(IPXE));
+      assert.equal(await get(s.port, GRUB), file(GRUB));
+      assert.equal(choose(await get(s.port, 'ipxe/0c-c4-7a-30-00-21.ipxe')), 'choose --default install --timeout 10000 target || goto local', 'worker1 is still armed');
+      const st = runKubebake(['status', '-f', PXE, '--server', s.url]);
+      assert.match(st.stdout, /^ {2}cp1 +control-plane +installing +\[/m);
+      assert.match(st.stdout, /^ {2}worker1 +worker +armed to install +\[/m);
+    } finally {
+      await s.stop();
+    }
+
+    const bad = runKubebake(['serve', '-f', PXE, '-o', out, '--reinstall', 'cp1,nosuch']);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /kubebake: --reinstall "nosuch": no such host in cluster metal/);
+
+    s = await startServeCli(PXE, out, '127.0.0.1:0', ['--reinstall', 'cp1']);
+    try {
+      assert.equal(choose(await get(s.port, IPXE)), 'choose --default install --timeout 10000 target || goto local', 're-armed');
+      assert.match(s.output(), /cp1: armed to install: its next network boot installs it \(--reinstall\)/);
+      assert.match(runKubebake(['status', '-f', PXE, '--server', s.url]).stdout, /^ {2}cp1 +control-plane +armed to install +\[/m);
     } finally {
       await s.stop();
     }

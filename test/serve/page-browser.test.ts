@@ -45,11 +45,14 @@ test('live page: diagram, booting → failed with the reason over SSE, host text
       assert.ok(y.lb1! < y.cp1! && y.cp1! < y.worker1!, JSON.stringify(y));
       assert.equal(await page.$$eval('#diagram line', (ls) => ls.length), 2, 'lb1 → cp1 → worker1');
       assert.equal(await phaseOf(page, 'worker1'), 'waiting');
+      const install = (): Promise<string> => page.$eval('tr[data-host="worker1"] td.install', (e) => e.textContent ?? '');
+      assert.equal(await install(), 'armed to install', 'a host the server has not seen install is armed');
       assert.match(await page.$eval('#verdict', (e) => e.textContent ?? ''), /^waiting/);
 
       const post = async (body: string): Promise<void> => assert.equal((await call(server.port, 'POST', '/report/worker1', { headers: reportHeaders(key('worker1')), body })).status, 204);
       await call(server.port, 'GET', '/nocloud/worker1/user-data');
       await page.waitForFunction(() => document.querySelector('#diagram g[data-host="worker1"]')?.getAttribute('data-phase') === 'seed-fetched', { timeout: 10_000 });
+      assert.equal(await install(), 'installing', 'its seed was fetched: its next network boot goes to the disk');
       await post('event=boot\n');
       await page.waitForFunction(() => document.querySelector('#diagram g[data-host="worker1"]')?.getAttribute('data-phase') === 'booting', { timeout: 10_000 });
       await post('event=start\nstep=resolver\n');
@@ -62,12 +65,14 @@ test('live page: diagram, booting → failed with the reason over SSE, host text
       const row = await page.$eval('tr[data-host="worker1"]', (tr) => ({
         reason: tr.querySelector('.reason')?.textContent,
         log: tr.querySelector('pre.log')?.textContent,
-        timings: tr.querySelectorAll('td')[5]?.textContent,
+        timings: tr.querySelectorAll('td')[6]?.textContent,
+        install: tr.querySelector('td.install')?.textContent,
         images: tr.querySelectorAll('img').length,
       }));
       assert.equal(row.reason, 'failed: base: E: Unable to locate package cri-o');
       assert.equal(row.log, '<img src=x onerror=alert(1)>\nE: Unable to locate package cri-o');
       assert.equal(row.images, 0, 'a host\'s log line is not markup');
+      assert.equal(row.install, 'installed', 'its system reported');
       assert.match(row.timings ?? '', /resolver \d+ s.*base \d+ s \(failed, exit 100\)/);
       assert.match(await page.$eval('#verdict', (e) => e.textContent ?? ''), /^failed — 0\/3 done, 1 failed/);
       assert.match(await page.$eval('#diagram g[data-host="worker1"] title', (e) => e.textContent ?? ''), /worker1: failed: base: E: Unable to locate package cri-o/);

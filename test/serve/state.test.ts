@@ -1,7 +1,7 @@
 // The progress model alone: phases, verdict, and what a restart keeps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyReport, initialHost, phoneHome, restoreHosts, seedServed, verdictOf, type HostSpec } from '../../src/serve/state.js';
+import { applyReport, bootDefault, initialHost, installStarted, phoneHome, rearm, restoreHosts, seedServed, verdictOf, type HostSpec } from '../../src/serve/state.js';
 
 const SPEC: HostSpec = { name: 'w1', role: 'worker', ip: '10.0.0.21', steps: ['resolver', 'base', 'bootstrap'] };
 const T = '2026-11-30T12:00:00.000Z';
@@ -45,4 +45,29 @@ test('restore: a host keeps its record while its steps are the same; a changed s
   assert.equal(restoreHosts([{ ...SPEC, steps: ['resolver', 'bootstrap'] }], saved)[0]!.phase, 'waiting');
   assert.deepEqual(restoreHosts([SPEC, { ...SPEC, name: 'w2' }], saved).map((h) => h.name), ['w1', 'w2']);
   for (const junk of [undefined, null, 42, { hosts: 'x' }, { hosts: [null, 7] }]) assert.equal(restoreHosts([SPEC], junk)[0]!.phase, 'waiting');
+});
+
+test('install state: armed until the install starts, installed on the system\'s first word; a restart never re-arms an installed host', () => {
+  const fresh = initialHost(SPEC);
+  assert.deepEqual([fresh.install, bootDefault(fresh)], ['armed', 'install']);
+  const installing = installStarted(fresh, T);
+  assert.deepEqual([installing.install, installing.installStartedAt, bootDefault(installing)], ['installing', T, 'local']);
+  assert.equal(installStarted(installing, 'later').installStartedAt, T, 'the first fetch counts');
+  assert.equal(applyReport(installing, { event: 'boot' }, T).install, 'installed');
+  assert.equal(phoneHome(fresh, T).install, 'installed', 'a system that phones home is installed, however it got there');
+  assert.equal(bootDefault(applyReport(fresh, { event: 'start', step: 'resolver' }, T)), 'local');
+  const armedAgain = rearm(SPEC, 'now');
+  assert.deepEqual([armedAgain.install, armedAgain.armedAt, armedAgain.phase], ['armed', 'now', 'waiting']);
+
+  // A changed step list (a new kubebake, a re-render) starts the progress afresh but keeps "installed".
+  const saved = { hosts: [applyReport(installing, { event: 'boot' }, T)] };
+  const restarted = restoreHosts([{ ...SPEC, steps: ['resolver', 'bootstrap'] }], saved)[0]!;
+  assert.deepEqual([restarted.phase, restarted.install, bootDefault(restarted)], ['waiting', 'installed', 'local']);
+  assert.equal(restoreHosts([SPEC], { hosts: [armedAgain] })[0]!.install, 'armed', 'an armed host stays armed');
+  // A state file written before the field existed: a host that did anything is installed.
+  const { install: _dropped, ...old } = applyReport(fresh, { event: 'boot' }, T);
+  assert.equal(restoreHosts([SPEC], { hosts: [old] })[0]!.install, 'installed');
+  const { install: _none, ...oldWaiting } = fresh;
+  assert.equal(restoreHosts([SPEC], { hosts: [oldWaiting] })[0]!.install, 'armed');
+  assert.equal(restoreHosts([SPEC], { hosts: [{ ...old, install: 'bogus' }] })[0]!.install, 'installed', 'an unknown value is not trusted');
 });

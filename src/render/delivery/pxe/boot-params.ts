@@ -34,7 +34,8 @@ import { intToIp, parseCidr } from '../../../util/addressing.js';
 
 export type Installer = 'autoinstall' | 'preseed';
 
-export interface HostBoot {
+/** What the boot scripts (iPXE, GRUB) load for a host: its netboot installer. */
+export interface HostInstall {
   host: string;
   mac?: string;
   ip: string;
@@ -43,10 +44,20 @@ export interface HostBoot {
   /** Kernel and initrd the boot scripts load: the operator's netboot installer for the OS. */
   kernelUrl: string;
   initrdUrl: string;
-  /** Kernel arguments, one word each (none contains a space), for booting the OS with its seed. */
-  seedArgs: string[];
   install: { kind: Installer; url: string; args: string[] };
 }
+
+export interface HostBoot extends HostInstall {
+  /** Kernel arguments, one word each (none contains a space), for booting the OS with its seed. */
+  seedArgs: string[];
+}
+
+/**
+ * What a host's boot script does when nobody chooses: `install` (only `kubebake serve` answers
+ * so, for a host armed to install: src/serve/state.ts) or `local`, leave the network boot for
+ * the next boot device — the installed disk. Installing is always in the menu.
+ */
+export type BootDefault = 'install' | 'local';
 
 /** Where the operator puts each OS's netboot kernel and initrd, relative to the server's root. */
 export const bootDir = (plan: ClusterPlan): string => `boot/${plan.os.profile}`;
@@ -70,17 +81,23 @@ function ipArgs(plan: ClusterPlan, node: NodePlan): string[] {
   return node.interface || !node.mac ? [ip] : [ip, `BOOTIF=01-${macHyphens(node.mac)}`];
 }
 
+const dsArg = (plan: ClusterPlan, url: string): string => `ds=${nocloudSeedDsName(plan.os.facts.cloudInit)};s=${url}`;
+const baseOf = (server: string): string => server.replace(/\/+$/, '');
+
 export function hostBoot(plan: ClusterPlan, server: string, node: NodePlan, networkConfig: string): HostBoot {
-  const base = server.replace(/\/+$/, '');
-  const seedUrl = `${base}/nocloud/${node.name}/`;
-  const cloudInit = plan.os.facts.cloudInit;
-  const ds = (url: string): string => `ds=${nocloudSeedDsName(cloudInit)};s=${url}`;
+  const install = hostInstall(plan, server, node);
   const seedArgs = [
     ...ipArgs(plan, node),
     // Plain base64 (cloud-init also takes gzip+base64, whose bytes vary between zlib builds).
     `network-config=${Buffer.from(networkConfig, 'utf8').toString('base64')}`,
-    ds(seedUrl),
+    dsArg(plan, install.seedUrl),
   ];
+  return { ...install, seedArgs };
+}
+
+export function hostInstall(plan: ClusterPlan, server: string, node: NodePlan): HostInstall {
+  const base = baseOf(server);
+  const seedUrl = `${base}/nocloud/${node.name}/`;
   const kind = installerOf(plan);
   const dir = `${base}/${bootDir(plan)}`;
   const install =
@@ -89,7 +106,7 @@ export function hostBoot(plan: ClusterPlan, server: string, node: NodePlan, netw
           kind,
           url: `${base}/autoinstall/${node.name}/`,
           // casper: the live system is the ISO downloaded into RAM (root=/dev/ram0, ramdisk_size in KiB).
-          args: [...ipArgs(plan, node), 'root=/dev/ram0', 'ramdisk_size=3500000', `url=${dir}/${UBUNTU_ISO}`, 'autoinstall', ds(`${base}/autoinstall/${node.name}/`)],
+          args: [...ipArgs(plan, node), 'root=/dev/ram0', 'ramdisk_size=3500000', `url=${dir}/${UBUNTU_ISO}`, 'autoinstall', dsArg(plan, `${base}/autoinstall/${node.name}/`)],
         }
       : {
           kind,
@@ -109,7 +126,7 @@ export function hostBoot(plan: ClusterPlan, server: string, node: NodePlan, netw
             `domain=${plan.network.searchDomain ?? ''}`,
           ],
         };
-  return { host: node.name, mac: node.mac, ip: node.ip, seedUrl, kernelUrl: `${dir}/linux`, initrdUrl: `${dir}/initrd`, seedArgs, install };
+  return { host: node.name, mac: node.mac, ip: node.ip, seedUrl, kernelUrl: `${dir}/linux`, initrdUrl: `${dir}/initrd`, install };
 }
 
 /** Whether this OS's cloud-init reads network-config from an HTTP seed (else only the command line carries the address). */

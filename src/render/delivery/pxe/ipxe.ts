@@ -9,7 +9,7 @@
 // `ds=nocloud;s=http://…/` passes through as one kernel argument; assertIpxeWord guards the rest.
 import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';
 import { GENERATED } from '../../../util/generated.js';
-import { macHyphens, type HostBoot } from './boot-params.js';
+import { macHyphens, type BootDefault, type HostInstall } from './boot-params.js';
 
 /** A word iPXE passes through unchanged (see above); anything else is a bug in a renderer. */
 export function assertIpxeWord(word: string): string {
@@ -19,7 +19,7 @@ export function assertIpxeWord(word: string): string {
   return word;
 }
 
-/** How long the per-host menu waits before installing (milliseconds, iPXE's `choose --timeout`). */
+/** How long a menu waits before its default (milliseconds, iPXE's `choose --timeout`). */
 export const MENU_TIMEOUT_MS = 10_000;
 
 export function renderDispatcher(plan: ClusterPlan, server: string): string {
@@ -35,17 +35,23 @@ shell
 `;
 }
 
-/** Per host: a menu whose default installs the host; "local" leaves PXE for the next boot device. */
-export function renderHostIpxe(plan: ClusterPlan, node: NodePlan, boot: HostBoot): string {
+/**
+ * Per host: a menu with "install" and "local" (leave PXE for the next boot device). `dflt` is
+ * what happens when nobody chooses: the offline tree says `local` (installing is a choice made at
+ * the console), `kubebake serve` says `install` only for a host armed to install (serve/state.ts).
+ */
+export function renderHostIpxe(plan: ClusterPlan, node: NodePlan, boot: HostInstall, dflt: BootDefault): string {
   const args = boot.install.args.map(assertIpxeWord).join(' ');
+  const disk = node.installDisk ?? (boot.install.kind === 'autoinstall' ? 'its largest disk' : 'its first disk');
   return `#!ipxe
 # ${GENERATED}
-# ${node.name} (${node.role}, ${node.ip}): installs ${plan.os.profile} to its first disk with the ${boot.install.kind === 'autoinstall' ? 'Ubuntu installer (autoinstall)' : 'Debian installer (preseed)'};
+# ${node.name} (${node.role}, ${node.ip}): "install" installs ${plan.os.profile} to ${disk} with the ${boot.install.kind === 'autoinstall' ? 'Ubuntu installer (autoinstall)' : 'Debian installer (preseed)'};
 # the installed system's first boot then runs the host's seed (${boot.seedUrl}).
+# Without a choice within ${MENU_TIMEOUT_MS / 1000} s: ${dflt === 'install' ? 'install (kubebake serve: this host is armed to install)' : 'boot from the next device (local disk)'}.
 menu kubebake ${plan.name}: ${node.name}
-item install Install ${plan.os.profile} on ${node.name} (erases its first disk)
+item install Install ${plan.os.profile} on ${node.name} (erases ${disk})
 item local Boot from the next device (local disk)
-choose --default install --timeout ${MENU_TIMEOUT_MS} target || goto local
+choose --default ${dflt} --timeout ${MENU_TIMEOUT_MS} target || goto local
 goto \${target}
 :install
 kernel ${assertIpxeWord(boot.kernelUrl)} initrd=initrd ${args}

@@ -15,6 +15,7 @@
 // host's NIC, so the NIC is not configured twice.
 import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';
 import { q } from '../../../steps/shell.js';
+import { installDiskKind } from '../../../topology/install-disk.js';
 import { GENERATED } from '../../../util/generated.js';
 
 /** The files the late command fetches, and their modes on the host (user-data holds join material). */
@@ -58,10 +59,63 @@ function mirrorLines(plan: ClusterPlan): string[] {
   return lines;
 }
 
+/**
+ * The disk and every question partman asks on its way (Debian's example-preseed.txt for
+ * bookworm, package installation-guide-amd64 20230508+deb12u1, "Partitioning"):
+ * - `partman-auto/disk`: "If the system has only one disk the installer will default to using
+ *   that, but otherwise the device name must be given in traditional, non-devfs format (so e.g.
+ *   /dev/sda …)". A kernel name is given as it is; a /dev/disk/by-id or by-path link is resolved
+ *   to that name by `partman/early_command` ("run immediately before the partitioner starts …
+ *   dynamic partitioner preseeding that depends on the state of the disks"), where udev's links
+ *   exist. Without installDisk, the example's own recipe: `debconf-set partman-auto/disk
+ *   "$(list-devices disk | head -n1)"` — the first disk list-devices (di-utils) names, which walks
+ *   /sys/block/* in name order (nvme0n1 before sda before vda). The boot loader goes to the same disk
+ *   (grub-installer/bootdev; "default" could pick another one of several disks).
+ * - old LVM and software RAID on a reused disk: `partman-lvm/device_remove_lvm`,
+ *   `partman-md/device_remove_md` ("the user will normally receive a warning. This can be
+ *   preseeded away"), and their confirmations `partman-lvm/confirm(_nooverwrite)`, `partman-md/confirm`;
+ * - "atomic": one root partition (and the EFI system partition on UEFI machines). Its swap
+ *   partition is switched off by the first boot's os-prep step, as on every other host;
+ * - `confirm_write_new_label`, `choose_partition finish`, `confirm(_nooverwrite)`: "partman
+ *   automatically partition[s] without confirmation".
+ */
+function partitioning(node: NodePlan): string[] {
+  const disk = node.installDisk;
+  const kind = disk ? installDiskKind(disk) : undefined;
+  const select =
+    disk && kind && 'kind' in kind && kind.kind === 'kernel'
+      ? [`d-i partman-auto/disk string ${disk}`, `d-i grub-installer/bootdev string ${disk}`]
+      : [`d-i partman/early_command string ${earlyDiskCommand(disk)}`, 'd-i grub-installer/bootdev string default'];
+  return [
+    ...select,
+    'd-i partman-auto/method string regular',
+    'd-i partman-lvm/device_remove_lvm boolean true',
+    'd-i partman-md/device_remove_md boolean true',
+    'd-i partman-lvm/confirm boolean true',
+    'd-i partman-lvm/confirm_nooverwrite boolean true',
+    'd-i partman-md/confirm boolean true',
+    'd-i partman-auto/choose_recipe select atomic',
+    'd-i partman-partitioning/confirm_write_new_label boolean true',
+    'd-i partman/choose_partition select finish',
+    'd-i partman/confirm boolean true',
+    'd-i partman/confirm_nooverwrite boolean true',
+  ];
+}
+
+/**
+ * The shell command (busybox sh in the installer) that picks the disk: a link resolved to its
+ * kernel name (busybox's readlink -f: CONFIG_READLINK and CONFIG_FEATURE_READLINK_FOLLOW are on in
+ * Debian's udeb build, debian/config/pkg/udeb of the busybox source package, 1.36.1), or the first one listed.
+ */
+export function earlyDiskCommand(link?: string): string {
+  const pick = link ? `readlink -f ${q(link)}` : 'list-devices disk | head -n1';
+  return `disk="$(${pick})" && debconf-set partman-auto/disk "$disk" && debconf-set grub-installer/bootdev "$disk"`;
+}
+
 export function renderPreseed(plan: ClusterPlan, node: NodePlan, seedUrl: string): string {
   const lines = [
     `# ${GENERATED}`,
-    `# Debian installer preseed for ${node.name} (${node.role}): installs ${plan.os.profile} to the first disk, then the`,
+    `# Debian installer preseed for ${node.name} (${node.role}): installs ${plan.os.profile} to ${node.installDisk ?? 'the first disk'}, then the`,
     `# host's NoCloud seed; cloud-init does the rest on the first boot. Network: kernel command line.`,
     'd-i debian-installer/locale string en_US.UTF-8',
     'd-i keyboard-configuration/xkb-keymap select us',
@@ -78,20 +132,12 @@ export function renderPreseed(plan: ClusterPlan, node: NodePlan, seedUrl: string
     'd-i clock-setup/utc boolean true',
     'd-i time/zone string Etc/UTC',
     'd-i clock-setup/ntp boolean true',
-    // "atomic": one root partition (and the EFI system partition on UEFI machines). Its swap
-    // partition is switched off by the first boot's os-prep step, as on every other host.
-    'd-i partman-auto/method string regular',
-    'd-i partman-auto/choose_recipe select atomic',
-    'd-i partman-partitioning/confirm_write_new_label boolean true',
-    'd-i partman/choose_partition select finish',
-    'd-i partman/confirm boolean true',
-    'd-i partman/confirm_nooverwrite boolean true',
+    ...partitioning(node),
     'tasksel tasksel/first multiselect standard, ssh-server',
     'd-i pkgsel/include string cloud-init',
     'd-i pkgsel/upgrade select none',
     'popularity-contest popularity-contest/participate boolean false',
     'd-i grub-installer/only_debian boolean true',
-    'd-i grub-installer/bootdev string default',
     'd-i finish-install/reboot_in_progress note',
     `d-i preseed/late_command string ${lateCommand(seedUrl)}`,
   ];

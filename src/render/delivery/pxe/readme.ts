@@ -28,13 +28,20 @@ export function renderPxeReadme(plan: ClusterPlan, server: string, hosts: readon
 
 \`kubebake serve\` serves this folder at ${server}/ (\`delivery.server\` in the topology). A machine
 that boots from the network gets iPXE, which loads \`boot.ipxe\`; that sends it to
-\`ipxe/<its MAC>.ipxe\`, whose default (after ${MENU_TIMEOUT_MS / 1000} s) installs ${plan.os.profile} on the machine's first disk
-with the ${plan.os.family === 'ubuntu' ? 'Ubuntu installer and `autoinstall/<host>.yaml`' : 'Debian installer and `preseed/<host>.cfg`'}. The installed system's first boot
-runs the host's cloud-config (\`nocloud/<host>/\`), exactly as a cloud image with a seed ISO would.
+\`ipxe/<its MAC>.ipxe\`, a menu with "install" (${plan.os.profile} on the host's \`installDisk\`, else ${plan.os.family === 'ubuntu' ? 'its largest disk' : 'the first disk the installer lists'},
+with the ${plan.os.family === 'ubuntu' ? 'Ubuntu installer and `autoinstall/<host>.yaml`' : 'Debian installer and `preseed/<host>.cfg`'}) and "local" (the next boot device). The installed
+system's first boot runs the host's cloud-config (\`nocloud/<host>/\`), exactly as a cloud image with a seed ISO would.
 
-**Boot order: local disk first, then network.** An empty disk falls through to PXE and gets
-installed; once installed, the machine boots its disk. A machine that boots the network first is
-reinstalled on every boot (the menu's "local" entry, or Esc, skips it).
+**What happens when nobody chooses (after ${MENU_TIMEOUT_MS / 1000} s):**
+
+- these files, served as they are by any web server: **local** — installing is a choice made at the console;
+- from \`kubebake serve\`, which answers these names itself: **install** while the host is *armed*
+  (the server has not yet seen its installer fetch its config or its system report, or
+  \`kubebake serve --reinstall <host>\` armed it again), **local** from the moment its installer
+  fetched its config. So a machine that boots the network first is not reinstalled after the
+  installer's reboot; an install that failed midway needs \`--reinstall\`.
+
+Boot order: local disk first, then network — an empty disk falls through to PXE.
 
 | host | role | address | MAC | iPXE script | NoCloud seed |
 | --- | --- | --- | --- | --- | --- |

@@ -1,10 +1,10 @@
 // out/<cluster>/pxe/: everything a PXE-booted host fetches from the provisioning server, which
 // serves this folder at its root URL (delivery.server). Pure: plan + seeds → files.
 import { FileTree } from '../../../output/tree.js';
-import type { ClusterPlan } from '../../../plan/plan.js';
+import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';
 import { SEED_MODES, type HostSeed } from '../seeds.js';
 import { autoinstallMetaData, renderAutoinstall } from './autoinstall.js';
-import { bootDir, hostBoot, installerOf, UBUNTU_ISO } from './boot-params.js';
+import { bootDir, hostBoot, hostInstall, installerOf, UBUNTU_ISO, type BootDefault } from './boot-params.js';
 import { hostGrubPath, renderGrubHost, renderGrubMenu } from './grub-cfg.js';
 import { renderPxeIndex } from './hosts-json.js';
 import { hostIpxePath, renderDispatcher, renderHostIpxe } from './ipxe.js';
@@ -12,6 +12,17 @@ import { renderPreseed } from './preseed.js';
 import { renderPxeReadme } from './readme.js';
 
 const SECRET_MODE = 0o600;
+
+export interface BootScripts { ipxe: string; grub: string }
+
+/**
+ * A host's per-MAC boot scripts (ipxe/<mac>.ipxe, grub/grub.cfg-<mac>) with the given default:
+ * the tree holds the `local` ones; `kubebake serve` answers per host with one or the other.
+ */
+export function hostBootScripts(plan: ClusterPlan, server: string, node: NodePlan, dflt: BootDefault): BootScripts {
+  const boot = hostInstall(plan, server, node);
+  return { ipxe: renderHostIpxe(plan, node, boot, dflt), grub: renderGrubHost(plan, node, boot, dflt) };
+}
 
 export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): FileTree {
   const server = plan.delivery.server;
@@ -32,7 +43,7 @@ export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): Fi
     // kubebake's runtime (an empty cloud-config when a baked image carries it): NoCloud fetches it from the seed URL.
     add(`${dir}/vendor-data`, seed.vendorData, SEED_MODES['vendor-data']);
     if (installerOf(plan) === 'autoinstall') {
-      const doc = renderAutoinstall(plan, seed);
+      const doc = renderAutoinstall(plan, node, seed);
       add(`autoinstall/${node.name}.yaml`, doc, SECRET_MODE);
       // The installer's own NoCloud seed (its ds=…;s= points here): the same document as user-data.
       add(`autoinstall/${node.name}/user-data`, doc, SECRET_MODE);
@@ -41,8 +52,11 @@ export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): Fi
       add(`preseed/${node.name}.cfg`, renderPreseed(plan, node, boot.seedUrl));
     }
     if (node.mac) {
-      add(hostIpxePath(node.mac), renderHostIpxe(plan, node, boot));
-      add(hostGrubPath(node.mac), renderGrubHost(plan, node, boot));
+      // Served as files by anything but `kubebake serve`, which alone knows whether a host is
+      // installed: these never install without someone choosing it at the console.
+      const local = hostBootScripts(plan, server, node, 'local');
+      add(hostIpxePath(node.mac), local.ipxe);
+      add(hostGrubPath(node.mac), local.grub);
     }
     return { node, boot, files };
   });
