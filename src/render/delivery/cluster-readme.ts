@@ -8,6 +8,7 @@ import { GENERATED } from '../../util/generated.js';
 const { firstbootUnit, log: LOG_PATH, status: STATUS_PATH } = HOST_PATHS;
 const FIRSTBOOT_UNIT = unitName(firstbootUnit);
 import type { DeliveryForm } from './forms.js';
+import { httpSeedArg, seedCarriesNetwork } from './pxe/boot-params.js';
 import type { HostSeed } from './seeds.js';
 import { kib, LIMITS, measure, vendorDataBytes } from './sizes.js';
 
@@ -52,7 +53,10 @@ matches the NIC by it.`,
 \`seeds.tar\` holds every host's four files (\`hosts/<host>/user-data\`, \`meta-data\`,
 \`network-config\`, \`vendor-data\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries
 are owned by root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`,
-e.g. into a PXE or HTTP seed server's folder (\`ds=nocloud;s=http://server/${plan.name}/hosts/<host>/\`).`,
+e.g. into a PXE or HTTP seed server's folder (\`${httpSeedArg(plan, `http://server/${plan.name}/hosts/<host>/`)}\` on the
+kernel command line${seedCarriesNetwork(plan) ? '' : `; ${plan.os.profile}'s cloud-init fetches no network-config from an HTTP seed, so
+give the host its address on the command line too: \`ip=\` or \`network-config=\`, which the PXE form (\`--delivery pxe\`)
+writes for each host`}).`,
   vsphere: () => `### vSphere: \`vsphere/<host>.vmx\`, \`vsphere/<host>.govc.sh\`
 
 cloud-init's VMware datasource reads \`guestinfo.userdata\`, \`guestinfo.vendordata\` and

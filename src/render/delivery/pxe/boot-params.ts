@@ -70,11 +70,13 @@ function ipArgs(plan: ClusterPlan, node: NodePlan): string[] {
   return node.interface || !node.mac ? [ip] : [ip, `BOOTIF=01-${macHyphens(node.mac)}`];
 }
 
+/** The kernel argument naming NoCloud with an HTTP seed, as this OS's cloud-init needs it (nocloudSeedDsName). */
+export const httpSeedArg = (plan: ClusterPlan, url: string): string => `ds=${nocloudSeedDsName(plan.os.facts.cloudInit)};s=${url}`;
+
 export function hostBoot(plan: ClusterPlan, server: string, node: NodePlan, networkConfig: string): HostBoot {
   const base = server.replace(/\/+$/, '');
   const seedUrl = `${base}/nocloud/${node.name}/`;
-  const cloudInit = plan.os.facts.cloudInit;
-  const ds = (url: string): string => `ds=${nocloudSeedDsName(cloudInit)};s=${url}`;
+  const ds = (url: string): string => httpSeedArg(plan, url);
   const seedArgs = [
     ...ipArgs(plan, node),
     // Plain base64 (cloud-init also takes gzip+base64, whose bytes vary between zlib builds).
