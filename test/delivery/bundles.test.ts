@@ -4,7 +4,7 @@
 // virt-install (stand-ins: they record arguments and answer as the real tools' outputs look).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
@@ -108,28 +108,57 @@ test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the re
   });
 });
 
+/**
+ * Proxmox VE's NIC models, as upstream lists them (proxmox/qemu-server src/PVE/QemuServer/Network.pm
+ * @ 4fd7e7d92b1238f2bb6e839e7c1590a7475a46f3, $nic_model_list), and the other keys of its net format.
+ */
+const PVE_NIC_MODELS = ['e1000', 'e1000-82540em', 'e1000-82544gc', 'e1000-82545em', 'e1000e', 'i82551', 'i82557b', 'i82559er', 'ne2k_isa', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio', 'vmxnet3'];
+const PVE_NET_OPTIONS = ['bridge', 'queues', 'rate', 'tag', 'trunks', 'firewall', 'link_down', 'mtu', 'host-tunnel'];
+
+/**
+ * The proxmox/ folder as the operator copies it to the Proxmox node, and stand-ins: `pvesm path
+ * STORAGE:snippets/FILE` prints the file's path on that storage; `qm config` prints $QM_CONFIG;
+ * `qm set --net0` refuses a value Proxmox's net format would refuse ("<model>=<MAC>" first, then
+ * known keys), as the real qm does (exit 255, "400 Parameter verification failed").
+ */
+function proxmoxNode(dir: string, tree: HeldTree): { proxmox: string; storage: string; bin: string } {
+  const proxmox = join(dir, 'proxmox');
+  for (const f of tree.files().filter((f) => f.path.startsWith('proxmox/'))) {
+    mkdirSync(join(dir, f.path, '..'), { recursive: true });
+    writeFileSync(join(dir, f.path), f.content, { mode: f.mode });
+  }
+  const storage = join(dir, 'var-lib-vz', 'snippets');
+  mkdirSync(storage, { recursive: true });
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'pvesm'), `#!/bin/sh\necho "pvesm $*" >> "$CALLS"\n[ "$1" = path ] && echo "${storage}/\${2#*:snippets/}"\n`);
+  writeFileSync(join(bin, 'qm'), `#!/bin/bash
+echo "qm $*" >> "$CALLS"
+[ "$1" = config ] && exec cat "$QM_CONFIG"
+if [ "$1" = set ] && [ "$3" = --net0 ]; then
+  IFS=, read -r -a f <<< "$4"
+  case "\${f[0]%%=*}" in ${PVE_NIC_MODELS.join('|')}) ;; *) echo "400 Parameter verification failed: net0: $4" >&2; exit 255 ;; esac
+  [[ "\${f[0]#*=}" =~ ^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$ ]] || { echo "400 Parameter verification failed: net0: $4" >&2; exit 255; }
+  for o in "\${f[@]:1}"; do case "\${o%%=*}" in ${PVE_NET_OPTIONS.join('|')}) ;; *) echo "400 Parameter verification failed: net0: $4" >&2; exit 255 ;; esac; done
+fi
+exit 0
+`);
+  for (const t of ['pvesm', 'qm']) chmodSync(join(bin, t), 0o755);
+  return { proxmox, storage, bin };
+}
+
+/** A VM's `qm config` with this net0 line (none when undefined) and no CloudInit drive, as a fresh VM from a template has. */
+const qmConfig = (net0: string | undefined): string => `boot: order=scsi0\n${net0 === undefined ? '' : `net0: ${net0}\n`}scsi0: local-lvm:vm-9001-disk-0\n`;
+
 test('Proxmox: the qm script copies the snippets 0600 onto the storage, adds a CloudInit drive, sets cicustom and the MAC', async () => {
   const { plan, seeds, tree } = await render('default');
   await withTempDir((dir) => {
-    // The folder as the operator copies it to the Proxmox node.
-    const proxmox = join(dir, 'proxmox');
-    for (const f of tree.files().filter((f) => f.path.startsWith('proxmox/'))) {
-      mkdirSync(join(dir, f.path, '..'), { recursive: true });
-      writeFileSync(join(dir, f.path), f.content, { mode: f.mode });
-    }
-    const storage = join(dir, 'var-lib-vz', 'snippets');
-    mkdirSync(storage, { recursive: true });
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    // pvesm path STORAGE:snippets/FILE prints the file's path on that storage; qm config prints a
-    // VM with a net0 and no CloudInit drive, as a fresh VM from a template has.
-    writeFileSync(join(bin, 'pvesm'), `#!/bin/sh\necho "pvesm $*" >> "$CALLS"\n[ "$1" = path ] && echo "${storage}/\${2#*:snippets/}"\n`);
-    writeFileSync(join(bin, 'qm'), `#!/bin/sh\necho "qm $*" >> "$CALLS"\n[ "$1" = config ] && printf 'boot: order=scsi0\\nnet0: virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1\\nscsi0: local-lvm:vm-9001-disk-0\\n'\nexit 0\n`);
-    for (const t of ['pvesm', 'qm']) chmodSync(join(bin, t), 0o755);
+    const { proxmox, storage, bin } = proxmoxNode(dir, tree);
+    writeFileSync(join(dir, 'qm.config'), qmConfig('virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1'));
     for (const s of seeds) {
       const node = plan.nodes.find((n) => n.name === s.host)!;
       const calls = join(dir, `${s.host}.calls`);
-      const r = run('bash', [join(proxmox, `${s.host}.qm.sh`), '9001'], { env: { PATH: `${bin}:/usr/bin:/bin`, CALLS: calls } });
+      const r = run('bash', [join(proxmox, `${s.host}.qm.sh`), '9001'], { env: { PATH: `${bin}:/usr/bin:/bin`, CALLS: calls, QM_CONFIG: join(dir, 'qm.config') } });
       assert.equal(r.status, 0, r.stderr);
       const base = `${plan.name}-${s.host}`;
       assert.equal(readFileSync(join(storage, `${base}-user-data.yaml`), 'utf8'), s.userData);
@@ -140,8 +169,52 @@ test('Proxmox: the qm script copies the snippets 0600 onto the storage, adds a C
       const log = readFileSync(calls, 'utf8');
       assert.match(log, /^qm set 9001 --ide2 local-lvm:cloudinit$/m);
       assert.ok(log.includes(`qm set 9001 --cicustom user=local:snippets/${base}-user-data.yaml,network=local:snippets/${base}-network-config.yaml,meta=local:snippets/${base}-meta-data.yaml,vendor=local:snippets/${base}-vendor-data.yaml\n`), log);
-      assert.ok(log.includes(`qm set 9001 --net0 virtio=${node.mac},bridge=vmbr0,firewall=1\n`), log);
+      if (node.mac) assert.ok(log.includes(`qm set 9001 --net0 virtio=${node.mac},bridge=vmbr0,firewall=1\n`), log);
+      else assert.doesNotMatch(log, /--net0/, `${s.host} is matched by interface name: net0 is left alone`);
     }
+  });
+});
+
+test('Proxmox: net0 gets the host\'s MAC whatever NIC model Proxmox offers and however net0 spells it; a net0 the script cannot read stops it before any change', async () => {
+  const { plan, tree } = await render('default');
+  const node = plan.nodes.find((n) => n.name === 'cp1')!;
+  assert.ok(node.mac);
+  await withTempDir((dir) => {
+    const { proxmox, storage, bin } = proxmoxNode(dir, tree);
+    const runWith = (net0: string | undefined, i: number) => {
+      const config = join(dir, `qm-${i}.config`);
+      writeFileSync(config, qmConfig(net0));
+      const calls = join(dir, `calls-${i}`);
+      writeFileSync(calls, '');
+      rmSync(storage, { recursive: true, force: true });
+      mkdirSync(storage);
+      const r = run('bash', [join(proxmox, 'cp1.qm.sh'), '9001'], { env: { PATH: `${bin}:/usr/bin:/bin`, CALLS: calls, QM_CONFIG: config } });
+      return { ...r, log: readFileSync(calls, 'utf8') };
+    };
+    const cases: [string, string][] = [
+      ...PVE_NIC_MODELS.map((m): [string, string] => [`${m}=BC:24:11:00:00:01,bridge=vmbr0,firewall=1`, `${m}=${node.mac},bridge=vmbr0,firewall=1`]),
+      ['model=e1000e,macaddr=BC:24:11:00:00:01,bridge=vmbr0,tag=30', `e1000e=${node.mac},bridge=vmbr0,tag=30`],
+      ['bridge=vmbr1,model=vmxnet3', `vmxnet3=${node.mac},bridge=vmbr1`],
+      ['virtio,bridge=vmbr0,link_down=1', `virtio=${node.mac},bridge=vmbr0,link_down=1`],
+    ];
+    cases.forEach(([net0, expected], i) => {
+      const r = runWith(net0, i);
+      assert.equal(r.status, 0, `${net0}: ${r.stderr}`);
+      assert.ok(r.log.includes(`qm set 9001 --net0 ${expected}\n`), `${net0}:\n${r.log}`);
+    });
+    const bad: [string | undefined, RegExp][] = [
+      [undefined, /has no net0: add one with MAC 52:54:00:20:00:11/],
+      ['virtio-net-pci=BC:24:11:00:00:01,bridge=vmbr0', /no NIC model this script knows in net0 \(virtio-net-pci=BC:24:11:00:00:01,bridge=vmbr0\)/],
+      ['e1000=BC:24:11:00:00:01,virtio=BC:24:11:00:00:02', /net0 names two NIC models/],
+    ];
+    bad.forEach(([net0, message], i) => {
+      const r = runWith(net0, 100 + i);
+      assert.notEqual(r.status, 0, `${net0}: must fail`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /qm set 9001 --net0 /, 'says how to fix it');
+      assert.doesNotMatch(r.log, /qm set/, `${net0}: nothing changed on the VM`);
+      assert.deepEqual(readdirSync(storage), [], `${net0}: no snippet copied`);
+    });
   });
 });
 

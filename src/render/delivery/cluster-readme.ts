@@ -71,7 +71,8 @@ Copy the \`proxmox/\` folder to the Proxmox node, then for each host run
 \`${plan.delivery.proxmox.snippetStorage}\` (\`delivery.proxmox.snippetStorage\` in the topology; its content
 types must include "Snippets"), adds a CloudInit drive on \`$CLOUDINIT_STORAGE\` (default
 \`local-lvm\`) if the VM has none, runs \`qm set <vmid> --cicustom "user=…,network=…,meta=…,vendor=…"\`
-and sets net0's MAC to the host's.`,
+and sets net0's MAC to the host's, keeping its model (any Proxmox offers) and options. A VM without
+a net0, or with one the script cannot read, stops it before it changes anything, saying what to set.`,
   libvirt: () => `### libvirt: \`libvirt/<host>.virt-install.sh\`
 
 \`libvirt/<host>.virt-install.sh CLOUD-IMAGE.qcow2 [network]\` copies the host's \`seed.iso\` into the
