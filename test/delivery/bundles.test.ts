@@ -12,7 +12,9 @@ import { DELIVERY_FORMS, formsFor } from '../../src/render/delivery/forms.js';
 import { DELIVERY_EPOCH, seedsFromTree, type HostSeed } from '../../src/render/delivery/seeds.js';
 import { tarChunks, type TarEntry } from '../../src/render/delivery/tar.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
-import { HeldTree, renderProfile } from '../helpers/cluster.js';
+import { HeldTree, renderPlan, renderProfile } from '../helpers/cluster.js';
+import { repoPath, topologyFrom } from '../helpers/repo.js';
+import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { run, shellcheck } from '../helpers/tools.js';
 
@@ -74,9 +76,41 @@ text = lambda b: b.decode() if isinstance(b, bytes) else b
 print(json.dumps({"metadata": md, "userdata": text(ud), "vendordata": text(vd)}))
 `;
 
-test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the rendered files; govc gets the same', async () => {
-  const { seeds, tree } = await render('ubuntu-26-04-ha');
+/**
+ * A stand-in govc: records each call's arguments (one file per call, in order), answers
+ * `device.info -vm VM ethernet-0` as govc prints it (cli/device/info.go: a tabwriter list with
+ * "MAC Address:") with $NIC_MAC, or fails as govc does when the VM has no such NIC ("device
+ * 'ethernet-0' not found") when NIC_MAC is empty.
+ */
+function standInGovc(dir: string): { bin: string; calls: () => string[][]; env: (nicMac: string) => Record<string, string> } {
+  const bin = join(dir, 'bin');
+  const log = join(dir, 'govc-calls');
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(log, { recursive: true });
+  writeFileSync(join(bin, 'govc'), `#!/bin/bash
+n=$(find "$GOVC_CALLS" -type f | wc -l)
+printf '%s\\n' "$@" > "$GOVC_CALLS/$(printf %03d "$n")"
+if [ "$1" = device.info ]; then
+  [ -n "$NIC_MAC" ] || { echo "govc: device 'ethernet-0' not found" >&2; exit 1; }
+  printf 'Name:             ethernet-0\\n  Type:             VirtualVmxnet3\\n  Label:            Network adapter 1\\n  Summary:          VM Network\\n  MAC Address:      %s\\n  Address type:     assigned\\n' "$NIC_MAC"
+fi
+`);
+  chmodSync(join(bin, 'govc'), 0o755);
+  return {
+    bin,
+    calls: () => readdirSync(log).sort().map((f) => readFileSync(join(log, f), 'utf8').slice(0, -1).split('\n')),
+    env: (nicMac) => {
+      rmSync(log, { recursive: true, force: true });
+      mkdirSync(log);
+      return { PATH: `${bin}:/usr/bin:/bin`, GOVC_CALLS: log, NIC_MAC: nicMac };
+    },
+  };
+}
+
+test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the rendered files; govc gets the same, and the NIC the host\'s MAC', async () => {
+  const { plan, seeds, tree } = await render('ubuntu-26-04-ha');
   await withTempDir((dir) => {
+    const govc = standInGovc(dir);
     for (const s of seeds) {
       const vmx = text(tree, `vsphere/${s.host}.vmx`);
       const values = Object.fromEntries([...vmx.matchAll(/^(guestinfo\.[a-z.]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -91,19 +125,47 @@ test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the re
       assert.equal(decoded.metadata['instance-id'], meta['instance-id']);
       assert.equal(decoded.metadata['local-hostname'], s.host);
 
-      // The govc script passes exactly these key=value pairs (a stand-in govc records them).
-      const bin = join(dir, 'bin');
-      mkdirSync(bin, { recursive: true });
-      writeFileSync(join(bin, 'govc'), '#!/bin/sh\nprintf "%s\\n" "$@" > "$GOVC_ARGS"\n');
-      chmodSync(join(bin, 'govc'), 0o755);
+      // The govc script passes exactly these key=value pairs, then gives ethernet-0 the host's MAC
+      // (govc/USAGE.md: vm.network.change -net NETWORK -net.address MAC DEVICE).
+      const mac = plan.nodes.find((n) => n.name === s.host)!.mac!;
       const script = join(dir, `${s.host}.govc.sh`);
       writeFileSync(script, text(tree, `vsphere/${s.host}.govc.sh`));
-      const args = join(dir, `${s.host}.args`);
-      const g = run('bash', [script, `vm-${s.host}`], { env: { PATH: `${bin}:/usr/bin:/bin`, GOVC_ARGS: args } });
+      const g = run('bash', [script, `vm-${s.host}`, 'VM Network'], { env: govc.env('00:50:56:8a:12:34') });
       assert.equal(g.status, 0, g.stderr);
-      const passed = readFileSync(args, 'utf8').trim().split('\n');
-      assert.deepEqual(passed.slice(0, 3), ['vm.change', '-vm', `vm-${s.host}`]);
-      assert.deepEqual(passed.slice(3).filter((a) => a !== '-e'), Object.entries(values).map(([k, v]) => `${k}=${v}`));
+      const [info, change, nic, ...more] = govc.calls();
+      assert.deepEqual(info, ['device.info', '-vm', `vm-${s.host}`, 'ethernet-0']);
+      assert.deepEqual(change!.slice(0, 3), ['vm.change', '-vm', `vm-${s.host}`]);
+      assert.deepEqual(change!.slice(3).filter((a) => a !== '-e'), Object.entries(values).map(([k, v]) => `${k}=${v}`));
+      assert.deepEqual(nic, ['vm.network.change', '-vm', `vm-${s.host}`, '-net', 'VM Network', '-net.address', mac, 'ethernet-0']);
+      assert.deepEqual(more, []);
+
+      // A NIC that has the MAC already (any case) is left alone.
+      const same = run('bash', [script, `vm-${s.host}`], { env: govc.env(mac.toUpperCase()) });
+      assert.equal(same.status, 0, same.stderr);
+      assert.deepEqual(govc.calls().map((c) => c[0]), ['device.info', 'vm.change']);
+      // A VM without the NIC: the script stops before it changes anything.
+      const none = run('bash', [script, `vm-${s.host}`], { env: govc.env('') });
+      assert.notEqual(none.status, 0);
+      assert.match(none.stderr, /device 'ethernet-0' not found/);
+      assert.deepEqual(govc.calls().map((c) => c[0]), ['device.info']);
+    }
+  });
+});
+
+test('vSphere: a MAC in the part of VMware\'s OUI that vSphere keeps for itself is set with a warning; kubebake\'s 52:54:00 MACs are not', async () => {
+  const profile = readFileSync(repoPath('profiles', 'ubuntu-26-04-ha.yaml'), 'utf8');
+  const plan = await renderPlan(topologyFrom(profile.replace('mac: "52:54:00:30:00:11"', 'mac: "00:50:56:80:00:11"').replace('mac: "52:54:00:30:00:12"', 'mac: "00:50:56:3f:00:12"')));
+  const cloudInit = renderCloudInitTree(plan);
+  const tree = await HeldTree.of(renderDeliveryTree(plan, seedsFromTree(plan, cloudInit), { forms: ['vsphere'] }));
+  await withTempDir((dir) => {
+    const govc = standInGovc(dir);
+    for (const [host, warns] of [['cp1', true], ['cp2', false], ['cp3', false]] as const) {
+      const script = join(dir, `${host}.govc.sh`);
+      writeFileSync(script, text(tree, `vsphere/${host}.govc.sh`));
+      const r = run('bash', [script], { env: govc.env('00:50:56:8a:12:34') });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(/warning: .* vSphere keeps for the addresses it generates/.test(r.stderr), warns, `${host}: ${r.stderr}`);
+      assert.deepEqual(govc.calls().at(-1)!.slice(0, 3), ['vm.network.change', '-vm', host]);
     }
   });
 });

@@ -54,16 +54,20 @@ matches the NIC by it.`,
 \`network-config\`, \`vendor-data\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries
 are owned by root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`,
 e.g. into a PXE or HTTP seed server's folder (\`${httpSeedArg(plan, `http://server/${plan.name}/hosts/<host>/`)}\` on the
-kernel command line${seedCarriesNetwork(plan) ? '' : `; ${plan.os.profile}'s cloud-init fetches no network-config from an HTTP seed, so
-give the host its address on the command line too: \`ip=\` or \`network-config=\`, which the PXE form (\`--delivery pxe\`)
-writes for each host`}).`,
+kernel command line${seedCarriesNetwork(plan) ? '' : `; cloud-init before 24.3 (${plan.os.profile} ships ${plan.os.facts.cloudInit}) fetches no
+network-config from an HTTP seed, so give the host its address on the command line too: \`ip=\` or
+\`network-config=\`, as the PXE form (\`--delivery pxe\`) writes them for each host`}).`,
   vsphere: () => `### vSphere: \`vsphere/<host>.vmx\`, \`vsphere/<host>.govc.sh\`
 
 cloud-init's VMware datasource reads \`guestinfo.userdata\`, \`guestinfo.vendordata\` and
 \`guestinfo.metadata\` (network-config travels inside the metadata), each gzip+base64. Either add
-the lines of \`vsphere/<host>.vmx\` to the powered-off VM's configuration parameters, or run
-\`vsphere/<host>.govc.sh [VM name]\` with \`GOVC_URL\` and credentials set. Give the NIC the MAC in the table (Edit Settings → Network adapter
-→ MAC Address: Manual).`,
+the lines of \`vsphere/<host>.vmx\` to the powered-off VM's configuration parameters and give its NIC the
+MAC in the table (Edit Settings → Network adapter → MAC Address: Manual), or run
+\`vsphere/<host>.govc.sh [VM name] [network]\` with \`GOVC_URL\` and credentials set: it sets the
+guestinfo and gives the VM's first NIC (\`ethernet-0\`) the host's MAC (\`govc vm.network.change\`,
+which needs the NIC's network: the second argument or \`GOVC_NETWORK\`, else the datacenter's only
+one). vSphere takes any unique manual MAC, kubebake's 52:54:00:… included; within VMware's own
+00:50:56 only up to 00:50:56:3f:ff:ff.`,
   proxmox: (plan) => `### Proxmox VE: \`proxmox/\`
 
 Copy the \`proxmox/\` folder to the Proxmox node, then for each host run
