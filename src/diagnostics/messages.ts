@@ -366,3 +366,19 @@ export const msg = {
 
 /** One line on stderr when --delivery all cannot include the PXE tree. */
 export const PXE_SKIPPED_NOTE = 'note: no PXE tree (pxe/): the topology has no delivery.server (e.g. http://10.2.47.5:8080); add it to render pxe/';
+
+/**
+ * One line on stderr when a render removed (with --check: would remove) files of delivery forms
+ * its --delivery left out: they were written by an earlier render, and the output keeps only what
+ * this render asked for.
+ */
+export const removedFormsNote = (counts: readonly (readonly [string, number])[], delivery: string | undefined, check: boolean): string => {
+  const total = counts.reduce((sum, [, n]) => sum + n, 0);
+  const files = `${check ? 'would remove' : 'removed'} ${total} file${total === 1 ? '' : 's'}`;
+  // "all" leaves out only the PXE tree, and only without delivery.server (PXE_SKIPPED_NOTE says so).
+  if (delivery === undefined || delivery.trim() === 'all') return `note: ${files} of the PXE tree (pxe/), which needs delivery.server`;
+  return `note: ${files} of delivery forms --delivery ${delivery} leaves out (${counts.map(([f, n]) => `${f}: ${n}`).join(', ')}); render with --delivery all (the default) to keep every form`;
+};
+
+/** A render's last line: where the operator reads on (the cluster README, under the -o folder as given). */
+export const nextStepLine = (readme: string): string => `next: read ${readme} (boot order, what to attach where, day-2 commands)`;

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writ
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
-import { DELIVERY_FORMS, formsFor } from '../../src/render/delivery/forms.js';
+import { DELIVERY_FORMS, formOfPath, formsFor } from '../../src/render/delivery/forms.js';
 import { DELIVERY_EPOCH, seedsFromTree, type HostSeed } from '../../src/render/delivery/seeds.js';
 import { tarChunks, type TarEntry } from '../../src/render/delivery/tar.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
@@ -311,6 +311,17 @@ test('libvirt: virt-install gets the seed.iso as a CD-ROM, the MAC and the OS', 
       assert.match(log, new RegExp(`^qemu-img create -f qcow2 -F qcow2 -b ${join(dir, 'cloud.qcow2')} `, 'm'));
     }
   });
+});
+
+test('formOfPath (what a render reports removing per form) names the form of every path each form writes, and no form for the plain files', async () => {
+  const r = await renderProfile('pxe');
+  const seeds = seedsFromTree(r.plan, r.tree);
+  for (const form of DELIVERY_FORMS) {
+    const paths = renderDeliveryTree(r.plan, seeds, { forms: [form] }).files().map((f) => f.path).filter((p) => p !== 'README.md');
+    assert.ok(paths.length > 0, form);
+    for (const p of paths) assert.equal(formOfPath(p), form, p);
+  }
+  for (const f of [...r.tree.files(), ...renderDeliveryTree(r.plan, seeds, { forms: [] }).files()]) assert.equal(formOfPath(f.path), undefined, f.path);
 });
 
 test('every emitted script passes shellcheck -S warning; every file carrying user-data is 0600', async () => {
