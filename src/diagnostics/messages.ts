@@ -330,6 +330,13 @@ export const msg = {
     message: 'access.sshAuthorizedKeys is empty: password SSH is off, so nobody can log in to the hosts',
     hint: 'add your public key, e.g. the line in ~/.ssh/id_ed25519.pub',
   }),
+  sshKeyUnreadable: (problem: string, example: boolean): Message => ({
+    code: 'ssh-key-unreadable',
+    message: example
+      ? `this is kubebake's example key from the profiles and README, not a real key: ${problem}; sshd skips the line, so nobody logs in with it`
+      : `this is not an SSH public key sshd can read: ${problem}; sshd skips the line, so nobody logs in with it`,
+    hint: 'put your public key here, the whole line of e.g. ~/.ssh/id_ed25519.pub (ssh-keygen -t ed25519 makes one): every day-2 command starts with ssh',
+  }),
   pxeNeedsServer: (): Message => ({
     code: 'pxe-needs-server',
     message: '--delivery pxe: the PXE tree needs delivery.server, the URL hosts fetch their seeds and boot files from',

@@ -1,7 +1,7 @@
 // `kubebake render cloud-init --delivery …` as an operator runs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
@@ -22,6 +22,10 @@ test('default: every form, the README, and one size line per host on stdout; no 
     // The runtime travels as vendor-data: even the first control plane (kubeadm init, the CNI,
     // label-nodes) is under EC2's 16 KB now. The warning's wording: test/delivery/sizes.test.ts.
     assert.doesNotMatch(r.stderr, /is over/);
+    // The profile's SSH key is kubebake's example: the render warns at its line:col and goes on.
+    const profile = readFileSync(repoPath('profiles', 'default.yaml'), 'utf8').split('\n');
+    const at = profile.findIndex((l) => l.includes('KubebakeExampleKey'));
+    assert.match(r.stderr, new RegExp(`^warning\\[access\\.sshAuthorizedKeys\\[0\\]\\]: this is kubebake's example key.*\\n  --> .*default\\.yaml:${at + 1}:${profile[at]!.indexOf('ssh-ed25519') + 1}$`, 'm'));
     assert.equal(statSync(join(out, 'default', 'hosts', 'cp1', 'seed.iso')).mode & 0o777, 0o600);
     assert.equal(statSync(join(out, 'default', 'vsphere', 'cp1.govc.sh')).mode & 0o777, 0o700);
   }));
