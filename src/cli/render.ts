@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ioDiagnostic, PathError } from '../diagnostics/io.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
-import { msg, PXE_SKIPPED_NOTE } from '../diagnostics/messages.js';
+import { msg, nextStepLine, PXE_SKIPPED_NOTE, removedFormsNote } from '../diagnostics/messages.js';
 import { buildPlan, withSecrets, type ClusterPlan, type RenderPlan } from '../plan/plan.js';
 import { loadOrCreateSecrets, SECRET_FILES, type ClusterIdentity } from '../plan/secrets.js';
 import { renderCloudInitTree } from '../render/cloud-init/cluster.js';
@@ -84,7 +84,12 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
         return EXIT.invalid;
       }
       addDelivery(delivery, renderPlan, tree, forms);
-      if (opts.check) return report(await writeTree(clusterDir, tree, { dryRun: true }), clusterDir, true);
+      if (opts.check) {
+        const checked = await writeTree(clusterDir, tree, { dryRun: true });
+        const code = report(checked, clusterDir, true);
+        if (code === EXIT.ok) noteRemovedForms(delivery, checked, forms, opts.delivery, true);
+        return code;
+      }
       if (signal.aborted) return SIGNAL_EXIT[signal.reason as string]!;
       const refused = (await opts.register?.(renderPlan)) ?? [];
       if (refused.length) return fail(refused);
@@ -105,7 +110,9 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
       }
       reportCreated(stored.changes, secretsDir);
       const code = report(outcome, clusterDir, false);
+      if (code === EXIT.ok) noteRemovedForms(delivery, outcome, forms, opts.delivery, false);
       if (code === EXIT.ok && opts.rotateToken && !opts.register) reportRotation(plan, join(secretsDir, SECRET_FILES.token));
+      if (code === EXIT.ok) process.stdout.write(`${nextStepLine(join(clusterDir, 'README.md'))}\n`);
       return signal.aborted ? SIGNAL_EXIT[signal.reason as string]! : code;
     } finally {
       await release?.();
@@ -125,6 +132,21 @@ function addDelivery(d: DeliveryModule, plan: ClusterPlan, tree: FileTree, forms
   const sizes = d.sizeReport(seeds);
   process.stdout.write(`user-data sizes:\n${sizes.lines.join('\n')}\n`);
   for (const w of sizes.warnings) process.stderr.write(`warning: ${w}\n`);
+}
+
+/**
+ * Files of forms this --delivery leaves out are removed like any file a render no longer makes
+ * (the output is what the last render asked for, so no stale seed carries old join material):
+ * never silently. Counts per form, from the paths the writer removed.
+ */
+function noteRemovedForms(d: DeliveryModule, outcome: WriteOutcome, forms: readonly DeliveryForm[], delivery: string | undefined, check: boolean): void {
+  if (!('removed' in outcome)) return;
+  const counts = new Map<DeliveryForm, number>();
+  for (const path of outcome.removed) {
+    const form = d.formOfPath(path);
+    if (form && !forms.includes(form)) counts.set(form, (counts.get(form) ?? 0) + 1);
+  }
+  if (counts.size) process.stderr.write(`${removedFormsNote(d.DELIVERY_FORMS.filter((f) => counts.has(f)).map((f) => [f, counts.get(f)!] as const), delivery, check)}\n`);
 }
 
 /** The identity the secrets store is bound to (see ClusterIdentity). */

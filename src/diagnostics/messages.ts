@@ -340,6 +340,13 @@ export const msg = {
     message: 'access.sshAuthorizedKeys is empty: password SSH is off, so nobody can log in to the hosts',
     hint: 'add your public key, e.g. the line in ~/.ssh/id_ed25519.pub',
   }),
+  sshKeyUnreadable: (problem: string, example: boolean): Message => ({
+    code: 'ssh-key-unreadable',
+    message: example
+      ? `this is kubebake's example key from the profiles and README, not a real key: ${problem}; sshd skips the line, so nobody logs in with it`
+      : `this is not an SSH public key sshd can read: ${problem}; sshd skips the line, so nobody logs in with it`,
+    hint: 'put your public key here, the whole line of e.g. ~/.ssh/id_ed25519.pub (ssh-keygen -t ed25519 makes one): every day-2 command starts with ssh',
+  }),
   pxeNeedsServer: (): Message => ({
     code: 'pxe-needs-server',
     message: '--delivery pxe: the PXE tree needs delivery.server, the URL hosts fetch their seeds and boot files from',
@@ -376,3 +383,19 @@ export const msg = {
 
 /** One line on stderr when --delivery all cannot include the PXE tree. */
 export const PXE_SKIPPED_NOTE = 'note: no PXE tree (pxe/): the topology has no delivery.server (e.g. http://10.2.47.5:8080); add it to render pxe/';
+
+/**
+ * One line on stderr when a render removed (with --check: would remove) files of delivery forms
+ * its --delivery left out: they were written by an earlier render, and the output keeps only what
+ * this render asked for.
+ */
+export const removedFormsNote = (counts: readonly (readonly [string, number])[], delivery: string | undefined, check: boolean): string => {
+  const total = counts.reduce((sum, [, n]) => sum + n, 0);
+  const files = `${check ? 'would remove' : 'removed'} ${total} file${total === 1 ? '' : 's'}`;
+  // "all" leaves out only the PXE tree, and only without delivery.server (PXE_SKIPPED_NOTE says so).
+  if (delivery === undefined || delivery.trim() === 'all') return `note: ${files} of the PXE tree (pxe/), which needs delivery.server`;
+  return `note: ${files} of delivery forms --delivery ${delivery} leaves out (${counts.map(([f, n]) => `${f}: ${n}`).join(', ')}); render with --delivery all (the default) to keep every form`;
+};
+
+/** A render's last line: where the operator reads on (the cluster README, under the -o folder as given). */
+export const nextStepLine = (readme: string): string => `next: read ${readme} (boot order, what to attach where, day-2 commands)`;

@@ -27,6 +27,7 @@ import type { OverridableCheck, Topology } from './types.js';
 import { durationSeconds } from '../util/duration.js';
 import { checkMirrors } from './mirror-rules.js';
 import { installDiskKind } from './install-disk.js';
+import { EXAMPLE_KEY_DATA, sshKeyProblem } from './ssh-key.js';
 import { INGRESS_BACKENDS_WARN, ingressBackends } from './ingress-backends.js';
 
 const NODEPORT_MIN = 30000;
@@ -161,6 +162,10 @@ export function checkRules(t: Topology): Diagnostic[] {
   checkOsAndVersionFacts(t, error, warn);
   if (t.cni.plugin === 'weave') warn(['cni', 'plugin'], msg.weave());
   if (t.access.sshAuthorizedKeys.length === 0) warn(['access'], msg.noSshKeys());
+  t.access.sshAuthorizedKeys.forEach((line, i) => {
+    const problem = sshKeyProblem(line);
+    if (problem) warn(['access', 'sshAuthorizedKeys', i], msg.sshKeyUnreadable(problem, line.split(' ')[1] === EXAMPLE_KEY_DATA));
+  });
   if (SYSTEM_ACCOUNTS.has(t.access.adminUser)) error(['access', 'adminUser'], msg.systemAccount(t.access.adminUser));
   const ttl = durationSeconds(t.bootstrap.tokenTTL);
   if (ttl === undefined || ttl > MAX_TOKEN_TTL_SECONDS) error(['bootstrap', 'tokenTTL'], msg.tokenTtl(t.bootstrap.tokenTTL));

@@ -1,9 +1,11 @@
 // `kubebake validate` and `kubebake schema` as an operator runs them: exit codes, where the
 // diagnostics go, help texts, and the JSON Schema an editor would use.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { WARNING_ONLY as WARNING_CASES } from '../helpers/bad-corpus.js';
@@ -76,10 +78,23 @@ test('a warnings-only file passes validate, and fails it with --strict', async (
     const r = await kubebake('validate', '-f', `profiles/${p}`, '--strict');
     assert.equal(r.status, 1, `${p}: ${show(r)}`);
   }
-  const ha = await kubebake('validate', '-f', 'profiles/ubuntu-26-04-ha.yaml', '--strict');
-  assert.equal(ha.status, 0, `the HA profile has nothing to warn about: ${show(ha)}`);
+  // Every profile carries kubebake's example SSH key, which is not a key: --strict fails on it.
+  const example = await kubebake('validate', '-f', 'profiles/ubuntu-26-04-ha.yaml', '--strict');
+  assert.equal(example.status, 1, show(example));
+  assert.deepEqual([...example.stderr.matchAll(/^warning\[(.+?)\]:/gm)].map((m) => m[1]), ['access.sshAuthorizedKeys[0]']);
+  const ha = await kubebake('validate', '-f', haWithKey(), '--strict');
+  assert.equal(ha.status, 0, `the HA profile with a real key has nothing to warn about: ${show(ha)}`);
   assert.equal(ha.stderr, '');
 });
+
+/** The HA profile with a real public key in place of the example (its private half was thrown away). */
+const haDir = mkdtempSync(join(tmpdir(), 'kubebake-ha-'));
+after(() => rmSync(haDir, { recursive: true, force: true }));
+function haWithKey(): string {
+  const file = join(haDir, 'ha.yaml');
+  writeFileSync(file, readFileSync(fromRoot('profiles', 'ubuntu-26-04-ha.yaml'), 'utf8').replace('AAAAC3NzaC1lZDI1NTE5AAAAIKubebakeExampleKeyReplaceMeWithYours0000', 'AAAAC3NzaC1lZDI1NTE5AAAAIEGcHMUvHXKQHL4NA1j0cWpsnLWRI9eTmD+Ccd3AgkBh'));
+  return file;
+}
 
 test('a missing or unreadable file is a diagnostic and exit 1, not a crash', async () => {
   const missing = await kubebake('validate', '-f', 'test/bad/no-such-file.yaml');
@@ -146,7 +161,7 @@ test('--json prints parseable JSON with positioned diagnostics, on stdout only',
   assert.deepEqual([d.severity, d.code, d.file, d.path], ['error', 'duplicate-ip', 'test/bad/duplicate-ip.yaml', ['hosts', 4, 'ip']]);
   assert.ok(d.line > 0 && d.col > 0);
 
-  const good = await kubebake('validate', '-f', 'profiles/ubuntu-26-04-ha.yaml', '--json');
+  const good = await kubebake('validate', '-f', haWithKey(), '--json');
   assert.equal(good.status, 0, show(good));
   assert.deepEqual(JSON.parse(good.stdout), { valid: true, diagnostics: [] });
 
@@ -154,7 +169,7 @@ test('--json prints parseable JSON with positioned diagnostics, on stdout only',
   assert.equal(warned.status, 1, show(warned));
   const w = JSON.parse(warned.stdout) as { valid: boolean; diagnostics: { code: string }[] };
   assert.equal(w.valid, false);
-  assert.deepEqual(w.diagnostics.map((x) => x.code), ['cni-weave-unmaintained']);
+  assert.deepEqual(w.diagnostics.map((x) => x.code), ['cni-weave-unmaintained', 'ssh-key-unreadable']);
 });
 
 test('a Node.js older than package.json\'s engines is refused at start, with exit 2 and what to install', async () => {

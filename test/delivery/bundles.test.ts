@@ -4,15 +4,17 @@
 // virt-install (stand-ins: they record arguments and answer as the real tools' outputs look).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
-import { DELIVERY_FORMS, formsFor } from '../../src/render/delivery/forms.js';
+import { DELIVERY_FORMS, formOfPath, formsFor } from '../../src/render/delivery/forms.js';
 import { DELIVERY_EPOCH, seedsFromTree, type HostSeed } from '../../src/render/delivery/seeds.js';
 import { tarChunks, type TarEntry } from '../../src/render/delivery/tar.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
-import { HeldTree, renderProfile } from '../helpers/cluster.js';
+import { HeldTree, renderPlan, renderProfile } from '../helpers/cluster.js';
+import { repoPath, topologyFrom } from '../helpers/repo.js';
+import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { run, shellcheck } from '../helpers/tools.js';
 
@@ -74,9 +76,41 @@ text = lambda b: b.decode() if isinstance(b, bytes) else b
 print(json.dumps({"metadata": md, "userdata": text(ud), "vendordata": text(vd)}))
 `;
 
-test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the rendered files; govc gets the same', async () => {
-  const { seeds, tree } = await render('ubuntu-26-04-ha');
+/**
+ * A stand-in govc: records each call's arguments (one file per call, in order), answers
+ * `device.info -vm VM ethernet-0` as govc prints it (cli/device/info.go: a tabwriter list with
+ * "MAC Address:") with $NIC_MAC, or fails as govc does when the VM has no such NIC ("device
+ * 'ethernet-0' not found") when NIC_MAC is empty.
+ */
+function standInGovc(dir: string): { bin: string; calls: () => string[][]; env: (nicMac: string) => Record<string, string> } {
+  const bin = join(dir, 'bin');
+  const log = join(dir, 'govc-calls');
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(log, { recursive: true });
+  writeFileSync(join(bin, 'govc'), `#!/bin/bash
+n=$(find "$GOVC_CALLS" -type f | wc -l)
+printf '%s\\n' "$@" > "$GOVC_CALLS/$(printf %03d "$n")"
+if [ "$1" = device.info ]; then
+  [ -n "$NIC_MAC" ] || { echo "govc: device 'ethernet-0' not found" >&2; exit 1; }
+  printf 'Name:             ethernet-0\\n  Type:             VirtualVmxnet3\\n  Label:            Network adapter 1\\n  Summary:          VM Network\\n  MAC Address:      %s\\n  Address type:     assigned\\n' "$NIC_MAC"
+fi
+`);
+  chmodSync(join(bin, 'govc'), 0o755);
+  return {
+    bin,
+    calls: () => readdirSync(log).sort().map((f) => readFileSync(join(log, f), 'utf8').slice(0, -1).split('\n')),
+    env: (nicMac) => {
+      rmSync(log, { recursive: true, force: true });
+      mkdirSync(log);
+      return { PATH: `${bin}:/usr/bin:/bin`, GOVC_CALLS: log, NIC_MAC: nicMac };
+    },
+  };
+}
+
+test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the rendered files; govc gets the same, and the NIC the host\'s MAC', async () => {
+  const { plan, seeds, tree } = await render('ubuntu-26-04-ha');
   await withTempDir((dir) => {
+    const govc = standInGovc(dir);
     for (const s of seeds) {
       const vmx = text(tree, `vsphere/${s.host}.vmx`);
       const values = Object.fromEntries([...vmx.matchAll(/^(guestinfo\.[a-z.]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -91,45 +125,102 @@ test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the re
       assert.equal(decoded.metadata['instance-id'], meta['instance-id']);
       assert.equal(decoded.metadata['local-hostname'], s.host);
 
-      // The govc script passes exactly these key=value pairs (a stand-in govc records them).
-      const bin = join(dir, 'bin');
-      mkdirSync(bin, { recursive: true });
-      writeFileSync(join(bin, 'govc'), '#!/bin/sh\nprintf "%s\\n" "$@" > "$GOVC_ARGS"\n');
-      chmodSync(join(bin, 'govc'), 0o755);
+      // The govc script passes exactly these key=value pairs, then gives ethernet-0 the host's MAC
+      // (govc/USAGE.md: vm.network.change -net NETWORK -net.address MAC DEVICE).
+      const mac = plan.nodes.find((n) => n.name === s.host)!.mac!;
       const script = join(dir, `${s.host}.govc.sh`);
       writeFileSync(script, text(tree, `vsphere/${s.host}.govc.sh`));
-      const args = join(dir, `${s.host}.args`);
-      const g = run('bash', [script, `vm-${s.host}`], { env: { PATH: `${bin}:/usr/bin:/bin`, GOVC_ARGS: args } });
+      const g = run('bash', [script, `vm-${s.host}`, 'VM Network'], { env: govc.env('00:50:56:8a:12:34') });
       assert.equal(g.status, 0, g.stderr);
-      const passed = readFileSync(args, 'utf8').trim().split('\n');
-      assert.deepEqual(passed.slice(0, 3), ['vm.change', '-vm', `vm-${s.host}`]);
-      assert.deepEqual(passed.slice(3).filter((a) => a !== '-e'), Object.entries(values).map(([k, v]) => `${k}=${v}`));
+      const [info, change, nic, ...more] = govc.calls();
+      assert.deepEqual(info, ['device.info', '-vm', `vm-${s.host}`, 'ethernet-0']);
+      assert.deepEqual(change!.slice(0, 3), ['vm.change', '-vm', `vm-${s.host}`]);
+      assert.deepEqual(change!.slice(3).filter((a) => a !== '-e'), Object.entries(values).map(([k, v]) => `${k}=${v}`));
+      assert.deepEqual(nic, ['vm.network.change', '-vm', `vm-${s.host}`, '-net', 'VM Network', '-net.address', mac, 'ethernet-0']);
+      assert.deepEqual(more, []);
+
+      // A NIC that has the MAC already (any case) is left alone.
+      const same = run('bash', [script, `vm-${s.host}`], { env: govc.env(mac.toUpperCase()) });
+      assert.equal(same.status, 0, same.stderr);
+      assert.deepEqual(govc.calls().map((c) => c[0]), ['device.info', 'vm.change']);
+      // A VM without the NIC: the script stops before it changes anything.
+      const none = run('bash', [script, `vm-${s.host}`], { env: govc.env('') });
+      assert.notEqual(none.status, 0);
+      assert.match(none.stderr, /device 'ethernet-0' not found/);
+      assert.deepEqual(govc.calls().map((c) => c[0]), ['device.info']);
     }
   });
 });
 
+test('vSphere: a MAC in the part of VMware\'s OUI that vSphere keeps for itself is set with a warning; kubebake\'s 52:54:00 MACs are not', async () => {
+  const profile = readFileSync(repoPath('profiles', 'ubuntu-26-04-ha.yaml'), 'utf8');
+  const plan = await renderPlan(topologyFrom(profile.replace('mac: "52:54:00:30:00:11"', 'mac: "00:50:56:80:00:11"').replace('mac: "52:54:00:30:00:12"', 'mac: "00:50:56:3f:00:12"')));
+  const cloudInit = renderCloudInitTree(plan);
+  const tree = await HeldTree.of(renderDeliveryTree(plan, seedsFromTree(plan, cloudInit), { forms: ['vsphere'] }));
+  await withTempDir((dir) => {
+    const govc = standInGovc(dir);
+    for (const [host, warns] of [['cp1', true], ['cp2', false], ['cp3', false]] as const) {
+      const script = join(dir, `${host}.govc.sh`);
+      writeFileSync(script, text(tree, `vsphere/${host}.govc.sh`));
+      const r = run('bash', [script], { env: govc.env('00:50:56:8a:12:34') });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(/warning: .* vSphere keeps for the addresses it generates/.test(r.stderr), warns, `${host}: ${r.stderr}`);
+      assert.deepEqual(govc.calls().at(-1)!.slice(0, 3), ['vm.network.change', '-vm', host]);
+    }
+  });
+});
+
+/**
+ * Proxmox VE's NIC models, as upstream lists them (proxmox/qemu-server src/PVE/QemuServer/Network.pm
+ * @ 4fd7e7d92b1238f2bb6e839e7c1590a7475a46f3, $nic_model_list), and the other keys of its net format.
+ */
+const PVE_NIC_MODELS = ['e1000', 'e1000-82540em', 'e1000-82544gc', 'e1000-82545em', 'e1000e', 'i82551', 'i82557b', 'i82559er', 'ne2k_isa', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio', 'vmxnet3'];
+const PVE_NET_OPTIONS = ['bridge', 'queues', 'rate', 'tag', 'trunks', 'firewall', 'link_down', 'mtu', 'host-tunnel'];
+
+/**
+ * The proxmox/ folder as the operator copies it to the Proxmox node, and stand-ins: `pvesm path
+ * STORAGE:snippets/FILE` prints the file's path on that storage; `qm config` prints $QM_CONFIG;
+ * `qm set --net0` refuses a value Proxmox's net format would refuse ("<model>=<MAC>" first, then
+ * known keys), as the real qm does (exit 255, "400 Parameter verification failed").
+ */
+function proxmoxNode(dir: string, tree: HeldTree): { proxmox: string; storage: string; bin: string } {
+  const proxmox = join(dir, 'proxmox');
+  for (const f of tree.files().filter((f) => f.path.startsWith('proxmox/'))) {
+    mkdirSync(join(dir, f.path, '..'), { recursive: true });
+    writeFileSync(join(dir, f.path), f.content, { mode: f.mode });
+  }
+  const storage = join(dir, 'var-lib-vz', 'snippets');
+  mkdirSync(storage, { recursive: true });
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'pvesm'), `#!/bin/sh\necho "pvesm $*" >> "$CALLS"\n[ "$1" = path ] && echo "${storage}/\${2#*:snippets/}"\n`);
+  writeFileSync(join(bin, 'qm'), `#!/bin/bash
+echo "qm $*" >> "$CALLS"
+[ "$1" = config ] && exec cat "$QM_CONFIG"
+if [ "$1" = set ] && [ "$3" = --net0 ]; then
+  IFS=, read -r -a f <<< "$4"
+  case "\${f[0]%%=*}" in ${PVE_NIC_MODELS.join('|')}) ;; *) echo "400 Parameter verification failed: net0: $4" >&2; exit 255 ;; esac
+  [[ "\${f[0]#*=}" =~ ^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$ ]] || { echo "400 Parameter verification failed: net0: $4" >&2; exit 255; }
+  for o in "\${f[@]:1}"; do case "\${o%%=*}" in ${PVE_NET_OPTIONS.join('|')}) ;; *) echo "400 Parameter verification failed: net0: $4" >&2; exit 255 ;; esac; done
+fi
+exit 0
+`);
+  for (const t of ['pvesm', 'qm']) chmodSync(join(bin, t), 0o755);
+  return { proxmox, storage, bin };
+}
+
+/** A VM's `qm config` with this net0 line (none when undefined) and no CloudInit drive, as a fresh VM from a template has. */
+const qmConfig = (net0: string | undefined): string => `boot: order=scsi0\n${net0 === undefined ? '' : `net0: ${net0}\n`}scsi0: local-lvm:vm-9001-disk-0\n`;
+
 test('Proxmox: the qm script copies the snippets 0600 onto the storage, adds a CloudInit drive, sets cicustom and the MAC', async () => {
   const { plan, seeds, tree } = await render('default');
   await withTempDir((dir) => {
-    // The folder as the operator copies it to the Proxmox node.
-    const proxmox = join(dir, 'proxmox');
-    for (const f of tree.files().filter((f) => f.path.startsWith('proxmox/'))) {
-      mkdirSync(join(dir, f.path, '..'), { recursive: true });
-      writeFileSync(join(dir, f.path), f.content, { mode: f.mode });
-    }
-    const storage = join(dir, 'var-lib-vz', 'snippets');
-    mkdirSync(storage, { recursive: true });
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    // pvesm path STORAGE:snippets/FILE prints the file's path on that storage; qm config prints a
-    // VM with a net0 and no CloudInit drive, as a fresh VM from a template has.
-    writeFileSync(join(bin, 'pvesm'), `#!/bin/sh\necho "pvesm $*" >> "$CALLS"\n[ "$1" = path ] && echo "${storage}/\${2#*:snippets/}"\n`);
-    writeFileSync(join(bin, 'qm'), `#!/bin/sh\necho "qm $*" >> "$CALLS"\n[ "$1" = config ] && printf 'boot: order=scsi0\\nnet0: virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1\\nscsi0: local-lvm:vm-9001-disk-0\\n'\nexit 0\n`);
-    for (const t of ['pvesm', 'qm']) chmodSync(join(bin, t), 0o755);
+    const { proxmox, storage, bin } = proxmoxNode(dir, tree);
+    writeFileSync(join(dir, 'qm.config'), qmConfig('virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1'));
     for (const s of seeds) {
       const node = plan.nodes.find((n) => n.name === s.host)!;
       const calls = join(dir, `${s.host}.calls`);
-      const r = run('bash', [join(proxmox, `${s.host}.qm.sh`), '9001'], { env: { PATH: `${bin}:/usr/bin:/bin`, CALLS: calls } });
+      const r = run('bash', [join(proxmox, `${s.host}.qm.sh`), '9001'], { env: { PATH: `${bin}:/usr/bin:/bin`, CALLS: calls, QM_CONFIG: join(dir, 'qm.config') } });
       assert.equal(r.status, 0, r.stderr);
       const base = `${plan.name}-${s.host}`;
       assert.equal(readFileSync(join(storage, `${base}-user-data.yaml`), 'utf8'), s.userData);
@@ -140,8 +231,52 @@ test('Proxmox: the qm script copies the snippets 0600 onto the storage, adds a C
       const log = readFileSync(calls, 'utf8');
       assert.match(log, /^qm set 9001 --ide2 local-lvm:cloudinit$/m);
       assert.ok(log.includes(`qm set 9001 --cicustom user=local:snippets/${base}-user-data.yaml,network=local:snippets/${base}-network-config.yaml,meta=local:snippets/${base}-meta-data.yaml,vendor=local:snippets/${base}-vendor-data.yaml\n`), log);
-      assert.ok(log.includes(`qm set 9001 --net0 virtio=${node.mac},bridge=vmbr0,firewall=1\n`), log);
+      if (node.mac) assert.ok(log.includes(`qm set 9001 --net0 virtio=${node.mac},bridge=vmbr0,firewall=1\n`), log);
+      else assert.doesNotMatch(log, /--net0/, `${s.host} is matched by interface name: net0 is left alone`);
     }
+  });
+});
+
+test('Proxmox: net0 gets the host\'s MAC whatever NIC model Proxmox offers and however net0 spells it; a net0 the script cannot read stops it before any change', async () => {
+  const { plan, tree } = await render('default');
+  const node = plan.nodes.find((n) => n.name === 'cp1')!;
+  assert.ok(node.mac);
+  await withTempDir((dir) => {
+    const { proxmox, storage, bin } = proxmoxNode(dir, tree);
+    const runWith = (net0: string | undefined, i: number) => {
+      const config = join(dir, `qm-${i}.config`);
+      writeFileSync(config, qmConfig(net0));
+      const calls = join(dir, `calls-${i}`);
+      writeFileSync(calls, '');
+      rmSync(storage, { recursive: true, force: true });
+      mkdirSync(storage);
+      const r = run('bash', [join(proxmox, 'cp1.qm.sh'), '9001'], { env: { PATH: `${bin}:/usr/bin:/bin`, CALLS: calls, QM_CONFIG: config } });
+      return { ...r, log: readFileSync(calls, 'utf8') };
+    };
+    const cases: [string, string][] = [
+      ...PVE_NIC_MODELS.map((m): [string, string] => [`${m}=BC:24:11:00:00:01,bridge=vmbr0,firewall=1`, `${m}=${node.mac},bridge=vmbr0,firewall=1`]),
+      ['model=e1000e,macaddr=BC:24:11:00:00:01,bridge=vmbr0,tag=30', `e1000e=${node.mac},bridge=vmbr0,tag=30`],
+      ['bridge=vmbr1,model=vmxnet3', `vmxnet3=${node.mac},bridge=vmbr1`],
+      ['virtio,bridge=vmbr0,link_down=1', `virtio=${node.mac},bridge=vmbr0,link_down=1`],
+    ];
+    cases.forEach(([net0, expected], i) => {
+      const r = runWith(net0, i);
+      assert.equal(r.status, 0, `${net0}: ${r.stderr}`);
+      assert.ok(r.log.includes(`qm set 9001 --net0 ${expected}\n`), `${net0}:\n${r.log}`);
+    });
+    const bad: [string | undefined, RegExp][] = [
+      [undefined, /has no net0: add one with MAC 52:54:00:20:00:11/],
+      ['virtio-net-pci=BC:24:11:00:00:01,bridge=vmbr0', /no NIC model this script knows in net0 \(virtio-net-pci=BC:24:11:00:00:01,bridge=vmbr0\)/],
+      ['e1000=BC:24:11:00:00:01,virtio=BC:24:11:00:00:02', /net0 names two NIC models/],
+    ];
+    bad.forEach(([net0, message], i) => {
+      const r = runWith(net0, 100 + i);
+      assert.notEqual(r.status, 0, `${net0}: must fail`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /qm set 9001 --net0 /, 'says how to fix it');
+      assert.doesNotMatch(r.log, /qm set/, `${net0}: nothing changed on the VM`);
+      assert.deepEqual(readdirSync(storage), [], `${net0}: no snippet copied`);
+    });
   });
 });
 
@@ -176,6 +311,17 @@ test('libvirt: virt-install gets the seed.iso as a CD-ROM, the MAC and the OS', 
       assert.match(log, new RegExp(`^qemu-img create -f qcow2 -F qcow2 -b ${join(dir, 'cloud.qcow2')} `, 'm'));
     }
   });
+});
+
+test('formOfPath (what a render reports removing per form) names the form of every path each form writes, and no form for the plain files', async () => {
+  const r = await renderProfile('pxe');
+  const seeds = seedsFromTree(r.plan, r.tree);
+  for (const form of DELIVERY_FORMS) {
+    const paths = renderDeliveryTree(r.plan, seeds, { forms: [form] }).files().map((f) => f.path).filter((p) => p !== 'README.md');
+    assert.ok(paths.length > 0, form);
+    for (const p of paths) assert.equal(formOfPath(p), form, p);
+  }
+  for (const f of [...r.tree.files(), ...renderDeliveryTree(r.plan, seeds, { forms: [] }).files()]) assert.equal(formOfPath(f.path), undefined, f.path);
 });
 
 test('every emitted script passes shellcheck -S warning; every file carrying user-data is 0600', async () => {

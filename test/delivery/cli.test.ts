@@ -1,7 +1,7 @@
 // `kubebake render cloud-init --delivery …` as an operator runs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
@@ -22,6 +22,10 @@ test('default: every form, the README, and one size line per host on stdout; no 
     // The runtime travels as vendor-data: even the first control plane (kubeadm init, the CNI,
     // label-nodes) is under EC2's 16 KB now. The warning's wording: test/delivery/sizes.test.ts.
     assert.doesNotMatch(r.stderr, /is over/);
+    // The profile's SSH key is kubebake's example: the render warns at its line:col and goes on.
+    const profile = readFileSync(repoPath('profiles', 'default.yaml'), 'utf8').split('\n');
+    const at = profile.findIndex((l) => l.includes('KubebakeExampleKey'));
+    assert.match(r.stderr, new RegExp(`^warning\\[access\\.sshAuthorizedKeys\\[0\\]\\]: this is kubebake's example key.*\\n  --> .*default\\.yaml:${at + 1}:${profile[at]!.indexOf('ssh-ed25519') + 1}$`, 'm'));
     assert.equal(statSync(join(out, 'default', 'hosts', 'cp1', 'seed.iso')).mode & 0o777, 0o600);
     assert.equal(statSync(join(out, 'default', 'vsphere', 'cp1.govc.sh')).mode & 0o777, 0o700);
   }));
@@ -39,6 +43,49 @@ test('--delivery iso writes only the ISOs besides the NoCloud files; switching f
     const none = runKubebake(['render', 'cloud-init', '-f', seed, '-o', out, '--delivery', 'none']);
     assert.equal(none.status, 0, none.stderr);
     assert.deepEqual(files(join(out, 'seed')).filter((f) => f.endsWith('.iso')), []);
+  }));
+
+/** The delivery form of an output path, as README.md's layout lists them (not src/render/delivery/forms.ts). */
+const formOf = (path: string): string | undefined =>
+  /^hosts\/[^/]+\/seed\.iso$/.test(path) ? 'iso' : /^(hosts\/[^/]+\/seed|seeds)\.tar$/.test(path) ? 'tar' : /^(vsphere|proxmox|libvirt|pxe)\//.exec(path)?.[1];
+
+test('--delivery iso over a render of every form says which forms\' files it removes and how many, and how to keep them; the last line points at the README', () =>
+  withTempDir((out) => {
+    const topology = repoPath('profiles', 'pxe.yaml');
+    // -o as an operator types it: relative to the working folder; the README path comes back as given.
+    const o = relative(process.cwd(), out);
+    const all = runKubebake(['render', 'cloud-init', '-f', topology, '-o', o]);
+    assert.equal(all.status, 0, all.stderr);
+    assert.equal(all.stdout.trimEnd().split('\n').at(-1), `next: read ${join(o, 'metal', 'README.md')} (boot order, what to attach where, day-2 commands)`);
+    assert.doesNotMatch(all.stderr, /note: /);
+    const before = files(join(out, 'metal'));
+    const others = new Map<string, number>();
+    for (const f of before) {
+      const form = formOf(f);
+      if (form && form !== 'iso') others.set(form, (others.get(form) ?? 0) + 1);
+    }
+    assert.deepEqual([...others.keys()].sort(), ['libvirt', 'proxmox', 'pxe', 'tar', 'vsphere'], 'every other form was written');
+    const total = [...others.values()].reduce((a, b) => a + b, 0);
+    const listed = ['tar', 'vsphere', 'proxmox', 'libvirt', 'pxe'].map((f) => `${f}: ${others.get(f)}`).join(', ');
+
+    const check = runKubebake(['render', 'cloud-init', '-f', topology, '-o', o, '--delivery', 'iso', '--check']);
+    assert.equal(check.status, 0, check.stderr);
+    assert.ok(check.stderr.includes(`note: would remove ${total} files of delivery forms --delivery iso leaves out (${listed}); render with --delivery all (the default) to keep every form\n`), check.stderr);
+    assert.deepEqual(files(join(out, 'metal')), before, '--check changes nothing');
+
+    const iso = runKubebake(['render', 'cloud-init', '-f', topology, '-o', o, '--delivery', 'iso']);
+    assert.equal(iso.status, 0, iso.stderr);
+    assert.ok(iso.stderr.includes(`note: removed ${total} files of delivery forms --delivery iso leaves out (${listed}); render with --delivery all (the default) to keep every form\n`), iso.stderr);
+    const after = files(join(out, 'metal'));
+    assert.equal(before.length - after.length, total, 'the note counts what left the disk');
+    assert.deepEqual(after.filter((f) => formOf(f) && formOf(f) !== 'iso'), []);
+    const last = iso.stdout.trimEnd().split('\n').at(-1)!;
+    assert.equal(last, `next: read ${join(o, 'metal', 'README.md')} (boot order, what to attach where, day-2 commands)`);
+    assert.ok(existsSync(join(out, 'metal', 'README.md')));
+
+    const again = runKubebake(['render', 'cloud-init', '-f', topology, '-o', o, '--delivery', 'iso']);
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /note: /, 'nothing of another form left to remove');
   }));
 
 test('--delivery with an unknown form is a usage error (exit 2) naming the forms, and writes nothing', () =>

@@ -106,6 +106,29 @@ for (const os of OSES) {
   });
 }
 
+for (const os of OSES) {
+  test(`${os}: the cluster README's HTTP-seed hint names NoCloud as the OS's cloud-init needs, and cloud-init reads its seed URL`, async (t) => {
+    const plan = await renderPlan(topologyFrom(variant(os)));
+    const hosts = renderCloudInitTree(plan);
+    const tree = await HeldTree.of(renderDeliveryTree(plan, seedsFromTree(plan, hosts), { forms: ['tar'] }));
+    const readme = Buffer.from(tree.get('README.md')!.content).toString('utf8');
+    const hint = /`(ds=[^`]*)` on the\s+kernel command line/.exec(readme)?.[1];
+    assert.ok(hint, readme);
+    const url = `http://server/${plan.name}/hosts/cp1/`;
+    const arg = hint.replace('<host>', 'cp1');
+    assert.equal(arg, `ds=${DS_NAME[os]};s=${url}`);
+    // Before 24.3 an HTTP seed's network-config is not fetched: the hint says how the address gets there.
+    assert.equal(/fetches no\s+network-config from an HTTP seed/.test(readme), os !== 'ubuntu-26.04', os);
+    const why = missingTools('cloud-init');
+    if (why) return t.skip(why);
+    // Debian's cloud-init 22.4.2 reads the argument as 20.1 and 22.1 do (load_cmdline_data): the
+    // seed URL, and network mode only under "nocloud-net", which these releases need for http://.
+    const read = cloudInitReads(`BOOT_IMAGE=/linux ro ${arg}`);
+    assert.equal(read.fill.seedfrom, url);
+    if (DS_NAME[os] === 'nocloud-net') assert.equal(read.fill.dsmode, 'net', `${os}: an http:// seed in network mode`);
+  });
+}
+
 test('cloud-init 22.4.2 (Debian 12) takes an HTTP seed in network mode only under the name nocloud-net: why the name is chosen per OS', (t) => {
   const why = missingTools('cloud-init');
   if (why) return t.skip(why);

@@ -327,6 +327,10 @@ cp "$scratch"/seed/* "$root/var/lib/cloud/seed/nocloud/"
 # Calls made while an earlier layer was built (an image's bake) are kept apart from this boot's.
 if [ -f "$root/standin/calls.log" ]; then mv "$root/standin/calls.log" "$root/standin/calls.before.log"; fi
 printf 'datasource_list: [ NoCloud, None ]\\nlocale: C.UTF-8\\n' > "$root/etc/cloud/cloud.cfg.d/99-kubebake-sandbox.cfg"
+# The simulated host renders its network with systemd-networkd, as a Debian machine without
+# ifupdown or netplan does: this machine's netplan.io (it checks network-config as Ubuntu reads it,
+# test/render-cloud-init/network-renderers) would make cloud-init pick its netplan renderer.
+rm -f "$root/usr/sbin/netplan"
 cp "$scratch/kubernetes-version" "$scratch/package-table" "$scratch/kubeadm-fields.json" "$scratch/kubeadm_standin.py" "$root/standin/"
 for f in cluster-given.json respond nodes disk-bytes; do if [ -f "$scratch/$f" ]; then cp "$scratch/$f" "$root/standin/"; fi; done
 for f in $fails; do touch "$root/standin/fail-$f"; done

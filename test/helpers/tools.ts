@@ -26,6 +26,8 @@ const TOOL_PACKAGES: Record<string, string> = {
   gpg: 'gpg',
   'grub-script-check': 'grub-common',
   wget: 'wget',
+  // Ubuntu's reader of network-config (test/render-cloud-init/network-renderers.test.ts).
+  netplan: 'netplan.io',
 };
 
 const present = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;

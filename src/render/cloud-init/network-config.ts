@@ -1,6 +1,7 @@
 import type { ClusterPlan, NodePlan } from '../../plan/plan.js';
 import { parseCidr } from '../../util/addressing.js';
 import { toYaml11 } from '../../util/yaml.js';
+import { defaultRouteNeedsGateway4 } from '../../topology/facts/os-facts.js';
 
 /**
  * Network config version 2 (netplan syntax, rendered by cloud-init on Ubuntu and Debian alike):
@@ -15,21 +16,25 @@ import { toYaml11 } from '../../util/yaml.js';
  * test hit exactly that. A topology's `interface` is the name the NIC has; the load balancer's
  * first boot checks it exists before keepalived is started on it.
  *
- * The default route is `gateway4`, not a `routes:` entry to 0.0.0.0/0. cloud-init turns v2 into
- * its network state first (canonical/cloud-init cloudinit/net/network_state.py @
- * 00db5dcbf01ca89cca2e546e03b61fc84053395d, `_v2_common`/subnet building: gateway4 becomes the
- * subnet's `gateway`, routes become subnet `routes`), then each renderer writes it:
- * - eni (ifupdown, a Debian-installer machine; cloudinit/net/eni.py @
- *   003c6678e9c873b3b787a814016872b6592f5069): the subnet gateway becomes the stanza's
- *   `gateway` line, which ifupdown applies with `ip route`; a route becomes
- *   `post-up route add default gw … || true`, which needs net-tools' `route` (not installed on
- *   Debian 12) and fails silently — the host had no default route (issue 8, defect 7).
- * - networkd (cloudinit/net/networkd.py @ 70eb9cc49db1532bf99961d43f2660b8994c1219): the subnet
- *   gateway becomes `Gateway=` in [Network].
- * - netplan (Ubuntu): cloud-init hands v2 to netplan as written; netplan still reads gateway4
- *   (it calls it deprecated in favour of routes, and warns) and writes the same `Gateway=`.
- * Debian 12's cloud-init 22.4.2 has the same code paths. The VM tests boot both ifupdown and
- * netplan + networkd and read the route back from the guest.
+ * The default route is a `routes:` entry to 0.0.0.0/0, except where the OS's cloud-init may
+ * render with eni before 25.3 (Debian 12): there it is `gateway4` (defaultRouteNeedsGateway4 in
+ * src/topology/facts/os-facts.ts, which cites the renderers each OS uses). cloud-init turns v2 into
+ * its network state first (cloudinit/net/network_state.py `_v2_to_v1_ipcfg`: gateway4 becomes the
+ * subnet's `gateway`, routes become subnet `routes`), then each renderer writes it; measured with
+ * net-convert of cloud-init 20.1, 22.1, 22.4.2, 24.1.3, 25.3 and 26.1 (canonical/cloud-init tags):
+ * - eni (ifupdown, a Debian-installer machine): a subnet gateway becomes the stanza's `gateway`
+ *   line, which ifupdown applies with ip(8). A route becomes `post-up route add default gw … ||
+ *   true` before 25.3, which needs net-tools' route(8), not installed on Debian 12, and fails
+ *   silently: the host had no default route (issue 8, defect 7). From 25.3 it is `post-up ip route
+ *   add default via …` (where ip exists).
+ * - networkd (22.1 on; 20.1 has no networkd renderer): gateway4 and a route both become a [Route]
+ *   with `Gateway=` (the route with `Destination=0.0.0.0/0`).
+ * - netplan (every Ubuntu): cloud-init hands v2 to netplan as written; netplan writes either as a
+ *   [Route] with Gateway=, and warns that gateway4 "has been deprecated, use default routes".
+ * `to: 0.0.0.0/0`, not netplan's `to: default`: cloud-init reads `default` only from 25.3 ("Add
+ * 'to: default' support in network state", d2f422d17493c8cef443c0262184d93c900f716a); 22.4.2 and
+ * 24.1.3 raise ValueError on it, 20.1 and 22.1 turn it into a route to "default/24".
+ * The VM tests boot Debian 12 with ifupdown and with netplan + networkd and read the route back.
  */
 export function networkConfigObject(plan: ClusterPlan, node: NodePlan): object {
   const prefix = parseCidr(plan.network.nodeSubnet).prefix;
@@ -44,7 +49,7 @@ export function networkConfigObject(plan: ClusterPlan, node: NodePlan): object {
         dhcp4: false,
         dhcp6: false,
         addresses: [`${node.ip}/${prefix}`],
-        gateway4: plan.network.gateway,
+        ...(defaultRouteNeedsGateway4(plan.os.facts) ? { gateway4: plan.network.gateway } : { routes: [{ to: '0.0.0.0/0', via: plan.network.gateway }] }),
         nameservers: {
           addresses: plan.network.dns,
           ...(plan.network.searchDomain ? { search: [plan.network.searchDomain] } : {}),

@@ -8,6 +8,7 @@ import { GENERATED } from '../../util/generated.js';
 const { firstbootUnit, log: LOG_PATH, status: STATUS_PATH } = HOST_PATHS;
 const FIRSTBOOT_UNIT = unitName(firstbootUnit);
 import type { DeliveryForm } from './forms.js';
+import { httpSeedArg, seedCarriesNetwork } from './pxe/boot-params.js';
 import type { HostSeed } from './seeds.js';
 import { kib, LIMITS, measure, vendorDataBytes } from './sizes.js';
 
@@ -52,14 +53,21 @@ matches the NIC by it.`,
 \`seeds.tar\` holds every host's four files (\`hosts/<host>/user-data\`, \`meta-data\`,
 \`network-config\`, \`vendor-data\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries
 are owned by root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`,
-e.g. into a PXE or HTTP seed server's folder (\`ds=nocloud;s=http://server/${plan.name}/hosts/<host>/\`).`,
+e.g. into a PXE or HTTP seed server's folder (\`${httpSeedArg(plan, `http://server/${plan.name}/hosts/<host>/`)}\` on the
+kernel command line${seedCarriesNetwork(plan) ? '' : `; cloud-init before 24.3 (${plan.os.profile} ships ${plan.os.facts.cloudInit}) fetches no
+network-config from an HTTP seed, so give the host its address on the command line too: \`ip=\` or
+\`network-config=\`, as the PXE form (\`--delivery pxe\`) writes them for each host`}).`,
   vsphere: () => `### vSphere: \`vsphere/<host>.vmx\`, \`vsphere/<host>.govc.sh\`
 
 cloud-init's VMware datasource reads \`guestinfo.userdata\`, \`guestinfo.vendordata\` and
 \`guestinfo.metadata\` (network-config travels inside the metadata), each gzip+base64. Either add
-the lines of \`vsphere/<host>.vmx\` to the powered-off VM's configuration parameters, or run
-\`vsphere/<host>.govc.sh [VM name]\` with \`GOVC_URL\` and credentials set. Give the NIC the MAC in the table (Edit Settings → Network adapter
-→ MAC Address: Manual).`,
+the lines of \`vsphere/<host>.vmx\` to the powered-off VM's configuration parameters and give its NIC the
+MAC in the table (Edit Settings → Network adapter → MAC Address: Manual), or run
+\`vsphere/<host>.govc.sh [VM name] [network]\` with \`GOVC_URL\` and credentials set: it sets the
+guestinfo and gives the VM's first NIC (\`ethernet-0\`) the host's MAC (\`govc vm.network.change\`,
+which needs the NIC's network: the second argument or \`GOVC_NETWORK\`, else the datacenter's only
+one). vSphere takes any unique manual MAC, kubebake's 52:54:00:… included; within VMware's own
+00:50:56 only up to 00:50:56:3f:ff:ff.`,
   proxmox: (plan) => `### Proxmox VE: \`proxmox/\`
 
 Copy the \`proxmox/\` folder to the Proxmox node, then for each host run
@@ -67,7 +75,8 @@ Copy the \`proxmox/\` folder to the Proxmox node, then for each host run
 \`${plan.delivery.proxmox.snippetStorage}\` (\`delivery.proxmox.snippetStorage\` in the topology; its content
 types must include "Snippets"), adds a CloudInit drive on \`$CLOUDINIT_STORAGE\` (default
 \`local-lvm\`) if the VM has none, runs \`qm set <vmid> --cicustom "user=…,network=…,meta=…,vendor=…"\`
-and sets net0's MAC to the host's.`,
+and sets net0's MAC to the host's, keeping its model (any Proxmox offers) and options. A VM without
+a net0, or with one the script cannot read, stops it before it changes anything, saying what to set.`,
   libvirt: () => `### libvirt: \`libvirt/<host>.virt-install.sh\`
 
 \`libvirt/<host>.virt-install.sh CLOUD-IMAGE.qcow2 [network]\` copies the host's \`seed.iso\` into the

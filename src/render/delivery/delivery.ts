@@ -46,7 +46,7 @@ export function renderDeliveryTree(plan: ClusterPlan, seeds: readonly HostSeed[]
     }
     if (forms.has('vsphere')) {
       tree.addBuilt(`vsphere/${seed.host}.vmx`, () => [Buffer.from(renderVmxLines(seed, guestinfos.of(seed)))], SECRET_MODE, vsphereKey('vmx', seed, digest));
-      tree.addBuilt(`vsphere/${seed.host}.govc.sh`, () => [Buffer.from(renderGovcScript(seed, guestinfos.of(seed)))], SCRIPT_MODE, vsphereKey('govc', seed, digest));
+      tree.addBuilt(`vsphere/${seed.host}.govc.sh`, () => [Buffer.from(renderGovcScript(seed, guestinfos.of(seed), node.mac))], SCRIPT_MODE, vsphereKey('govc', seed, digest, node.mac));
     }
     if (forms.has('proxmox')) {
       const names = snippetNames(plan, seed.host);

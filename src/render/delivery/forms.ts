@@ -19,3 +19,14 @@ export function parseDeliveryForms(value: string): DeliveryForm[] | { error: str
 
 /** The forms a topology can have: every URL of the PXE tree starts at delivery.server. */
 export const formsFor = (forms: readonly DeliveryForm[], server: string | undefined): DeliveryForm[] => forms.filter((f) => f !== 'pxe' || server !== undefined);
+
+/**
+ * The delivery form a path of out/<cluster>/ belongs to (the paths delivery.ts writes; a test
+ * checks every rendered path of each form against this), undefined for what every render writes.
+ */
+export function formOfPath(path: string): DeliveryForm | undefined {
+  if (/^hosts\/[^/]+\/seed\.iso$/.test(path)) return 'iso';
+  if (path === 'seeds.tar' || /^hosts\/[^/]+\/seed\.tar$/.test(path)) return 'tar';
+  const top = path.slice(0, path.indexOf('/'));
+  return (['vsphere', 'proxmox', 'libvirt', 'pxe'] as const).find((f) => f === top);
+}

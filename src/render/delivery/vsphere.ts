@@ -18,11 +18,11 @@ export const GUESTINFO_ENCODING = 'gzip+base64';
  * change to what they say (the delivery golden test compares them with their values decoded,
  * since gzip's bytes vary between zlib builds, and refuses a new text under an old key).
  */
-export const VSPHERE_FORMAT = 'kubebake-vsphere/1';
+export const VSPHERE_FORMAT = 'kubebake-vsphere/2';
 
 /** A digest of everything a host's `.vmx` lines or govc script depend on. */
-export const vsphereKey = (file: 'vmx' | 'govc', seed: HostSeed, digest: ContentDigest = sha256Hex): string =>
-  digestOf([VSPHERE_FORMAT, file, seed.host, ...[seed.metaData, seed.networkConfig, seed.userData, seed.vendorData].map(digest)]);
+export const vsphereKey = (file: 'vmx' | 'govc', seed: HostSeed, digest: ContentDigest = sha256Hex, mac = ''): string =>
+  digestOf([VSPHERE_FORMAT, file, seed.host, mac, ...[seed.metaData, seed.networkConfig, seed.userData, seed.vendorData].map(digest)]);
 
 /** gzip (header time 0, so the same input gives the same bytes) then base64. */
 export const gzipBase64 = (text: string): string => gzipSync(Buffer.from(text, 'utf8'), { level: 9 }).toString('base64');
@@ -76,14 +76,49 @@ export function renderVmxLines(seed: HostSeed, values = guestinfo(seed)): string
     values.map(([k, v]) => `${k} = "${v}"`).join('\n') + '\n';
 }
 
-/** A govc script that sets the same keys on an existing VM (by default named like the host). */
-export function renderGovcScript(seed: HostSeed, values = guestinfo(seed)): string {
+/**
+ * Manual MACs under VMware's own OUI 00:50:56 must stay within 00:50:56:00:00:00-00:50:56:3F:FF:FF:
+ * the rest is what vCenter Server generates and what VMkernel adapters use. Any other unique MAC
+ * (kubebake's assigned 52:54:00:…) is supported as a manual address ("By default, VMware uses the
+ * OUI 00:50:56 for manually generated addresses, but all unique manually generated addresses are
+ * supported": VMware vSphere 6.5 Networking guide, "VMware OUI in Static MAC Addresses"; hosts
+ * older than vSphere 5.1 refused non-VMware OUIs, the API's NonVmwareOuiMacNotSupportedHost fault,
+ * "Since vSphere API 5.1").
+ */
+export const inVmwareReservedRange = (mac: string): boolean => /^00:50:56:([4-9a-f][0-9a-f])/i.test(mac);
+
+/**
+ * The VM's first NIC (govc names it ethernet-0) gets the host's MAC as a manual address, unless it
+ * has it already (a MAC copied from the VM into the topology may be one vCenter generated, which it
+ * does not take back as a manual one). govc vm.network.change -net.address sets it, and needs -net
+ * with it, "even when not changing the VM network" (vmware/govmomi govc/USAGE.md @
+ * fd06160642a8c3609c0cd86e2bc25f2b4e974631, vm.network.change): the second argument or
+ * GOVC_NETWORK, else govc's default network (an error when the datacenter has several).
+ */
+function macSteps(mac: string): { read: string; set: string } {
+  const reserved = inVmwareReservedRange(mac)
+    ? `\n  echo "warning: $mac is in 00:50:56:40:00:00-00:50:56:ff:ff:ff, which vSphere keeps for the addresses it generates: if vCenter refuses it, give the host another mac in the topology" >&2`
+    : '';
+  return {
+    read: `# network-config matches the NIC by this MAC: the VM's first NIC gets it.
+mac=${q(mac)}
+current=$(govc device.info -vm "$vm" ethernet-0 | sed -n 's/^ *MAC Address: *//p')`,
+    set: `if [ "\${current,,}" != "$mac" ]; then${reserved}
+  govc vm.network.change -vm "$vm" -net "$network" -net.address "$mac" ethernet-0 ||
+    { echo "$vm: could not set ethernet-0's MAC to $mac: name the VM's network: $0 $vm NETWORK (or set GOVC_NETWORK)" >&2; exit 1; }
+fi`,
+  };
+}
+
+/** A govc script that sets the same keys on an existing VM (by default named like the host), and the NIC's MAC when the host has one. */
+export function renderGovcScript(seed: HostSeed, values = guestinfo(seed), mac?: string): string {
   const args = values.map(([k, v]) => `  -e ${q(`${k}=${v}`)}`).join(' \\\n');
+  const nic = mac ? macSteps(mac) : undefined;
   return script(
-    `Sets ${seed.host}'s cloud-init guestinfo on a vSphere VM (GOVC_URL and credentials from the environment). Usage: $0 [VM name]`,
-    `vm=\${1:-${q(seed.host)}}
+    `Sets ${seed.host}'s cloud-init guestinfo${nic ? ' and MAC' : ''} on a vSphere VM (GOVC_URL and credentials from the environment). Usage: $0 [VM name]${nic ? ' [network]' : ''}`,
+    `vm=\${1:-${q(seed.host)}}${nic ? `\nnetwork=\${2:-\${GOVC_NETWORK:-}}\n${nic.read}` : ''}
 govc vm.change -vm "$vm" \\
-${args}
-echo "guestinfo set on $vm; power it on to run cloud-init"`,
+${args}${nic ? `\n${nic.set}` : ''}
+echo "guestinfo${nic ? ' and MAC' : ''} set on $vm; power it on to run cloud-init"`,
   );
 }

@@ -28,7 +28,21 @@
 //   24.4.1, jammy and noble 26.1), so for Ubuntu the value is a LOWER BOUND: what an installer
 //   image or cloud image of the release carries at least. Choices made from it (kernel arguments
 //   of a network seed, see the predicates below) must work from that version on.
+// - network renderers (which of cloud-init's renderers writes the host's network config): Ubuntu's
+//   cloud-init package depends on netplan.io (canonical/cloud-init debian/control, package
+//   cloud-init on ubuntu/focal @ 7fd93ca47a554bc0ae874211786a78e1873d2369, ubuntu/jammy @
+//   a3a35b792bcf2458fe6d6ef2875140e0ab45b9d8, ubuntu/noble @ 7f86d440807abfe6b16eeb3eafe5425911f623ef;
+//   cloud-init-base on ubuntu/resolute @ 5c6da175e7079f914f4ee95063543edaa9502bc8) and its
+//   cloud.cfg puts netplan first (config/cloud.cfg.tmpl at those commits: ubuntu renderers
+//   ['netplan', 'eni', 'sysconfig']), so netplan always renders there. Debian 12's cloud-init
+//   22.4.2 depends on no network stack and its /etc/cloud/cloud.cfg lists no renderers, so the
+//   default order applies (cloudinit/net/renderers.py DEFAULT_PRIORITY: eni, sysconfig, netplan, …,
+//   networkd) and the machine decides: eni with ifupdown (a Debian-installer machine), netplan
+//   on the cloud images, networkd.
 import type { OsProfile } from '../types.js';
+
+/** cloud-init's renderers for network config that matter here (cloudinit/net/{eni,netplan,networkd}.py). */
+export type NetworkRenderer = 'eni' | 'netplan' | 'networkd';
 
 export interface OsFacts {
   /** The cgroup hierarchy the release boots with by default. */
@@ -40,16 +54,18 @@ export interface OsFacts {
   keepalived?: string;
   /** The cloud-init version the release ships with (see the sources above). */
   cloudInit: string;
+  /** The renderers cloud-init may write the release's network config with (see the sources above). */
+  networkRenderers: readonly NetworkRenderer[];
   /** Fields whose value is a lower bound (the exact value could not be verified, or updates raise it). */
   lowerBounds: ('kernel' | 'haproxy' | 'cgroup' | 'cloudInit')[];
 }
 
 export const OS_FACTS: Record<OsProfile, OsFacts> = {
-  'ubuntu-20.04': { cgroup: 1, kernel: '5.4', haproxy: '2.0', cloudInit: '20.1', lowerBounds: ['cloudInit'] },
-  'ubuntu-22.04': { cgroup: 2, kernel: '5.15', haproxy: '2.4', cloudInit: '22.1', lowerBounds: ['cloudInit'] },
-  'ubuntu-24.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '24.1.3', lowerBounds: ['haproxy', 'cloudInit'] },
-  'ubuntu-26.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '26.1', lowerBounds: ['kernel', 'haproxy', 'cloudInit'] },
-  'debian-12': { cgroup: 2, kernel: '6.1', haproxy: '2.6', keepalived: '2.2.7', cloudInit: '22.4.2', lowerBounds: [] },
+  'ubuntu-20.04': { cgroup: 1, kernel: '5.4', haproxy: '2.0', cloudInit: '20.1', networkRenderers: ['netplan'], lowerBounds: ['cloudInit'] },
+  'ubuntu-22.04': { cgroup: 2, kernel: '5.15', haproxy: '2.4', cloudInit: '22.1', networkRenderers: ['netplan'], lowerBounds: ['cloudInit'] },
+  'ubuntu-24.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '24.1.3', networkRenderers: ['netplan'], lowerBounds: ['haproxy', 'cloudInit'] },
+  'ubuntu-26.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '26.1', networkRenderers: ['netplan'], lowerBounds: ['kernel', 'haproxy', 'cloudInit'] },
+  'debian-12': { cgroup: 2, kernel: '6.1', haproxy: '2.6', keepalived: '2.2.7', cloudInit: '22.4.2', networkRenderers: ['eni', 'netplan', 'networkd'], lowerBounds: [] },
 };
 
 /** a ≥ b for dotted version series ("5.15" ≥ "5.4"). */
@@ -89,3 +105,20 @@ export const nocloudSeedDsName = (cloudInit: string): 'nocloud' | 'nocloud-net' 
  * before that a host booted from an HTTP seed needs its static address another way (ip=).
  */
 export const httpSeedFetchesNetworkConfig = (cloudInit: string): boolean => atLeast(cloudInit, '24.3');
+
+/**
+ * Whether cloud-init's eni renderer (ifupdown) writes a route as `post-up ip route add …`: only
+ * from 25.3 ("feat(eni): support "ip route" if available instead of "route"",
+ * 10a5fdc52325ebfc6d9adcbc8629e1536ea979b9, first in 25.3), and then only where `ip` exists. Before,
+ * it writes `post-up route add default gw … || true` (cloudinit/net/eni.py _render_route at 22.4.2),
+ * which needs net-tools' route(8), absent on Debian 12, and whose `|| true` hides the failure.
+ */
+export const eniRoutesUseIp = (cloudInit: string): boolean => atLeast(cloudInit, '25.3');
+
+/**
+ * Whether a host's default route must be netplan's deprecated `gateway4` rather than a `routes:`
+ * entry: where cloud-init may render with eni and its eni would write the route with route(8).
+ * `gateway4` becomes the stanza's `gateway` line, which ifupdown applies with ip(8). Elsewhere
+ * netplan (which warns that gateway4 is deprecated) and networkd take a route to 0.0.0.0/0.
+ */
+export const defaultRouteNeedsGateway4 = (facts: OsFacts): boolean => facts.networkRenderers.includes('eni') && !eniRoutesUseIp(facts.cloudInit);

@@ -81,7 +81,8 @@ function ipArgs(plan: ClusterPlan, node: NodePlan): string[] {
   return node.interface || !node.mac ? [ip] : [ip, `BOOTIF=01-${macHyphens(node.mac)}`];
 }
 
-const dsArg = (plan: ClusterPlan, url: string): string => `ds=${nocloudSeedDsName(plan.os.facts.cloudInit)};s=${url}`;
+/** The kernel argument naming NoCloud with an HTTP seed, as this OS's cloud-init needs it (nocloudSeedDsName). */
+export const httpSeedArg = (plan: ClusterPlan, url: string): string => `ds=${nocloudSeedDsName(plan.os.facts.cloudInit)};s=${url}`;
 const baseOf = (server: string): string => server.replace(/\/+$/, '');
 
 export function hostBoot(plan: ClusterPlan, server: string, node: NodePlan, networkConfig: string): HostBoot {
@@ -90,7 +91,7 @@ export function hostBoot(plan: ClusterPlan, server: string, node: NodePlan, netw
     ...ipArgs(plan, node),
     // Plain base64 (cloud-init also takes gzip+base64, whose bytes vary between zlib builds).
     `network-config=${Buffer.from(networkConfig, 'utf8').toString('base64')}`,
-    dsArg(plan, install.seedUrl),
+    httpSeedArg(plan, install.seedUrl),
   ];
   return { ...install, seedArgs };
 }
@@ -106,7 +107,7 @@ export function hostInstall(plan: ClusterPlan, server: string, node: NodePlan): 
           kind,
           url: `${base}/autoinstall/${node.name}/`,
           // casper: the live system is the ISO downloaded into RAM (root=/dev/ram0, ramdisk_size in KiB).
-          args: [...ipArgs(plan, node), 'root=/dev/ram0', 'ramdisk_size=3500000', `url=${dir}/${UBUNTU_ISO}`, 'autoinstall', dsArg(plan, `${base}/autoinstall/${node.name}/`)],
+          args: [...ipArgs(plan, node), 'root=/dev/ram0', 'ramdisk_size=3500000', `url=${dir}/${UBUNTU_ISO}`, 'autoinstall', httpSeedArg(plan, `${base}/autoinstall/${node.name}/`)],
         }
       : {
           kind,

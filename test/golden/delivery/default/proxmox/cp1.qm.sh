@@ -5,19 +5,37 @@ set -euo pipefail
 vmid=${1:?usage: $0 VMID}
 here=$(cd "$(dirname "$0")" && pwd)
 cloudinit_storage=${CLOUDINIT_STORAGE:-local-lvm}
+config=$(qm config "$vmid")
+# network-config matches the NIC by this MAC: net0 keeps its model and options and gets this address.
+mac=52:54:00:20:00:11
+net0=$(sed -n 's/^net0: //p' <<< "$config")
+if [ -z "$net0" ]; then
+  echo "VM $vmid has no net0: add one with MAC $mac (qm set $vmid --net0 virtio=$mac,bridge=vmbr0), then run this again" >&2
+  exit 1
+fi
+model='' options=''
+IFS=, read -r -a fields <<< "$net0"
+for field in "${fields[@]}"; do
+  case $field in model=*) key=${field#model=} ;; *) key=${field%%=*} ;; esac
+  case $key in
+    e1000|e1000-82540em|e1000-82544gc|e1000-82545em|e1000e|i82551|i82557b|i82559er|ne2k_isa|ne2k_pci|pcnet|rtl8139|virtio|vmxnet3)
+      if [ -n "$model" ]; then echo "VM $vmid: net0 names two NIC models ($net0): set it by hand: qm set $vmid --net0 <model>=$mac,bridge=<bridge>" >&2; exit 1; fi
+      model=$key ;;
+    macaddr) ;;
+    *) options="$options,$field" ;;
+  esac
+done
+if [ -z "$model" ]; then
+  echo "VM $vmid: no NIC model this script knows in net0 ($net0): set it by hand: qm set $vmid --net0 <model>=$mac,bridge=<bridge>" >&2
+  exit 1
+fi
 install -m 0600 "$here/snippets/default-cp1-user-data.yaml" "$(pvesm path local:snippets/default-cp1-user-data.yaml)"
 install -m 0600 "$here/snippets/default-cp1-network-config.yaml" "$(pvesm path local:snippets/default-cp1-network-config.yaml)"
 install -m 0600 "$here/snippets/default-cp1-meta-data.yaml" "$(pvesm path local:snippets/default-cp1-meta-data.yaml)"
 install -m 0600 "$here/snippets/default-cp1-vendor-data.yaml" "$(pvesm path local:snippets/default-cp1-vendor-data.yaml)"
-if ! qm config "$vmid" | grep -q 'cloudinit'; then
+if ! grep -q 'cloudinit' <<< "$config"; then
   qm set "$vmid" --ide2 "$cloudinit_storage:cloudinit"
 fi
 qm set "$vmid" --cicustom user=local:snippets/default-cp1-user-data.yaml,network=local:snippets/default-cp1-network-config.yaml,meta=local:snippets/default-cp1-meta-data.yaml,vendor=local:snippets/default-cp1-vendor-data.yaml
-# network-config matches the NIC by this MAC: keep the VM's net0 bridge and model, set its address.
-net0=$(qm config "$vmid" | sed -n 's/^net0: //p')
-if [ -n "$net0" ]; then
-  qm set "$vmid" --net0 "$(printf '%s' "$net0" | sed -E 's/^(virtio|e1000|vmxnet3|rtl8139)=[0-9A-Fa-f:]+/\1=52:54:00:20:00:11/')"
-else
-  echo "VM $vmid has no net0: add one with MAC 52:54:00:20:00:11" >&2
-fi
-echo "VM $vmid: cloud-init from local:snippets (default-cp1-user-data.yaml …); start it to run cloud-init"
+qm set "$vmid" --net0 "$model=$mac$options"
+echo "VM $vmid: cloud-init from local:snippets (default-cp1-user-data.yaml …), net0 with MAC $mac; start it to run cloud-init"
