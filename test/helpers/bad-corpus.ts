@@ -1,2 +1,2 @@
 /** Cases of test/bad/ that are valid but warn: they exist to show that --strict fails on them. */
-export const WARNING_ONLY: readonly string[] = ['unused-override', 'kubernetes-eol', 'vip-single-lb', 'calico-old-kernel', 'debian-mirror-no-security'];
+export const WARNING_ONLY: readonly string[] = ['unused-override', 'kubernetes-eol', 'vip-single-lb', 'calico-old-kernel', 'debian-mirror-no-security', 'debian-12-eol'];

@@ -249,12 +249,14 @@ test('the build seed is valid cloud-config once Packer fills in the key, and cre
 test('every OS profile and CNI renders a parsable tree with shellcheck-clean scripts', { skip: missingTools('shellcheck') }, async () => {
   const variants: [string, string][] = [
     ['debian-12', 'cilium'],
+    ['debian-13', 'calico'],
     ['ubuntu-22.04', 'flannel'],
     ['ubuntu-20.04', 'weave'],
   ];
   for (const [os, cni] of variants) {
-    // Ubuntu 20.04 boots with cgroup v1: Kubernetes 1.34 is the newest minor it can run.
-    const version = os === 'ubuntu-20.04' ? 'version: "1.34.7"' : '$&';
+    // Ubuntu 20.04 boots with cgroup v1: Kubernetes 1.34 is the newest minor it can run; Cilium
+    // has a tested release up to 1.35 (src/topology/facts/versions.ts).
+    const version = os === 'ubuntu-20.04' ? 'version: "1.34.7"' : cni === 'cilium' ? 'version: "1.35.4"' : '$&';
     const source = DEFAULT_PROFILE.replace(/^os: .*$/m, `os: ${os}`).replace(/plugin: calico/, `plugin: ${cni}`).replace(/version: "1\.\d+\.\d+"/, version);
     const plan = buildPlan(topologyFrom(source));
     const tree = renderPackerTree(plan);

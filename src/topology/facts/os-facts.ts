@@ -28,6 +28,14 @@
 //   24.4.1, jammy and noble 26.1), so for Ubuntu the value is a LOWER BOUND: what an installer
 //   image or cloud image of the release carries at least. Choices made from it (kernel arguments
 //   of a network seed, see the predicates below) must work from that version on.
+// - Debian 13 (trixie, stable since 2025-08-09: distro-info-data 0.66+deb13u2, Debian's own
+//   /usr/share/distro-info/debian.csv): trixie's archive, `apt-cache policy` in a
+//   `debootstrap --variant=minbase trixie` root (2026-12-05): cloud-init 25.1.4-1+deb13u1,
+//   haproxy 3.0.11-1+deb13u4, keepalived 1:2.3.3-1, linux-image-amd64 6.12.117-1, systemd
+//   257.13-1~deb13u1. cgroup v2: systemd 256 and later refuse to boot on cgroup v1 unless forced
+//   (systemd NEWS, "CHANGES WITH 256": "support for cgroup v1 ('legacy' and 'hybrid' hierarchies)
+//   is now considered obsolete and systemd by default will refuse to boot under it"); the VM
+//   test (test/e2e/vm-boot.test.ts) records /sys/fs/cgroup's type in a booted trixie guest.
 import type { OsProfile } from '../types.js';
 
 export interface OsFacts {
@@ -50,6 +58,7 @@ export const OS_FACTS: Record<OsProfile, OsFacts> = {
   'ubuntu-24.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '24.1.3', lowerBounds: ['haproxy', 'cloudInit'] },
   'ubuntu-26.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '26.1', lowerBounds: ['kernel', 'haproxy', 'cloudInit'] },
   'debian-12': { cgroup: 2, kernel: '6.1', haproxy: '2.6', keepalived: '2.2.7', cloudInit: '22.4.2', lowerBounds: [] },
+  'debian-13': { cgroup: 2, kernel: '6.12', haproxy: '3.0', keepalived: '2.3.3', cloudInit: '25.1.4', lowerBounds: [] },
 };
 
 /** a ≥ b for dotted version series ("5.15" ≥ "5.4"). */
