@@ -149,7 +149,7 @@ for (const builder of BUILDERS) {
       ];
       assert.deepEqual(names, expected);
       assert.deepEqual(numbers, expected.map((_, i) => i), 'scripts are numbered in run order');
-      for (const b of bodies) assert.match(b.execute_command, /^sudo -n -E bash '\{\{ \.Path \}\}'$/);
+      for (const b of bodies) assert.match(b.execute_command, /^sudo -n env \{\{ \.Vars \}\} bash '\{\{ \.Path \}\}'$/);
       for (const [i, name] of names.entries()) assert.ok(tree.get(`${dir}/scripts/${String(i).padStart(2, '0')}-${name}.sh`), `${name} script exists`);
       if (builder === 'proxmox-clone') {
         assert.equal(bodies.at(-1)!.skip_clean, true, 'nothing can clean up after the seal step');
