@@ -179,34 +179,30 @@ export interface OsInfo {
   image: { url: string; checksumUrl: string; checksumType: 'sha256' | 'sha512' };
 }
 
-const ubuntu = (release: string, codename: string, eol?: OsInfo['eol']): OsInfo => ({
-  family: 'ubuntu',
-  release,
-  codename,
-  ...(eol ? { eol } : {}),
-  image: {
+/** The cloud image each family publishes per release, and its checksum file. */
+const CLOUD_IMAGES: Record<OsInfo['family'], (release: string, codename: string) => OsInfo['image']> = {
+  ubuntu: (release) => ({
     url: `https://cloud-images.ubuntu.com/releases/${release}/release/ubuntu-${release}-server-cloudimg-amd64.img`,
     checksumUrl: `https://cloud-images.ubuntu.com/releases/${release}/release/SHA256SUMS`,
     checksumType: 'sha256',
-  },
-});
-
-/**
- * Debian's cloud images of a release: genericcloud (cloud-init, no hardware drivers), amd64, the
- * `latest/` folder with its SHA512SUMS (the bookworm layout; libosinfo's osinfo-db
- * data/os/debian.org/debian-13.xml.in @ 043607c92f746b4599422710fd742a8254276cbf names trixie's
- * images debian-13-genericcloud-amd64 under cloud.debian.org/images/cloud/trixie/).
- */
-const debian = (release: string, codename: string, eol?: OsInfo['eol']): OsInfo => ({
-  family: 'debian',
-  release,
-  codename,
-  ...(eol ? { eol } : {}),
-  image: {
+  }),
+  // genericcloud (cloud-init, no hardware drivers), amd64, the `latest/` folder with its SHA512SUMS
+  // (the bookworm layout; libosinfo's osinfo-db data/os/debian.org/debian-13.xml.in @
+  // 043607c92f746b4599422710fd742a8254276cbf names trixie's images debian-13-genericcloud-amd64
+  // under cloud.debian.org/images/cloud/trixie/).
+  debian: (release, codename) => ({
     url: `https://cloud.debian.org/images/cloud/${codename}/latest/debian-${release}-genericcloud-amd64.qcow2`,
     checksumUrl: `https://cloud.debian.org/images/cloud/${codename}/latest/SHA512SUMS`,
     checksumType: 'sha512',
-  },
+  }),
+};
+
+const osInfo = (family: OsInfo['family'], release: string, codename: string, eol?: OsInfo['eol']): OsInfo => ({
+  family,
+  release,
+  codename,
+  ...(eol ? { eol } : {}),
+  image: CLOUD_IMAGES[family](release, codename),
 });
 
 /**
@@ -218,14 +214,14 @@ const debian = (release: string, codename: string, eol?: OsInfo['eol']): OsInfo 
  * 2029-05-31, resolute 2031-05-29, trixie 2028-08-09.
  */
 export const OS: Record<OsProfile, OsInfo> = {
-  'ubuntu-20.04': ubuntu('20.04', 'focal', { ended: '2025-05-29', successor: 'ubuntu-24.04' }),
-  'ubuntu-22.04': ubuntu('22.04', 'jammy'),
-  'ubuntu-24.04': ubuntu('24.04', 'noble'),
-  'ubuntu-26.04': ubuntu('26.04', 'resolute'),
-  'debian-12': debian('12', 'bookworm', {
+  'ubuntu-20.04': osInfo('ubuntu', '20.04', 'focal', { ended: '2025-05-29', successor: 'ubuntu-24.04' }),
+  'ubuntu-22.04': osInfo('ubuntu', '22.04', 'jammy'),
+  'ubuntu-24.04': osInfo('ubuntu', '24.04', 'noble'),
+  'ubuntu-26.04': osInfo('ubuntu', '26.04', 'resolute'),
+  'debian-12': osInfo('debian', '12', 'bookworm', {
     ended: '2026-07-11',
     successor: 'debian-13',
     note: 'Debian LTS covers part of its archive until 2028-06-30',
   }),
-  'debian-13': debian('13', 'trixie'),
+  'debian-13': osInfo('debian', '13', 'trixie'),
 };
