@@ -5,6 +5,16 @@
 export interface Message { code: string; message: string; hint?: string }
 
 const list = (xs: readonly string[]): string => xs.map((x) => `"${x}"`).join(', ');
+/** Kubernetes minors as runs: ["1.30", "1.31", "1.32", "1.35"] → "1.30–1.32, 1.35". */
+function minorList(minors: readonly string[]): string {
+  const runs: string[][] = [];
+  for (const m of minors) {
+    const last = runs.at(-1);
+    if (last && Number(m.split('.')[1]) === Number(last.at(-1)!.split('.')[1]) + 1) last.push(m);
+    else runs.push([m]);
+  }
+  return runs.map((r) => (r.length > 1 ? `${r[0]}–${r.at(-1)}` : r[0])).join(', ');
+}
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
 
@@ -289,7 +299,11 @@ export const msg = {
     message: `Kubernetes ${minor} is past its upstream end of life and gets no security fixes`,
     hint: 'move to one of the three newest minors',
   }),
-  osEol: (os: string): Message => ({ code: 'os-eol', message: `${os} is past its standard support`, hint: 'use ubuntu-24.04 or debian-12 for new clusters' }),
+  osEol: (os: string, eol: { ended: string; successor: string; note?: string }): Message => ({
+    code: 'os-eol',
+    message: `${os} is past its standard support (it ended ${eol.ended}${eol.note ? `; ${eol.note}` : ''})`,
+    hint: `use ${eol.successor} for new clusters`,
+  }),
   cgroupV1Kubelet: (os: string, minor: string): Message => ({
     code: 'os-cgroup-v1',
     message: `${os} boots with cgroup v1, and the kubelet of Kubernetes ${minor} refuses to start on cgroup v1 (failCgroupV1 defaults to true from 1.35)`,
@@ -304,6 +318,18 @@ export const msg = {
     code: 'cni-untested-kubernetes',
     message: `${cni} ${version} is tested against Kubernetes ${range[0]}–${range[1]}, not ${minor}`,
     hint: `set cni.version to a ${cni} release tested against ${minor}, or a Kubernetes minor in that range`,
+  }),
+  cniNoTestedRelease: (cni: string, minor: string, testedMinors: readonly string[]): Message => ({
+    code: 'cni-untested-kubernetes-refused',
+    message: `no ${cni} release kubebake knows is tested against Kubernetes ${minor}, and kubebake installs ${cni} only where it is`,
+    hint: `${cni} releases tested against Kubernetes ${minorList(testedMinors)} exist: use one of those minors, or the calico or flannel CNI`,
+  }),
+  cniVersionUntested: (cni: string, version: string, minor: string, range: [string, string] | undefined, pinned: string | undefined): Message => ({
+    code: 'cni-version-untested',
+    message: range
+      ? `${cni} ${version} is tested against Kubernetes ${range[0]}–${range[1]}, not ${minor}`
+      : `${cni} ${version} is not a release whose tested Kubernetes minors kubebake knows`,
+    hint: pinned ? `remove cni.version: kubebake installs ${cni} ${pinned}, tested against ${minor}` : `remove cni.version, and use a Kubernetes minor a ${cni} release is tested against`,
   }),
   crioEol: (minor: string): Message => ({
     code: 'crio-eol',

@@ -5,7 +5,7 @@ import type { Secrets } from './secrets.js';
 import { assignedMacs } from '../util/addressing.js';
 import { OS_FACTS, type OsFacts } from '../topology/facts/os-facts.js';
 import { cloudImageDownloads, downloadUrl, proxyPlan, type ProxyPlan } from './sources.js';
-import { CNI_VERSIONS, crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, type OsInfo } from '../topology/facts/versions.js';
+import { crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, pinnedCniRelease, type OsInfo } from '../topology/facts/versions.js';
 import { ingressBackends } from '../topology/ingress-backends.js';
 
 export const CRI_SOCKET = 'unix:///var/run/crio/crio.sock';
@@ -158,7 +158,7 @@ export function buildPlan(t: Topology): ClusterPlan {
       aptRepo: t.mirrors?.crio?.url ?? crioAptRepo(minor),
       ...(t.mirrors?.crio?.key ? { aptKey: t.mirrors.crio.key } : {}),
     },
-    cni: { plugin: t.cni.plugin, version: t.cni.version ?? CNI_VERSIONS[t.cni.plugin] },
+    cni: { plugin: t.cni.plugin, version: t.cni.version ?? cniPin(t.cni.plugin, minor) },
     network: t.network,
     endpoint: {
       address: endpointAddress,
@@ -181,6 +181,13 @@ export function buildPlan(t: Topology): ClusterPlan {
 }
 
 /** The cloud image from the files mirror, when there is one (Packer then names no upstream host). */
+/** The CNI release pinned for the minor; the rules refuse a topology without one before it is planned. */
+function cniPin(plugin: CniPlugin, minor: string): string {
+  const release = pinnedCniRelease(plugin, minor);
+  if (!release) throw new Error(`no ${plugin} release is pinned for Kubernetes ${minor}: the topology should have been refused`);
+  return release.version;
+}
+
 function osFromMirrors(os: OsInfo, t: Topology): OsInfo {
   if (!t.mirrors?.files) return os;
   const { image, checksums } = cloudImageDownloads(os, t.os);

@@ -13,15 +13,18 @@ import {
 } from '../util/addressing.js';
 import { atLeast, OS_FACTS } from './facts/os-facts.js';
 import {
-  CNI_RELEASES,
-  cniTestedRange,
+  cniRelease,
   isCrioMaintainedMinor,
   isMaintainedMinor,
   isSupportedMinor,
   kubeletRefusesCgroupV1,
   minorOf,
+  minorsWithTestedRelease,
   OS,
+  pinnedCniRelease,
+  REFUSES_UNTESTED_KUBERNETES,
   SUPPORTED_MINORS,
+  testedWith,
 } from './facts/versions.js';
 import type { OverridableCheck, Topology } from './types.js';
 import { durationSeconds } from '../util/duration.js';
@@ -158,7 +161,8 @@ export function checkRules(t: Topology): Diagnostic[] {
   if (t.kubernetes.crio !== undefined && minorOf(t.kubernetes.crio) !== minor) {
     error(['kubernetes', 'crio'], msg.crioMinor(t.kubernetes.crio, t.kubernetes.version));
   }
-  if (OS[t.os].eol) warn(['os'], msg.osEol(t.os));
+  const eol = OS[t.os].eol;
+  if (eol) warn(['os'], msg.osEol(t.os, eol));
   checkOsAndVersionFacts(t, error, warn);
   if (t.cni.plugin === 'weave') warn(['cni', 'plugin'], msg.weave());
   if (t.access.sshAuthorizedKeys.length === 0) warn(['access'], msg.noSshKeys());
@@ -285,13 +289,29 @@ function checkOsAndVersionFacts(t: Topology, error: Report, warn: Report): void 
   const facts = OS_FACTS[t.os];
   if (facts.cgroup === 1 && kubeletRefusesCgroupV1(minor)) error(['os'], msg.cgroupV1Kubelet(t.os, minor));
   if (isSupportedMinor(minor) && !isCrioMaintainedMinor(minor)) warn(['kubernetes', 'version'], msg.crioEol(minor));
-  const version = t.cni.version ?? CNI_RELEASES[t.cni.plugin].version;
-  const minKernel = CNI_RELEASES[t.cni.plugin].minKernel;
-  if (minKernel && version === CNI_RELEASES[t.cni.plugin].version && !atLeast(facts.kernel, minKernel)) {
-    warn(['cni', 'plugin'], msg.cniKernel(t.cni.plugin, version, minKernel, t.os, facts.kernel));
+  if (isSupportedMinor(minor)) checkCniRelease(t, minor, error, warn);
+}
+
+/**
+ * The CNI release against the Kubernetes minor: the one kubebake pins for the minor, or the
+ * topology's cni.version. A CNI in REFUSES_UNTESTED_KUBERNETES gets only a release its project
+ * tests against the minor (an error otherwise); the others warn.
+ */
+function checkCniRelease(t: Topology, minor: string, error: Report, warn: Report): void {
+  const plugin = t.cni.plugin;
+  const pinned = pinnedCniRelease(plugin, minor);
+  const refuses = REFUSES_UNTESTED_KUBERNETES.has(plugin);
+  if (t.cni.version === undefined && pinned === undefined) {
+    return error(['cni', 'plugin'], msg.cniNoTestedRelease(plugin, minor, minorsWithTestedRelease(plugin, SUPPORTED_MINORS)));
   }
-  const range = cniTestedRange(t.cni.plugin, version);
-  if (range && isSupportedMinor(minor) && !(atLeast(minor, range[0]) && atLeast(range[1], minor))) {
-    warn(['cni', 'plugin'], msg.cniUntested(t.cni.plugin, version, minor, range));
+  const release = t.cni.version === undefined ? pinned : cniRelease(plugin, t.cni.version);
+  const tested = release ? testedWith(release, minor) : undefined;
+  if (refuses && t.cni.version !== undefined && tested !== true) {
+    return error(['cni', 'version'], msg.cniVersionUntested(plugin, t.cni.version, minor, release?.testedKubernetes, pinned?.version));
   }
+  const facts = OS_FACTS[t.os];
+  if (release?.minKernel && !atLeast(facts.kernel, release.minKernel)) {
+    warn(['cni', 'plugin'], msg.cniKernel(plugin, release.version, release.minKernel, t.os, facts.kernel));
+  }
+  if (release && tested === false) warn(['cni', 'plugin'], msg.cniUntested(plugin, release.version, minor, release.testedKubernetes!));
 }

@@ -2,7 +2,7 @@
 // editors (yaml-language-server, VS Code) validate topologies as the operator types.
 // Cross-field checks a schema cannot express live in rules.ts.
 
-export const OS_PROFILES = ['ubuntu-20.04', 'ubuntu-22.04', 'ubuntu-24.04', 'ubuntu-26.04', 'debian-12'] as const;
+export const OS_PROFILES = ['ubuntu-20.04', 'ubuntu-22.04', 'ubuntu-24.04', 'ubuntu-26.04', 'debian-12', 'debian-13'] as const;
 export const CNIS = ['calico', 'flannel', 'cilium', 'weave'] as const;
 export const ROLES = ['control-plane', 'worker', 'load-balancer'] as const;
 export const FIREWALL_MODES = ['open-required-ports', 'disabled'] as const;

@@ -47,10 +47,10 @@ async function renderPxe(text: string): Promise<{ tree: HeldTree; pxe: (path: st
   return { tree, pxe, index: JSON.parse(pxe('hosts.json')) as PxeIndex };
 }
 
-const OSES = ['ubuntu-20.04', 'ubuntu-22.04', 'ubuntu-24.04', 'ubuntu-26.04', 'debian-12'] as const;
+const OSES = ['ubuntu-20.04', 'ubuntu-22.04', 'ubuntu-24.04', 'ubuntu-26.04', 'debian-12', 'debian-13'] as const;
 /**
  * The NoCloud name each OS's cloud-init needs for an HTTP seed, from the versions cited in
- * src/topology/facts/os-facts.ts (20.1, 22.1, 24.1.3, 26.1, 22.4.2): "nocloud" only from 24.1 on.
+ * src/topology/facts/os-facts.ts (20.1, 22.1, 24.1.3, 26.1, 22.4.2, 25.1.4): "nocloud" only from 24.1 on.
  */
 const DS_NAME: Record<(typeof OSES)[number], string> = {
   'ubuntu-20.04': 'nocloud-net',
@@ -58,6 +58,7 @@ const DS_NAME: Record<(typeof OSES)[number], string> = {
   'ubuntu-24.04': 'nocloud',
   'ubuntu-26.04': 'nocloud',
   'debian-12': 'nocloud-net',
+  'debian-13': 'nocloud',
 };
 
 /** Runs cloud-init's own command-line readers (Debian's cloud-init 22.4.2) on a kernel command line. */
@@ -502,4 +503,18 @@ test('Ubuntu autoinstall: the direct layout on the host\'s installDisk (match pa
   const storage = (host: string): unknown => (parse(pxe(`autoinstall/${host}.yaml`), { version: '1.1' }) as { autoinstall: { storage: unknown } }).autoinstall.storage;
   assert.deepEqual(storage('cp1'), { layout: { name: 'direct', match: { path: '/dev/nvme0n1' } }, swap: { size: 0 } });
   for (const host of Object.keys(index.hosts).filter((h) => h !== 'cp1')) assert.deepEqual(storage(host), { layout: { name: 'direct', match: { size: 'largest' } }, swap: { size: 0 } }, host);
+});
+
+test("Debian 13: the PXE README names trixie's netboot installer, and the hosts install with it", async () => {
+  const { pxe, index } = await renderPxe(variant('debian-13'));
+  // The netboot tree's layout for trixie: osinfo-db data/os/debian.org/debian-13.xml.in
+  // (installer-amd64/current/images/netboot/debian-installer/amd64/linux, …/initrd.gz), as
+  // Debian's debian-installer-13-netboot-amd64 package (20250803+deb13u8) lays it out too.
+  const readme = pxe('README.md');
+  assert.ok(readme.includes('https://deb.debian.org/debian/dists/trixie/main/installer-amd64/current/images/netboot/debian-installer/amd64/linux'), readme);
+  assert.ok(readme.includes('`…/initrd.gz`'), readme);
+  for (const [host, entry] of Object.entries(index.hosts)) {
+    assert.equal(entry.install.kind, 'preseed', host);
+    assert.ok(entry.install.kernelArgs.includes(`url=http://10.30.0.5:8080/preseed/${host}.cfg`), host);
+  }
 });

@@ -1,7 +1,7 @@
 // A Packer bake, simulated in the sandbox of test/helpers/sandbox.ts: the build machine boots
 // with kubebake's seed CD (the real cloud-init creates the build user from it), then each
 // provisioning script runs in order exactly as Packer's shell provisioner runs it (uploaded, then
-// `sudo -n -E bash <path>` as the build user), then the shutdown command seals the image. The
+// `sudo -n env <Packer's variables> bash <path>` as the build user), then the shutdown command seals the image. The
 // stand-ins keep package, hold, unit and image state, so the image verification step checks what
 // the install steps really left. Then hosts of an `image: baked` cluster boot on the result: the
 // bake's overlay layer is the image.
@@ -21,6 +21,7 @@ import { BUILD_USER, CLOUD_INIT_SUDOERS, sealCommand } from '../../src/steps/sys
 import type { Topology } from '../../src/topology/types.js';
 import { fixtureSecrets, text } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
+import { renderExecuteCommand } from '../helpers/packer-shell.js';
 import { bootInSandbox, hostSeed, sandboxUnavailable, type BootResult, type ClusterRecord } from '../helpers/sandbox.js';
 
 const skip = sandboxUnavailable();
@@ -32,7 +33,8 @@ function packerRun(plan: ClusterPlan, image: PackerImage): string {
   const runs = image.provisions.map(({ step }, i) => {
     const file = scriptPath(i, step);
     const uploaded = `/tmp/script_${i}.sh`;
-    const execute = EXECUTE_COMMAND.replace('{{ .Path }}', uploaded);
+    // Filled in as Packer fills it; its two own variables, with the builder the plan names.
+    const execute = renderExecuteCommand(EXECUTE_COMMAND, { vars: { PACKER_BUILD_NAME: image.name, PACKER_BUILDER_TYPE: plan.packer.builder }, path: uploaded });
     return `install -m 0755 ${SCRIPTS}/${file} ${uploaded}
 if su -s /bin/bash ${BUILD_USER} -c "${execute}" > ${SCRIPTS}/${step.name}.log 2>&1; then echo "ok ${file}"; else echo "FAILED ${file}"; cat ${SCRIPTS}/${step.name}.log; exit 1; fi`;
   });

@@ -3,7 +3,8 @@
 // our ISO, cloud-init (Debian's 22.4.2) finds it by its cidata label and applies it. Two network
 // stacks: ifupdown (what the Debian installer gives bare metal) and netplan + systemd-networkd
 // (what cloud images use). Hosts: the first control plane, a worker and a load balancer of the
-// debian-12 profile. Everything is asserted from what the guest wrote to its own disk, read back
+// debian-12 profile; and the first control plane of the debian-13 profile on a Debian 13 disk
+// (cloud-init 25.1, netplan + networkd, as trixie's cloud images). Everything is asserted from what the guest wrote to its own disk, read back
 // with debugfs after it powered off. The guest's NIC is on QEMU's user network with restrict=on:
 // no packages are reachable, so kubebake's first boot must stop and say why.
 import { test } from 'node:test';
@@ -26,11 +27,18 @@ const HOSTS = ['cp1', 'worker1', 'lb1'];
 /** Software emulation on a shared 2-core machine: a boot takes 2-4 minutes; kill QEMU after 12. */
 const BOOT_TIMEOUT_MS = 12 * 60_000;
 
-const { plan, tree } = await renderProfile('debian-12-cilium');
-const seeds = seedsFromTree(plan, tree);
-const delivery = await HeldTree.of(renderDeliveryTree(plan, seeds, { forms: ['iso'] }));
+/** A profile rendered with its hosts' seeds and ISOs. */
+async function rendered(name: string) {
+  const { plan, tree } = await renderProfile(name);
+  const seeds = seedsFromTree(plan, tree);
+  return { plan, seeds, delivery: await HeldTree.of(renderDeliveryTree(plan, seeds, { forms: ['iso'] })) };
+}
+type Cluster = Awaited<ReturnType<typeof rendered>>;
 
-interface Booted { stack: NetworkStack; node: NodePlan; boot: VmBoot; reboot?: VmBoot }
+const BOOKWORM = await rendered('debian-12-cilium');
+const { plan, delivery } = BOOKWORM;
+
+interface Booted { stack: NetworkStack; node: NodePlan; boot: VmBoot; reboot?: VmBoot; cluster?: Cluster }
 
 /** The host booted a second time from its own disk: a reboot in the middle of its first boot. */
 const REBOOTED = { stack: 'netplan' as NetworkStack, host: 'worker1' };
@@ -59,12 +67,12 @@ function assertResumed({ stack, node, reboot }: Booted): void {
 type Status = { v1: Record<string, { errors?: string[] } | string | null> };
 
 /** The DNS servers the guest's resolver uses. */
-function assertDns({ stack, node, boot }: Booted): void {
+function assertDns({ stack, node, boot, cluster: { plan } = BOOKWORM }: Booted): void {
   const resolver = stack === 'netplan' ? boot.read('/var/log/kubebake-test/resolvectl-dns') ?? '' : boot.read('/var/log/kubebake-test/resolv.conf') ?? '';
   for (const dns of plan.network.dns) assert.ok(resolver.includes(dns), `${stack}/${node.name}: DNS server ${dns} not in use:\n${resolver}`);
 }
 
-function assertBoot({ stack, node, boot }: Booted): void {
+function assertBoot({ stack, node, boot, cluster: { plan, seeds } = BOOKWORM }: Booted): void {
   const where = `${stack}/${node.name}`;
   const tail = `\n--- console (last 3000 characters) ---\n${boot.console.slice(-3000)}`;
   assert.ok(!boot.timedOut, `${where}: QEMU killed after ${BOOT_TIMEOUT_MS / 1000} s${tail}`);
@@ -89,6 +97,8 @@ function assertBoot({ stack, node, boot }: Booted): void {
   const final = status.v1['modules-final'];
   assert.ok(final && typeof final === 'object', `${where}: the final stage did not run`);
   for (const e of final.errors ?? []) assert.match(e, /scripts[-_]user|runcmd/, `${where}: unexpected final-stage error`);
+  // Every OS kubebake supports boots with cgroup v2 (src/topology/facts/os-facts.ts): kubelet ≥ 1.35 needs it.
+  assert.equal(boot.read('/var/log/kubebake-test/cgroup-fs')?.trim(), 'cgroup2fs', `${where}: cgroup hierarchy`);
 
   // The network: the static address on the NIC with the host's MAC, the default route via the
   // gateway, the DNS servers.
@@ -170,6 +180,28 @@ test('a guest that does not stop in time is killed at the bound, and no QEMU is 
       // This boot's own disk copy names its QEMU: other tests may boot guests with the same MAC.
       const left = spawnSync('pgrep', ['-f', `file=${boot.diskPath},`], { encoding: 'utf8' });
       assert.equal(left.stdout.trim(), '', 'QEMU still running');
+    } finally {
+      boot.dispose();
+    }
+  });
+});
+
+test('VM boot: Debian 13 (cloud-init 25.1, netplan + networkd) from the debian-13 profile\'s cp1 seed.iso', { skip, timeout: 40 * 60_000 }, async (t) => {
+  const trixie = await rendered('debian-13');
+  const disk = await debianDisk('netplan', 'trixie');
+  if (disk.buildSeconds !== undefined) t.diagnostic(`built the Debian 13 netplan disk in ${disk.buildSeconds} s`);
+  const node = trixie.plan.nodes.find((n) => n.name === 'cp1')!;
+  await withTempDir(async (dir) => {
+    const iso = join(dir, 'cp1.iso');
+    writeFileSync(iso, trixie.delivery.get('hosts/cp1/seed.iso')!.content);
+    const boot = await bootVm({ disk, seedIso: iso, mac: node.mac!, timeoutMs: BOOT_TIMEOUT_MS });
+    try {
+      t.diagnostic(`trixie/netplan/cp1: ${boot.seconds} s to power-off`);
+      const b: Booted = { stack: 'netplan', node, boot, cluster: trixie };
+      assertBoot(b);
+      assertDns(b);
+      // The guest is what the profile says: Debian 13's cloud-init (os-facts: 25.1.4).
+      assert.match(boot.read('/usr/lib/python3/dist-packages/cloudinit/version.py') ?? '', /__VERSION__ = "25\.1\.4"/);
     } finally {
       boot.dispose();
     }

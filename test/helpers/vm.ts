@@ -1,4 +1,4 @@
-// Real machines for the delivery tests: a Debian 12 disk built from Debian's packages with
+// Real machines for the delivery tests: a Debian 12 (or 13) disk built from Debian's packages with
 // debootstrap (kernel, systemd, cloud-init), booted by QEMU in software emulation with a host's
 // rendered seed.iso as its CD-ROM. Nothing leaves this machine: the guest's NIC is on QEMU's
 // user network with restrict=on. After the guest powers itself off, its disk is read back with
@@ -19,6 +19,14 @@ import { join } from 'node:path';
 import { acquireLock } from '../../src/output/lock.js';
 
 export type NetworkStack = 'ifupdown' | 'netplan';
+
+/**
+ * The Debian releases a disk can be built from: the debootstrap suite, and the name its cache
+ * folders carry. Debian 12 is every delivery test's guest; Debian 13 (trixie, cloud-init 25.1)
+ * boots one host of the debian-13 profile, with netplan as its cloud images have it.
+ */
+export const DEBIAN_RELEASES = { bookworm: 'debian12', trixie: 'debian13' } as const;
+export type DebianRelease = keyof typeof DEBIAN_RELEASES;
 
 export const VM_CACHE = process.env.KUBEBAKE_VM_CACHE ?? '/var/cache/kubebake-test';
 
@@ -49,6 +57,7 @@ ip -4 route show > "$out/ip-route"
 cat /etc/resolv.conf > "$out/resolv.conf" 2>&1
 resolvectl dns > "$out/resolvectl-dns" 2>&1 || true
 hostname > "$out/hostname"
+stat -fc %T /sys/fs/cgroup > "$out/cgroup-fs"
 cloud-init status --long > "$out/cloud-init-status-long" 2>&1
 journalctl -b --no-pager > "$out/journal" 2>&1
 echo done > "$out/done"
@@ -72,13 +81,13 @@ WantedBy=multi-user.target
 
 /**
  * The base every stack's disk starts from, as one shell script (run as root): $1 is the root
- * folder to fill. Built once per recipe and cached: debootstrap and the kernel are most of a
+ * folder to fill, $2 the Debian suite. Built once per recipe and cached: debootstrap and the kernel are most of a
  * disk's build, and both stacks share them. Keeps apt's lists for the stack step.
  */
 // (No single quotes inside the unshare blocks: each is one single-quoted bash -c argument.)
 const BASE_RECIPE = `set -euo pipefail
-root=$1
-debootstrap --variant=minbase bookworm "$root" >/dev/null
+root=$1 suite=$2
+debootstrap --variant=minbase "$suite" "$root" >/dev/null
 unshare --mount --fork bash -eu -c '
   root=$1
   mount -t proc proc "$root/proc"; mount -t sysfs sys "$root/sys"; mount --rbind /dev "$root/dev"
@@ -86,8 +95,10 @@ unshare --mount --fork bash -eu -c '
   chroot "$root" apt-get update -qq
   # initramfs-tools before the kernel: its hook builds the initrd the kernel is booted with.
   # locales and openssh-server as on an installed Debian: the locale and ssh modules of cloud-init use them.
+  # e2fsprogs: the resizefs module of cloud-init runs resize2fs; trixie made it Priority important
+  # (bookworm: required), so a trixie minbase lacks it where installed systems and cloud images have it.
   chroot "$root" apt-get install -y -qq --no-install-recommends systemd-sysv udev initramfs-tools kmod \\
-    linux-image-amd64 cloud-init iproute2 locales openssh-server >/dev/null
+    linux-image-amd64 cloud-init iproute2 locales openssh-server e2fsprogs >/dev/null
   chroot "$root" apt-get clean
 ' inner "$root"
 # The locale an English Debian install generates. cloud-init's locale module defaults to it, and on
@@ -128,8 +139,8 @@ fi
 `;
 
 const digest = (...parts: string[]): string => parts.reduce((h, p) => h.update(p).update('\0'), createHash('sha256')).digest('hex').slice(0, 16);
-const baseHash = (): string => digest(BASE_RECIPE);
-const recipeHash = (stack: NetworkStack): string => digest(BASE_RECIPE, STACK_RECIPE, STACK_PACKAGES[stack], PROBE, PROBE_UNIT);
+const baseHash = (release: DebianRelease): string => digest(BASE_RECIPE, release);
+const recipeHash = (stack: NetworkStack, release: DebianRelease): string => digest(BASE_RECIPE, release, STACK_RECIPE, STACK_PACKAGES[stack], PROBE, PROBE_UNIT);
 
 /** Why VM tests cannot run here, or undefined when they can. */
 export function vmUnavailable(): string | undefined {
@@ -141,7 +152,7 @@ export function vmUnavailable(): string | undefined {
   return undefined;
 }
 
-export interface DebianDisk { stack: NetworkStack; disk: string; kernel: string; initrd: string; buildSeconds?: number }
+export interface DebianDisk { stack: NetworkStack; release: DebianRelease; disk: string; kernel: string; initrd: string; buildSeconds?: number }
 
 /** Runs one of the recipes; its last output on failure. */
 function runRecipe(what: string, recipe: string, args: readonly string[]): void {
@@ -155,17 +166,18 @@ function removeOlder(prefix: string, current: string): void {
 }
 
 /** The base root folder, built now when missing (debootstrap from Debian's mirror, the kernel, cloud-init). */
-function baseRoot(): string {
-  const dir = join(VM_CACHE, `debian12-base-${baseHash()}`);
+function baseRoot(release: DebianRelease): string {
+  const name = DEBIAN_RELEASES[release];
+  const dir = join(VM_CACHE, `${name}-base-${baseHash(release)}`);
   if (existsSync(join(dir, 'complete'))) return join(dir, 'root');
   const work = mkdtempSync(join(VM_CACHE, '.build-base-'));
   try {
     mkdirSync(join(work, 'root'));
-    runRecipe('the Debian 12 base root', BASE_RECIPE, [join(work, 'root')]);
+    runRecipe(`the ${release} base root`, BASE_RECIPE, [join(work, 'root'), release]);
     writeFileSync(join(work, 'complete'), `${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(work, dir);
-    removeOlder('debian12-base-', dir);
+    removeOlder(`${name}-base-`, dir);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -177,22 +189,23 @@ function baseRoot(): string {
  * copied, plus the stack's packages. Test files run side by side and ask for the same disks, so a
  * build holds VM_CACHE's lock: a second asker waits and then finds the disk built.
  */
-export async function debianDisk(stack: NetworkStack): Promise<DebianDisk> {
-  const dir = join(VM_CACHE, `debian12-${stack}-${recipeHash(stack)}`);
-  const files = { stack, disk: join(dir, 'disk.img'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
+export async function debianDisk(stack: NetworkStack, release: DebianRelease = 'bookworm'): Promise<DebianDisk> {
+  const name = DEBIAN_RELEASES[release];
+  const dir = join(VM_CACHE, `${name}-${stack}-${recipeHash(stack, release)}`);
+  const files = { stack, release, disk: join(dir, 'disk.img'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
   if (existsSync(join(dir, 'complete'))) return files;
   const started = Date.now();
   mkdirSync(VM_CACHE, { recursive: true });
-  const release = await acquireLock(VM_CACHE, { waitSeconds: 2400 });
+  const unlock = await acquireLock(VM_CACHE, { waitSeconds: 2400 });
   try {
     if (existsSync(join(dir, 'complete'))) return files; // built while this one waited
-    const base = baseRoot();
+    const base = baseRoot(release);
     const work = mkdtempSync(join(VM_CACHE, `.build-${stack}-`));
     try {
       const root = join(work, 'root');
       const cp = spawnSync('cp', ['-a', base, root], { encoding: 'utf8' });
       if (cp.status !== 0) throw new Error(`copying the base root failed: ${cp.stderr}`);
-      runRecipe(`the Debian 12 ${stack} root`, STACK_RECIPE, [root, STACK_PACKAGES[stack]]);
+      runRecipe(`the ${release} ${stack} root`, STACK_RECIPE, [root, STACK_PACKAGES[stack]]);
       writeFileSync(join(root, 'usr/local/sbin/kubebake-test-probe'), PROBE, { mode: 0o755 });
       writeFileSync(join(root, 'etc/systemd/system/kubebake-test-probe.service'), PROBE_UNIT);
       mkdirSync(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
@@ -205,12 +218,12 @@ export async function debianDisk(stack: NetworkStack): Promise<DebianDisk> {
       writeFileSync(join(work, 'complete'), `${new Date().toISOString()} ${Math.round((Date.now() - started) / 1000)} s\n`);
       rmSync(dir, { recursive: true, force: true });
       renameSync(work, dir);
-      removeOlder(`debian12-${stack}-`, dir); // 3 GB (sparse) each
+      removeOlder(`${name}-${stack}-`, dir); // 3 GB (sparse) each
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
   } finally {
-    await release();
+    await unlock();
   }
   return { ...files, buildSeconds: Math.round((Date.now() - started) / 1000) };
 }

@@ -149,7 +149,7 @@ for (const builder of BUILDERS) {
       ];
       assert.deepEqual(names, expected);
       assert.deepEqual(numbers, expected.map((_, i) => i), 'scripts are numbered in run order');
-      for (const b of bodies) assert.match(b.execute_command, /^sudo -n -E bash '\{\{ \.Path \}\}'$/);
+      for (const b of bodies) assert.match(b.execute_command, /^sudo -n env \{\{ \.Vars \}\} bash '\{\{ \.Path \}\}'$/);
       for (const [i, name] of names.entries()) assert.ok(tree.get(`${dir}/scripts/${String(i).padStart(2, '0')}-${name}.sh`), `${name} script exists`);
       if (builder === 'proxmox-clone') {
         assert.equal(bodies.at(-1)!.skip_clean, true, 'nothing can clean up after the seal step');
@@ -249,12 +249,14 @@ test('the build seed is valid cloud-config once Packer fills in the key, and cre
 test('every OS profile and CNI renders a parsable tree with shellcheck-clean scripts', { skip: missingTools('shellcheck') }, async () => {
   const variants: [string, string][] = [
     ['debian-12', 'cilium'],
+    ['debian-13', 'calico'],
     ['ubuntu-22.04', 'flannel'],
     ['ubuntu-20.04', 'weave'],
   ];
   for (const [os, cni] of variants) {
-    // Ubuntu 20.04 boots with cgroup v1: Kubernetes 1.34 is the newest minor it can run.
-    const version = os === 'ubuntu-20.04' ? 'version: "1.34.7"' : '$&';
+    // Ubuntu 20.04 boots with cgroup v1: Kubernetes 1.34 is the newest minor it can run; Cilium
+    // has a tested release up to 1.35 (src/topology/facts/versions.ts).
+    const version = os === 'ubuntu-20.04' ? 'version: "1.34.7"' : cni === 'cilium' ? 'version: "1.35.4"' : '$&';
     const source = DEFAULT_PROFILE.replace(/^os: .*$/m, `os: ${os}`).replace(/plugin: calico/, `plugin: ${cni}`).replace(/version: "1\.\d+\.\d+"/, version);
     const plan = buildPlan(topologyFrom(source));
     const tree = renderPackerTree(plan);

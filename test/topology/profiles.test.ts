@@ -16,13 +16,14 @@ const load = (file: string) => loadTopology(readFileSync(fromRoot('profiles', fi
 const EXPECTED_WARNINGS: Record<string, string[]> = {
   'ubuntu-20-04.yaml': ['os-eol', 'single-load-balancer', 'kubernetes-eol'],
   'ubuntu-22-04-flannel.yaml': [],
-  // No Cilium release tested against 1.37 could be verified (src/topology/facts/versions.ts).
-  'debian-12-cilium.yaml': ['cni-untested-kubernetes'],
+  // Debian 12's standard support ended 2026-07-11; Kubernetes 1.35, which Cilium 1.19.3 is tested against.
+  'debian-12-cilium.yaml': ['os-eol'],
+  'debian-13.yaml': [],
   'ubuntu-26-04-ha.yaml': [],
   'weave-legacy.yaml': ['cni-weave-unmaintained'],
   'baked.yaml': [],
-  // One HAProxy, as bare-metal labs often start.
-  'pxe.yaml': ['single-load-balancer'],
+  // One HAProxy, as bare-metal labs often start; Debian 12 (past its standard support).
+  'pxe.yaml': ['single-load-balancer', 'os-eol'],
 };
 
 test('the extra profiles exist', () => {
@@ -56,6 +57,8 @@ test('the profiles are what their names say', () => {
   assert.deepEqual([flannel.os, flannel.cni.plugin, flannel.network.podSubnet], ['ubuntu-22.04', 'flannel', '10.244.0.0/16']);
   const cilium = load('debian-12-cilium.yaml').topology!;
   assert.deepEqual([cilium.os, cilium.cni.plugin], ['debian-12', 'cilium']);
+  const trixie = load('debian-13.yaml').topology!;
+  assert.deepEqual([trixie.os, trixie.cni.plugin, trixie.apiEndpoint.vip?.address], ['debian-13', 'calico', '10.40.0.100']);
   const focal = load('ubuntu-20-04.yaml').topology!;
   assert.equal(focal.os, 'ubuntu-20.04');
   const weave = load('weave-legacy.yaml').topology!;

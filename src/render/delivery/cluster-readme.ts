@@ -137,7 +137,7 @@ ${hostRows.join('\n')}
 
 Every host: netmask from \`${plan.network.nodeSubnet}\`, gateway \`${plan.network.gateway}\`, DNS \`${plan.network.dns.join(', ')}\`${plan.network.searchDomain ? `, search \`${plan.network.searchDomain}\`` : ''}.
 A host's network-config names exactly one NIC (by MAC, else by interface name): other NICs stay
-unconfigured.${plan.os.profile === 'debian-12' ? `
+unconfigured.${plan.os.family === 'debian' ? `
 
 Debian machines that use ifupdown (a Debian-installer install): cloud-init writes the DNS servers
 into /etc/network/interfaces.d as \`dns-nameservers\`, which ifupdown applies only when the

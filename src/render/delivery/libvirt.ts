@@ -6,13 +6,17 @@
 import type { ClusterPlan, NodePlan } from '../../plan/plan.js';
 import { q, script } from '../../steps/shell.js';
 
-/** libosinfo short id per OS profile ("osinfo-query os" lists them). */
+/**
+ * libosinfo short id per OS profile ("osinfo-query os" lists them; debian13: osinfo-db
+ * data/os/debian.org/debian-13.xml.in @ 043607c92f746b4599422710fd742a8254276cbf).
+ */
 const OSINFO: Record<ClusterPlan['os']['profile'], string> = {
   'ubuntu-20.04': 'ubuntu20.04',
   'ubuntu-22.04': 'ubuntu22.04',
   'ubuntu-24.04': 'ubuntu24.04',
   'ubuntu-26.04': 'ubuntu26.04',
   'debian-12': 'debian12',
+  'debian-13': 'debian13',
 };
 
 /** Sizes per role: what kubeadm asks of a control plane (2 CPUs), and a little for a balancer. */

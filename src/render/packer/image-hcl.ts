@@ -10,8 +10,17 @@ import { scriptPath } from './layout.js';
 
 const pathRoot = expr('path.root');
 
-/** The scripts run as root; -n: never wait for a password prompt. */
-export const EXECUTE_COMMAND = "sudo -n -E bash '{{ .Path }}'";
+/**
+ * The scripts run as root; -n: never wait for a password prompt. Packer's variables
+ * (`{{ .Vars }}`: PACKER_BUILD_NAME, PACKER_BUILDER_TYPE and any environment_vars, each
+ * KEY='value' as the default env_var_format writes them) are handed to env(1) after sudo, so
+ * they reach the script whatever sudo does with the caller's environment: sudo-rs (Ubuntu 26.04's
+ * sudo) ignores -E ("preserving the entire environment is not supported, '-E' is ignored",
+ * trifectatechfoundation/sudo-rs src/sudo/cli/mod.rs since v0.2.8; chef/bento pull requests 1689
+ * and 1691 hit it), and sudo's env_reset drops it. env is a command, not a sudo option, so no
+ * sudoers setenv rule is involved either.
+ */
+export const EXECUTE_COMMAND = "sudo -n env {{ .Vars }} bash '{{ .Path }}'";
 
 /** The cidata CD with the build user and the bake's public key. */
 function seedCd(): HclNode[] {

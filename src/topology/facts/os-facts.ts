@@ -39,6 +39,17 @@
 //   default order applies (cloudinit/net/renderers.py DEFAULT_PRIORITY: eni, sysconfig, netplan, …,
 //   networkd) and the machine decides: eni with ifupdown (a Debian-installer machine), netplan
 //   on the cloud images, networkd.
+// - Debian 13 (trixie, stable since 2025-08-09: distro-info-data 0.66+deb13u2, Debian's own
+//   /usr/share/distro-info/debian.csv): trixie's archive, `apt-cache policy` in a
+//   `debootstrap --variant=minbase trixie` root (2026-12-05): cloud-init 25.1.4-1+deb13u1,
+//   haproxy 3.0.11-1+deb13u4, keepalived 1:2.3.3-1, linux-image-amd64 6.12.117-1, systemd
+//   257.13-1~deb13u1. cgroup v2: systemd 256 and later refuse to boot on cgroup v1 unless forced
+//   (systemd NEWS, "CHANGES WITH 256": "support for cgroup v1 ('legacy' and 'hybrid' hierarchies)
+//   is now considered obsolete and systemd by default will refuse to boot under it"); the VM
+//   test (test/e2e/vm-boot.test.ts) records /sys/fs/cgroup's type in a booted trixie guest.
+//   Renderers: as on Debian 12, trixie's cloud-init depends on no network stack and its
+//   /etc/cloud/cloud.cfg lists no renderers (checked in that root, 2026-12-05), so the machine
+//   decides; 25.1.4 is before eni's `ip route` lines (25.3).
 import type { OsProfile } from '../types.js';
 
 /** cloud-init's renderers for network config that matter here (cloudinit/net/{eni,netplan,networkd}.py). */
@@ -66,6 +77,7 @@ export const OS_FACTS: Record<OsProfile, OsFacts> = {
   'ubuntu-24.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '24.1.3', networkRenderers: ['netplan'], lowerBounds: ['haproxy', 'cloudInit'] },
   'ubuntu-26.04': { cgroup: 2, kernel: '6.8', haproxy: '2.4', cloudInit: '26.1', networkRenderers: ['netplan'], lowerBounds: ['kernel', 'haproxy', 'cloudInit'] },
   'debian-12': { cgroup: 2, kernel: '6.1', haproxy: '2.6', keepalived: '2.2.7', cloudInit: '22.4.2', networkRenderers: ['eni', 'netplan', 'networkd'], lowerBounds: [] },
+  'debian-13': { cgroup: 2, kernel: '6.12', haproxy: '3.0', keepalived: '2.3.3', cloudInit: '25.1.4', networkRenderers: ['eni', 'netplan', 'networkd'], lowerBounds: [] },
 };
 
 /** a ≥ b for dotted version series ("5.15" ≥ "5.4"). */

@@ -59,7 +59,7 @@ export const CRI_TOOLS_PACKAGE = 'cri-tools';
 export const KUBERNETES_REPO_DEPENDENCIES = [{ name: 'kubernetes-cni', of: 'kubelet' }] as const;
 
 export interface CniRelease {
-  /** The release kubebake installs unless cni.version says otherwise. */
+  /** A release kubebake can install (cni.version, or the pin chosen per Kubernetes minor). */
   version: string;
   /** Kubernetes minors the CNI project says it tests this release against (inclusive); undefined: it publishes no range. */
   testedKubernetes?: [string, string];
@@ -69,33 +69,80 @@ export interface CniRelease {
 }
 
 /**
- * The CNI release each plugin is pinned to, with the Kubernetes minors and kernel its project
- * documents for it. One table; the README's version table says the same.
+ * The CNI releases kubebake pins, newest first, with the Kubernetes minors and kernel each
+ * project documents for them. For a Kubernetes minor kubebake installs the newest release tested
+ * against it (pinnedCniRelease). One table; the README's version table says the same.
  */
-export const CNI_RELEASES: Record<CniPlugin, CniRelease> = {
+export const CNI_RELEASES: Record<CniPlugin, readonly CniRelease[]> = {
   // tigera/docs calico_versioned_docs/version-3.33/releases.json @ 2e59109d2216b710466e2ca1f9169a682fb69087
   // (v3.33.0, tigera/operator v1.44.0) and _includes/partials/_system-requirements.mdx @
   // 21ef1d343c7fcf317e658e9e96615a7229b1e611 ("We test Calico 3.33 against 1.35, 1.36, 1.37";
   // "Linux kernel 5.10 or later"; the same page also lists "Ubuntu 20.04 or later", whose GA
   // kernel is 5.4: kubebake warns there).
-  calico: { version: 'v3.33.0', testedKubernetes: ['1.35', '1.37'], minKernel: '5.10', source: 'tigera/docs version-3.33' },
+  calico: [{ version: 'v3.33.0', testedKubernetes: ['1.35', '1.37'], minKernel: '5.10', source: 'tigera/docs version-3.33' }],
   // flannel-io/flannel tag v0.28.9 (5cd0d52648e891d73a6dcb9bb2c67d7c365cf7aa, 2026-08-07), the
   // newest tag in the stored repository. Documentation/kubernetes.md: "flanneld itself should work
   // with any version of Kubernetes"; no tested range is published.
-  flannel: { version: 'v0.28.9', source: 'flannel-io/flannel v0.28.9' },
-  // cilium/cilium v1.18.14: Documentation/network/kubernetes/compatibility.rst at that tag lists
-  // Kubernetes 1.30–1.33 as e2e-tested. No Cilium release tested against 1.34–1.37 could be
-  // verified from here (the repository is too large to fetch; newer docs were not in the index):
-  // kubebake warns for those minors. Kernel minimum not verified for this release.
-  cilium: { version: '1.18.14', testedKubernetes: ['1.30', '1.33'], source: 'cilium/cilium v1.18.14 compatibility.rst' },
+  flannel: [{ version: 'v0.28.9', source: 'flannel-io/flannel v0.28.9' }],
+  // Documentation/network/kubernetes/compatibility.rst of each release ("All Kubernetes versions
+  // listed are e2e tested and guaranteed to be compatible with Cilium"; a release branch keeps
+  // its tested minors for its whole maintenance period, the same page says):
+  // - v1.19.3: "1.32, 1.33, 1.34, 1.35". Read from a copy of that file at 1.19.3
+  //   (contextqmd.com/libraries/cilium/versions/1.19.3/pages/Documentation/network/kubernetes/compatibility);
+  //   the cilium/cilium repository itself is too large to fetch here. Later v1.19 patches exist
+  //   (v1.19.8 is named in sighupio/module-networking v4.1.0's release notes) but their file was not readable.
+  // - v1.18.14: "1.30, 1.31, 1.32, 1.33"
+  //   (raw.githubusercontent.com/cilium/cilium/v1.18.14/Documentation/network/kubernetes/compatibility.rst).
+  // Cilium 1.20 (released 2026-07-29: cilium/cilium-cli pull request 3281) is not pinned: its
+  // compatibility table could not be read from here, so no release tested against 1.36 or 1.37
+  // is known, and kubebake refuses cilium on those minors (REFUSES_UNTESTED_KUBERNETES).
+  // cilium-cli v0.18.7, which installs them (src/plan/sources.ts), supports "Cilium 1.16 and newer"
+  // (cilium/cilium-cli README.md @ v0.18.7, 024e340cca1465e2a6336521f12370c7ca58c59a).
+  // Kernel minimum not verified for these releases.
+  cilium: [
+    { version: '1.19.3', testedKubernetes: ['1.32', '1.35'], source: 'cilium/cilium v1.19.3 compatibility.rst' },
+    { version: '1.18.14', testedKubernetes: ['1.30', '1.33'], source: 'cilium/cilium v1.18.14 compatibility.rst' },
+  ],
   // Weave Net's last release; the project is archived (warned on every run).
-  weave: { version: 'v2.8.1', source: 'weaveworks/weave v2.8.1' },
+  weave: [{ version: 'v2.8.1', source: 'weaveworks/weave v2.8.1' }],
 };
 
-/** CNI releases kubebake pins (overridable with cni.version). */
-export const CNI_VERSIONS: Record<CniPlugin, string> = Object.fromEntries(
-  Object.entries(CNI_RELEASES).map(([plugin, r]) => [plugin, r.version]),
-) as Record<CniPlugin, string>;
+/**
+ * CNIs whose every install must be a combination upstream e2e-tested: a Kubernetes minor that no
+ * pinned release is tested against is refused (an explicit cni.version too). Cilium publishes a
+ * tested range for each release and its releases between them cover the minors it tests, so
+ * kubebake pins per minor and installs nothing untested. Calico's single pin (tested with
+ * 1.35–1.37) only warns on older minors: refusing would refuse the default CNI there.
+ */
+export const REFUSES_UNTESTED_KUBERNETES: ReadonlySet<CniPlugin> = new Set<CniPlugin>(['cilium']);
+
+const bareVersion = (v: string): string => v.replace(/^v/, '');
+
+/** Whether the release is tested against the minor; undefined when its project publishes no range. */
+export function testedWith(release: CniRelease, minor: string): boolean | undefined {
+  const r = release.testedKubernetes;
+  return r === undefined ? undefined : atLeastMinor(minor, r[0]) && atLeastMinor(r[1], minor);
+}
+
+const atLeastMinor = (a: string, b: string): boolean => parseVersion(a).minor >= parseVersion(b).minor;
+
+/** The table's entry for a release (cilium "1.19.3" and "v1.19.3" are one release), or undefined. */
+export const cniRelease = (plugin: CniPlugin, version: string): CniRelease | undefined =>
+  CNI_RELEASES[plugin].find((r) => bareVersion(r.version) === bareVersion(version));
+
+/**
+ * The release kubebake installs for the plugin on the Kubernetes minor: the newest one tested
+ * against that minor; for a CNI that only warns on untested minors, else its newest. undefined:
+ * no release is tested against the minor and the CNI is in REFUSES_UNTESTED_KUBERNETES.
+ */
+export function pinnedCniRelease(plugin: CniPlugin, minor: string): CniRelease | undefined {
+  const releases = CNI_RELEASES[plugin];
+  return releases.find((r) => testedWith(r, minor) !== false) ?? (REFUSES_UNTESTED_KUBERNETES.has(plugin) ? undefined : releases[0]);
+}
+
+/** The Kubernetes minors (of `minors`) some pinned release of the plugin is tested against. */
+export const minorsWithTestedRelease = (plugin: CniPlugin, minors: readonly string[]): string[] =>
+  minors.filter((m) => CNI_RELEASES[plugin].some((r) => testedWith(r, m) === true));
 
 /**
  * Calico's documented operator install applies a CRD manifest before tigera-operator.yaml, and
@@ -114,12 +161,6 @@ export function calicoCrdManifest(calicoVersion: string, kubernetesMinor: string
   return 'operator-crds.yaml';
 }
 
-/** Kubernetes minors the CNI release is tested against, or undefined when no range is published. */
-export function cniTestedRange(plugin: CniPlugin, version: string): [string, string] | undefined {
-  const r = CNI_RELEASES[plugin];
-  return r.version === version ? r.testedKubernetes : undefined;
-}
-
 /**
  * kubelet ≥ 1.35 refuses to start on a cgroup v1 host unless failCgroupV1 is set to false
  * (KubeletConfiguration default changed to true: kubernetes/kubernetes PR #134298, KEP-5573,
@@ -132,38 +173,55 @@ export interface OsInfo {
   family: 'ubuntu' | 'debian';
   release: string;
   codename: string;
-  /** Past standard support (still renderable, with a warning). */
-  eol: boolean;
+  /** Past standard support (still renderable, with a warning naming what to move to). */
+  eol?: { ended: string; successor: OsProfile; note?: string };
   /** Official cloud image and its checksum file, for Packer. */
   image: { url: string; checksumUrl: string; checksumType: 'sha256' | 'sha512' };
 }
 
-const ubuntu = (release: string, codename: string, eol = false): OsInfo => ({
-  family: 'ubuntu',
-  release,
-  codename,
-  eol,
-  image: {
+/** The cloud image each family publishes per release, and its checksum file. */
+const CLOUD_IMAGES: Record<OsInfo['family'], (release: string, codename: string) => OsInfo['image']> = {
+  ubuntu: (release) => ({
     url: `https://cloud-images.ubuntu.com/releases/${release}/release/ubuntu-${release}-server-cloudimg-amd64.img`,
     checksumUrl: `https://cloud-images.ubuntu.com/releases/${release}/release/SHA256SUMS`,
     checksumType: 'sha256',
-  },
+  }),
+  // genericcloud (cloud-init, no hardware drivers), amd64, the `latest/` folder with its SHA512SUMS
+  // (the bookworm layout; libosinfo's osinfo-db data/os/debian.org/debian-13.xml.in @
+  // 043607c92f746b4599422710fd742a8254276cbf names trixie's images debian-13-genericcloud-amd64
+  // under cloud.debian.org/images/cloud/trixie/).
+  debian: (release, codename) => ({
+    url: `https://cloud.debian.org/images/cloud/${codename}/latest/debian-${release}-genericcloud-amd64.qcow2`,
+    checksumUrl: `https://cloud.debian.org/images/cloud/${codename}/latest/SHA512SUMS`,
+    checksumType: 'sha512',
+  }),
+};
+
+const osInfo = (family: OsInfo['family'], release: string, codename: string, eol?: OsInfo['eol']): OsInfo => ({
+  family,
+  release,
+  codename,
+  ...(eol ? { eol } : {}),
+  image: CLOUD_IMAGES[family](release, codename),
 });
 
+/**
+ * Support ends: the `eol` column (standard support; for Debian, the security team's) of Debian's
+ * distro-info-data 0.58+deb12u7 (/usr/share/distro-info/{ubuntu,debian}.csv): focal 2025-05-29;
+ * bookworm 2026-07-11 ("Update the bookworm EoL" in 0.58+deb12u6; announced earlier as
+ * 2026-06-10, wiki.debian.org/DebianReleases), then Debian LTS (eol-lts) until 2028-06-30, which
+ * covers only part of the archive (wiki.debian.org/LTS). Still supported: jammy 2027-06-01, noble
+ * 2029-05-31, resolute 2031-05-29, trixie 2028-08-09.
+ */
 export const OS: Record<OsProfile, OsInfo> = {
-  'ubuntu-20.04': ubuntu('20.04', 'focal', true),
-  'ubuntu-22.04': ubuntu('22.04', 'jammy'),
-  'ubuntu-24.04': ubuntu('24.04', 'noble'),
-  'ubuntu-26.04': ubuntu('26.04', 'resolute'),
-  'debian-12': {
-    family: 'debian',
-    release: '12',
-    codename: 'bookworm',
-    eol: false,
-    image: {
-      url: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2',
-      checksumUrl: 'https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS',
-      checksumType: 'sha512',
-    },
-  },
+  'ubuntu-20.04': osInfo('ubuntu', '20.04', 'focal', { ended: '2025-05-29', successor: 'ubuntu-24.04' }),
+  'ubuntu-22.04': osInfo('ubuntu', '22.04', 'jammy'),
+  'ubuntu-24.04': osInfo('ubuntu', '24.04', 'noble'),
+  'ubuntu-26.04': osInfo('ubuntu', '26.04', 'resolute'),
+  'debian-12': osInfo('debian', '12', 'bookworm', {
+    ended: '2026-07-11',
+    successor: 'debian-13',
+    note: 'Debian LTS covers part of its archive until 2028-06-30',
+  }),
+  'debian-13': osInfo('debian', '13', 'trixie'),
 };
