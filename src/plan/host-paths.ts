@@ -43,8 +43,6 @@ export const HOST_PATHS = {
   reportConfig: `${CONFIG_DIR}/report`,
   /** Made by the first report of a boot (tmpfs: each boot reports "boot" once). */
   reportBooted: '/run/kubebake-booted',
-  /** The sha256 of the kubebake runtime a first-boot host got through its vendor-data (manifest/runtime.ts). */
-  runtimeDigest: `${SCRIPT_DIR}/runtime.sha256`,
   /** What a baked image was built for and contains. */
   imageProvenance: `${CONFIG_DIR}/image.json`,
 } as const;

@@ -8,11 +8,10 @@ cloudinit_storage=${CLOUDINIT_STORAGE:-local-lvm}
 install -m 0600 "$here/snippets/bookworm-cilium-worker1-user-data.yaml" "$(pvesm path local:snippets/bookworm-cilium-worker1-user-data.yaml)"
 install -m 0600 "$here/snippets/bookworm-cilium-worker1-network-config.yaml" "$(pvesm path local:snippets/bookworm-cilium-worker1-network-config.yaml)"
 install -m 0600 "$here/snippets/bookworm-cilium-worker1-meta-data.yaml" "$(pvesm path local:snippets/bookworm-cilium-worker1-meta-data.yaml)"
-install -m 0600 "$here/snippets/bookworm-cilium-worker1-vendor-data.yaml" "$(pvesm path local:snippets/bookworm-cilium-worker1-vendor-data.yaml)"
 if ! qm config "$vmid" | grep -q 'cloudinit'; then
   qm set "$vmid" --ide2 "$cloudinit_storage:cloudinit"
 fi
-qm set "$vmid" --cicustom user=local:snippets/bookworm-cilium-worker1-user-data.yaml,network=local:snippets/bookworm-cilium-worker1-network-config.yaml,meta=local:snippets/bookworm-cilium-worker1-meta-data.yaml,vendor=local:snippets/bookworm-cilium-worker1-vendor-data.yaml
+qm set "$vmid" --cicustom user=local:snippets/bookworm-cilium-worker1-user-data.yaml,network=local:snippets/bookworm-cilium-worker1-network-config.yaml,meta=local:snippets/bookworm-cilium-worker1-meta-data.yaml
 # network-config matches the NIC by this MAC: keep the VM's net0 bridge and model, set its address.
 net0=$(qm config "$vmid" | sed -n 's/^net0: //p')
 if [ -n "$net0" ]; then
