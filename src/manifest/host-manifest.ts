@@ -12,7 +12,7 @@ import { SHARED_PKI } from '../plan/pki-files.js';
 import { keyAlgorithmOf, type KeyAlgorithm } from '../plan/pki.js';
 import { isKubernetesNode, type ClusterPlan, type NodePlan } from '../plan/plan.js';
 import type { Secrets } from '../plan/secrets.js';
-import { addressStep } from '../steps/address.js';
+import { ADDRESS_STEP, renderAddressFile } from '../steps/address.js';
 import { bootstrapStep, labelNodesStep, renderClusterEnv } from '../steps/bootstrap.js';
 import { renderCalicoResources } from '../steps/cni.js';
 import { firewallStep } from '../steps/firewall.js';
@@ -151,7 +151,7 @@ function kubeadmFile(plan: ClusterPlan, node: NodePlan, join: JoinMaterial, temp
 function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets: Secrets): HostManifest {
   const join = joinMaterial(plan, node, s, secrets);
   const kind: ImageKind = isKubernetesNode(node) ? 'node' : 'load-balancer';
-  const files: HostFile[] = [s.etcHosts(node), s.resolvConf];
+  const files: HostFile[] = [s.etcHosts(node), file(HOST_PATHS.address, renderAddressFile(node.ip), [['hosts', node.index, 'ip']]), s.resolvConf];
   if (plan.firewallMode === 'open-required-ports') {
     files.push(file(HOST_PATHS.firewallRuleset, renderFirewallRuleset(node), [['firewall'], ['hosts', node.index, 'role'], ['cni'], ['network']]));
   }
@@ -174,7 +174,7 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
   const siteSources = image && imageDropsSources(plan) ? sourcesStep(plan) : undefined;
   const install = image ? [imageCheckStep(plan, node, image.digest), ...(siteSources ? [siteSources] : [])] : s.install[kind];
   const final = kind === 'node' ? bootstrapStep(plan, node, { labelNodes: s.labelNodes !== undefined }) : loadBalancerConfigStep(plan, node);
-  const steps = [addressStep(node), s.resolver, ...install, s.firewall, final];
+  const steps = [ADDRESS_STEP, s.resolver, ...install, s.firewall, final];
   // Scripts a step starts itself (the runner does not run them).
   const tools = join.kind === 'init' && s.labelNodes ? [s.labelNodes] : [];
   const server = plan.delivery.server;

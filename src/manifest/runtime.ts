@@ -18,6 +18,7 @@ import { RUNNER } from '../steps/firstboot.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION, RETRY, WAIT_FOR } from '../steps/helpers.js';
 import { REPORT } from '../steps/report.js';
 import { RESOLVER_STEP } from '../steps/resolver.js';
+import { ADDRESS_STEP } from '../steps/address.js';
 import { hostScript, libraryScript, runnerScript } from '../steps/scripts.js';
 import { helperClosure, type ShellHelper, type Step } from '../steps/step.js';
 import type { FileMode, HostFile } from './host-manifest.js';
@@ -71,7 +72,7 @@ export function imageRuntime(plan: ClusterPlan): ImageRuntime {
   if (cached?.key === key) return cached.runtime;
   // Steps that read what differs from files of the host's own (the ruleset, resolv.conf,
   // cluster.env and kubeadm.yaml): the same on every host, so the image carries them.
-  const steps = [RESOLVER_STEP, ...(plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : []), workerJoinStep(plan)];
+  const steps = [ADDRESS_STEP, RESOLVER_STEP, ...(plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : []), workerJoinStep(plan)];
   const files = [runtimeFile(HOST_PATHS.library, libraryScript([...ALL_HELPERS, ...reportHook(plan)])), runner, runnerUnit, firewallUnit, ...steps.map(stepFile)];
   const runtime = { files, steps, digest: digestOf(files) };
   cached = { key, runtime };

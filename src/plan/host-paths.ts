@@ -25,6 +25,8 @@ export const HOST_PATHS = {
   kubeadmConfig: `${CONFIG_DIR}/kubeadm.yaml`,
   /** The cluster's bootstrap settings (ENDPOINT, BUDGET, ATTEMPTS), sourced by the kubeadm step. */
   clusterEnv: `${CONFIG_DIR}/cluster.env`,
+  /** The host's topology address, which the address step checks it has. */
+  address: `${CONFIG_DIR}/address`,
   /** The topology's resolver settings, copied to /etc/resolv.conf where nothing else applies them. */
   resolvConf: `${CONFIG_DIR}/resolv.conf`,
   /** The shared control-plane PKI as shipped; copied into /etc/kubernetes/pki before each attempt. */
