@@ -2,8 +2,8 @@ import { HOST_PATHS } from '../plan/host-paths.js';
 import { WAIT_FOR } from './helpers.js';
 import type { Step } from './step.js';
 
-/** How long first boot waits for the host's address to appear (a platform's DHCP can be slow). */
-export const ADDRESS_WAIT_SECONDS = 120;
+/** How long first boot waits for the host's address (its unit starts after network-online.target: a margin for a slow DHCP). */
+export const ADDRESS_WAIT_SECONDS = 30;
 
 /** The host's own address as the address step reads it (a file of the host's, so the step is the same everywhere). */
 export const renderAddressFile = (ip: string): string => `${ip}\n`;

@@ -333,9 +333,12 @@ rc=0
 # generate under /run) or its ifupdown stanza go onto the NIC; a NIC left to DHCP gets the lease
 # the platform hands out (BootOptions.dhcp), or nothing.
 apply_network() {
-  local f addrs='' dhcp=''
-  for f in "$root/etc/systemd/network/10-cloud-init-$nicname.network" "$root"/run/systemd/network/*"$nicname"*.network; do
+  local f addrs='' dhcp='' match
+  for f in "$root"/etc/systemd/network/10-cloud-init-*.network "$root"/run/systemd/network/10-netplan-*.network; do
     [ -f "$f" ] || continue
+    # Only a file whose [Match] names this NIC (by MAC, permanent MAC or name).
+    match=$(sed -nE 's/^(PermanentMACAddress|MACAddress|Name)=//p' "$f" | tr 'A-F' 'a-f')
+    printf '%s\n' "$match" | grep -qxF -e "$mac" -e "$nicname" || continue
     addrs="$addrs $(sed -n 's/^Address=//p' "$f")"
     grep -Eq '^DHCP=(yes|ipv4|true)' "$f" && dhcp=1
   done
