@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { PACKER_VERSION, RELEASES_URL_ENV } from '../packer/pin.js';
 
 import { EXIT } from './exit.js';
+import { DELIVERY_FORMS } from '../render/delivery/forms.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('kubebake')
@@ -65,7 +66,7 @@ Examples:
   renderOptions(render.command('cloud-init'))
     .description('Write per-host NoCloud data (user-data, meta-data, network-config), secrets, admin.conf and haproxy.cfg.')
     .option('--rotate-token', 'issue a new bootstrap token (the PKI is kept)')
-    .option('--delivery <forms>', 'delivery forms besides the NoCloud files: all, none, or a list of iso,tar,vsphere,proxmox,libvirt', 'all')
+    .option('--delivery <forms>', `delivery forms besides the NoCloud files: all, none, or a list of ${DELIVERY_FORMS.join(',')}`, 'all')
     .addHelpText(
       'after',
       `

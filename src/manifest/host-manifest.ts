@@ -12,6 +12,7 @@ import { SHARED_PKI } from '../plan/pki-files.js';
 import { keyAlgorithmOf, type KeyAlgorithm } from '../plan/pki.js';
 import { isKubernetesNode, type ClusterPlan, type NodePlan } from '../plan/plan.js';
 import type { Secrets } from '../plan/secrets.js';
+import { ADDRESS_STEP, renderAddressFile } from '../steps/address.js';
 import { bootstrapStep, labelNodesStep, renderClusterEnv } from '../steps/bootstrap.js';
 import { renderCalicoResources } from '../steps/cni.js';
 import { firewallStep } from '../steps/firewall.js';
@@ -23,7 +24,7 @@ import type { Step } from '../steps/step.js';
 import { GENERATED } from '../util/generated.js';
 import { SlotTemplates } from '../util/slot-template.js';
 import { nodeSlots, withSlots } from './node-slots.js';
-import { imageRuntime, runtimeHasStep, stepFile, vendorRuntime, type ImageRuntime, type VendorRuntime } from './runtime.js';
+import { firstBootRuntime, imageHasStep, imageRuntime, stepFile, type ImageRuntime } from './runtime.js';
 import { imageDropsSources, imageSteps, type ImageKind } from './image-manifest.js';
 import { sourcesStep } from '../steps/sources.js';
 
@@ -57,30 +58,19 @@ export interface HostManifest {
   admin: ClusterPlan['access'];
   /**
    * Every file the host's user-data writes, in order: configuration (the PKI among them for
-   * control planes), the step list and the step scripts that are its own. The kubebake runtime
-   * (helpers, runner, units, shared steps) is not among them: a baked image carries it, and a
-   * first-boot host gets it through the cluster's vendor-data (`vendor`).
+   * control planes), the step list, the step scripts, and — unless a baked image carries it — the
+   * kubebake runtime (helpers, runner and its unit, firewall unit). A first-boot host's user-data
+   * is complete on its own: nothing it needs travels in another document.
    */
   files: readonly HostFile[];
   /** What first boot runs, in order. */
   steps: readonly Step[];
-  /** Where the runtime (runner, helpers, shared steps) comes from: the cluster's vendor-data, or a baked image. */
-  runtime: 'vendor-data' | 'image';
-  /** That runtime's digest: the host refuses a runtime with another one. */
-  runtimeDigest: string;
-  /** With runtime 'vendor-data': the cluster's vendor runtime (the same object for every host). */
-  vendor?: VendorRuntime;
+  /** Where the runner and helpers come from: the host's own user-data, or a baked image. */
+  runtime: 'user-data' | 'image';
   join: JoinMaterial;
   /** With delivery.server: the URL cloud-init's phone_home posts to when its final stage runs. */
   phoneHome?: string;
 }
-
-/**
- * Every file a host's seed writes, in the order cloud-init writes them: the vendor-data's runtime
- * first (render/cloud-init/vendor-data.ts prepends it), then the user-data's own files (a path in
- * both: the host's wins). A baked host's runtime is in its image: only its own files.
- */
-export const seededFiles = (m: HostManifest): readonly HostFile[] => (m.vendor ? [...m.vendor.files, ...m.files] : m.files);
 
 const file = (path: string, content: string, from: readonly FieldPath[], mode: FileMode = '0644'): HostFile => ({ path, mode, content, from });
 
@@ -103,22 +93,20 @@ interface Shared {
   calico?: HostFile;
   etcHosts: (node: NodePlan) => HostFile;
   imageRuntime?: ImageRuntime;
-  vendorRuntime?: VendorRuntime;
 }
 
 function shared(plan: ClusterPlan, secrets: Secrets): Shared {
   const hasLb = plan.nodes.some((n) => n.role === 'load-balancer');
-  const install = {
-    node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
-    'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
-  };
   return {
     templates: new SlotTemplates(),
     firewall: firewallStep(plan),
     resolver: RESOLVER_STEP,
     resolvConf: file(HOST_PATHS.resolvConf, renderResolvConf(plan), [['network', 'dns'], ['network', 'searchDomain']]),
     clusterEnv: file(HOST_PATHS.clusterEnv, renderClusterEnv(plan), [['apiEndpoint'], ['bootstrap']]),
-    install,
+    install: {
+      node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
+      'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
+    },
     pki: SHARED_PKI.map((f) => file(`${HOST_PATHS.pkiStaging}/${f.name}`, f.content(secrets), [], f.secret ? '0600' : '0644')),
     discovery: { token: secrets.token.value, caCertHash: secrets.caCertHash },
     labelNodes: labelNodesStep(plan),
@@ -128,8 +116,6 @@ function shared(plan: ClusterPlan, secrets: Secrets): Shared {
     calico: plan.cni.plugin === 'calico' ? file(HOST_PATHS.calicoResources, renderCalicoResources(plan), [['cni'], ['network', 'podSubnet']]) : undefined,
     etcHosts: etcHostsFiles(plan),
     imageRuntime: plan.image === 'baked' ? imageRuntime(plan) : undefined,
-    // One for the cluster: every host gets the same vendor-data (made once per plan, here).
-    vendorRuntime: plan.image === 'baked' ? undefined : vendorRuntime(plan, [...install.node, ...install['load-balancer']]),
   };
 }
 
@@ -165,7 +151,7 @@ function kubeadmFile(plan: ClusterPlan, node: NodePlan, join: JoinMaterial, temp
 function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets: Secrets): HostManifest {
   const join = joinMaterial(plan, node, s, secrets);
   const kind: ImageKind = isKubernetesNode(node) ? 'node' : 'load-balancer';
-  const files: HostFile[] = [s.etcHosts(node), s.resolvConf];
+  const files: HostFile[] = [s.etcHosts(node), file(HOST_PATHS.address, renderAddressFile(node.ip), [['hosts', node.index, 'ip']]), s.resolvConf];
   if (plan.firewallMode === 'open-required-ports') {
     files.push(file(HOST_PATHS.firewallRuleset, renderFirewallRuleset(node), [['firewall'], ['hosts', node.index, 'role'], ['cni'], ['network']]));
   }
@@ -188,17 +174,16 @@ function buildHostManifest(plan: ClusterPlan, node: NodePlan, s: Shared, secrets
   const siteSources = image && imageDropsSources(plan) ? sourcesStep(plan) : undefined;
   const install = image ? [imageCheckStep(plan, node, image.digest), ...(siteSources ? [siteSources] : [])] : s.install[kind];
   const final = kind === 'node' ? bootstrapStep(plan, node, { labelNodes: s.labelNodes !== undefined }) : loadBalancerConfigStep(plan, node);
-  const steps = [s.resolver, ...install, s.firewall, final];
+  const steps = [ADDRESS_STEP, s.resolver, ...install, s.firewall, final];
   // Scripts a step starts itself (the runner does not run them).
   const tools = join.kind === 'init' && s.labelNodes ? [s.labelNodes] : [];
   const server = plan.delivery.server;
   if (server) files.push(file(HOST_PATHS.reportConfig, reportConfigText(server, secrets.reportSecret, node.name), [['delivery', 'server']], '0600'));
   files.push(file(HOST_PATHS.stepList, steps.map((st) => `${st.name}\n`).join(''), []));
-  const runtime = image ?? s.vendorRuntime!;
-  files.push(...[...steps, ...tools].filter((st) => !runtimeHasStep(runtime, st)).map(stepFile));
+  files.push(...[...steps, ...tools].filter((st) => !image || !imageHasStep(image, st)).map(stepFile));
+  if (!image) files.push(...firstBootRuntime(plan, [...steps, ...tools]));
   const phoneHome = server ? { phoneHome: `${server}${phoneHomePath(node.name)}` } : {};
-  const from = image ? { runtime: 'image' as const } : { runtime: 'vendor-data' as const, vendor: s.vendorRuntime! };
-  return { node, admin: plan.access, files, steps, ...from, runtimeDigest: runtime.digest, join, ...phoneHome };
+  return { node, admin: plan.access, files, steps, runtime: image ? 'image' : 'user-data', join, ...phoneHome };
 }
 
 /** Builds host manifests of one cluster; what hosts share is made once. */
@@ -209,14 +194,6 @@ export class HostManifestBuilder {
     readonly secrets: Secrets,
   ) {
     this.#shared = shared(plan, secrets);
-  }
-
-  /**
-   * The runtime the cluster's vendor-data carries (the same for every host), or undefined when a
-   * baked image carries it (image: baked): then the vendor-data is empty.
-   */
-  get vendor(): VendorRuntime | undefined {
-    return this.#shared.vendorRuntime;
   }
 
   /** The manifest of `node` (a node of the plan, or one with another host's slot values). */

@@ -1,10 +1,12 @@
-// kubebake's runtime on a host: the helper library, the first-boot runner, the firewall unit and
-// the steps that are the same on every host. A baked image carries it (installed by its `runtime`
-// provisioner); a first-boot host gets the same runtime, plus every install step file that is the
-// same on every host that has it, through its NoCloud vendor-data (render/cloud-init/vendor-data.ts).
-// Either way a host's user-data holds only what is its own. Each runtime has a digest: the baked
-// host's image-check step refuses an image whose runtime is not the one it was rendered for, and a
-// first-boot host's runcmd refuses vendor-data whose runtime is not (render/cloud-init/user-data.ts).
+// kubebake's runtime on a host: the helper library, the first-boot runner, its unit and the
+// firewall unit. A first-boot host gets it in its own user-data, with exactly the helpers its steps
+// use: user-data is the one document every delivery path hands a host (hypervisor UIs with one
+// user-data box, virt-install --cloud-init, EC2-style datasources and Ubuntu's installed system
+// after autoinstall get no vendor-data), so nothing a host needs may travel anywhere else.
+// A baked image carries the runtime instead (installed by its `runtime` provisioner) together with
+// the steps that are the same on every host, so a baked host's user-data holds only what is its
+// own. The image records the runtime's digest, and the baked host's image-check step refuses an
+// image whose runtime is not the one it was rendered for.
 import { createHash } from 'node:crypto';
 import { renderFirewallUnit } from '../config/firewall-nft.js';
 import { renderFirstbootUnit } from '../config/firstboot-unit.js';
@@ -16,6 +18,7 @@ import { RUNNER } from '../steps/firstboot.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION, RETRY, WAIT_FOR } from '../steps/helpers.js';
 import { REPORT } from '../steps/report.js';
 import { RESOLVER_STEP } from '../steps/resolver.js';
+import { ADDRESS_STEP } from '../steps/address.js';
 import { hostScript, libraryScript, runnerScript } from '../steps/scripts.js';
 import { helperClosure, type ShellHelper, type Step } from '../steps/step.js';
 import type { FileMode, HostFile } from './host-manifest.js';
@@ -32,12 +35,22 @@ const firewallUnit = runtimeFile(HOST_PATHS.firewallUnit, renderFirewallUnit(HOS
 /** The progress-report hook (steps/report.ts), last in the library: only with a provisioning server. */
 const reportHook = (plan: ClusterPlan): ShellHelper[] => (plan.delivery.server ? [REPORT] : []);
 
-/** A runtime as an image or a vendor-data carries it. */
+/** What a first-boot host needs besides its own steps: the helpers they use, the runner and its unit, the firewall unit. */
+export function firstBootRuntime(plan: ClusterPlan, steps: readonly Step[]): HostFile[] {
+  return [
+    runtimeFile(HOST_PATHS.library, libraryScript([...helperClosure(steps), ...reportHook(plan)])),
+    runner,
+    runnerUnit,
+    ...(plan.firewallMode === 'open-required-ports' ? [firewallUnit] : []),
+  ];
+}
+
+/** The runtime a baked image carries. */
 export interface ImageRuntime {
   files: readonly HostFile[];
-  /** Steps whose files the runtime has: a host's user-data leaves them out. */
+  /** Steps whose files the image has: a baked host's user-data leaves them out. */
   steps: readonly Step[];
-  /** sha256 over the files (an image's provenance records it; vendor-data carries it in HOST_PATHS.runtimeDigest). */
+  /** sha256 over the files, recorded in the image's provenance. */
   digest: string;
 }
 
@@ -59,40 +72,16 @@ export function imageRuntime(plan: ClusterPlan): ImageRuntime {
   if (cached?.key === key) return cached.runtime;
   // Steps that read what differs from files of the host's own (the ruleset, resolv.conf,
   // cluster.env and kubeadm.yaml): the same on every host, so the image carries them.
-  const steps = [RESOLVER_STEP, ...(plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : []), workerJoinStep(plan)];
+  const steps = [ADDRESS_STEP, RESOLVER_STEP, ...(plan.firewallMode === 'open-required-ports' ? [firewallStep(plan)] : []), workerJoinStep(plan)];
   const files = [runtimeFile(HOST_PATHS.library, libraryScript([...ALL_HELPERS, ...reportHook(plan)])), runner, runnerUnit, firewallUnit, ...steps.map(stepFile)];
   const runtime = { files, steps, digest: digestOf(files) };
   cached = { key, runtime };
   return runtime;
 }
 
-/** Whether the runtime (an image's, or the one vendor-data carries) already has this exact step file. */
-export const runtimeHasStep = (runtime: Pick<ImageRuntime, 'steps'>, step: Step): boolean =>
+/** Whether the image's runtime already has this exact step file. */
+export const imageHasStep = (runtime: ImageRuntime, step: Step): boolean =>
   runtime.steps.some((s) => s.name === step.name && hostScript(s) === hostScript(step));
-
-/** The runtime a first-boot cluster's vendor-data carries (the same shape as an image's). */
-export type VendorRuntime = ImageRuntime;
-
-/**
- * The runtime a first-boot cluster's vendor-data carries: one for the whole cluster, the same on
- * every host. It is the image's runtime plus each install step (`installSteps`: the steps a baked
- * image would have run) whose file is the same on every host that has it; a step name whose
- * content differs between hosts stays in those hosts' user-data. Its last file records the digest
- * of the others: the host's runcmd compares it with the digest its user-data was rendered with.
- */
-export function vendorRuntime(plan: ClusterPlan, installSteps: readonly Step[]): VendorRuntime {
-  const image = imageRuntime(plan);
-  const byName = new Map<string, Step[]>();
-  for (const st of installSteps) byName.set(st.name, [...(byName.get(st.name) ?? []), st]);
-  const shared = [...byName.values()]
-    .filter((same) => same.every((st) => hostScript(st) === hostScript(same[0]!)))
-    .map((same) => same[0]!)
-    .filter((st) => !image.steps.some((s) => s.name === st.name));
-  const steps = [...image.steps, ...shared];
-  const files = [...image.files, ...shared.map(stepFile)];
-  const digest = digestOf(files);
-  return { files: [...files, runtimeFile(HOST_PATHS.runtimeDigest, `${digest}\n`)], steps, digest };
-}
 
 /** The image's provisioner that installs the runtime: each file from a quoted heredoc. */
 export function runtimeInstallStep(runtime: ImageRuntime): Step {

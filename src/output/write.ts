@@ -224,7 +224,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   };
 
   const planned: Planned[] = [];
-  // Contents several files share (every host's vendor-data, 9 KiB × 5,000 hosts) are hashed once.
+  // Contents several files share (a host's user-data in hosts/ and pxe/nocloud/) are hashed once.
   // (Encoding them once too saved nothing measurable, and keeping the bytes of contents that only
   // two files share, until the second was written, cost 70 MiB.)
   const contentHash = contentDigests(fileDigest);

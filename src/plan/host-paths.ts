@@ -25,6 +25,8 @@ export const HOST_PATHS = {
   kubeadmConfig: `${CONFIG_DIR}/kubeadm.yaml`,
   /** The cluster's bootstrap settings (ENDPOINT, BUDGET, ATTEMPTS), sourced by the kubeadm step. */
   clusterEnv: `${CONFIG_DIR}/cluster.env`,
+  /** The host's topology address, which the address step checks it has. */
+  address: `${CONFIG_DIR}/address`,
   /** The topology's resolver settings, copied to /etc/resolv.conf where nothing else applies them. */
   resolvConf: `${CONFIG_DIR}/resolv.conf`,
   /** The shared control-plane PKI as shipped; copied into /etc/kubernetes/pki before each attempt. */
@@ -43,8 +45,6 @@ export const HOST_PATHS = {
   reportConfig: `${CONFIG_DIR}/report`,
   /** Made by the first report of a boot (tmpfs: each boot reports "boot" once). */
   reportBooted: '/run/kubebake-booted',
-  /** The sha256 of the kubebake runtime a first-boot host got through its vendor-data (manifest/runtime.ts). */
-  runtimeDigest: `${SCRIPT_DIR}/runtime.sha256`,
   /** What a baked image was built for and contains. */
   imageProvenance: `${CONFIG_DIR}/image.json`,
 } as const;

@@ -16,9 +16,8 @@ export type ContentDigest = (content: string | Uint8Array) => string;
 export const sha256Hex: ContentDigest = (content) => hash('sha256', content, 'hex');
 
 /**
- * `digest` (sha256Hex unless told) remembering what it hashed, for one render: the keys of 5,000
- * hosts' ISOs, tars and vSphere files all cover the same vendor-data (9 KiB), hashed once instead
- * of 25,000 times.
+ * `digest` (sha256Hex unless told) remembering what it hashed, for one render: a host's ISO, tar,
+ * gzip and vSphere files and the cluster's seeds.tar all cover its user-data, hashed once.
  */
 export function contentDigests(digest: ContentDigest = sha256Hex): ContentDigest {
   const seen = new Map<string | Uint8Array, string>();

@@ -5,10 +5,7 @@ import { HostManifestBuilder, type HostManifest } from '../manifest/host-manifes
 import { nodeSlots } from '../manifest/node-slots.js';
 import type { RenderPlan } from '../plan/plan.js';
 import { userDataObject, writeFiles } from '../render/cloud-init/user-data.js';
-import { vendorDataObject } from '../render/cloud-init/vendor-data.js';
-import type { VendorRuntime } from '../manifest/runtime.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
-import { TOKEN_IN_TEXT } from '../plan/pki.js';
 import { checkCloudConfig } from './cloud-config.js';
 import { checkKubeadmConfig } from './kubeadm-config.js';
 
@@ -56,22 +53,7 @@ function kubeadmSource(m: HostManifest, field: string): FieldPath {
 /** cloud-init's schema and kubeadm's field tables on each distinct host; join material only where its role allows. */
 export function verifyRender(plan: RenderPlan): Diagnostic[] {
   const builder = new HostManifestBuilder(plan, plan.secrets);
-  return [...verifyVendorData(builder.vendor), ...verifyHosts(representatives(plan, builder))];
-}
-
-/** Secrets that must never reach vendor-data (the same for every host, so 0644 and on every seed). */
-const hasSecret = (text: string): boolean => /PRIVATE KEY/.test(text) || new RegExp(TOKEN_IN_TEXT.source).test(text);
-
-/** The cluster's vendor-data: cloud-init's schema, and no secret in it. */
-export function verifyVendorData(vendor: VendorRuntime | undefined): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const p of checkCloudConfig(vendorDataObject(vendor))) {
-    out.push(problem([], 'render.cloud-config-schema', `vendor-data at ${p.path}: ${p.message} (cloud-init's schema)`, 'this is a kubebake bug: report it with the topology'));
-  }
-  for (const f of vendor?.files ?? []) {
-    if (hasSecret(f.content)) out.push(problem([], 'render.key-leak', `vendor-data (every host's, 0644) would carry a secret in ${f.path}`, 'this is a kubebake bug: nothing was written'));
-  }
-  return out;
+  return verifyHosts(representatives(plan, builder));
 }
 
 /** The checks of verifyRender on given host manifests. */

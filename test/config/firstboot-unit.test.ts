@@ -39,8 +39,8 @@ const units = async (): Promise<Map<string, string>> => {
   for (const name of PROFILES) {
     const plan = await renderPlan(profile(name));
     for (const m of buildHostManifests(plan, secrets)) {
-      // A first-boot host gets the unit through the cluster's vendor-data, a baked one from its image.
-      const f = [...(m.vendor?.files ?? []), ...m.files].find((x) => x.path === HOST_PATHS.firstbootUnit);
+      // A first-boot host gets the unit in its user-data, a baked one from its image.
+      const f = m.files.find((x) => x.path === HOST_PATHS.firstbootUnit);
       assert.ok(f || m.runtime === 'image', `${name}/${m.node.name}: a first-boot host gets the unit`);
       if (f) found.set(`${name}/${m.node.name}`, f.content);
     }

@@ -4,7 +4,7 @@
 // virt-install (stand-ins: they record arguments and answer as the real tools' outputs look).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
@@ -38,7 +38,7 @@ test('tar bundles: sorted entries, root-owned, fixed mtime, modes kept; they unp
     const listing = run('tar', ['--numeric-owner', '--full-time', '-tvf', bundle], {}).stdout.trim().split('\n');
     const names = listing.map((l) => l.split(/\s+/).pop()!);
     assert.deepEqual(names, [...names].sort(), 'entries in path order');
-    assert.deepEqual(names, ['README.md', ...seeds.map((s) => s.host).sort().flatMap((h) => [`hosts/${h}/meta-data`, `hosts/${h}/network-config`, `hosts/${h}/user-data`, `hosts/${h}/vendor-data`])]);
+    assert.deepEqual(names, ['README.md', ...seeds.map((s) => s.host).sort().flatMap((h) => [`hosts/${h}/meta-data`, `hosts/${h}/network-config`, `hosts/${h}/user-data`])]);
     for (const line of listing) {
       assert.match(line, /^-rw[-r]{7} 0\/0 .* 2000-01-01 00:00:00 /, line);
       assert.equal(line.startsWith('-rw-------'), line.endsWith('/user-data'), `only user-data is 0600: ${line}`);
@@ -49,12 +49,11 @@ test('tar bundles: sorted entries, root-owned, fixed mtime, modes kept; they unp
     for (const s of seeds) {
       assert.equal(readFileSync(join(out, 'hosts', s.host, 'user-data'), 'utf8'), s.userData);
       assert.equal(readFileSync(join(out, 'hosts', s.host, 'network-config'), 'utf8'), s.networkConfig);
-      assert.equal(readFileSync(join(out, 'hosts', s.host, 'vendor-data'), 'utf8'), s.vendorData);
-      assert.equal(statSync(join(out, 'hosts', s.host, 'vendor-data')).mode & 0o777, 0o644);
+      assert.equal(statSync(join(out, 'hosts', s.host, 'network-config')).mode & 0o777, 0o644);
       assert.equal(statSync(join(out, 'hosts', s.host, 'user-data')).mode & 0o777, 0o600);
       const host = join(dir, `${s.host}.tar`);
       writeFileSync(host, tree.get(`hosts/${s.host}/seed.tar`)!.content);
-      assert.deepEqual(run('tar', ['-tf', host]).stdout.trim().split('\n'), ['meta-data', 'network-config', 'user-data', 'vendor-data']);
+      assert.deepEqual(run('tar', ['-tf', host]).stdout.trim().split('\n'), ['meta-data', 'network-config', 'user-data']);
       assert.equal(run('tar', ['-xOf', host, 'meta-data']).stdout, s.metaData);
     }
     assert.equal(tree.get('seeds.tar')!.mode, 0o600);
@@ -71,9 +70,8 @@ values = json.load(sys.stdin)
 md = ds.load_json_or_yaml(ds.decode("guestinfo.metadata", values["guestinfo.metadata.encoding"], values["guestinfo.metadata"]))
 md = ds.process_metadata(md)
 ud = ds.decode("guestinfo.userdata", values["guestinfo.userdata.encoding"], values["guestinfo.userdata"])
-vd = ds.decode("guestinfo.vendordata", values["guestinfo.vendordata.encoding"], values["guestinfo.vendordata"])
 text = lambda b: b.decode() if isinstance(b, bytes) else b
-print(json.dumps({"metadata": md, "userdata": text(ud), "vendordata": text(vd)}))
+print(json.dumps({"metadata": md, "userdata": text(ud)}))
 `;
 
 /**
@@ -114,12 +112,11 @@ test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the re
     for (const s of seeds) {
       const vmx = text(tree, `vsphere/${s.host}.vmx`);
       const values = Object.fromEntries([...vmx.matchAll(/^(guestinfo\.[a-z.]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
-      assert.deepEqual(Object.keys(values).sort(), ['guestinfo.metadata', 'guestinfo.metadata.encoding', 'guestinfo.userdata', 'guestinfo.userdata.encoding', 'guestinfo.vendordata', 'guestinfo.vendordata.encoding']);
+      assert.deepEqual(Object.keys(values).sort(), ['guestinfo.metadata', 'guestinfo.metadata.encoding', 'guestinfo.userdata', 'guestinfo.userdata.encoding']);
       const r = run('/usr/bin/python3', ['-c', VMWARE_DECODE], { input: JSON.stringify(values) });
       assert.equal(r.status, 0, r.stderr);
-      const decoded = JSON.parse(r.stdout) as { metadata: Record<string, unknown>; userdata: string; vendordata: string };
+      const decoded = JSON.parse(r.stdout) as { metadata: Record<string, unknown>; userdata: string };
       assert.equal(decoded.userdata, s.userData);
-      assert.equal(decoded.vendordata, s.vendorData);
       assert.deepEqual(decoded.metadata.network, { config: parse(s.networkConfig) });
       const meta = parse(s.metaData) as Record<string, string>;
       assert.equal(decoded.metadata['instance-id'], meta['instance-id']);
@@ -227,10 +224,10 @@ test('Proxmox: the qm script copies the snippets 0600 onto the storage, adds a C
       assert.equal(statSync(join(storage, `${base}-user-data.yaml`)).mode & 0o777, 0o600);
       assert.equal(readFileSync(join(storage, `${base}-network-config.yaml`), 'utf8'), s.networkConfig);
       assert.equal(readFileSync(join(storage, `${base}-meta-data.yaml`), 'utf8'), s.metaData);
-      assert.equal(readFileSync(join(storage, `${base}-vendor-data.yaml`), 'utf8'), s.vendorData);
+      assert.ok(!existsSync(join(storage, `${base}-vendor-data.yaml`)), 'no vendor-data snippet');
       const log = readFileSync(calls, 'utf8');
       assert.match(log, /^qm set 9001 --ide2 local-lvm:cloudinit$/m);
-      assert.ok(log.includes(`qm set 9001 --cicustom user=local:snippets/${base}-user-data.yaml,network=local:snippets/${base}-network-config.yaml,meta=local:snippets/${base}-meta-data.yaml,vendor=local:snippets/${base}-vendor-data.yaml\n`), log);
+      assert.ok(log.includes(`qm set 9001 --cicustom user=local:snippets/${base}-user-data.yaml,network=local:snippets/${base}-network-config.yaml,meta=local:snippets/${base}-meta-data.yaml\n`), log);
       if (node.mac) assert.ok(log.includes(`qm set 9001 --net0 virtio=${node.mac},bridge=vmbr0,firewall=1\n`), log);
       else assert.doesNotMatch(log, /--net0/, `${s.host} is matched by interface name: net0 is left alone`);
     }

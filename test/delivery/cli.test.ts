@@ -15,12 +15,12 @@ test('default: every form, the README, and one size line per host on stdout; no 
     const r = runKubebake(['render', 'cloud-init', '-f', repoPath('profiles', 'default.yaml'), '-o', out]);
     assert.equal(r.status, 0, r.stderr);
     const written = files(join(out, 'default'));
-    for (const f of ['README.md', 'seeds.tar', 'hosts/cp1/seed.iso', 'hosts/cp1/seed.tar', 'vsphere/cp1.vmx', 'vsphere/cp1.govc.sh', 'proxmox/cp1.qm.sh', 'proxmox/snippets/default-cp1-user-data.yaml', 'proxmox/snippets/default-cp1-vendor-data.yaml', 'hosts/cp1/vendor-data', 'libvirt/cp1.virt-install.sh']) {
+    for (const f of ['README.md', 'seeds.tar', 'hosts/cp1/seed.iso', 'hosts/cp1/seed.tar', 'vsphere/cp1.vmx', 'vsphere/cp1.govc.sh', 'proxmox/cp1.qm.sh', 'proxmox/snippets/default-cp1-user-data.yaml', 'hosts/cp1/user-data.gz', 'libvirt/cp1.virt-install.sh']) {
       assert.ok(written.includes(f), f);
     }
-    for (const host of ['cp1', 'cp2', 'cp3', 'worker1', 'worker2', 'lb1']) assert.match(r.stdout, new RegExp(`^  ${host}: user-data \\d+\\.\\d KiB \\(gzip\\+base64 \\d+\\.\\d KiB\\)`, 'm'));
-    // The runtime travels as vendor-data: even the first control plane (kubeadm init, the CNI,
-    // label-nodes) is under EC2's 16 KB now. The warning's wording: test/delivery/sizes.test.ts.
+    for (const host of ['cp1', 'cp2', 'cp3', 'worker1', 'worker2', 'lb1']) assert.match(r.stdout, new RegExp(`^  ${host}: user-data \\d+\\.\\d KiB \\(gzip \\d+\\.\\d KiB\\)`, 'm'));
+    assert.ok(!written.some((f) => /vendor-data/.test(f)), 'no vendor-data: the user-data is complete');
+    // Every host fits every platform at least as user-data.gz: no warning. The wording: test/delivery/sizes.test.ts.
     assert.doesNotMatch(r.stderr, /is over/);
     // The profile's SSH key is kubebake's example: the render warns at its line:col and goes on.
     const profile = readFileSync(repoPath('profiles', 'default.yaml'), 'utf8').split('\n');
@@ -92,6 +92,6 @@ test('--delivery with an unknown form is a usage error (exit 2) naming the forms
   withTempDir((out) => {
     const r = runKubebake(['render', 'cloud-init', '-f', repoPath('profiles', 'seed.yaml'), '-o', out, '--delivery', 'iso,floppy']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /unknown delivery form floppy: use all, none, or a list of iso, tar, vsphere, proxmox, libvirt, pxe/);
+    assert.match(r.stderr, /unknown delivery form floppy: use all, none, or a list of gzip, iso, tar, vsphere, proxmox, libvirt, pxe/);
     assert.deepEqual(readdirSync(out), [], 'not even secrets');
   }));

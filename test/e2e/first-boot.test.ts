@@ -143,52 +143,17 @@ test('cp2: the shared PKI is in place before kubeadm join (no upload-certs windo
     assert.match(boot.read('etc/kubebake/kubeadm.yaml') ?? '', /controlPlane:\n\s+localAPIEndpoint:\n\s+advertiseAddress: 10\.20\.0\.12/);
   }));
 
-test("cp2: the runtime lands from vendor-data and the host's own files from user-data; its own bootstrap.sh replaces the runtime's", { skip }, () =>
+test("cp2: every file of its user-data lands with its mode, the runtime included", { skip }, () =>
   bootInSandbox(seedOf('cp2', { cluster: initRecord(plan, tree) }), (boot) => {
-    const builder = new HostManifestBuilder(plan, plan.secrets);
-    const vendor = builder.vendor!;
-    // Every runtime file but the one the host writes itself (bootstrap.sh: a control plane's join, not a worker's).
-    const own = builder.build(plan.nodes.find((n) => n.name === 'cp2')!);
-    for (const f of vendor.files.filter((v) => !own.files.some((o) => o.path === v.path))) {
-      assert.equal(boot.read(f.path.slice(1)), f.content, `${f.path} from vendor-data`);
+    const own = new HostManifestBuilder(plan, plan.secrets).build(plan.nodes.find((n) => n.name === 'cp2')!);
+    for (const f of own.files) {
+      assert.equal(boot.read(f.path.slice(1)), f.content, `${f.path} from user-data`);
       assert.equal(boot.mode(f.path.slice(1)), parseInt(f.mode, 8), `${f.path}'s mode`);
     }
-    for (const f of own.files) assert.equal(boot.read(f.path.slice(1)), f.content, `${f.path} from user-data`);
-    const bootstrap = own.steps.find((st) => st.name === 'bootstrap')!;
-    assert.equal(boot.read(stepPath('bootstrap').slice(1)), hostScript(bootstrap));
-    assert.match(hostScript(bootstrap), /controlPlane|pki/, 'the control plane join, not the worker one');
+    for (const path of [stepPath('bootstrap'), '/usr/local/lib/kubebake/firstboot.sh', '/usr/local/lib/kubebake/lib.sh']) assert.ok(own.files.some((f) => f.path === path), path);
+    assert.match(hostScript(own.steps.find((st) => st.name === 'bootstrap')!), /controlPlane|pki/, 'the control plane join, not the worker one');
     assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n');
   }));
-
-/** A worker's seed with its vendor-data replaced (undefined: not attached). */
-const withVendor = (vendorData: string | undefined): BootOptions => {
-  const base = seedOf('worker1', { cluster: initRecord(plan, tree) });
-  return { ...base, seed: { ...base.seed, 'vendor-data': vendorData } };
-};
-
-test('worker1 without its vendor-data, or with one that has merge_how alone: the real cloud-init drops the runtime, runcmd says what to attach', { skip }, () => {
-  const vendorData = text(tree, 'hosts/worker1/vendor-data');
-  const mergeHowOnly = vendorData.replace(/^merge_type: .*\n/m, '');
-  assert.notEqual(mergeHowOnly, vendorData);
-  for (const v of [undefined, mergeHowOnly]) {
-    bootInSandbox(withVendor(v), (boot) => {
-      assert.match(boot.read('var/lib/kubebake/status') ?? '', /^failed: runtime-check: \/usr\/local\/lib\/kubebake\/runtime\.sha256 is missing: attach the vendor-data rendered for this host/);
-      assert.equal(boot.read('usr/local/lib/kubebake/lib.sh'), undefined, 'no runtime file was written');
-      assert.ok(boot.read('etc/kubebake/kubeadm.yaml'), "the user-data's own files were");
-      assert.ok(!boot.calls.some((l) => /^kubeadm/.test(l)));
-    });
-  }
-});
-
-test('worker1 with the vendor-data of another render: runcmd refuses its runtime (no old scripts run)', { skip }, () => {
-  const stale = text(tree, 'hosts/worker1/vendor-data').replace(/(path: \/usr\/local\/lib\/kubebake\/runtime\.sha256\n  content: \|\n    )([0-9a-f]{64})/, (_, k: string) => `${k}${'0'.repeat(64)}`);
-  assert.match(stale, /0{64}/);
-  bootInSandbox(withVendor(stale), (boot) => {
-    assert.match(boot.read('var/lib/kubebake/status') ?? '', /^failed: runtime-check: the vendor-data is from another render \(kubebake runtime 000000000000, this user-data wants [0-9a-f]{12}\)/);
-    assert.ok(boot.read('usr/local/lib/kubebake/lib.sh'), 'the other runtime was written');
-    assert.ok(!boot.calls.some((l) => /^kubeadm|^apt-get/.test(l)), boot.calls.join('\n'));
-  });
-});
 
 test('lb1: HAProxy installed and configured with the rendered haproxy.cfg', { skip }, () =>
   bootInSandbox(seedOf('lb1'), (boot) => {
@@ -222,7 +187,7 @@ test('a reboot after a failed join: systemd starts the first-boot unit again, wh
     // Resumed: the finished steps do not run again; the join does, once.
     assert.ok(!second.some((l) => /^apt-get .* install|^apt-mark hold/.test(l)), second.join('\n'));
     assert.equal(second.filter((l) => /^kubeadm join/.test(l)).length, 1, second.join('\n'));
-    assert.equal(boot.read('var/lib/kubebake/steps-done'), 'resolver\nbase\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
+    assert.equal(boot.read('var/lib/kubebake/steps-done'), 'address\nresolver\nbase\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
   }));
 
 test('after ok, a reboot starts the unit, which does nothing', { skip }, () =>

@@ -115,11 +115,10 @@ function assertBoot({ stack, node, boot, cluster: { plan, seeds } = BOOKWORM }: 
     assert.match(eni, new RegExp(`^    dns-nameservers ${plan.network.dns.join(' ').replace(/\./g, '\\.')}$`, 'm'), `${where}:\n${eni}`);
   }
 
-  // kubebake's runtime came from the ISO's vendor-data (cloud-init merged it under the user-data):
-  // the digest the user-data checks, and a shared step that is in no host's user-data.
-  const vendor = parse(seeds.find((s) => s.host === node.name)!.vendorData, { version: '1.1' }) as { write_files: { path: string; content: string }[] };
-  for (const path of ['/usr/local/lib/kubebake/runtime.sha256', '/usr/local/lib/kubebake/base.sh']) {
-    assert.equal(boot.read(path), vendor.write_files.find((f) => f.path === path)!.content, `${where}: ${path} from vendor-data`);
+  // kubebake's runtime came with the ISO's user-data: the runner and a step, byte for byte.
+  const userData = parse(seeds.find((s) => s.host === node.name)!.userData, { version: '1.1' }) as { write_files: { path: string; content: string }[] };
+  for (const path of ['/usr/local/lib/kubebake/firstboot.sh', '/usr/local/lib/kubebake/base.sh']) {
+    assert.equal(boot.read(path), userData.write_files.find((f) => f.path === path)!.content, `${where}: ${path} from user-data`);
   }
 
   // kubebake's first boot ran and says why it stopped: nothing to install from.

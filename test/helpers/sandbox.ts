@@ -359,7 +359,30 @@ done < "$root/standin/package-table"
 chroot "$root" /usr/local/sbin/standin-relink
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 rc=0
-chroot "$root" sh -c 'cloud-init init --local && cloud-init init && cloud-init modules --mode config && cloud-init modules --mode final' > "$scratch/cloud-init.out" 2>&1 || rc=$?
+# The OS's network stack, acting on what cloud-init rendered for the NIC (no networkd or ifupdown
+# runs in the sandbox): the static addresses of its networkd file (written directly, or by netplan
+# generate under /run) or its ifupdown stanza go onto the NIC; a NIC left to DHCP gets the lease
+# the platform hands out (BootOptions.dhcp), or nothing.
+apply_network() {
+  local f addrs='' dhcp='' match
+  for f in "$root"/etc/systemd/network/10-cloud-init-*.network "$root"/run/systemd/network/10-netplan-*.network; do
+    [ -f "$f" ] || continue
+    # Only a file whose [Match] names this NIC (by MAC, permanent MAC or name).
+    match=$(sed -nE 's/^(PermanentMACAddress|MACAddress|Name)=//p' "$f" | tr 'A-F' 'a-f')
+    printf '%s\n' "$match" | grep -qxF -e "$mac" -e "$nicname" || continue
+    addrs="$addrs $(sed -n 's/^Address=//p' "$f")"
+    grep -Eq '^DHCP=(yes|ipv4|true)' "$f" && dhcp=1
+  done
+  for f in "$root/etc/network/interfaces.d/50-cloud-init" "$root/etc/network/interfaces"; do
+    [ -f "$f" ] || continue
+    addrs="$addrs $(awk -v nic="$nicname" '$1 == "iface" { on = ($2 == nic || $2 == nic ":1") } on && $1 == "address" { print $2 }' "$f")"
+    grep -Eq "^iface $nicname inet dhcp" "$f" && dhcp=1
+  done
+  if [ -n "$dhcp" ] && [ -f "$scratch/dhcp" ]; then addrs="$addrs $(cat "$scratch/dhcp")"; fi
+  for a in $addrs; do ip addr add "$a" dev "$nicname" 2>/dev/null || true; done
+  ip link set "$nicname" up 2>/dev/null || true
+}
+{ chroot "$root" sh -c 'cloud-init init --local && cloud-init init' && { [ -z "$mac" ] || apply_network; } && chroot "$root" sh -c 'cloud-init modules --mode config && cloud-init modules --mode final'; } > "$scratch/cloud-init.out" 2>&1 || rc=$?
 echo "$rc" > "$scratch/cloud-init.rc"
 # Kept before \`then\` runs: a bake's sysprep removes cloud-init's state.
 cp "$root/var/lib/cloud/data/result.json" "$scratch/result.json" 2>/dev/null || true
@@ -459,8 +482,6 @@ export function sandboxUnavailable(): string | undefined {
 export interface BootOptions {
   /**
    * The NoCloud seed; without network-config cloud-init falls back to DHCP (as Packer's seed CD does).
-   * vendor-data goes into the seed folder like the rest: the real cloud-init reads and merges it
-   * under user-data (its own handler and merge code, nothing re-implemented here).
    */
   seed: { 'user-data': string; 'meta-data': string; 'network-config'?: string; 'vendor-data'?: string };
   /** Read-only layers over this machine's root, topmost first: e.g. the `layer` of an earlier boot that baked an image. */
@@ -481,6 +502,8 @@ export interface BootOptions {
   respond?: string[];
   /** Nodes the cluster has (kubectl get node finds them). */
   nodes?: string[];
+  /** The address (CIDR) the platform's DHCP hands the NIC when cloud-init leaves it to DHCP (no network-config). */
+  dhcp?: string;
   /** Size of the machine's disk (findmnt/lsblk answer for /); without it they see the sandbox's overlay. */
   diskBytes?: number;
   /**
@@ -499,13 +522,12 @@ export interface BootOptions {
  */
 export interface ClusterRecord { tokens: string[]; caCertHash: string; endpoint: string; state?: unknown }
 
-/** A host's NoCloud seed as `render cloud-init` wrote it into `tree` (all four files). */
+/** A host's NoCloud seed as `render cloud-init` wrote it into `tree` (all three files). */
 export function hostSeed(tree: FileTree, host: string): BootOptions['seed'] {
   return {
     'user-data': text(tree, `hosts/${host}/user-data`),
     'meta-data': text(tree, `hosts/${host}/meta-data`),
     'network-config': text(tree, `hosts/${host}/network-config`),
-    'vendor-data': text(tree, `hosts/${host}/vendor-data`),
   };
 }
 
@@ -531,6 +553,7 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     if (opts.cluster) writeFileSync(join(scratch, 'cluster-given.json'), JSON.stringify(opts.cluster));
     if (opts.respond) writeFileSync(join(scratch, 'respond'), opts.respond.join('\n') + '\n');
     if (opts.nodes) writeFileSync(join(scratch, 'nodes'), opts.nodes.join('\n') + '\n');
+    if (opts.dhcp) writeFileSync(join(scratch, 'dhcp'), `${opts.dhcp}\n`);
     if (opts.diskBytes !== undefined) writeFileSync(join(scratch, 'disk-bytes'), `${opts.diskBytes}\n`);
     if (opts.mirror) {
       const m = opts.mirror;

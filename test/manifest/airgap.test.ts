@@ -77,9 +77,9 @@ test("registries.conf parses as TOML (smol-toml) and maps every registry to its 
     conf.registry.map((r) => [r.prefix, r.location, r.mirror.map((m) => m.location)]),
     Object.entries(registries).map(([k, v]) => [k, k, [v]]),
   );
-  // The seed: the user-data, and the vendor-data that carries the steps every host shares.
+  // The seed: the user-data, which carries every step.
   const tree = renderCloudInitTree(airgap);
-  const seed = ['user-data', 'vendor-data'].map((f) => tree.get(`hosts/worker1/${f}`)!.content as string).join('\n');
+  const seed = tree.get('hosts/worker1/user-data')!.content as string;
   assert.ok(seed.includes(SOURCE_PATHS.registries), 'the worker writes the drop-in');
 });
 
@@ -192,7 +192,7 @@ test('baked images keep the mirrors and proxy for first boot, or drop them befor
       else assert.ok(drop >= 0 && drop === phases.indexOf('sysprep:sysprep') - 1, phases.join(' '));
     }
     const worker = buildHostManifests(plan, plan.secrets).find((h) => h.node.role === 'worker')!;
-    assert.deepEqual(names(worker.steps), ['resolver', 'image-check', ...(keepInImage ? [] : ['sources']), 'firewall', 'bootstrap']);
+    assert.deepEqual(names(worker.steps), ['address', 'resolver', 'image-check', ...(keepInImage ? [] : ['sources']), 'firewall', 'bootstrap']);
   }
   const dropped = await renderPlan({ ...t, image: 'baked', mirrors: { ...t.mirrors!, keepInImage: false } });
   assert.equal(missingTools('shellcheck') ?? shellcheck({ 'drop-sources.sh': dropSourcesStep(dropped).body }), '');

@@ -289,9 +289,9 @@ test('a re-render of unchanged input touches nothing; removing a host removes it
     writeFileSync(file, topology(9));
     const r = render(file, out);
     assert.equal(r.status, 0);
-    // Its seed (user-data, meta-data, network-config, vendor-data, seed.iso, seed.tar) and its delivery
-    // recipes (vSphere .vmx and govc script, four Proxmox snippets and the qm script, the virt-install script).
-    assert.match(r.stdout, /14 removed/);
+    // Its seed (user-data, user-data.gz, meta-data, network-config, seed.iso, seed.tar) and its delivery
+    // recipes (vSphere .vmx and govc script, three Proxmox snippets and the qm script, the virt-install script).
+    assert.match(r.stdout, /13 removed/);
     assert.ok(!existsSync(join(dir, 'hosts', 'worker10')), 'the removed host\'s folder is gone');
     assert.ok(!readdirSync(dir, { recursive: true }).some((p) => String(p).includes('worker10')), 'nothing of worker10 is left');
     // A hand edit is still seen although the manifest lets untouched files skip reading.

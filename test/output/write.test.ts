@@ -64,7 +64,7 @@ test('--check (dryRun) reports what a render would do and writes nothing', async
   });
 });
 
-test('files that share a content (every host\'s vendor-data) each get it, with their own mode; an edit to one is seen', async () => {
+test('files that share a content (a host\'s user-data in hosts/ and pxe/) each get it, with their own mode; an edit to one is seen', async () => {
   await withTempDir(async (dir) => {
     const shared = 'runtime\n'.repeat(1000);
     const bytes = new Uint8Array([0, 1, 2, 255]);

@@ -15,13 +15,8 @@ interface WriteFile { path: string; content: string; permissions: string }
 const userData = (tree: Parameters<typeof text>[0], host: string): { write_files: WriteFile[]; runcmd: string[][] } =>
   parse(text(tree, `hosts/${host}/user-data`), { version: '1.1' });
 const fileIn = (ud: { write_files: WriteFile[] }, path: string): WriteFile | undefined => ud.write_files.find((w) => w.path === path);
-/**
- * Every file the host's seed writes, as cloud-init combines them (test/render-cloud-init/vendor-merge.test.ts):
- * the cluster's vendor-data (kubebake's runtime; empty with image: baked) first, then the user-data's.
- */
-const seedFiles = (tree: Parameters<typeof text>[0], host: string): { write_files: WriteFile[] } => ({
-  write_files: [...((parse(text(tree, `hosts/${host}/vendor-data`), { version: '1.1' }) as { write_files?: WriteFile[] }).write_files ?? []), ...userData(tree, host).write_files],
-});
+/** Every file the host's seed writes: its user-data's. */
+const seedFiles = (tree: Parameters<typeof text>[0], host: string): { write_files: WriteFile[] } => ({ write_files: userData(tree, host).write_files });
 const kubeadmDocs = (ud: { write_files: WriteFile[] }): Record<string, unknown>[] =>
   parseAllDocuments(fileIn(ud, KUBEADM_CONFIG_PATH)!.content).map((d) => d.toJS());
 
@@ -138,14 +133,11 @@ test('baked mode installs no package and pulls no image at first boot', async ()
 test('status file and step order: first boot runs OS prep, CRI-O, packages, firewall, then kubeadm', async () => {
   const { tree } = await renderProfile('default');
   const ud = { ...userData(tree, 'worker1'), ...seedFiles(tree, 'worker1') };
-  // runcmd hands over to the unit that runs the runner (again after a reboot, until ok), once the
-  // vendor-data's runtime is the one this user-data was rendered with.
-  const [[sh, c, script]] = ud.runcmd as [string[]];
-  assert.deepEqual([sh, c], ['sh', '-c']);
-  assert.match(script!, /^if \[ "\$\(cat \/usr\/local\/lib\/kubebake\/runtime\.sha256 2>\/dev\/null\)" = [0-9a-f]{64} \]; then exec systemctl enable --now kubebake-firstboot\.service; fi; /);
+  // runcmd hands over to the unit that runs the runner (again after a reboot, until ok).
+  assert.deepEqual(ud.runcmd, [['systemctl', 'enable', '--now', 'kubebake-firstboot.service']]);
   assert.match(fileIn(ud, '/etc/systemd/system/kubebake-firstboot.service')!.content, /^ExecStart=\/usr\/local\/lib\/kubebake\/firstboot\.sh$/m);
   const runner = fileIn(ud, '/usr/local/lib/kubebake/firstboot.sh')!.content;
-  assert.equal(fileIn(ud, '/etc/kubebake/steps')!.content, 'resolver\nbase\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
+  assert.equal(fileIn(ud, '/etc/kubebake/steps')!.content, 'address\nresolver\nbase\nos-prep\ncrio\nkube-packages\nfirewall\nbootstrap\n');
   assert.match(runner, /done < \/etc\/kubebake\/steps$/m);
   assert.match(runner, /status "failed: \$step: /);
   assert.match(runner, /\/var\/lib\/kubebake\/status/);

@@ -41,10 +41,10 @@ for (const name of PROFILES) {
     }
   });
 
-  test(`profile ${name}: Debian's cloud-init schema --config-file accepts every user-data and vendor-data`, { skip: missingTools('cloud-init') }, async () => {
+  test(`profile ${name}: Debian's cloud-init schema --config-file accepts every user-data`, { skip: missingTools('cloud-init') }, async () => {
     const { plan, tree } = await renderProfile(name);
     const files = Object.fromEntries(
-      plan.nodes.flatMap((n) => ['user-data', 'vendor-data'].map((f) => [`${n.name}.${f}.yaml`, text(tree, `hosts/${n.name}/${f}`)])),
+      plan.nodes.map((n) => [`${n.name}.user-data.yaml`, text(tree, `hosts/${n.name}/user-data`)]),
     );
     const { dir, cleanup } = tempFiles(files);
     try {
@@ -61,7 +61,7 @@ for (const name of PROFILES) {
   test(`profile ${name}: YAML reads the same under YAML 1.1 (PyYAML) and 1.2`, async () => {
     const { plan, tree } = await renderProfile(name);
     for (const n of plan.nodes) {
-      for (const f of ['user-data', 'meta-data', 'network-config', 'vendor-data']) {
+      for (const f of ['user-data', 'meta-data', 'network-config']) {
         const t = text(tree, `hosts/${n.name}/${f}`);
         assert.deepEqual(parse(t, { version: '1.1' }), parse(t, { version: '1.2' }), `${n.name}/${f} differs between YAML 1.1 and 1.2`);
       }
@@ -75,12 +75,9 @@ for (const name of PROFILES) {
     const { plan, tree } = await renderProfile(name);
     const scripts: Record<string, string> = {};
     for (const n of plan.nodes) {
-      // The host's files as cloud-init writes them: the vendor-data's runtime, then the user-data's own.
-      const vd = parse(text(tree, `hosts/${n.name}/vendor-data`), { version: '1.1' }) as { write_files?: WriteFile[] };
-      const own = parse(text(tree, `hosts/${n.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[]; runcmd: string[][] };
-      const ud = { write_files: [...(vd.write_files ?? []), ...own.write_files] };
-      // runcmd's check of the runtime (vendor-data's digest, or a baked image's unit): sh -c SCRIPT.
-      const [cmd, flag, check] = own.runcmd[0]!;
+      const ud = parse(text(tree, `hosts/${n.name}/user-data`), { version: '1.1' }) as { write_files: WriteFile[]; runcmd: string[][] };
+      // runcmd's check of a baked image's unit: sh -c SCRIPT.
+      const [cmd, flag, check] = ud.runcmd[0]!;
       if (cmd === 'sh' && flag === '-c') scripts[`${n.name}:runcmd`] = `#!/bin/sh\n${check}\n`;
       // Whole scripts (the runner, keepalived's check) as they are; steps as the runner runs them:
       // bash -euo pipefail, the host's helper library, then the step.

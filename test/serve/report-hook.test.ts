@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { buildHostManifests, seededFiles, type HostManifest } from '../../src/manifest/host-manifest.js';
+import { buildHostManifests, type HostManifest } from '../../src/manifest/host-manifest.js';
 import { HOST_PATHS } from '../../src/plan/host-paths.js';
 import { reportKey } from '../../src/plan/report-keys.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
@@ -40,7 +40,7 @@ function relocate(dir: string): (text: string) => string {
 function installHost(dir: string, m: HostManifest, steps: Record<string, string>, port: number): string {
   const move = relocate(dir);
   for (const sub of ['lib', 'state', 'etc', 'log']) mkdirSync(join(dir, sub), { recursive: true });
-  for (const f of seededFiles(m)) {
+  for (const f of m.files) {
     if (!([HOST_PATHS.firstboot, HOST_PATHS.library, HOST_PATHS.reportConfig, HOST_PATHS.stepList] as string[]).includes(f.path)) continue;
     const content = f.path === HOST_PATHS.reportConfig ? f.content.replace(/^REPORT_PORT=.*$/m, `REPORT_PORT=${port}`) : move(f.content);
     writeFileSync(move(f.path), content, { mode: Number.parseInt(f.mode, 8) });
@@ -66,10 +66,10 @@ test('with delivery.server the library reports each step (and the boot); without
   const without = buildHostManifests(await renderPlan(base), (await renderPlan(base)).secrets);
   for (const [i, m] of withServer.manifests.entries()) {
     const plain = without[i]!;
-    // The library (with the hook) comes through the cluster's vendor-data, the host's key through its user-data.
-    const extra = seededFiles(m).filter((f) => !seededFiles(plain).some((p) => p.path === f.path && p.content === f.content));
-    assert.deepEqual(extra.map((f) => f.path).sort(), [HOST_PATHS.library, HOST_PATHS.runtimeDigest, HOST_PATHS.reportConfig].sort(), m.node.name);
-    assert.ok(!seededFiles(plain).some((f) => /report/.test(f.path) || f.content.includes('report()')), `${m.node.name}: reporting without a server`);
+    // The library (with the hook) and the host's key, both in its user-data.
+    const extra = m.files.filter((f) => !plain.files.some((p) => p.path === f.path && p.content === f.content));
+    assert.deepEqual(extra.map((f) => f.path).sort(), [HOST_PATHS.library, HOST_PATHS.reportConfig].sort(), m.node.name);
+    assert.ok(!plain.files.some((f) => /report/.test(f.path) || f.content.includes('report()')), `${m.node.name}: reporting without a server`);
     assert.equal(plain.phoneHome, undefined);
     assert.equal(m.phoneHome, `http://10.20.0.5:8080/phone-home/${m.node.name}`);
     const conf = m.files.find((f) => f.path === HOST_PATHS.reportConfig)!;
@@ -83,7 +83,7 @@ test('with delivery.server the library reports each step (and the boot); without
 
 test('the library with the report hook passes shellcheck', { skip: missingTools('shellcheck') }, async () => {
   const { manifests: ms } = await manifests('http://10.20.0.5:8080');
-  const lib = seededFiles(ms[0]!).find((f) => f.path === HOST_PATHS.library)!.content;
+  const lib = ms[0]!.files.find((f) => f.path === HOST_PATHS.library)!.content;
   assert.equal(shellcheck({ 'lib.sh': `#!/bin/bash\n${lib}` }), '');
 });
 

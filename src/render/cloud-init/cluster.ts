@@ -5,18 +5,17 @@ import { HOST_PATHS } from '../../plan/host-paths.js';
 import type { RenderPlan } from '../../plan/plan.js';
 import { FileTree } from '../../output/tree.js';
 import { SlotTemplates } from '../../util/slot-template.js';
-import { metaDataDigest, renderMetaData, vendorDataDigest } from './meta-data.js';
+import { metaDataDigest, renderMetaData } from './meta-data.js';
 import { renderNetworkConfig } from './network-config.js';
 import { UserDataWriter } from './user-data.js';
-import { renderVendorData } from './vendor-data.js';
 
 const fileOf = (m: HostManifest, path: string): string | undefined => m.files.find((f) => f.path === path)?.content;
 
 /**
  * Everything `render cloud-init` produces for a cluster, relative to out/<cluster>/: each host's
  * NoCloud seed, and for the operator the load balancers' configuration as their hosts get it.
- * user-data and admin.conf carry secrets: 0600. vendor-data (kubebake's runtime, the same for every
- * host; an empty cloud-config when a baked image carries it) carries none: 0644.
+ * user-data and admin.conf carry secrets: 0600. A host's user-data is complete on its own (its
+ * runtime included): kubebake writes no vendor-data.
  *
  * A host's seed is the serialisation of its manifest; hosts that differ only in their slot values
  * (name, address, MAC) share one serialisation, filled in per host (see util/slot-template.ts).
@@ -26,17 +25,15 @@ export function renderCloudInitTree(plan: RenderPlan): FileTree {
   const manifests = new HostManifestBuilder(plan, plan.secrets);
   const userData = new UserDataWriter();
   const templates = new SlotTemplates();
-  const vendorData = renderVendorData(manifests.vendor);
-  const vendorDigest = vendorDataDigest(vendorData);
   let haproxy: string | undefined;
   for (const node of plan.nodes) {
     const { key, values } = nodeSlots(node);
     const ud = templates.render(`user-data:${key}`, values, (v) => userData.render(manifests.build(withSlots(node, v))));
     const networkConfig = templates.render(`network-config:${key}`, values, (v) => renderNetworkConfig(plan, withSlots(node, v)));
-    const digest = metaDataDigest(ud, networkConfig, vendorDigest);
+    const digest = metaDataDigest(ud, networkConfig);
     const metaData = templates.render('meta-data', [node.name, digest], ([name, d]) => renderMetaData(name!, d!));
     const dir = `hosts/${node.name}`;
-    tree.add(`${dir}/user-data`, ud, 0o600).add(`${dir}/network-config`, networkConfig).add(`${dir}/meta-data`, metaData).add(`${dir}/vendor-data`, vendorData);
+    tree.add(`${dir}/user-data`, ud, 0o600).add(`${dir}/network-config`, networkConfig).add(`${dir}/meta-data`, metaData);
     if (node.role === 'load-balancer') {
       const m = manifests.build(node);
       haproxy ??= fileOf(m, HOST_PATHS.haproxyStaged);

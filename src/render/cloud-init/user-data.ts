@@ -45,25 +45,11 @@ function accounts(m: HostManifest): object {
   };
 }
 
-const { firstbootUnit, stateDir, status, runtimeDigest } = HOST_PATHS;
+const { firstbootUnit, stateDir, status } = HOST_PATHS;
 const unit = unitName(firstbootUnit);
 // runcmd only hands over to the unit (config/firstboot-unit.ts), which systemd runs again after
 // a reboot; `enable --now` waits for it, so `cloud-init status --wait` still means "first boot done".
-// On a first-boot host the runner, its unit and the shared steps come from the cluster's
-// vendor-data (render/cloud-init/vendor-data.ts): only the runtime this user-data was rendered with
-// may run. Missing (no vendor-data attached, or a cloud-init that dropped its files) or another one
-// (vendor-data of another render or cluster: old scripts): say so where the operator looks.
-const runcmdVendor = (digest: string): object => ({
-  runcmd: [
-    [
-      'sh',
-      '-c',
-      `if [ "$(cat ${runtimeDigest} 2>/dev/null)" = ${digest} ]; then exec systemctl enable --now ${unit}; fi; install -d ${stateDir}; ` +
-        `if [ -f ${runtimeDigest} ]; then echo 'failed: runtime-check: the vendor-data is from another render (kubebake runtime '"$(cut -c1-12 ${runtimeDigest})"', this user-data wants ${digest.slice(0, 12)}): attach the vendor-data rendered with this user-data (hosts/<host>/vendor-data)'; ` +
-        `else echo 'failed: runtime-check: ${runtimeDigest} is missing: attach the vendor-data rendered for this host (hosts/<host>/vendor-data, next to its user-data) to its seed'; fi > ${status}; exit 1`,
-    ],
-  ],
-});
+const RUNCMD = { runcmd: [['systemctl', 'enable', '--now', unit]] };
 // On a baked host the runner and its unit come from the image: without them, say so where the operator looks.
 const RUNCMD_IMAGE = {
   runcmd: [
@@ -75,7 +61,7 @@ const RUNCMD_IMAGE = {
     ],
   ],
 };
-const runcmd = (m: HostManifest): object => (m.runtime === 'image' ? RUNCMD_IMAGE : runcmdVendor(m.runtimeDigest));
+const runcmd = (m: HostManifest): object => (m.runtime === 'image' ? RUNCMD_IMAGE : RUNCMD);
 
 /**
  * cloud-init's phone_home (cc_phone_home) POSTs form data (here instance_id and hostname) when the
@@ -110,7 +96,7 @@ export class UserDataWriter {
     const files = writeFiles(m).map((f) =>
       this.#part(`${f.path}\0${f.permissions}\0${f.content}`, () => yaml({ write_files: [f] }).slice('write_files:\n'.length)),
     );
-    return `${comment(m)}${yaml(head(m))}${accountsText}write_files:\n${files.join('')}${this.#part(`runcmd:${m.runtime}:${m.runtimeDigest}`, () => yaml(runcmd(m)))}${m.phoneHome ? yaml(phoneHome(m)) : ''}`;
+    return `${comment(m)}${yaml(head(m))}${accountsText}write_files:\n${files.join('')}${this.#part(`runcmd:${m.runtime}`, () => yaml(runcmd(m)))}${m.phoneHome ? yaml(phoneHome(m)) : ''}`;
   }
 }
 

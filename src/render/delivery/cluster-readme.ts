@@ -10,7 +10,7 @@ const FIRSTBOOT_UNIT = unitName(firstbootUnit);
 import type { DeliveryForm } from './forms.js';
 import { httpSeedArg, seedCarriesNetwork } from './pxe/boot-params.js';
 import type { HostSeed } from './seeds.js';
-import { kib, LIMITS, measure, vendorDataBytes } from './sizes.js';
+import { kib, LIMITS, measure } from './sizes.js';
 
 /** Boot order: balancers first (joins go through them), then the init control plane, the others, workers. */
 export function bootOrder(n: NodePlan): number {
@@ -42,16 +42,21 @@ export function renderMermaid(plan: ClusterPlan): string {
 }
 
 const FORM_TEXT: Record<DeliveryForm, (plan: ClusterPlan) => string> = {
+  gzip: () => `### Platforms that cap user-data (EC2: 16 KB): \`hosts/<host>/user-data.gz\`
+
+The host's user-data, gzip-compressed: cloud-init unpacks gzip user-data from every datasource, so
+give this file wherever the platform takes user-data and the size table below says it is needed
+(upload it as a file; do not paste it as text).`,
   iso: () => `### Any hypervisor with a CD drive (VirtualBox, Hyper-V, VMware, Proxmox, libvirt): \`hosts/<host>/seed.iso\`
 
 Attach the host's \`seed.iso\` as the VM's CD/DVD drive (ISO 9660 with Joliet and Rock Ridge, label
-\`cidata\`; it holds user-data, meta-data, network-config and vendor-data) and boot a cloud image of
+\`cidata\`; it holds user-data, meta-data and network-config) and boot a cloud image of
 the OS with cloud-init (NoCloud). Set the NIC's MAC to the host's MAC in the table: network-config
 matches the NIC by it.`,
   tar: (plan) => `### Copying files: \`seeds.tar\` and \`hosts/<host>/seed.tar\`
 
-\`seeds.tar\` holds every host's four files (\`hosts/<host>/user-data\`, \`meta-data\`,
-\`network-config\`, \`vendor-data\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries
+\`seeds.tar\` holds every host's three files (\`hosts/<host>/user-data\`, \`meta-data\`,
+\`network-config\`) and this README; \`hosts/<host>/seed.tar\` one host's. Entries
 are owned by root and keep their modes (user-data 0600): unpack as root with \`tar -xpf seeds.tar\`,
 e.g. into a PXE or HTTP seed server's folder (\`${httpSeedArg(plan, `http://server/${plan.name}/hosts/<host>/`)}\` on the
 kernel command line${seedCarriesNetwork(plan) ? '' : `; cloud-init before 24.3 (${plan.os.profile} ships ${plan.os.facts.cloudInit}) fetches no
@@ -59,8 +64,8 @@ network-config from an HTTP seed, so give the host its address on the command li
 \`network-config=\`, as the PXE form (\`--delivery pxe\`) writes them for each host`}).`,
   vsphere: () => `### vSphere: \`vsphere/<host>.vmx\`, \`vsphere/<host>.govc.sh\`
 
-cloud-init's VMware datasource reads \`guestinfo.userdata\`, \`guestinfo.vendordata\` and
-\`guestinfo.metadata\` (network-config travels inside the metadata), each gzip+base64. Either add
+cloud-init's VMware datasource reads \`guestinfo.userdata\` and \`guestinfo.metadata\`
+(network-config travels inside the metadata), each gzip+base64. Either add
 the lines of \`vsphere/<host>.vmx\` to the powered-off VM's configuration parameters and give its NIC the
 MAC in the table (Edit Settings → Network adapter → MAC Address: Manual), or run
 \`vsphere/<host>.govc.sh [VM name] [network]\` with \`GOVC_URL\` and credentials set: it sets the
@@ -74,7 +79,7 @@ Copy the \`proxmox/\` folder to the Proxmox node, then for each host run
 \`proxmox/<host>.qm.sh <vmid>\`: it copies \`proxmox/snippets/<file>\` onto the storage
 \`${plan.delivery.proxmox.snippetStorage}\` (\`delivery.proxmox.snippetStorage\` in the topology; its content
 types must include "Snippets"), adds a CloudInit drive on \`$CLOUDINIT_STORAGE\` (default
-\`local-lvm\`) if the VM has none, runs \`qm set <vmid> --cicustom "user=…,network=…,meta=…,vendor=…"\`
+\`local-lvm\`) if the VM has none, runs \`qm set <vmid> --cicustom "user=…,network=…,meta=…"\`
 and sets net0's MAC to the host's, keeping its model (any Proxmox offers) and options. A VM without
 a net0, or with one the script cannot read, stops it before it changes anything, saying what to set.`,
   libvirt: () => `### libvirt: \`libvirt/<host>.virt-install.sh\`
@@ -92,14 +97,6 @@ iPXE: \`pxe/README.md\` has the file names, dnsmasq and ISC dhcpd settings, and 
 host's MAC, seed URL and kernel arguments. Set each machine's boot order to local disk first, then network.`,
 };
 
-/** What vendor-data is in this cluster: kubebake's runtime, or (baked) nothing. */
-function vendorNote(plan: ClusterPlan, seeds: readonly HostSeed[]): string {
-  if (plan.image === 'baked') return 'With `image: baked` the runtime is in the image: vendor-data is an empty cloud-config (attaching it is optional).';
-  return `vendor-data is kubebake's runtime (runner, helpers, shared steps; ${kib(vendorDataBytes(seeds))}), the same for every
-host: attach it with the user-data, or the host stops at once with \`failed: runtime-check: …\` in
-${STATUS_PATH}.`;
-}
-
 export function renderClusterReadme(plan: ClusterPlan, seeds: readonly HostSeed[], forms: readonly DeliveryForm[]): string {
   const sizes = new Map(measure(seeds).map((s) => [s.host, s]));
   const nodes = [...plan.nodes].sort((a, b) => bootOrder(a) - bootOrder(b) || a.ordinal - b.ordinal);
@@ -110,8 +107,8 @@ export function renderClusterReadme(plan: ClusterPlan, seeds: readonly HostSeed[
   });
   const limited = LIMITS.filter((l) => l.bytes !== undefined);
   const sizeRows = [...sizes.values()].map((s) => {
-    const cells = limited.map((l) => (s.over.includes(l.platform) ? '**over**' : 'ok'));
-    return `| ${s.host} | ${kib(s.userData)} | ${kib(s.gzipBase64)} | ${cells.join(' | ')} |`;
+    const cells = limited.map((l) => (s.over.includes(l.platform) ? '**over**' : s.gzipOnly.includes(l.platform) ? 'gzip' : 'ok'));
+    return `| ${s.host} | ${kib(s.userData)} | ${kib(s.gzip)} | ${cells.join(' | ')} |`;
   });
   const admin = plan.access.adminUser;
   const init = plan.nodes.find((n) => n.initNode)!;
@@ -147,21 +144,31 @@ systemd-networkd + systemd-resolved) apply them from network-config.` : ''}
 
 ## What to attach where
 
-Every host's seed has four files: \`user-data\` (the host's own: identity, join material, its
-configuration), \`meta-data\`, \`network-config\` and \`vendor-data\`.
-${vendorNote(plan, seeds)}
+Every host's seed has three files: \`user-data\` (everything its first boot needs: identity,
+users, join material, its configuration and kubebake's runner and steps), \`meta-data\` and
+\`network-config\`. The user-data alone brings a host up: where a platform takes nothing else
+(a single user-data box: Harvester, OpenStack Horizon, VMware Cloud Director, Multipass
+\`--cloud-init\`, \`virt-install --cloud-init user-data=…\`, EC2 and Azure), give it
+\`hosts/<host>/user-data\` (or \`user-data.gz\` where the size table says so). Without its
+network-config the host takes the platform's network (DHCP, or the address the platform assigns):
+give the host the address in the table there (a static assignment, or a DHCP reservation for its
+MAC). First boot checks it and stops with \`failed: address: …\` in ${STATUS_PATH} when the
+host does not have its address.
 
 ${forms.map((f) => FORM_TEXT[f](plan)).join('\n\n')}
 
 ## User-data sizes
 
-| host | user-data | gzip+base64 | ${limited.map((l) => `${l.platform} (${kib(l.bytes!)} ${l.measure})`).join(' | ')} |
+A host's user-data is everything it receives from kubebake. "gzip" means: give that platform
+\`hosts/<host>/user-data.gz\` instead.
+
+| host | user-data | gzip | ${limited.map((l) => `${l.platform} (${kib(l.bytes!)} ${l.measure})`).join(' | ')} |
 | --- | --- | --- | ${limited.map(() => '---').join(' | ')} |
 ${sizeRows.join('\n')}
 
 Proxmox snippets, the cidata ISO and libvirt carry files on a disk: kubebake knows no limit for
-them. Over EC2's limit, pass user-data gzip-compressed (cloud-init unpacks it) or use
-\`image: baked\` (install steps move into the image).
+them. Where even the gzip form is over a limit, use \`image: baked\` (the install steps move into
+the image) or one of those forms.
 
 ## Day 2
 

@@ -1,5 +1,5 @@
 // Every delivery form of a cluster, as one FileTree relative to out/<cluster>/: pure serialisers
-// of the plan and each host's four NoCloud files (exactly as rendered).
+// of the plan and each host's three NoCloud files (exactly as rendered).
 import { FileTree } from '../../output/tree.js';
 import type { ClusterPlan } from '../../plan/plan.js';
 import { renderClusterReadme } from './cluster-readme.js';
@@ -10,6 +10,7 @@ import { renderQmScript, snippetNames } from './proxmox.js';
 import { renderPxeTree } from './pxe/tree.js';
 import { DELIVERY_EPOCH, SEED_FILES, SEED_MODES, seedContent, type HostSeed } from './seeds.js';
 import { tarChunks, tarKey, type TarEntry } from './tar.js';
+import { gzipKey, gzipUserData } from './gzip.js';
 import { GuestinfoValues, renderGovcScript, renderVmxLines, vsphereKey } from './vsphere.js';
 import { contentDigests } from '../../util/digest.js';
 
@@ -31,10 +32,13 @@ export function renderDeliveryTree(plan: ClusterPlan, seeds: readonly HostSeed[]
   tree.add('README.md', readme);
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
   const guestinfos = new GuestinfoValues();
-  // Built files' keys (output/tree.ts), each content hashed once (every host's vendor-data is one string).
+  // Built files' keys (output/tree.ts), each content hashed once (a content many hosts share, once).
   const digest = contentDigests();
   for (const seed of seeds) {
     const node = nodes.get(seed.host)!;
+    if (forms.has('gzip')) {
+      tree.addBuilt(`hosts/${seed.host}/user-data.gz`, () => [gzipUserData(seed)], SECRET_MODE, gzipKey(seed, digest));
+    }
     if (forms.has('iso')) {
       // 370 KiB each (300 of them the padding, shared): built when written, one at a time.
       const iso: IsoOptions = { volumeId: 'cidata', time: DELIVERY_EPOCH, files: SEED_FILES.map((f) => ({ name: f, content: seedContent(seed, f), mode: SEED_MODES[f] })) };
@@ -53,7 +57,6 @@ export function renderDeliveryTree(plan: ClusterPlan, seeds: readonly HostSeed[]
       tree.add(`proxmox/snippets/${names.user}`, seed.userData, SECRET_MODE);
       tree.add(`proxmox/snippets/${names.network}`, seed.networkConfig);
       tree.add(`proxmox/snippets/${names.meta}`, seed.metaData);
-      tree.add(`proxmox/snippets/${names.vendor}`, seed.vendorData);
       // Per-host scripts are rendered when written (keyless: a re-render renders them to compare):
       // 5,000 hosts' held at once were 18 MiB of the render's heap.
       tree.addBuilt(`proxmox/${seed.host}.qm.sh`, () => [Buffer.from(renderQmScript(plan, node, seed))], SCRIPT_MODE);

@@ -1,5 +1,5 @@
 /** The forms `render cloud-init --delivery` can write besides the plain NoCloud files. */
-export const DELIVERY_FORMS = ['iso', 'tar', 'vsphere', 'proxmox', 'libvirt', 'pxe'] as const;
+export const DELIVERY_FORMS = ['gzip', 'iso', 'tar', 'vsphere', 'proxmox', 'libvirt', 'pxe'] as const;
 export type DeliveryForm = (typeof DELIVERY_FORMS)[number];
 
 /**

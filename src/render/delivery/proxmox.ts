@@ -1,23 +1,23 @@
 // Proxmox VE: `qm set <vmid> --cicustom "user=<storage>:snippets/<file>,network=…,meta=…"` makes
 // Proxmox build the VM's NoCloud drive from snippet files instead of its own cloud-init fields.
 // It needs a CloudInit drive on the VM and a storage whose content types include "snippets".
-// `vendor=` is the vendor-data (kubebake's runtime): Proxmox's qemu-server reads all four
-// (proxmox/qemu-server src/PVE/QemuServer/Cloudinit.pm @ 03f2fbafc2b67819e089dbed809aca174edb2309,
-// get_custom_cloudinit_files: user, network, meta, vendor) and puts vendor-data on the NoCloud drive.
+// Proxmox's qemu-server takes user, network, meta and vendor snippets (proxmox/qemu-server
+// src/PVE/QemuServer/Cloudinit.pm @ 03f2fbafc2b67819e089dbed809aca174edb2309,
+// get_custom_cloudinit_files); kubebake's user-data is complete on its own, so there is no vendor=.
 import type { ClusterPlan, NodePlan } from '../../plan/plan.js';
 import { q, script } from '../../steps/shell.js';
 import type { HostSeed } from './seeds.js';
 
 /** Snippet file names: one flat folder on the Proxmox storage is shared by every cluster. */
-export function snippetNames(plan: ClusterPlan, host: string): { user: string; network: string; meta: string; vendor: string } {
+export function snippetNames(plan: ClusterPlan, host: string): { user: string; network: string; meta: string } {
   const base = `${plan.name}-${host}`;
-  return { user: `${base}-user-data.yaml`, network: `${base}-network-config.yaml`, meta: `${base}-meta-data.yaml`, vendor: `${base}-vendor-data.yaml` };
+  return { user: `${base}-user-data.yaml`, network: `${base}-network-config.yaml`, meta: `${base}-meta-data.yaml` };
 }
 
 export function cicustomValue(plan: ClusterPlan, host: string): string {
   const s = plan.delivery.proxmox.snippetStorage;
   const n = snippetNames(plan, host);
-  return `user=${s}:snippets/${n.user},network=${s}:snippets/${n.network},meta=${s}:snippets/${n.meta},vendor=${s}:snippets/${n.vendor}`;
+  return `user=${s}:snippets/${n.user},network=${s}:snippets/${n.network},meta=${s}:snippets/${n.meta}`;
 }
 
 /**
@@ -78,7 +78,7 @@ fi`,
 export function renderQmScript(plan: ClusterPlan, node: NodePlan, seed: HostSeed): string {
   const storage = plan.delivery.proxmox.snippetStorage;
   const n = snippetNames(plan, seed.host);
-  const copy = ([n.user, n.network, n.meta, n.vendor] as const)
+  const copy = ([n.user, n.network, n.meta] as const)
     .map((f) => `install -m 0600 "$here/snippets/${f}" "$(pvesm path ${q(`${storage}:snippets/${f}`)})"`)
     .join('\n');
   const net0 = node.mac ? net0Steps(node.mac) : undefined;

@@ -1,24 +1,24 @@
-// What every delivery form carries: each host's four NoCloud files, exactly as rendered.
+// What every delivery form carries: each host's three NoCloud files, exactly as rendered.
 import { held, type FileTree } from '../../output/tree.js';
 import type { ClusterPlan } from '../../plan/plan.js';
 
-/** A host's NoCloud files; vendorData is kubebake's runtime, the same for every host of the cluster. */
-export interface HostSeed { host: string; userData: string; metaData: string; networkConfig: string; vendorData: string }
+/** A host's NoCloud files. Its user-data is complete on its own (kubebake writes no vendor-data). */
+export interface HostSeed { host: string; userData: string; metaData: string; networkConfig: string }
 
 /**
  * The NoCloud file names, as cloud-init looks for them on a cidata volume or under a seed URL
- * (cloud-init 22.4 sources/DataSourceNoCloud.py: vendor-data and network-config are optional).
+ * (cloud-init 22.4 sources/DataSourceNoCloud.py: network-config and vendor-data are optional).
  */
-export const SEED_FILES = ['user-data', 'meta-data', 'network-config', 'vendor-data'] as const;
+export const SEED_FILES = ['user-data', 'meta-data', 'network-config'] as const;
 export type SeedFile = (typeof SEED_FILES)[number];
 
 /**
  * user-data holds join material (and a control plane's keys): every copy of it is 0600, in
- * whatever form it travels. vendor-data holds no secret (a test checks it).
+ * whatever form it travels.
  */
-export const SEED_MODES: Record<SeedFile, number> = { 'user-data': 0o600, 'meta-data': 0o644, 'network-config': 0o644, 'vendor-data': 0o644 };
+export const SEED_MODES: Record<SeedFile, number> = { 'user-data': 0o600, 'meta-data': 0o644, 'network-config': 0o644 };
 
-const FIELD: Record<SeedFile, keyof Omit<HostSeed, 'host'>> = { 'user-data': 'userData', 'meta-data': 'metaData', 'network-config': 'networkConfig', 'vendor-data': 'vendorData' };
+const FIELD: Record<SeedFile, keyof Omit<HostSeed, 'host'>> = { 'user-data': 'userData', 'meta-data': 'metaData', 'network-config': 'networkConfig' };
 
 export const seedContent = (seed: HostSeed, file: SeedFile): string => seed[FIELD[file]];
 
@@ -41,6 +41,5 @@ export function seedsFromTree(plan: ClusterPlan, tree: FileTree): HostSeed[] {
     userData: text(`hosts/${n.name}/user-data`),
     metaData: text(`hosts/${n.name}/meta-data`),
     networkConfig: text(`hosts/${n.name}/network-config`),
-    vendorData: text(`hosts/${n.name}/vendor-data`),
   }));
 }

@@ -1,14 +1,15 @@
-// vSphere: cloud-init's VMware datasource reads guestinfo.metadata / guestinfo.userdata /
-// guestinfo.vendordata (and their ".encoding" keys) from the VM's extraConfig (cloud-init 22.4
-// /usr/lib/python3/dist-packages/cloudinit/sources/DataSourceVMware.py: _get_data reads
-// guestinfo("vendordata") into vendordata_raw). It has no network-config key of its own:
+// vSphere: cloud-init's VMware datasource reads guestinfo.metadata and guestinfo.userdata (and
+// their ".encoding" keys) from the VM's extraConfig (cloud-init 22.4
+// /usr/lib/python3/dist-packages/cloudinit/sources/DataSourceVMware.py: _get_data; it would also
+// read guestinfo.vendordata, which kubebake does not set: the user-data is complete on its own).
+// It has no network-config key of its own:
 // the network config travels inside the metadata under "network" (with "network.encoding").
 // Source: canonical/cloud-init cloudinit/sources/DataSourceVMware.py @ dd65b4ad7e245bfb52b5cf3f5a74c0323e4fbbcc
 // (guestinfo(), decode() accepting "gzip+base64", process_metadata() popping "network" and
 // "network.encoding"); Debian 12's cloud-init 22.4.2 has the same code.
-import { gzipSync } from 'node:zlib';
 import { q, script } from '../../steps/shell.js';
 import { digestOf, sha256Hex, type ContentDigest } from '../../util/digest.js';
+import { gzipText } from './gzip.js';
 import type { HostSeed } from './seeds.js';
 
 export const GUESTINFO_ENCODING = 'gzip+base64';
@@ -22,10 +23,10 @@ export const VSPHERE_FORMAT = 'kubebake-vsphere/2';
 
 /** A digest of everything a host's `.vmx` lines or govc script depend on. */
 export const vsphereKey = (file: 'vmx' | 'govc', seed: HostSeed, digest: ContentDigest = sha256Hex, mac = ''): string =>
-  digestOf([VSPHERE_FORMAT, file, seed.host, mac, ...[seed.metaData, seed.networkConfig, seed.userData, seed.vendorData].map(digest)]);
+  digestOf([VSPHERE_FORMAT, file, seed.host, mac, ...[seed.metaData, seed.networkConfig, seed.userData].map(digest)]);
 
 /** gzip (header time 0, so the same input gives the same bytes) then base64. */
-export const gzipBase64 = (text: string): string => gzipSync(Buffer.from(text, 'utf8'), { level: 9 }).toString('base64');
+export const gzipBase64 = (text: string): string => gzipText(text).toString('base64');
 
 /**
  * The guestinfo.metadata document: the NoCloud meta-data (a flat mapping, renderMetaData) with
@@ -39,32 +40,26 @@ export function guestinfoMetadata(seed: HostSeed): string {
 }
 
 /** extraConfig key → value, in the order a .vmx lists them. */
-export function guestinfo(seed: HostSeed, vendordata = gzipBase64(seed.vendorData)): [string, string][] {
+export function guestinfo(seed: HostSeed): [string, string][] {
   return [
     ['guestinfo.metadata', gzipBase64(guestinfoMetadata(seed))],
     ['guestinfo.metadata.encoding', GUESTINFO_ENCODING],
     ['guestinfo.userdata', gzipBase64(seed.userData)],
     ['guestinfo.userdata.encoding', GUESTINFO_ENCODING],
-    // kubebake's runtime (render/cloud-init/vendor-data.ts): the same value on every VM of the cluster.
-    ['guestinfo.vendordata', vendordata],
-    ['guestinfo.vendordata.encoding', GUESTINFO_ENCODING],
   ];
 }
 
 /**
  * Each host's guestinfo values for a render, compressed once: a host's .vmx and govc script are
- * built one after the other (they sort together) and share them, and the vendor-data's value is
- * the same for every host. 5,000 hosts' values held at once were 150 MiB, so they are built when
- * written (delivery.ts) and only the last host's are kept.
+ * built one after the other (they sort together) and share them. 5,000 hosts' values held at once
+ * were 150 MiB, so they are built when written (delivery.ts) and only the last host's are kept.
  */
 export class GuestinfoValues {
-  #vendor?: { text: string; value: string };
   #last?: { seed: HostSeed; values: [string, string][] };
 
   of(seed: HostSeed): [string, string][] {
     if (this.#last?.seed === seed) return this.#last.values;
-    if (this.#vendor?.text !== seed.vendorData) this.#vendor = { text: seed.vendorData, value: gzipBase64(seed.vendorData) };
-    const values = guestinfo(seed, this.#vendor.value);
+    const values = guestinfo(seed);
     this.#last = { seed, values };
     return values;
   }

@@ -6,7 +6,7 @@
 // configuration won't work if you're loading your preconfiguration file from the network".
 // Debian preseed has no structure library: a text template, every value from the plan.
 //
-// Its late command installs the host's NoCloud seed for the first boot: the four files from
+// Its late command installs the host's NoCloud seed for the first boot: the three files from
 // the provisioning server into /var/lib/cloud/seed/nocloud/ of the new system, which cloud-init's
 // NoCloud datasource reads locally (DataSourceNoCloud seed dirs "nocloud" and "nocloud-net",
 // canonical/cloud-init @ 04eacd06ee60de9dbb9e7be784be20dab7342c1a) — so even cloud-init 22.4.2
@@ -22,7 +22,6 @@ import { GENERATED } from '../../../util/generated.js';
 export const SEED_FETCH: readonly { file: string; mode: string }[] = [
   { file: 'meta-data', mode: '0644' },
   { file: 'network-config', mode: '0644' },
-  { file: 'vendor-data', mode: '0644' },
   { file: 'user-data', mode: '0600' },
 ];
 

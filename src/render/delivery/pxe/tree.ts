@@ -1,6 +1,7 @@
 // out/<cluster>/pxe/: everything a PXE-booted host fetches from the provisioning server, which
 // serves this folder at its root URL (delivery.server). Pure: plan + seeds → files.
 import { FileTree } from '../../../output/tree.js';
+import { GENERATED } from '../../../util/generated.js';
 import type { ClusterPlan, NodePlan } from '../../../plan/plan.js';
 import { SEED_MODES, type HostSeed } from '../seeds.js';
 import { autoinstallMetaData, renderAutoinstall } from './autoinstall.js';
@@ -12,6 +13,14 @@ import { renderPreseed } from './preseed.js';
 import { renderPxeReadme } from './readme.js';
 
 const SECRET_MODE = 0o600;
+
+/**
+ * NoCloud over HTTP asks the seed URL for vendor-data too (cloud-init util.read_seeded, 22.4 and
+ * upstream), through url_helper.readurl with 10 retries a second apart: a 404 would cost every
+ * boot about 10 s. kubebake has no vendor-data (each host's user-data is complete on its own), so
+ * the HTTP seed answers an empty cloud-config; no other form carries one.
+ */
+export const EMPTY_VENDOR_DATA = `#cloud-config\n# ${GENERATED}\n# kubebake writes no vendor-data: each host's user-data is complete on its own.\n{}\n`;
 
 export interface BootScripts { ipxe: string; grub: string }
 
@@ -40,8 +49,7 @@ export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): Fi
     add(`${dir}/user-data`, seed.userData, SEED_MODES['user-data']);
     add(`${dir}/meta-data`, seed.metaData, SEED_MODES['meta-data']);
     add(`${dir}/network-config`, seed.networkConfig, SEED_MODES['network-config']);
-    // kubebake's runtime (an empty cloud-config when a baked image carries it): NoCloud fetches it from the seed URL.
-    add(`${dir}/vendor-data`, seed.vendorData, SEED_MODES['vendor-data']);
+    add(`${dir}/vendor-data`, EMPTY_VENDOR_DATA);
     if (installerOf(plan) === 'autoinstall') {
       const doc = renderAutoinstall(plan, node, seed);
       add(`autoinstall/${node.name}.yaml`, doc, SECRET_MODE);

@@ -32,10 +32,9 @@ fi
 install -m 0600 "$here/snippets/bookworm-cilium-worker1-user-data.yaml" "$(pvesm path local:snippets/bookworm-cilium-worker1-user-data.yaml)"
 install -m 0600 "$here/snippets/bookworm-cilium-worker1-network-config.yaml" "$(pvesm path local:snippets/bookworm-cilium-worker1-network-config.yaml)"
 install -m 0600 "$here/snippets/bookworm-cilium-worker1-meta-data.yaml" "$(pvesm path local:snippets/bookworm-cilium-worker1-meta-data.yaml)"
-install -m 0600 "$here/snippets/bookworm-cilium-worker1-vendor-data.yaml" "$(pvesm path local:snippets/bookworm-cilium-worker1-vendor-data.yaml)"
 if ! grep -q 'cloudinit' <<< "$config"; then
   qm set "$vmid" --ide2 "$cloudinit_storage:cloudinit"
 fi
-qm set "$vmid" --cicustom user=local:snippets/bookworm-cilium-worker1-user-data.yaml,network=local:snippets/bookworm-cilium-worker1-network-config.yaml,meta=local:snippets/bookworm-cilium-worker1-meta-data.yaml,vendor=local:snippets/bookworm-cilium-worker1-vendor-data.yaml
+qm set "$vmid" --cicustom user=local:snippets/bookworm-cilium-worker1-user-data.yaml,network=local:snippets/bookworm-cilium-worker1-network-config.yaml,meta=local:snippets/bookworm-cilium-worker1-meta-data.yaml
 qm set "$vmid" --net0 "$model=$mac$options"
 echo "VM $vmid: cloud-init from local:snippets (bookworm-cilium-worker1-user-data.yaml …), net0 with MAC $mac; start it to run cloud-init"
