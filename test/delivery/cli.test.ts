@@ -47,7 +47,7 @@ test('--delivery iso writes only the ISOs besides the NoCloud files; switching f
 
 /** The delivery form of an output path, as README.md's layout lists them (not src/render/delivery/forms.ts). */
 const formOf = (path: string): string | undefined =>
-  /^hosts\/[^/]+\/seed\.iso$/.test(path) ? 'iso' : /^(hosts\/[^/]+\/seed|seeds)\.tar$/.test(path) ? 'tar' : /^(vsphere|proxmox|libvirt|pxe)\//.exec(path)?.[1];
+  /^hosts\/[^/]+\/user-data\.gz$/.test(path) ? 'gzip' : /^hosts\/[^/]+\/seed\.iso$/.test(path) ? 'iso' : /^(hosts\/[^/]+\/seed|seeds)\.tar$/.test(path) ? 'tar' : /^(vsphere|proxmox|libvirt|pxe)\//.exec(path)?.[1];
 
 test('--delivery iso over a render of every form says which forms\' files it removes and how many, and how to keep them; the last line points at the README', () =>
   withTempDir((out) => {
@@ -64,9 +64,9 @@ test('--delivery iso over a render of every form says which forms\' files it rem
       const form = formOf(f);
       if (form && form !== 'iso') others.set(form, (others.get(form) ?? 0) + 1);
     }
-    assert.deepEqual([...others.keys()].sort(), ['libvirt', 'proxmox', 'pxe', 'tar', 'vsphere'], 'every other form was written');
+    assert.deepEqual([...others.keys()].sort(), ['gzip', 'libvirt', 'proxmox', 'pxe', 'tar', 'vsphere'], 'every other form was written');
     const total = [...others.values()].reduce((a, b) => a + b, 0);
-    const listed = ['tar', 'vsphere', 'proxmox', 'libvirt', 'pxe'].map((f) => `${f}: ${others.get(f)}`).join(', ');
+    const listed = ['gzip', 'tar', 'vsphere', 'proxmox', 'libvirt', 'pxe'].map((f) => `${f}: ${others.get(f)}`).join(', ');
 
     const check = runKubebake(['render', 'cloud-init', '-f', topology, '-o', o, '--delivery', 'iso', '--check']);
     assert.equal(check.status, 0, check.stderr);

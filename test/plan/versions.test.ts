@@ -116,6 +116,7 @@ test('Debian 13: its cloud image, and the facts of trixie\'s archive', () => {
   assert.equal(OS['debian-13'].image.url, 'https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2');
   assert.equal(OS['debian-13'].image.checksumUrl, 'https://cloud.debian.org/images/cloud/trixie/latest/SHA512SUMS');
   assert.equal(OS['debian-12'].image.url, 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2');
-  // apt-cache policy in a trixie root: cloud-init 25.1.4, haproxy 3.0.11, keepalived 2.3.3, linux 6.12.
-  assert.deepEqual(OS_FACTS['debian-13'], { cgroup: 2, kernel: '6.12', haproxy: '3.0', keepalived: '2.3.3', cloudInit: '25.1.4', lowerBounds: [] });
+  // apt-cache policy in a trixie root: cloud-init 25.1.4, haproxy 3.0.11, keepalived 2.3.3, linux 6.12;
+  // its /etc/cloud/cloud.cfg lists no renderers and the package needs no network stack (the machine decides).
+  assert.deepEqual(OS_FACTS['debian-13'], { cgroup: 2, kernel: '6.12', haproxy: '3.0', keepalived: '2.3.3', cloudInit: '25.1.4', networkRenderers: ['eni', 'netplan', 'networkd'], lowerBounds: [] });
 });

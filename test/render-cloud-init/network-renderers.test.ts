@@ -44,6 +44,7 @@ const RENDERERS: Record<string, Kind[]> = {
   'ubuntu-24.04': ['netplan'],
   'ubuntu-26.04': ['netplan'],
   'debian-12': ['eni', 'netplan', 'networkd'],
+  'debian-13': ['eni', 'netplan', 'networkd'],
 };
 
 /**
@@ -91,8 +92,8 @@ for (const name of PROFILES) {
         const generated = netplanGenerate(join(dir, 'out-netplan'));
         assert.match(generated.networkd, new RegExp(`^\\[Route\\]\\n(Destination=0\\.0\\.0\\.0/0\\n)?Gateway=${gw}$|^Gateway=${gw}$`, 'm'), `${node.name} netplan → networkd:\n${generated.networkd}\n${[...netplan.values()].join('\n')}`);
         assert.match(generated.networkd, new RegExp(`^Address=${ip}/`, 'm'));
-        // Only where eni may render before cloud-init 25.3 (Debian 12) does gateway4 stay, and netplan says it is deprecated.
-        if (plan.os.profile === 'debian-12') assert.match(generated.printed, /`gateway4` has been deprecated/);
+        // Only where eni may render before cloud-init 25.3 (Debian 12 with 22.4.2, Debian 13 with 25.1.4) does gateway4 stay, and netplan says it is deprecated.
+        if (plan.os.family === 'debian') assert.match(generated.printed, /`gateway4` has been deprecated/);
         else assert.doesNotMatch(generated.printed, /deprecat/i, `${node.name}: ${generated.printed}`);
       }
     });

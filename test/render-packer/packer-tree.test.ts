@@ -208,10 +208,10 @@ test('the node image runs the very steps first-boot user-data runs (one source o
     const baked = node.provisions.filter((p) => p.phase === 'image').map((p) => p.step);
     // What a first-boot worker and control plane run before the firewall and kubeadm: the same steps.
     for (const host of buildHostManifests({ ...plan, image: 'first-boot' }, secrets).filter((m) => m.node.role !== 'load-balancer')) {
-      assert.equal(host.steps[0]!.name, 'resolver');
-      const installs = host.steps.slice(1, 1 + baked.length);
+      assert.deepEqual(host.steps.slice(0, 2).map((s) => s.name), ['address', 'resolver']);
+      const installs = host.steps.slice(2, 2 + baked.length);
       assert.deepEqual(installs, baked, `${host.node.name}: the install steps equal the image's`);
-      assert.deepEqual(host.steps.slice(1 + baked.length).map((s) => s.name), ['firewall', 'bootstrap']);
+      assert.deepEqual(host.steps.slice(2 + baked.length).map((s) => s.name), ['firewall', 'bootstrap']);
     }
     // And the packer scripts are those steps, each carrying the helpers it uses.
     baked.forEach((s, i) => assert.equal(text(tree, `${node.name}/scripts/${String(i + 1).padStart(2, '0')}-${s.name}.sh`), standaloneScript(s), `${builder}: ${s.name}`));

@@ -25,6 +25,7 @@ export const formsFor = (forms: readonly DeliveryForm[], server: string | undefi
  * checks every rendered path of each form against this), undefined for what every render writes.
  */
 export function formOfPath(path: string): DeliveryForm | undefined {
+  if (/^hosts\/[^/]+\/user-data\.gz$/.test(path)) return 'gzip';
   if (/^hosts\/[^/]+\/seed\.iso$/.test(path)) return 'iso';
   if (path === 'seeds.tar' || /^hosts\/[^/]+\/seed\.tar$/.test(path)) return 'tar';
   const top = path.slice(0, path.indexOf('/'));
