@@ -302,6 +302,8 @@ mount --rbind /dev "$root/dev"
 mount -t tmpfs tmpfs "$root/run"
 mount -t tmpfs tmpfs "$root/tmp"
 ip link set lo up
+# Every machine has its NIC: with the MAC the test names, else one the platform made up.
+[ -n "$mac" ] || mac=52:54:00:5a:5a:5a
 if [ -n "$mac" ]; then
   { ip link add "$nicname" type veth peer name kbpeer0 2>/dev/null || ip link add "$nicname" type dummy; } && ip link set "$nicname" address "$mac"
   # cloud-init tells physical NICs (which it may rename, for set-name) from virtual ones by
@@ -382,7 +384,7 @@ apply_network() {
   for a in $addrs; do ip addr add "$a" dev "$nicname" 2>/dev/null || true; done
   ip link set "$nicname" up 2>/dev/null || true
 }
-{ chroot "$root" sh -c 'cloud-init init --local && cloud-init init' && { [ -z "$mac" ] || apply_network; } && chroot "$root" sh -c 'cloud-init modules --mode config && cloud-init modules --mode final'; } > "$scratch/cloud-init.out" 2>&1 || rc=$?
+{ chroot "$root" sh -c 'cloud-init init --local && cloud-init init' && apply_network && chroot "$root" sh -c 'cloud-init modules --mode config && cloud-init modules --mode final'; } > "$scratch/cloud-init.out" 2>&1 || rc=$?
 echo "$rc" > "$scratch/cloud-init.rc"
 # Kept before \`then\` runs: a bake's sysprep removes cloud-init's state.
 cp "$root/var/lib/cloud/data/result.json" "$scratch/result.json" 2>/dev/null || true
