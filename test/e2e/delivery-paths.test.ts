@@ -13,19 +13,18 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import { snippetNames } from '../../src/render/delivery/proxmox.js';
-import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import type { NodePlan, RenderPlan } from '../../src/plan/plan.js';
 import type { PxeIndex } from '../../src/render/delivery/pxe/hosts-json.js';
 import { HeldTree, renderPlan, renderProfile, text } from '../helpers/cluster.js';
 import { runKubebake } from '../helpers/cli.js';
 import { renderedNetwork } from '../helpers/network.js';
-import { profile, repoPath, topologyFrom } from '../helpers/repo.js';
+import { profile, repoPath } from '../helpers/repo.js';
 import { bootInSandbox, nocloudSeedFiles, PLAIN_CMDLINE, sandboxUnavailable, type BootOptions, type BootResult, type ClusterRecord, type Platform } from '../helpers/sandbox.js';
 import { withTempDir } from '../helpers/tmp.js';
+import { pxeVariant, renderPxeTree, subiquityInstalledFiles } from '../helpers/installers.js';
 import { missingTools, run } from '../helpers/tools.js';
 
 const skip = sandboxUnavailable();
@@ -288,27 +287,6 @@ test("a UI with one user-data box: the platform's meta-data and DHCP; a lease on
   });
 });
 
-/** profiles/pxe.yaml with another OS and server (as test/delivery/pxe.test.ts does): Ubuntu's installer takes a kernel disk name. */
-function pxeVariant(os: string, server: string): string {
-  let text = readFileSync(repoPath('profiles', 'pxe.yaml'), 'utf8').replace(/^os: .*$/m, `os: ${os}`).replace(/^ {2}server: .*$/m, `  server: ${server}`);
-  if (os.startsWith('ubuntu')) text = text.replace(/installDisk: \/dev\/disk\/by-id\/\S+ /, 'installDisk: /dev/nvme0n1 ');
-  return text;
-}
-
-async function renderPxeTree(text: string): Promise<{ plan: RenderPlan; pxe: (path: string) => Buffer }> {
-  const p = await renderPlan(topologyFrom(text));
-  const t = renderCloudInitTree(p);
-  const held = await HeldTree.of(renderDeliveryTree(p, seedsFromTree(p, t), { forms: ['pxe'] }));
-  return {
-    plan: p,
-    pxe: (path) => {
-      const f = held.get(`pxe/${path}`);
-      assert.ok(f, `no pxe/${path}`);
-      return Buffer.from(f.content);
-    },
-  };
-}
-
 test('NoCloud-net over HTTP: the kernel arguments of pxe/hosts.json exactly, kubebake serve on the seed address in the host\'s network; the first control plane boots to ok', { skip }, async () => {
   // cloud-init 22.4: the local stage finds no datasource (DataSourceNoCloud's cmdline id is
   // "ds=nocloud", which "ds=nocloud-net;…" is not: parse_cmdline_data) but applies network config
@@ -344,73 +322,9 @@ test('NoCloud-net over HTTP: the kernel arguments of pxe/hosts.json exactly, kub
   });
 });
 
-/**
- * Ubuntu's installer (canonical/subiquity @ 44e42fc69cfa65a23262c410d960b3842af78e80) configures
- * the installed system's cloud-init, reproduced here from the autoinstall document:
- * - subiquity/models/subiquity.py _cloud_init_config: {growpart: {mode: off}, resize_rootfs: false},
- *   no users or preserve_hostname without an identity section, ssh_pwauth from ssh.allow-pw when
- *   ssh.install-server (server/controllers/ssh.py), the postinstall models' cloud-config (locale:
- *   the live session's LANG or en_US.UTF-8, controllers/locale.py; no timezone, snaps or Pro token
- *   here), the autoinstall's user-data merged in (merge_cloud_init_config: dicts merged, lists
- *   appended, the rest replaced), then, except on 20.04 and 22.04, a deferred write_files entry
- *   that writes /etc/cloud/cloud-init.disabled (CLOUDINIT_DISABLE_AFTER_INSTALL);
- * - _cloud_init_files: etc/cloud/cloud.cfg.d/99-installer.cfg (0600) = yaml.dump({datasource_list:
- *   [None], datasource: {None: {userdata_raw: "#cloud-config\n" + yaml.dump(config), metadata:
- *   {instance-id: <uuid4>}}}}, default_flow_style=None), 20-disable-cc-dpkg-grub.cfg (0644) and
- *   etc/cloud/ds-identify.cfg "policy: enabled" (0644); (its clean.d hook only matters to
- *   `cloud-init clean`);
- * - subiquity/models/network.py render: the autoinstall's `network:` as
- *   etc/netplan/00-installer-config.yaml (0600, "# This is the network config written by
- *   'subiquity'" + yaml.dump({network: …}, default_flow_style=False); controllers/network.py takes a
- *   nested network: network: too) and cloud.cfg.d/00-subiquity-disable-cloudinit-networking.cfg
- *   "network: {config: disabled}" (0600).
- * Prints {path: [mode, content]} as JSON.
- */
-const SUBIQUITY = `import json, sys, uuid, yaml
-doc = yaml.safe_load(open(sys.argv[1]))
-ai = doc["autoinstall"]
-version = sys.argv[2]
-config = {"growpart": {"mode": "off"}, "resize_rootfs": False}
-ssh = ai.get("ssh") or {}
-if ssh.get("install-server", False):
-    config["ssh_pwauth"] = ssh.get("allow-pw", not ssh.get("authorized-keys", []))
-config["locale"] = "en_US.UTF-8"
-def merge(target, source):
-    for k, v in source.items():
-        if isinstance(v, dict) and isinstance(target.get(k, None), dict):
-            merge(target[k], v)
-        elif isinstance(v, list) and isinstance(target.get(k, None), list):
-            target[k].extend(v)
-        else:
-            target[k] = v
-if ai.get("user-data") is not None:
-    merge(config, ai["user-data"])
-if version not in ("20.04", "22.04"):
-    config.setdefault("write_files", []).append({"path": "/etc/cloud/cloud-init.disabled", "defer": True, "content": "Disabled by Ubuntu live installer after first boot.\\nTo re-enable cloud-init on this image run:\\n  sudo cloud-init clean --machine-id\\n"})
-userdata = "#cloud-config\\n" + yaml.dump(config)
-installer = yaml.dump({"datasource_list": ["None"], "datasource": {"None": {"userdata_raw": userdata, "metadata": {"instance-id": str(uuid.uuid4())}}}}, default_flow_style=None)
-network = ai.get("network")
-if network is not None and "network" in network:
-    network = network["network"]
-files = {
-    "/etc/cloud/cloud.cfg.d/20-disable-cc-dpkg-grub.cfg": [0o644, yaml.dump({"grub_dpkg": {"enabled": False}})],
-    "/etc/cloud/cloud.cfg.d/99-installer.cfg": [0o600, installer],
-    "/etc/cloud/ds-identify.cfg": [0o644, "policy: enabled\\n"],
-    "/etc/cloud/cloud.cfg.d/00-subiquity-disable-cloudinit-networking.cfg": [0o600, "network: {config: disabled}\\n"],
-    "/etc/netplan/00-installer-config.yaml": [0o600, "\\n".join(["# This is the network config written by 'subiquity'", yaml.dump({"network": network}, default_flow_style=False)])],
-}
-print(json.dumps(files))
-`;
-
 test("Ubuntu's installed system after autoinstall: the files subiquity writes from pxe/autoinstall/cp1.yaml (datasource None, netplan, cloud-init's network off) boot the first control plane to ok", { skip: skip ?? missingTools('netplan') }, async () => {
   const ubuntu = await renderPxeTree(pxeVariant('ubuntu-24.04', 'http://10.30.0.5:8080'));
-  await withTempDir(async (dir) => {
-    writeFileSync(join(dir, 'cp1.yaml'), ubuntu.pxe('autoinstall/cp1.yaml'));
-    writeFileSync(join(dir, 'subiquity.py'), SUBIQUITY);
-    const r = run('python3', [join(dir, 'subiquity.py'), join(dir, 'cp1.yaml'), '24.04']);
-    assert.equal(r.status, 0, r.stderr);
-    const written = JSON.parse(r.stdout) as Record<string, [number, string]>;
-    const files = Object.fromEntries(Object.entries(written).map(([path, [mode, content]]) => [path, { content, mode }]));
+  const files = subiquityInstalledFiles(ubuntu.pxe('autoinstall/cp1.yaml').toString('utf8'), '24.04');
     const cp1 = node('cp1', ubuntu.plan);
     // The locale the installer configured exists on the installed system (Ubuntu's locale-gen
     // generates the locale it is given; Debian's, which this sandbox has, reads /etc/locale.gen).
@@ -426,7 +340,6 @@ test("Ubuntu's installed system after autoinstall: the files subiquity writes fr
       // Later boots run no cloud-init (subiquity's deferred write_files entry); kubebake's unit still starts.
       assert.match(boot.read('etc/cloud/cloud-init.disabled') ?? '', /Disabled by Ubuntu live installer/);
     });
-  });
 });
 
 test("the Debian preseed's installed system: its late_command, run against the machine's root with wget from the server, installs the seed; the first boot runs it to ok", { skip: skip ?? missingTools('wget') }, async () => {
