@@ -98,18 +98,8 @@ function assertPathBoot(r: PathBoot): void {
   assert.equal(boot.read('/var/log/kubebake-test/done')?.trim(), 'done', `${where}: the probe did not finish${tail}`);
   assert.equal(boot.read('/var/lib/cloud/data/instance-id')?.trim(), r.instanceId, where);
   assert.equal(boot.read('/var/log/kubebake-test/hostname')?.trim(), r.node.name, where);
-  const status = JSON.parse(boot.read('/var/lib/cloud/data/status.json') ?? '{}') as Status;
-  for (const stage of ['init-local', 'init', 'modules-config']) {
-    const st = status.v1[stage];
-    assert.ok(st && typeof st === 'object', `${where}: stage ${stage} did not run`);
-    assert.deepEqual(st.errors, [], `${where}: ${stage} errors`);
-  }
-  const final = status.v1['modules-final'];
-  assert.ok(final && typeof final === 'object', `${where}: the final stage did not run`);
-  for (const e of final.errors ?? []) assert.match(e, /scripts[-_]user|runcmd/, `${where}: unexpected final-stage error`);
-  const links = boot.read('/var/log/kubebake-test/ip-link') ?? '';
-  const nic = new RegExp(`^\\d+: (\\S+): .* link/ether ${r.node.mac} `, 'm').exec(links)?.[1];
-  assert.ok(nic, `${where}: no NIC with MAC ${r.node.mac}:\n${links}`);
+  assertCloudInitStages(boot, where);
+  const nic = nicWithMac(boot, r.node.mac!, where);
   const addrs = boot.read('/var/log/kubebake-test/ip-addr') ?? '';
   // A DHCP lease is "dynamic"; a static address is not.
   assert.match(addrs, new RegExp(`^\\d+: ${nic}\\s+inet ${r.node.ip.replace(/\./g, '\\.')}/24 .*${r.dhcp ? 'dynamic' : ''}`, 'm'), `${where}: address\n${addrs}`);
@@ -152,6 +142,27 @@ function assertResumed({ stack, node, reboot }: Booted): void {
 /** cloud-init's per-stage record: /var/lib/cloud/data/status.json. */
 type Status = { v1: Record<string, { errors?: string[] } | string | null> };
 
+/** Every stage ran, and none but the final one (where runcmd starts kubebake's first boot) recorded an error. */
+function assertCloudInitStages(boot: VmBoot, where: string): void {
+  const status = JSON.parse(boot.read('/var/lib/cloud/data/status.json') ?? '{}') as Status;
+  for (const stage of ['init-local', 'init', 'modules-config']) {
+    const s = status.v1[stage];
+    assert.ok(s && typeof s === 'object', `${where}: stage ${stage} did not run`);
+    assert.deepEqual(s.errors, [], `${where}: ${stage} errors`);
+  }
+  const final = status.v1['modules-final'];
+  assert.ok(final && typeof final === 'object', `${where}: the final stage did not run`);
+  for (const e of final.errors ?? []) assert.match(e, /scripts[-_]user|runcmd/, `${where}: unexpected final-stage error`);
+}
+
+/** The name of the guest's NIC with this MAC, as its probe recorded `ip link`. */
+function nicWithMac(boot: VmBoot, mac: string, where: string): string {
+  const links = boot.read('/var/log/kubebake-test/ip-link') ?? '';
+  const nic = new RegExp(`^\\d+: (\\S+): .* link/ether ${mac} `, 'm').exec(links)?.[1];
+  assert.ok(nic, `${where}: no NIC with MAC ${mac}:\n${links}`);
+  return nic;
+}
+
 /** The DNS servers the guest's resolver uses. */
 function assertDns({ stack, node, boot, cluster: { plan } = BOOKWORM }: Booted): void {
   const resolver = stack === 'netplan' ? boot.read('/var/log/kubebake-test/resolvectl-dns') ?? '' : boot.read('/var/log/kubebake-test/resolv.conf') ?? '';
@@ -174,23 +185,13 @@ function assertBoot({ stack, node, boot, cluster: { plan, seeds } = BOOKWORM }: 
   // cloud-init finished, and no stage but the final one (where runcmd starts kubebake's first
   // boot, which cannot succeed without packages) recorded an error.
   assert.match(boot.read('/var/log/kubebake-test/cloud-init-status') ?? '', /status: (done|error)/, where);
-  const status = JSON.parse(boot.read('/var/lib/cloud/data/status.json') ?? '{}') as Status;
-  for (const stage of ['init-local', 'init', 'modules-config']) {
-    const s = status.v1[stage];
-    assert.ok(s && typeof s === 'object', `${where}: stage ${stage} did not run`);
-    assert.deepEqual(s.errors, [], `${where}: ${stage} errors`);
-  }
-  const final = status.v1['modules-final'];
-  assert.ok(final && typeof final === 'object', `${where}: the final stage did not run`);
-  for (const e of final.errors ?? []) assert.match(e, /scripts[-_]user|runcmd/, `${where}: unexpected final-stage error`);
+  assertCloudInitStages(boot, where);
   // Every OS kubebake supports boots with cgroup v2 (src/topology/facts/os-facts.ts): kubelet ≥ 1.35 needs it.
   assert.equal(boot.read('/var/log/kubebake-test/cgroup-fs')?.trim(), 'cgroup2fs', `${where}: cgroup hierarchy`);
 
   // The network: the static address on the NIC with the host's MAC, the default route via the
   // gateway, the DNS servers.
-  const links = boot.read('/var/log/kubebake-test/ip-link') ?? '';
-  const nic = new RegExp(`^\\d+: (\\S+): .* link/ether ${node.mac} `, 'm').exec(links)?.[1];
-  assert.ok(nic, `${where}: no NIC with MAC ${node.mac}:\n${links}`);
+  const nic = nicWithMac(boot, node.mac!, where);
   const addrs = boot.read('/var/log/kubebake-test/ip-addr') ?? '';
   assert.match(addrs, new RegExp(`^\\d+: ${nic}\\s+inet ${node.ip.replace(/\./g, '\\.')}/24 `, 'm'), `${where}: address\n${addrs}`);
   const routes = boot.read('/var/log/kubebake-test/ip-route') ?? '';

@@ -1,6 +1,8 @@
 // A first boot, simulated with the real cloud-init: this machine's own root file system, seen
-// through a throw-away overlay in private mount, network, UTS and PID namespaces, gets a host's
-// NoCloud seed and runs cloud-init's four stages. Everything cloud-init and our scripts write
+// through a throw-away overlay in private mount, network, UTS and PID namespaces, gets what a
+// platform hands the host (BootOptions.platform: a NoCloud seed dir, drop-ins, a kernel command
+// line, DMI, a server on its network, a DHCP lease; `seed` for the common NoCloud case), lets the
+// real ds-identify pick the datasource and runs cloud-init's four stages. Everything cloud-init and our scripts write
 // lands in the overlay's upper folder, which the test reads afterwards; the machine itself is
 // untouched (hostname, NICs and files stay as they were).
 //
@@ -345,8 +347,8 @@ if [ -d "$scratch/image" ]; then cp -a "$scratch/image/." "$root/"; fi
 if [ -d "$scratch/platform" ]; then cp -a "$scratch/platform/." "$root/"; fi
 # The machine the platform presents (BootOptions.platform.virt and .dmi): systemd-detect-virt answers
 # as on that hypervisor (never a container: a container's cloud-init reads no DMI and takes PID 1's
-# command line for the kernel's), /sys/class/dmi/id holds its SMBIOS strings, and blkid finds no
-# labelled disk (the machine's disks are not modelled; a CD's files reach it as the seed dir).
+# command line for the kernel's), /sys/class/dmi/id holds its SMBIOS strings, and blkid knows one
+# unlabelled root disk (the machine's disks are not modelled; a CD's files reach it as the seed dir).
 cp "$scratch/platform-tools/systemd-detect-virt" "$scratch/platform-tools/blkid" "$root/usr/local/sbin/"
 mkdir -p "$root/sys/class/dmi/id" "$root/run/systemd"
 cp "$scratch"/dmi/* "$root/sys/class/dmi/id/"
@@ -636,10 +638,23 @@ if [ "$only" = container ]; then [ -n "$quiet" ] || echo none; exit 1; fi
 exit 0
 `;
 
-/** blkid with no labelled device (exit 2: "the specified token was not found", util-linux blkid(8)). */
-const NO_BLKID = `#!/bin/sh
-# Written by test/helpers/sandbox.ts: the machine's disks are not modelled; no device has a label blkid reports.
-exit 2
+/**
+ * blkid on a machine whose one disk is its unlabelled ext4 root, /dev/vda1 (the machine's disks are
+ * not modelled further): a search for a token (-t NAME=value, as cloud-init's find_devs_with and
+ * ds-identify's label checks ask) finds nothing, exit 2 ("the specified token was not found",
+ * util-linux blkid(8)); a listing names the root.
+ */
+const BLKID = `#!/bin/sh
+# Written by test/helpers/sandbox.ts: the machine's one disk is its unlabelled ext4 root.
+export_format=''
+prev=''
+for a in "$@"; do
+  case "$a" in -t*|--match-token*) exit 2 ;; esac
+  [ "$prev" = -o ] && [ "$a" = export ] && export_format=1
+  case "$a" in -oexport) export_format=1 ;; esac
+  prev=$a
+done
+if [ -n "$export_format" ]; then printf 'DEVNAME=/dev/vda1\\nUUID=0e5d2c1a-6b3f-4d8e-9a7c-2f1e0d3c4b5a\\nBLOCK_SIZE=4096\\nTYPE=ext4\\n'; else echo '/dev/vda1: UUID="0e5d2c1a-6b3f-4d8e-9a7c-2f1e0d3c4b5a" BLOCK_SIZE="4096" TYPE="ext4"'; fi
 `;
 
 /** The files a NoCloud seed dir holds (cloud-init DataSourceNoCloud seed dir /var/lib/cloud/seed/nocloud). */
@@ -688,7 +703,7 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     const platform = opts.platform ?? {};
     writeFiles(join(scratch, 'platform'), { ...(opts.seed ? nocloudSeedFiles(opts.seed) : {}), ...platform.files });
     writeFiles(join(scratch, 'dmi'), platform.dmi ?? QEMU_DMI);
-    writeFiles(join(scratch, 'platform-tools'), { 'systemd-detect-virt': { content: detectVirt(platform.virt ?? 'kvm'), mode: 0o755 }, blkid: { content: NO_BLKID, mode: 0o755 } });
+    writeFiles(join(scratch, 'platform-tools'), { 'systemd-detect-virt': { content: detectVirt(platform.virt ?? 'kvm'), mode: 0o755 }, blkid: { content: BLKID, mode: 0o755 } });
     writeFileSync(join(scratch, 'cmdline'), `${platform.cmdline ?? PLAIN_CMDLINE}\n`);
     if (platform.http) {
       writeFileSync(join(scratch, 'http.conf'), `${platform.http.address} ${platform.http.port}\n`);
