@@ -6,7 +6,9 @@
 // debian-12 profile; and the first control plane of the debian-13 profile on a Debian 13 disk
 // (cloud-init 25.1, netplan + networkd, as trixie's cloud images). Everything is asserted from what the guest wrote to its own disk, read back
 // with debugfs after it powered off. The guest's NIC is on QEMU's user network with restrict=on:
-// no packages are reachable, so kubebake's first boot must stop and say why.
+// no packages are reachable, so kubebake's first boot must stop and say why. Two more delivery
+// paths boot on the netplan disk in the same pool (PathBoot below): user-data only, on the
+// platform's DHCP, and Ubuntu's installed system after autoinstall.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

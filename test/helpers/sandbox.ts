@@ -336,8 +336,11 @@ if [ -f "$root/standin/calls.log" ]; then mv "$root/standin/calls.log" "$root/st
 printf 'locale: C.UTF-8\\n' > "$root/etc/cloud/cloud.cfg.d/99-kubebake-sandbox.cfg"
 # Without BootOptions.netplan the simulated host renders its network with systemd-networkd, as a
 # Debian machine without ifupdown or netplan does, whatever this machine has installed; with it, the
-# image has netplan.io as Ubuntu's and Debian's cloud images do, and cloud-init picks its netplan renderer.
+# image has netplan.io as Ubuntu's and Debian's cloud images do, and cloud-init picks its netplan
+# renderer. ifupdown is hidden either way (cloud-init 22.4 net/eni.py available: ifquery, ifup and
+# ifdown in /sbin or /usr/sbin; the VM tests boot an ifupdown disk).
 if [ "$netplan" != 1 ]; then rm -f "$root/usr/sbin/netplan"; elif [ ! -x "$root/usr/sbin/netplan" ]; then echo "BootOptions.netplan: this machine has no netplan (apt-get install netplan.io)" >&2; exit 1; fi
+for c in ifquery ifup ifdown; do rm -f "$root/sbin/$c" "$root/usr/sbin/$c"; done
 cp "$scratch/kubernetes-version" "$scratch/package-table" "$scratch/kubeadm-fields.json" "$scratch/kubeadm_standin.py" "$root/standin/"
 for f in cluster-given.json respond nodes disk-bytes; do if [ -f "$scratch/$f" ]; then cp "$scratch/$f" "$root/standin/"; fi; done
 for f in $fails; do touch "$root/standin/fail-$f"; done
