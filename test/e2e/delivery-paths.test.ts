@@ -334,6 +334,8 @@ test("Ubuntu's installed system after autoinstall: the files subiquity writes fr
       assert.equal(boot.read('run/cloud-init/cloud.cfg'), undefined);
       assert.match(boot.read('run/cloud-init/ds-identify.log') ?? '', /^DSLIST=None$/m);
       assert.match(datasource(boot), /^DataSourceNone/);
+      // The None datasource's instance id is fixed (cloud-init 22.4 sources/DataSourceNone.py get_instance_id).
+      assert.equal(boot.read('var/lib/cloud/data/instance-id')?.trim(), 'iid-datasource-none');
       assert.equal(renderedNetwork(boot).renderer, 'netplan');
       assert.ok(boot.list('run/systemd/network').includes('10-netplan-primary.network'), 'netplan rendered the installer\'s file');
       assert.equal(boot.read('etc/netplan/50-cloud-init.yaml'), undefined, "cloud-init's network was off");
