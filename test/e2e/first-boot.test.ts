@@ -12,7 +12,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROFILES, renderPlan, text } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
-import { bootInSandbox, hostSeed, REBOOT, sandboxUnavailable, type BootOptions, type ClusterRecord } from '../helpers/sandbox.js';
+import { bootInSandbox, hostSeed, REBOOT, sandboxUnavailable, type BootOptions, type BootResult, type ClusterRecord } from '../helpers/sandbox.js';
+import { renderedNetwork, type RenderedNetwork } from '../helpers/network.js';
+import { missingTools } from '../helpers/tools.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import type { FileTree } from '../../src/output/tree.js';
@@ -31,6 +33,21 @@ function seedOf(host: string, extra: Partial<BootOptions> = {}, p: RenderPlan = 
     nic: node.interface,
     ...extra,
   };
+}
+
+/** The host's network as its topology says, read from whichever renderer cloud-init chose, and on the NIC. */
+function assertNetwork(boot: BootResult, host: string, p: RenderPlan = plan): RenderedNetwork {
+  const n = p.nodes.find((x) => x.name === host)!;
+  const net = renderedNetwork(boot);
+  const where = JSON.stringify(net);
+  assert.ok(net.match.includes(n.mac!), `matched by its MAC: ${where}`);
+  assert.deepEqual(net.addresses, [`${n.ip}/24`], where);
+  assert.deepEqual(net.gateways, [p.network.gateway], where);
+  assert.deepEqual(net.dns, p.network.dns, where);
+  assert.deepEqual(net.domains, p.network.searchDomain ? [p.network.searchDomain] : [], where);
+  assert.ok(boot.addresses.some((l) => l.includes(` inet ${n.ip}/24 `)), boot.addresses.join('\n'));
+  assert.ok(boot.routes.some((l) => l.startsWith(`default via ${p.network.gateway} `)), boot.routes.join('\n'));
+  return net;
 }
 
 /** Index of the first call matching `re` (fails when none does). */
@@ -81,13 +98,9 @@ test('cp1: cloud-init applies network, user and files; first boot installs, then
     assert.equal(boot.rc, 0, boot.output);
     assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n');
     assert.equal(boot.read('etc/hostname')?.trim(), 'cp1');
-    // network-config, as cloud-init renders it here (systemd-networkd): the NIC found by its MAC
-    // (eth0 in the sandbox), the static address, the default route and DNS.
-    const network = boot.read('etc/systemd/network/10-cloud-init-eth0.network') ?? '';
-    assert.match(network, /MACAddress=52:54:00:20:00:11/);
-    assert.match(network, /Address=10\.20\.0\.11\/24/);
-    assert.match(network, /Gateway=10\.20\.0\.1\b/);
-    assert.match(network, /DNS=10\.20\.0\.1\b/);
+    // network-config, as the renderer cloud-init chose renders it: the NIC found by its MAC (eth0
+    // in the sandbox), the static address, the default route and DNS; and the NIC has them.
+    assertNetwork(boot, 'cp1');
     // The admin user, with the topology's key and no password login.
     assert.match(boot.read('etc/passwd') ?? '', /^kubeadmin:/m);
     assert.equal(boot.read('home/kubeadmin/.ssh/authorized_keys')?.trim(), plan.access.sshAuthorizedKeys[0]);
@@ -116,6 +129,20 @@ test('cp1: cloud-init applies network, user and files; first boot installs, then
     assert.ok(before !== undefined && Number(before) > 0, boot.thenOutput);
     assert.equal(after, before, 'a second run calls nothing');
   }));
+
+test("the same network whichever renderer the image gives cloud-init: netplan hidden (systemd-networkd) and present (netplan, then its generator's networkd files)", { skip: skip ?? missingTools('netplan') }, () => {
+  const seen = [false, true].map((netplan) =>
+    bootInSandbox(seedOf('cp1', { netplan }), (boot) => {
+      assert.deepEqual(boot.errors, [], boot.output);
+      assert.equal(boot.read('var/lib/kubebake/status'), 'ok\n');
+      const net = assertNetwork(boot, 'cp1');
+      assert.equal(net.renderer, netplan ? 'netplan' : 'networkd');
+      if (netplan) assert.ok(boot.read('etc/netplan/50-cloud-init.yaml'), 'cloud-init wrote its netplan file');
+      return { addresses: net.addresses, gateways: net.gateways, dns: net.dns, domains: net.domains, nic: boot.addresses, routes: boot.routes };
+    }),
+  );
+  assert.deepEqual(seen[1], seen[0]);
+});
 
 test('worker1: waits for the API through the load balancer, then kubeadm join; no private key on disk', { skip }, () =>
   bootInSandbox(seedOf('worker1', { cluster: initRecord(plan, tree) }), (boot) => {
@@ -216,8 +243,8 @@ test('HA profile, lb2 whose NIC the kernel named otherwise: the network still co
   const haTree = renderCloudInitTree(ha);
   // With set-name in network-config, cloud-init 22.4 raised KeyError here and left the host offline.
   bootInSandbox(seedOf('lb2', { nic: 'enp6s18' }, ha, haTree), (boot) => {
-    const network = boot.read('etc/systemd/network/10-cloud-init-enp6s18.network') ?? '';
-    assert.match(network, /Address=10\.30\.0\.9\/24/, boot.output);
+    assert.ok(renderedNetwork(boot).addresses.includes('10.30.0.9/24'), boot.output);
+    assert.ok(boot.addresses.some((l) => /^\d+: enp6s18\s+inet 10\.30\.0\.9\/24 /.test(l)), boot.addresses.join('\n'));
     assert.equal(
       boot.read('var/lib/kubebake/status'),
       'failed: load-balancer-config: interface ens18 (hosts[].interface in the topology) does not exist here; this host has: enp6s18\n',

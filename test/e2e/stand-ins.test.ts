@@ -60,10 +60,10 @@ test('kubeadm stand-in: a misspelled field and a YAML 1.1 boolean name fail as s
     ['      criSocket: ', '      criSoket: ', 'strict decoding error: unknown field "nodeRegistration.criSoket"'],
     ['      name: cp1\n', '      name: no\n', 'cannot unmarshal bool into Go struct field nodeRegistration.name of type string'],
   ] as const) {
-    const userData = base.seed['user-data'];
+    const userData = base.seed!['user-data'];
     const edited = userData.replace(from, to);
     assert.notEqual(edited, userData, `the rendered config has "${from.trim()}"`);
-    bootInSandbox({ ...base, seed: { ...base.seed, 'user-data': edited } }, (boot) => {
+    bootInSandbox({ ...base, seed: { ...base.seed!, 'user-data': edited } }, (boot) => {
       assert.equal(status(boot), `failed: bootstrap: kubeadm init failed ${plan.bootstrap.joinAttempts} times\n`);
       assert.ok(log(boot).includes(error), log(boot));
     });

@@ -25,9 +25,9 @@ const ROOTS = ['/etc', '/usr/local', '/usr/bin', '/usr/sbin', '/var/lib', '/home
 const EXCLUDED = ['/standin/calls.log', '/standin/calls.before.log', '/standin/journal', '/standin/last-download'];
 /**
  * What a boot writes outside ROOTS without a step: logs, tmpfs, caches, cloud-init's root login
- * refusal (disable_root), and the sandbox's description of the NIC.
+ * refusal (disable_root), and the sandbox's description of the NIC and the platform's DMI.
  */
-const NOT_STEPS = ['/var/log', '/run', '/tmp', '/var/tmp', '/var/cache', '/root/.ssh', '/sys/class/net'];
+const NOT_STEPS = ['/var/log', '/run', '/tmp', '/var/tmp', '/var/cache', '/root/.ssh', '/sys/class/net', '/sys/class/dmi'];
 const SNAPSHOT = `snap() {
   find ${ROOTS.join(' ')} -xdev \\( ${EXCLUDED.map((p) => `-path ${p}`).join(' -o ')} \\) -prune -o \\( -newer /standin/package-table -printf '%p %y %m %U:%G %l\\n' -o -printf '%p %y %m %U:%G %l %T@\\n' \\) 2>/dev/null | LC_ALL=C sort
   find ${ROOTS.join(' ')} -xdev \\( ${EXCLUDED.map((p) => `-path ${p}`).join(' -o ')} \\) -prune -o -type f -newer /standin/package-table -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 -r sha256sum

@@ -1,6 +1,8 @@
 // A first boot, simulated with the real cloud-init: this machine's own root file system, seen
-// through a throw-away overlay in private mount, network, UTS and PID namespaces, gets a host's
-// NoCloud seed and runs cloud-init's four stages. Everything cloud-init and our scripts write
+// through a throw-away overlay in private mount, network, UTS and PID namespaces, gets what a
+// platform hands the host (BootOptions.platform: a NoCloud seed dir, drop-ins, a kernel command
+// line, DMI, a server on its network, a DHCP lease; `seed` for the common NoCloud case), lets the
+// real ds-identify pick the datasource and runs cloud-init's four stages. Everything cloud-init and our scripts write
 // lands in the overlay's upper folder, which the test reads afterwards; the machine itself is
 // untouched (hostname, NICs and files stay as they were).
 //
@@ -23,7 +25,7 @@
 //   failures and bounded waits run; sleep pauses briefly for real, so bash's SECONDS moves.
 // A marker file /standin/fail-<command>-<first argument> makes a stand-in fail.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FileTree } from '../../src/output/tree.js';
@@ -269,7 +271,7 @@ const STAND_IN_COMMANDS = [
 ];
 
 const INNER = `set -eu
-scratch=$1 mac=$2 fails=$3 then=$4 nicname=$5 layers=$6
+scratch=$1 mac=$2 fails=$3 then=$4 nicname=$5 layers=$6 netplan=$7
 # A signed apt mirror (and a logging proxy) in this namespace, when the test gives one (BootOptions.mirror).
 realapt=''
 if [ -f "$scratch/mirror.conf" ]; then
@@ -295,7 +297,9 @@ done
 lower="$lower/"
 root=$t/m
 mkdir -p "$t"/u "$t"/w "$root"
-trap 'cp -a "$t/u" "$scratch/u"' EXIT
+# On the way out: this boot's layer, and what lives in its tmpfs /run (netplan's networkd files,
+# ds-identify's result), which BootResult.read finds under run/.
+trap 'cp -a "$t/u" "$scratch/u"; mkdir -p "$scratch/run"; for d in systemd/network cloud-init; do [ -d "$root/run/$d" ] && mkdir -p "$scratch/run/$d" && cp -a "$root/run/$d/." "$scratch/run/$d/"; done' EXIT
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$t/u,workdir=$t/w" "$root"
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
@@ -322,22 +326,47 @@ if [ -n "$realapt" ]; then
     if chroot "$root" dpkg-query -W -f '\${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then chroot "$root" dpkg --purge --force-depends "$p" >/dev/null; fi
   done < "$scratch/mirror-absent"
 fi
-# A fresh instance: no state of an earlier cloud-init run, our seed, NoCloud only.
+# A fresh instance: no state of an earlier cloud-init run. What the platform hands the machine
+# (a NoCloud seed dir, cloud.cfg.d drop-ins, a platform tool: BootOptions.platform.files) is copied
+# in with the image's files below.
 rm -rf "$root/var/lib/cloud" "$root/var/log/cloud-init.log" "$root/var/log/cloud-init-output.log"
-mkdir -p "$root/var/lib/cloud/seed/nocloud" "$root/standin"
-cp "$scratch"/seed/* "$root/var/lib/cloud/seed/nocloud/"
+mkdir -p "$root/var/lib/cloud" "$root/standin"
 # Calls made while an earlier layer was built (an image's bake) are kept apart from this boot's.
 if [ -f "$root/standin/calls.log" ]; then mv "$root/standin/calls.log" "$root/standin/calls.before.log"; fi
-printf 'datasource_list: [ NoCloud, None ]\\nlocale: C.UTF-8\\n' > "$root/etc/cloud/cloud.cfg.d/99-kubebake-sandbox.cfg"
-# The simulated host renders its network with systemd-networkd, as a Debian machine without
-# ifupdown or netplan does: this machine's netplan.io (it checks network-config as Ubuntu reads it,
-# test/render-cloud-init/network-renderers) would make cloud-init pick its netplan renderer.
-rm -f "$root/usr/sbin/netplan"
+# The locale every image here has (cloud-init's locale module would otherwise generate one). Which
+# datasource cloud-init uses is not configured here: ds-identify picks it from the platform below.
+printf 'locale: C.UTF-8\\n' > "$root/etc/cloud/cloud.cfg.d/99-kubebake-sandbox.cfg"
+# Without BootOptions.netplan the simulated host renders its network with systemd-networkd, as a
+# Debian machine without ifupdown or netplan does, whatever this machine has installed; with it, the
+# image has netplan.io as Ubuntu's and Debian's cloud images do, and cloud-init picks its netplan
+# renderer. ifupdown is hidden either way (cloud-init 22.4 net/eni.py available: ifquery, ifup and
+# ifdown in /sbin or /usr/sbin; the VM tests boot an ifupdown disk).
+if [ "$netplan" != 1 ]; then rm -f "$root/usr/sbin/netplan"; elif [ ! -x "$root/usr/sbin/netplan" ]; then echo "BootOptions.netplan: this machine has no netplan (apt-get install netplan.io)" >&2; exit 1; fi
+for c in ifquery ifup ifdown; do rm -f "$root/sbin/$c" "$root/usr/sbin/$c"; done
 cp "$scratch/kubernetes-version" "$scratch/package-table" "$scratch/kubeadm-fields.json" "$scratch/kubeadm_standin.py" "$root/standin/"
 for f in cluster-given.json respond nodes disk-bytes; do if [ -f "$scratch/$f" ]; then cp "$scratch/$f" "$root/standin/"; fi; done
 for f in $fails; do touch "$root/standin/fail-$f"; done
-# Files the image already has (a baked image's provenance record, say).
+# Files the image already has (a baked image's provenance record, say), then what the platform
+# put there for this machine (BootOptions.platform.files, seed).
 if [ -d "$scratch/image" ]; then cp -a "$scratch/image/." "$root/"; fi
+if [ -d "$scratch/platform" ]; then cp -a "$scratch/platform/." "$root/"; fi
+# The machine the platform presents (BootOptions.platform.virt and .dmi): systemd-detect-virt answers
+# as on that hypervisor (never a container: a container's cloud-init reads no DMI and takes PID 1's
+# command line for the kernel's), /sys/class/dmi/id holds its SMBIOS strings, and blkid knows one
+# unlabelled root disk (the machine's disks are not modelled; a CD's files reach it as the seed dir).
+cp "$scratch/platform-tools/systemd-detect-virt" "$scratch/platform-tools/blkid" "$root/usr/local/sbin/"
+mkdir -p "$root/sys/class/dmi/id" "$root/run/systemd"
+cp "$scratch"/dmi/* "$root/sys/class/dmi/id/"
+cp "$scratch/cmdline" "$root/standin/cmdline"
+# An HTTP server of the platform on the machine's network (BootOptions.platform.http), e.g. kubebake
+# serve at the seed URL's address: it runs here, in the machine's network namespace, outside its root.
+if [ -f "$scratch/http.conf" ]; then
+  read -r haddr hport < "$scratch/http.conf"
+  ip link set lo up
+  ip addr add "$haddr/32" dev lo 2>/dev/null || true
+  (cd "$scratch" && exec bash "$scratch/http.sh") > "$scratch/http.log" 2>&1 &
+  for _ in $(seq 100); do (: </dev/tcp/"$haddr"/"$hport") 2>/dev/null && break; /usr/bin/sleep 0.1; done
+fi
 cp "$scratch/stand-in" "$root/usr/local/sbin/stand-in"
 for c in ${STAND_IN_COMMANDS.join(' ')}; do
   # With a mirror, apt and dpkg are the real ones; curl and gpg stay stand-ins (nothing answers the API's /readyz).
@@ -361,30 +390,59 @@ done < "$root/standin/package-table"
 chroot "$root" /usr/local/sbin/standin-relink
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 rc=0
-# The OS's network stack, acting on what cloud-init rendered for the NIC (no networkd or ifupdown
-# runs in the sandbox): the static addresses of its networkd file (written directly, or by netplan
-# generate under /run) or its ifupdown stanza go onto the NIC; a NIC left to DHCP gets the lease
-# the platform hands out (BootOptions.dhcp), or nothing.
+# The OS's network stack, acting on what was rendered for the NIC (no networkd or ifupdown runs in
+# the sandbox): the static addresses and gateways of its networkd files (written by cloud-init
+# directly, or by netplan generate under /run) or its ifupdown stanza go onto the NIC; a NIC left to
+# DHCP gets the lease the platform hands out (BootOptions.platform.dhcp: address and router), or nothing.
 apply_network() {
-  local f addrs='' dhcp='' match
+  local f addrs='' gws='' dhcp='' match
   for f in "$root"/etc/systemd/network/10-cloud-init-*.network "$root"/run/systemd/network/10-netplan-*.network; do
     [ -f "$f" ] || continue
     # Only a file whose [Match] names this NIC (by MAC, permanent MAC or name).
     match=$(sed -nE 's/^(PermanentMACAddress|MACAddress|Name)=//p' "$f" | tr 'A-F' 'a-f')
     printf '%s\n' "$match" | grep -qxF -e "$mac" -e "$nicname" || continue
     addrs="$addrs $(sed -n 's/^Address=//p' "$f")"
+    gws="$gws $(sed -n 's/^Gateway=//p' "$f")"
     grep -Eq '^DHCP=(yes|ipv4|true)' "$f" && dhcp=1
   done
   for f in "$root/etc/network/interfaces.d/50-cloud-init" "$root/etc/network/interfaces"; do
     [ -f "$f" ] || continue
     addrs="$addrs $(awk -v nic="$nicname" '$1 == "iface" { on = ($2 == nic || $2 == nic ":1") } on && $1 == "address" { print $2 }' "$f")"
+    gws="$gws $(awk -v nic="$nicname" '$1 == "iface" { on = ($2 == nic || $2 == nic ":1") } on && $1 == "gateway" { print $2 } on && / 0\.0\.0\.0\/0 / { for (i = 1; i < NF; i++) if ($i == "gw" || $i == "via") print $(i + 1) }' "$f")"
     grep -Eq "^iface $nicname inet dhcp" "$f" && dhcp=1
   done
-  if [ -n "$dhcp" ] && [ -f "$scratch/dhcp" ]; then addrs="$addrs $(cat "$scratch/dhcp")"; fi
-  for a in $addrs; do ip addr add "$a" dev "$nicname" 2>/dev/null || true; done
+  if [ -n "$dhcp" ] && [ -f "$scratch/dhcp" ]; then
+    read -r laddr lrouter < "$scratch/dhcp"
+    addrs="$addrs $laddr"
+    gws="$gws \${lrouter:-}"
+  fi
   ip link set "$nicname" up 2>/dev/null || true
+  for a in $addrs; do ip addr add "$a" dev "$nicname" 2>/dev/null || true; done
+  for g in $gws; do ip route replace default via "$g" dev "$nicname" onlink 2>/dev/null || true; done
 }
-{ chroot "$root" sh -c 'cloud-init init --local && cloud-init init' && apply_network && chroot "$root" sh -c 'cloud-init modules --mode config && cloud-init modules --mode final'; } > "$scratch/cloud-init.out" 2>&1 || rc=$?
+# The boot, in systemd's order: generators (cloud-init's runs ds-identify, which picks the
+# datasource from the platform's evidence and writes /run/cloud-init/cloud.cfg, or disables
+# cloud-init; netplan's renders /etc/netplan into /run/systemd/network), cloud-init's local stage,
+# the network (networkd or ifupdown; here apply_network), then its network, config and final stages.
+# The kernel command line reaches ds-identify as /proc/cmdline would and cloud-init through
+# DEBUG_PROC_CMDLINE (cloud-init 22.4 cloudinit/util.py get_cmdline).
+export DEBUG_PROC_CMDLINE
+DEBUG_PROC_CMDLINE=$(cat "$scratch/cmdline")
+boot() {
+  if ! chroot "$root" env PATH_PROC_CMDLINE=/standin/cmdline /usr/lib/cloud-init/ds-identify; then
+    echo "ds-identify found no datasource: cloud-init is disabled on this boot"
+    return 3
+  fi
+  if [ "$netplan" = 1 ]; then chroot "$root" netplan generate || return; fi
+  chroot "$root" cloud-init init --local || return
+  apply_network
+  chroot "$root" cloud-init init || return
+  apply_network
+  chroot "$root" sh -c 'cloud-init modules --mode config && cloud-init modules --mode final'
+}
+boot > "$scratch/cloud-init.out" 2>&1 || rc=$?
+ip -o -4 addr show scope global > "$scratch/ip-addr" 2>/dev/null || true
+ip -4 route show > "$scratch/ip-route" 2>/dev/null || true
 echo "$rc" > "$scratch/cloud-init.rc"
 # Kept before \`then\` runs: a bake's sysprep removes cloud-init's state.
 cp "$root/var/lib/cloud/data/result.json" "$scratch/result.json" 2>/dev/null || true
@@ -460,8 +518,15 @@ export interface BootResult {
   clusterRecord(): ClusterRecord | undefined;
   /** The cluster's side as this host's kubeadm stand-in left it (API objects, Nodes, etcd members). */
   clusterState(): unknown;
-  /** A file the boot wrote or changed (undefined when it did not). */
+  /** The NIC's state after the boot, as the OS's network stack left it: `ip -o -4 addr show scope global` and `ip -4 route show` lines. */
+  addresses: string[];
+  routes: string[];
+  /** What the platform's HTTP server printed (BootOptions.platform.http). */
+  serverOutput: string;
+  /** A file the boot wrote or changed (undefined when it did not); under run/, the boot's tmpfs /run as it was at the end. */
   read(path: string): string | undefined;
+  /** The names in a folder the boot wrote into (sorted; under run/, the boot's /run). */
+  list(path: string): string[];
   mode(path: string): number | undefined;
 }
 
@@ -483,19 +548,27 @@ export function sandboxUnavailable(): string | undefined {
 
 export interface BootOptions {
   /**
-   * The NoCloud seed; without network-config cloud-init falls back to DHCP (as Packer's seed CD does).
+   * A NoCloud seed in the seed dir /var/lib/cloud/seed/nocloud (shorthand for those files in
+   * `platform.files`); without network-config cloud-init falls back to DHCP (as Packer's seed CD does).
    */
-  seed: { 'user-data': string; 'meta-data': string; 'network-config'?: string; 'vendor-data'?: string };
+  seed?: NoCloudSeed;
+  /** The platform the machine boots on and what it hands the machine (default: a KVM VM and nothing else). */
+  platform?: Platform;
+  /** The image has netplan.io (cloud-init then renders netplan, and netplan's generator runs at boot); without it, netplan is hidden even when this machine has it. */
+  netplan?: boolean;
   /** Read-only layers over this machine's root, topmost first: e.g. the `layer` of an earlier boot that baked an image. */
   layers?: string[];
   kubernetesVersion: string;
-  /** The host's NIC: its MAC (network-config may match by it) and the name the kernel gave it (default eth0). */
+  /**
+   * The host's one NIC: its MAC (network-config may match by it; default QEMU's own default MAC,
+   * 52:54:00:12:34:56, for a host the topology names by interface) and the name the kernel gave it (default eth0).
+   */
   mac?: string;
   nic?: string;
   /** Stand-in calls that fail, as "<command>-<first argument>", e.g. "kubeadm-join". */
   fail?: string[];
   /** Files the image already has before its first boot: absolute path → content (and mode, 0644 if not given). */
-  image?: Record<string, string | { content: string; mode: number }>;
+  image?: Record<string, FileSpec>;
   /** A command run in the booted root afterwards (e.g. first boot's script a second time). */
   then?: string;
   /** What an earlier `kubeadm init` of this cluster recorded (BootResult.clusterRecord): joins are checked against it. */
@@ -504,8 +577,6 @@ export interface BootOptions {
   respond?: string[];
   /** Nodes the cluster has (kubectl get node finds them). */
   nodes?: string[];
-  /** The address (CIDR) the platform's DHCP hands the NIC when cloud-init leaves it to DHCP (no network-config). */
-  dhcp?: string;
   /** Size of the machine's disk (findmnt/lsblk answer for /); without it they see the sandbox's overlay. */
   diskBytes?: number;
   /**
@@ -515,6 +586,99 @@ export interface BootOptions {
    * `absent`: packages a fresh image does not have, purged (in the overlay) if this machine has them.
    */
   mirror?: { dir: string; address: string; port: number; off?: boolean; proxyPort?: number; absent?: string[] };
+}
+
+export interface NoCloudSeed { 'user-data': string; 'meta-data': string; 'network-config'?: string; 'vendor-data'?: string }
+
+type FileSpec = string | Buffer | { content: string | Buffer; mode: number };
+
+/**
+ * The platform: the machine it presents (systemd-detect-virt's answer and its SMBIOS strings, which
+ * cloud-init's ds-identify and datasources read), and everything it hands the machine's first boot,
+ * the one way a datasource gets its input here: files (a NoCloud seed dir, cloud.cfg.d drop-ins, a
+ * platform tool such as vmware-rpctool), the kernel command line, an HTTP server on the machine's
+ * network, a DHCP lease.
+ */
+export interface Platform {
+  /** systemd-detect-virt's name for the hypervisor (default kvm). */
+  virt?: string;
+  /** /sys/class/dmi/id/<name> contents (default QEMU_DMI). */
+  dmi?: Record<string, string>;
+  /** Files the platform (or an installer) put on the machine before its first boot: absolute path → content. */
+  files?: Record<string, FileSpec>;
+  /** The kernel command line (default: one that tells cloud-init nothing). */
+  cmdline?: string;
+  /** A server on the machine's network: `command` (bash, run outside the machine's root, cwd a scratch folder) listens on address:port. */
+  http?: { address: string; port: number; command: string };
+  /** The lease the platform's DHCP hands a NIC left to DHCP: address (CIDR) and router. */
+  dhcp?: { address: string; router?: string };
+}
+
+/**
+ * The SMBIOS strings of a QEMU/KVM guest (QEMU hw/smbios/smbios.c smbios_set_defaults: manufacturer
+ * "QEMU", product the machine type's description, hw/i386/pc_piix.c "Standard PC (i440FX + PIIX,
+ * 1996)"; SeaBIOS as the BIOS). Every file cloud-init's DMI table (cloudinit/dmi.py
+ * DMIDECODE_TO_KERNEL) names exists, so it never falls back to dmidecode (this machine's own DMI).
+ */
+export const QEMU_DMI: Record<string, string> = {
+  sys_vendor: 'QEMU', product_name: 'Standard PC (i440FX + PIIX, 1996)', product_version: 'pc-i440fx-7.2', product_serial: '',
+  product_uuid: '0bbe4e5e-4ba4-4d3a-9d8e-6a1bd3a9c7a1', chassis_vendor: 'QEMU', chassis_asset_tag: '', chassis_serial: '', chassis_version: 'pc-i440fx-7.2',
+  board_vendor: '', board_name: '', board_serial: '', board_version: '', board_asset_tag: '',
+  bios_vendor: 'SeaBIOS', bios_version: '1.16.2-debian-1.16.2-1', bios_date: '04/01/2014',
+};
+
+/** The MAC QEMU gives a NIC when none is set (QEMU net/net.c qemu_macaddr_default_if_unset: 52:54:00:12:34:56 onwards). */
+const QEMU_DEFAULT_MAC = '52:54:00:12:34:56';
+
+/** A kernel command line with nothing for cloud-init on it. */
+export const PLAIN_CMDLINE = 'BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro console=ttyS0';
+
+/** systemd-detect-virt as on a VM of `virt` (systemd man systemd-detect-virt: -c/--container, -v/--vm, -q/--quiet; exit 0 when detected). */
+const detectVirt = (virt: string): string => `#!/bin/sh
+# Written by test/helpers/sandbox.ts: the platform is a ${virt} virtual machine, not a container.
+quiet='' only=''
+for a in "$@"; do case "$a" in -q|--quiet) quiet=1 ;; -c|--container) only=container ;; -v|--vm) only=vm ;; esac; done
+if [ "$only" = container ]; then [ -n "$quiet" ] || echo none; exit 1; fi
+[ -n "$quiet" ] || echo ${virt}
+exit 0
+`;
+
+/**
+ * blkid on a machine whose one disk is its unlabelled ext4 root, /dev/vda1 (the machine's disks are
+ * not modelled further): a search for a token (-t NAME=value, as cloud-init's find_devs_with and
+ * ds-identify's label checks ask) finds nothing, exit 2 ("the specified token was not found",
+ * util-linux blkid(8)); a listing names the root.
+ */
+const BLKID = `#!/bin/sh
+# Written by test/helpers/sandbox.ts: the machine's one disk is its unlabelled ext4 root.
+export_format=''
+prev=''
+for a in "$@"; do
+  case "$a" in -t*|--match-token*) exit 2 ;; esac
+  [ "$prev" = -o ] && [ "$a" = export ] && export_format=1
+  case "$a" in -oexport) export_format=1 ;; esac
+  prev=$a
+done
+if [ -n "$export_format" ]; then printf 'DEVNAME=/dev/vda1\\nUUID=0e5d2c1a-6b3f-4d8e-9a7c-2f1e0d3c4b5a\\nBLOCK_SIZE=4096\\nTYPE=ext4\\n'; else echo '/dev/vda1: UUID="0e5d2c1a-6b3f-4d8e-9a7c-2f1e0d3c4b5a" BLOCK_SIZE="4096" TYPE="ext4"'; fi
+`;
+
+/** The files a NoCloud seed dir holds (cloud-init DataSourceNoCloud seed dir /var/lib/cloud/seed/nocloud). */
+export function nocloudSeedFiles(seed: NoCloudSeed): Record<string, FileSpec> {
+  return Object.fromEntries(
+    Object.entries(seed)
+      .filter(([, content]) => content !== undefined)
+      .map(([name, content]) => [`/var/lib/cloud/seed/nocloud/${name}`, content as string]),
+  );
+}
+
+function writeFiles(dir: string, files: Record<string, FileSpec>): void {
+  for (const [path, file] of Object.entries(files)) {
+    const target = join(dir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    const spec = typeof file === 'string' || Buffer.isBuffer(file) ? { content: file, mode: 0o644 } : file;
+    writeFileSync(target, spec.content);
+    chmodSync(target, spec.mode);
+  }
 }
 
 /**
@@ -539,14 +703,18 @@ const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file,
 export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) => T): T {
   const scratch = mkdtempSync(join(tmpdir(), 'kubebake-boot-'));
   try {
-    mkdirSync(join(scratch, 'seed'));
-    for (const [name, content] of Object.entries(opts.seed)) if (content !== undefined) writeFileSync(join(scratch, 'seed', name), content);
     writeFileSync(join(scratch, 'kubernetes-version'), opts.kubernetesVersion);
-    for (const [path, file] of Object.entries(opts.image ?? {})) {
-      mkdirSync(join(scratch, 'image', dirname(path)), { recursive: true });
-      writeFileSync(join(scratch, 'image', path), typeof file === 'string' ? file : file.content);
-      chmodSync(join(scratch, 'image', path), typeof file === 'string' ? 0o644 : file.mode);
+    writeFiles(join(scratch, 'image'), opts.image ?? {});
+    const platform = opts.platform ?? {};
+    writeFiles(join(scratch, 'platform'), { ...(opts.seed ? nocloudSeedFiles(opts.seed) : {}), ...platform.files });
+    writeFiles(join(scratch, 'dmi'), platform.dmi ?? QEMU_DMI);
+    writeFiles(join(scratch, 'platform-tools'), { 'systemd-detect-virt': { content: detectVirt(platform.virt ?? 'kvm'), mode: 0o755 }, blkid: { content: BLKID, mode: 0o755 } });
+    writeFileSync(join(scratch, 'cmdline'), `${platform.cmdline ?? PLAIN_CMDLINE}\n`);
+    if (platform.http) {
+      writeFileSync(join(scratch, 'http.conf'), `${platform.http.address} ${platform.http.port}\n`);
+      writeFileSync(join(scratch, 'http.sh'), platform.http.command);
     }
+    if (platform.dhcp) writeFileSync(join(scratch, 'dhcp'), `${platform.dhcp.address} ${platform.dhcp.router ?? ''}\n`);
     writeFileSync(join(scratch, 'stand-in'), STAND_IN);
     chmodSync(join(scratch, 'stand-in'), 0o755);
     writeFileSync(join(scratch, 'package-table'), packageTableText(opts.kubernetesVersion));
@@ -555,7 +723,6 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
     if (opts.cluster) writeFileSync(join(scratch, 'cluster-given.json'), JSON.stringify(opts.cluster));
     if (opts.respond) writeFileSync(join(scratch, 'respond'), opts.respond.join('\n') + '\n');
     if (opts.nodes) writeFileSync(join(scratch, 'nodes'), opts.nodes.join('\n') + '\n');
-    if (opts.dhcp) writeFileSync(join(scratch, 'dhcp'), `${opts.dhcp}\n`);
     if (opts.diskBytes !== undefined) writeFileSync(join(scratch, 'disk-bytes'), `${opts.diskBytes}\n`);
     if (opts.mirror) {
       const m = opts.mirror;
@@ -565,7 +732,7 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
       writeFileSync(join(scratch, 'mirror-absent'), (m.absent ?? []).map((p) => `${p}\n`).join(''));
     }
     // --kill-child: when the time is up, the whole PID namespace goes with unshare (nothing is left looping).
-    const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', '--kill-child', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? '', (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0', (opts.layers ?? []).join(' ')], {
+    const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--pid', '--fork', '--kill-child', 'bash', '-c', INNER, 'inner', scratch, opts.mac ?? QEMU_DEFAULT_MAC, (opts.fail ?? []).join(' '), opts.then ?? '', opts.nic ?? 'eth0', (opts.layers ?? []).join(' '), opts.netplan ? '1' : ''], {
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -576,8 +743,10 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
       const st = statSync(join(upper, path), { throwIfNoEntry: false });
       return !!st && st.isCharacterDevice() && st.rdev === 0;
     };
-    const read = (path: string): string | undefined =>
-      existsSync(join(upper, path)) && !whiteout(path) ? readFileSync(join(upper, path), 'utf8') : undefined;
+    const read = (path: string): string | undefined => {
+      if (path.startsWith('run/')) return existsSync(join(scratch, path)) ? readFileSync(join(scratch, path), 'utf8') : undefined;
+      return existsSync(join(upper, path)) && !whiteout(path) ? readFileSync(join(upper, path), 'utf8') : undefined;
+    };
     // The merged view, as overlayfs resolves it: this boot's layer, the given layers, then the machine's root.
     const exists = (path: string): boolean =>
       whiteout(path) ? false : [upper, ...(opts.layers ?? []), '/'].some((dir) => existsSync(join(dir, path)));
@@ -590,6 +759,9 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
       calls: (read('standin/calls.log') ?? '').split('\n').filter(Boolean),
       thenOutput: existsSync(join(scratch, 'then.out')) ? readFileSync(join(scratch, 'then.out'), 'utf8') : '',
       mirrorLog: lines(join(scratch, 'mirror.log')),
+      addresses: lines(join(scratch, 'ip-addr')),
+      routes: lines(join(scratch, 'ip-route')),
+      serverOutput: existsSync(join(scratch, 'http.log')) ? readFileSync(join(scratch, 'http.log'), 'utf8') : '',
       proxyLog: lines(join(scratch, 'proxy.log')),
       clusterRecord: () => {
         const r = read('standin/cluster.json');
@@ -600,6 +772,10 @@ export function bootInSandbox<T>(opts: BootOptions, inspect: (boot: BootResult) 
         return r === undefined ? undefined : (JSON.parse(r) as unknown);
       },
       read,
+      list: (path) => {
+        const dir = join(path.startsWith('run/') ? scratch : upper, path);
+        return existsSync(dir) ? readdirSync(dir).filter((f) => !whiteout(join(path, f))).sort() : [];
+      },
       marker: (name) => existsSync(join(upper, 'standin', name)),
       exists,
       layer: upper,

@@ -26,6 +26,9 @@ const TOOL_PACKAGES: Record<string, string> = {
   gpg: 'gpg',
   'grub-script-check': 'grub-common',
   wget: 'wget',
+  // Proxmox builds its cloud-init drive with genisoimage, virt-install with xorrisofs (test/e2e/delivery-paths).
+  genisoimage: 'genisoimage',
+  xorrisofs: 'xorriso',
   // Ubuntu's reader of network-config (test/render-cloud-init/network-renderers.test.ts).
   netplan: 'netplan.io',
 };

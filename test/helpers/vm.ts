@@ -263,21 +263,32 @@ export interface VmOptions {
   timeoutMs: number;
   /** A reboot: boot this earlier boot's disk again (same instance, same seed) instead of a fresh copy. */
   again?: VmBoot;
+  /**
+   * QEMU's user network as a platform's: its subnet, the gateway address QEMU answers as (`host`),
+   * the first address its DHCP hands out (`dhcpstart`: the first lease, e.g. a host's reservation)
+   * and its DNS address (QEMU docs, -netdev user: net=, host=, dhcpstart=, dns=). Default QEMU's 10.0.2.0/24.
+   */
+  network?: { net: string; host: string; dhcpstart: string; dns: string };
+  /** Files an installer left on the disk: written into this boot's copy before it starts (absolute path → content, mode). */
+  files?: Record<string, { content: string; mode: number }>;
 }
 
 /**
  * Writes a file into a stopped guest's disk (debugfs -w), e.g. a drop-in that orders the test
  * probe after a unit before a reboot. The parent folder is created when missing.
  */
-export function writeGuestFile(diskPath: string, path: string, content: string): void {
+export function writeGuestFile(diskPath: string, path: string, content: string, mode = 0o644): void {
   const dir = mkdtempSync(join(tmpdir(), 'kubebake-guestfile-'));
   try {
     const local = join(dir, 'file');
-    writeFileSync(local, content, { mode: 0o644 });
+    writeFileSync(local, content);
     const parent = path.slice(0, path.lastIndexOf('/'));
     const r = spawnSync('debugfs', ['-w', '-R', `mkdir ${parent}`, diskPath], { encoding: 'utf8' });
     const w = spawnSync('debugfs', ['-w', '-R', `write ${local} ${path}`, diskPath], { encoding: 'utf8' });
     if (w.status !== 0 || /rror|not found/i.test(w.stderr.replace(/^debugfs [^\n]*\n/, ''))) throw new Error(`debugfs write ${path} failed: ${r.stderr} ${w.stderr}`);
+    // A regular file (0100000) with the given permissions.
+    const m = spawnSync('debugfs', ['-w', '-R', `sif ${path} mode 0${(0o100000 | mode).toString(8)}`, diskPath], { encoding: 'utf8' });
+    if (m.status !== 0 || /rror|not found/i.test(m.stderr.replace(/^debugfs [^\n]*\n/, ''))) throw new Error(`debugfs sif ${path} mode failed: ${m.stderr}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -294,6 +305,7 @@ export async function bootVm(opts: VmOptions): Promise<VmBoot> {
   if (!opts.again) {
     const cp = spawnSync('cp', ['--sparse=always', opts.disk.disk, disk]);
     if (cp.status !== 0) throw new Error(`copying the disk failed: ${cp.stderr}`);
+    for (const [path, f] of Object.entries(opts.files ?? {})) writeGuestFile(disk, path, f.content, f.mode);
   }
   const consoleLog = join(scratch, 'console.log');
   const args = [
@@ -306,7 +318,7 @@ export async function bootVm(opts: VmOptions): Promise<VmBoot> {
     '-drive', `file=${disk},format=raw,if=virtio`,
     ...(opts.seedIso ? ['-drive', `file=${opts.seedIso},media=cdrom,readonly=on`] : []),
     // QEMU options separate with commas: a comma inside the command is written twice.
-    '-netdev', `user,id=n0,restrict=on${opts.pxe ? `,bootfile=${opts.pxe.bootfile}` : ''}${opts.guestfwd ? `,guestfwd=tcp:${opts.guestfwd.addr}:${opts.guestfwd.port}-cmd:${opts.guestfwd.command.replace(/,/g, ',,')}` : ''}`,
+    '-netdev', `user,id=n0,restrict=on${opts.network ? `,net=${opts.network.net},host=${opts.network.host},dhcpstart=${opts.network.dhcpstart},dns=${opts.network.dns}` : ''}${opts.pxe ? `,bootfile=${opts.pxe.bootfile}` : ''}${opts.guestfwd ? `,guestfwd=tcp:${opts.guestfwd.addr}:${opts.guestfwd.port}-cmd:${opts.guestfwd.command.replace(/,/g, ',,')}` : ''}`,
     '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2',
     '-device', `virtio-net-pci,netdev=n0,bus=rp1,mac=${opts.mac}`,
   ];
