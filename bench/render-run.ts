@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { held } from '../src/output/tree.js';
 import { writeTree } from '../src/output/write.js';
 import { buildPlan, withSecrets } from '../src/plan/plan.js';
-import { loadOrCreateSecrets } from '../src/plan/secrets.js';
+import { loadOrCreateSecrets } from '../src/store/secrets-store.js';
 import { renderCloudInitTree } from '../src/render/cloud-init/cluster.js';
 import { loadTopology } from '../src/topology/load.js';
 import { bigTopology } from './cluster.js';

@@ -5,7 +5,7 @@ import { ioDiagnostic, PathError } from '../diagnostics/io.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { msg, nextStepLine, PXE_SKIPPED_NOTE, removedFormsNote } from '../diagnostics/messages.js';
 import { buildPlan, withSecrets, type ClusterPlan, type RenderPlan } from '../plan/plan.js';
-import { loadOrCreateSecrets, SECRET_FILES, type ClusterIdentity } from '../plan/secrets.js';
+import { IDENTITY_FILE, loadOrCreateSecrets, storePath, type ClusterIdentity } from '../store/secrets-store.js';
 import { renderCloudInitTree } from '../render/cloud-init/cluster.js';
 import { acquireLock, LockBusyError, LOCK_WAIT_ENV } from '../output/lock.js';
 import { ensureOutputFolder, writeTree, type WriteOutcome } from '../output/write.js';
@@ -64,7 +64,7 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   const secretsDir = join(clusterDir, 'secrets');
   const plan = buildPlan(topology);
   // Checked again after loading (the store may go in between); this early check leaves no folder behind.
-  if (opts.requireStore && !existsSync(join(secretsDir, SECRET_FILES.caKey))) return fail([noStore(secretsDir)]);
+  if (opts.requireStore && !existsSync(join(secretsDir, storePath('ca.key')))) return fail([noStore(secretsDir)]);
   return withSignals(async (signal) => {
     // --check writes nothing: it reads the stored secrets (or makes throw-away ones in memory when
     // there are none), so it fails where a render would, and it reports files a render would refuse.
@@ -73,7 +73,7 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
     try {
       const stored = await loadOrCreateSecrets(secretsDir, { rotateToken: opts.rotateToken, identity: identityOf(topology, plan) });
       if ('diagnostics' in stored) return fail(stored.diagnostics);
-      if (opts.requireStore && stored.changes.includes(SECRET_FILES.caKey)) return fail([noStore(secretsDir)]);
+      if (opts.requireStore && stored.changes.includes(storePath('ca.key'))) return fail([noStore(secretsDir)]);
       if (stored.warnings.length) process.stderr.write(formatDiagnostics(stored.warnings));
       const renderPlan = withSecrets(plan, stored.secrets);
       const tree = renderCloudInitTree(renderPlan);
@@ -111,7 +111,7 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
       reportCreated(stored.changes, secretsDir);
       const code = report(outcome, clusterDir, false);
       if (code === EXIT.ok) noteRemovedForms(delivery, outcome, forms, opts.delivery, false);
-      if (code === EXIT.ok && opts.rotateToken && !opts.register) reportRotation(plan, join(secretsDir, SECRET_FILES.token));
+      if (code === EXIT.ok && opts.rotateToken && !opts.register) reportRotation(plan, join(secretsDir, storePath('token')));
       if (code === EXIT.ok) process.stdout.write(`${nextStepLine(join(clusterDir, 'README.md'))}\n`);
       return signal.aborted ? SIGNAL_EXIT[signal.reason as string]! : code;
     } finally {
@@ -233,8 +233,8 @@ function noStore(dir: string): Diagnostic {
 
 /** Names what the secrets store gained (file names only: secrets are never printed). */
 function reportCreated(created: string[], dir: string): void {
-  if (created.includes(SECRET_FILES.caKey)) process.stderr.write(`created cluster secrets in ${dir} (keep them safe; never commit them)\n`);
-  else for (const file of created.filter((f) => f !== SECRET_FILES.identity)) process.stderr.write(`created ${join(dir, file)}\n`);
+  if (created.includes(storePath('ca.key'))) process.stderr.write(`created cluster secrets in ${dir} (keep them safe; never commit them)\n`);
+  else for (const file of created.filter((f) => f !== IDENTITY_FILE)) process.stderr.write(`created ${join(dir, file)}\n`);
 }
 
 function report(outcome: WriteOutcome, dir: string, check: boolean): number {

@@ -9,7 +9,7 @@ import { buildHostManifests } from '../manifest/host-manifest.js';
 import { acquireLock, LockBusyError } from '../output/lock.js';
 import { buildPlan } from '../plan/plan.js';
 import { reportKey } from '../plan/report-keys.js';
-import { loadOrCreateSecrets, SECRET_FILES } from '../plan/secrets.js';
+import { loadOrCreateSecrets, storePath } from '../store/secrets-store.js';
 import { hostBootScripts } from '../render/delivery/pxe/tree.js';
 import { startServer, type ServeHost } from '../serve/server.js';
 import { EXIT } from './exit.js';
@@ -57,8 +57,8 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     process.stderr.write(formatDiagnostics(stored.diagnostics));
     return EXIT.invalid;
   }
-  if (stored.changes.includes(SECRET_FILES.reportSecret)) {
-    process.stderr.write(`kubebake: ${secretsDir} has no ${SECRET_FILES.reportSecret} yet (the hosts' report keys come from it): ${renderFirst}\n`);
+  if (stored.changes.includes(storePath('reportSecret'))) {
+    process.stderr.write(`kubebake: ${secretsDir} has no ${storePath('reportSecret')} yet (the hosts' report keys come from it): ${renderFirst}\n`);
     return EXIT.invalid;
   }
   if (!server) process.stderr.write('warning: the topology has no delivery.server: hosts rendered from it do not report their steps; only seed fetches show\n');

@@ -15,10 +15,65 @@ function minorList(minors: readonly string[]): string {
   }
   return runs.map((r) => (r.length > 1 ? `${r[0]}–${r.at(-1)}` : r[0])).join(', ');
 }
+const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
+const STORE_DAMAGED_HINT =
+  'restore the secrets folder from its backup; or, to start a NEW cluster identity (every node must be ' +
+  're-provisioned), move the folder away and run again. kubebake never regenerates part of it.';
+const TOKEN_HINT =
+  'restore it from backup, or run with --rotate-token to make a new bootstrap token (the token is not part ' +
+  'of the cluster identity; nodes not yet joined need the re-rendered user-data)';
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
 
 export const msg = {
+  // --- the secrets store (src/store/, plan/secrets-check.ts): messages name files, never their contents
+  storeDamaged: (path: string, what: string): Message => ({ code: 'secrets.damaged', message: `${path} ${what}`, hint: STORE_DAMAGED_HINT }),
+  storeMissing: (path: string, replaceable: boolean): Message => ({ code: 'secrets.damaged', message: `${path} is missing`, hint: replaceable ? TOKEN_HINT : STORE_DAMAGED_HINT }),
+  storeMalformed: (path: string, what: string, replaceable: boolean): Message => ({ code: 'secrets.damaged', message: `${path} is not ${what}`, hint: replaceable ? TOKEN_HINT : STORE_DAMAGED_HINT }),
+  storeIo: (dir: string, why: string): Message => ({ code: 'secrets.io', message: `cannot use the secrets folder ${dir}: ${why}`, hint: 'check the folder and its permissions' }),
+  storeCaExpired: (path: string, at: string): Message => ({
+    code: 'secrets.expired',
+    message: `${path} expired on ${at}`,
+    hint: 'an expired CA cannot be fixed by re-rendering: renew it on the cluster and put the new files here, or move the folder away to create a NEW cluster identity',
+  }),
+  storeOtherCluster: (dir: string, identityFile: string, stored: string, theirs: string, ours: string, fields: string): Message => ({
+    code: 'secrets.identity',
+    message: `the secrets in ${dir} belong to cluster "${stored}" (${theirs}), not to this topology's (${ours})`,
+    hint:
+      'if this is another cluster, give it its own output folder (-o) or another name, so it gets its own CA and token; ' +
+      `if it is the same cluster and its ${fields} really changed, write the new value into ${identityFile}`,
+  }),
+  storeRenewed: (path: string, expired: string, until: string): Message => ({
+    code: 'secrets.admin-renewed',
+    message: `${path} expired on ${expired}; issued a new one from the cluster CA for the same key, valid until ${until}`,
+    hint: 'admin.conf changes with it; hand the new admin.conf to whoever uses kubectl',
+  }),
+  storeReadable: (path: string, mode: number, want: number): Message => ({
+    code: 'secrets.permissions',
+    message: `${path} is accessible to other users (mode ${octal(mode)})`,
+    hint: `chmod ${want.toString(8)} ${path}`,
+  }),
+  storeForeignOwner: (path: string, owner: number, me: number): Message => ({
+    code: 'secrets.unsafe',
+    message: `${path} belongs to user ${owner}, not to you (user ${me}): its owner can read and replace the cluster's keys, so kubebake does not use it`,
+    hint: `if you trust user ${owner}, take it over: chown -R ${me} ${path}; otherwise move the output folder away and render into a folder of your own (-o): the secrets made there are a NEW cluster identity`,
+  }),
+  storeWritable: (path: string, mode: number): Message => ({
+    code: 'secrets.unsafe',
+    message: `${path} can be written by ${mode & 0o020 ? 'its group' : ''}${(mode & 0o022) === 0o022 ? ' and ' : ''}${mode & 0o002 ? 'every user' : ''} (mode ${octal(mode)}): they could replace the cluster's keys, so kubebake does not use it`,
+    hint: `chmod go-w ${path}`,
+  }),
+  storeLink: (path: string): Message => ({
+    code: 'secrets.unsafe',
+    message: `${path} is a symbolic link; kubebake never follows links inside the secrets store`,
+    hint: `put the real file or folder there instead of the link (e.g. cp -a --remove-destination "$(readlink -f ${path})" ${path})`,
+  }),
+  storeNotRegular: (path: string): Message => ({
+    code: 'secrets.unsafe',
+    message: `${path} is not a regular file; the secrets store holds only files and folders`,
+    hint: 'move it away and restore the file from the store\'s backup',
+  }),
+
   // --- reading and parsing -------------------------------------------------------------
   notAFile: (): Message => ({ code: 'io.not-a-file', message: 'this is not a regular file', hint: 'pass the path of a topology YAML file with -f' }),
   unreadable: (why: string): Message => ({ code: 'io.unreadable', message: `cannot read the topology file (${why})`, hint: 'check the path passed with -f and its permissions' }),

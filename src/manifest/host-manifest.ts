@@ -8,10 +8,9 @@ import { renderHaproxyCfg } from '../config/haproxy/haproxy-cfg.js';
 import { renderKeepalivedCheck, renderKeepalivedConf } from '../config/keepalived/keepalived-conf.js';
 import { renderInitConfig, renderJoinConfig } from '../config/kubeadm/kubeadm-config.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
-import { SHARED_PKI } from '../plan/pki-files.js';
 import { keyAlgorithmOf, type KeyAlgorithm } from '../plan/pki.js';
 import { isKubernetesNode, type ClusterPlan, type NodePlan } from '../plan/plan.js';
-import type { Secrets } from '../plan/secrets.js';
+import { entryText, SHARED_PKI, type Secrets } from '../plan/secrets.js';
 import { ADDRESS_STEP, renderAddressFile } from '../steps/address.js';
 import { bootstrapStep, labelNodesStep, renderClusterEnv } from '../steps/bootstrap.js';
 import { renderCalicoResources } from '../steps/cni.js';
@@ -107,7 +106,7 @@ function shared(plan: ClusterPlan, secrets: Secrets): Shared {
       node: plan.image === 'baked' ? [] : imageSteps(plan, 'node'),
       'load-balancer': plan.image === 'baked' ? [] : imageSteps(plan, 'load-balancer'),
     },
-    pki: SHARED_PKI.map((f) => file(`${HOST_PATHS.pkiStaging}/${f.name}`, f.content(secrets), [], f.secret ? '0600' : '0644')),
+    pki: SHARED_PKI.map((f) => file(`${HOST_PATHS.pkiStaging}/${f.host}`, entryText(secrets, f), [], f.secret ? '0600' : '0644')),
     discovery: { token: secrets.token.value, caCertHash: secrets.caCertHash },
     labelNodes: labelNodesStep(plan),
     haproxy: hasLb ? file(HOST_PATHS.haproxyStaged, renderHaproxyCfg(plan), [['apiEndpoint'], ['ingress'], HOSTS]) : undefined,

@@ -39,7 +39,8 @@ export interface LockOptions {
   onWait?: (owner: Owner | undefined) => void;
 }
 
-const alive = (pid: number): boolean => {
+/** Whether a process of this pid runs on this host. */
+export const pidAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
@@ -47,6 +48,29 @@ const alive = (pid: number): boolean => {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
 };
+
+// The lock's side files, named here only: a waiter's candidate (its pid and nonce), and a stale
+// lock moved aside during a takeover.
+const candidateName = (pid: number, nonce: string): string => `${LOCK_FILE}.${pid}.${nonce}`;
+const STALE_ASIDE = `${LOCK_FILE}.stale.`;
+const asideName = (): string => `${STALE_ASIDE}${randomBytes(8).toString('hex')}`;
+const candidatePid = (name: string): number | undefined => {
+  const [pid, nonce, ...rest] = name.startsWith(`${LOCK_FILE}.`) ? name.slice(LOCK_FILE.length + 1).split('.') : [];
+  return rest.length === 0 && /^\d+$/.test(pid ?? '') && /^[0-9a-f]+$/.test(nonce ?? '') ? Number(pid) : undefined;
+};
+
+/** A side file of the lock (a waiter's candidate, a stale lock moved aside), live or not. */
+export const isLockSideFile = (name: string): boolean => name.startsWith(`${LOCK_FILE}.`);
+
+/**
+ * A side file nobody will remove: the candidate of a waiter that died, or a stale lock whose
+ * takeover was killed. Only the lock's holder may remove them (no takeover can be under way then).
+ */
+export function isLeftOverLockFile(name: string): boolean {
+  if (name.startsWith(STALE_ASIDE)) return true;
+  const pid = candidatePid(name);
+  return pid !== undefined && !pidAlive(pid);
+}
 
 async function readOwner(path: string): Promise<Owner | undefined> {
   try {
@@ -66,7 +90,7 @@ export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<
   const waitMs = 1000 * (opts.waitSeconds ?? (Number.isFinite(envWait) && envWait >= 0 ? envWait : DEFAULT_WAIT_SECONDS));
   const deadline = Date.now() + waitMs;
   const me: Owner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), nonce: randomBytes(12).toString('hex') };
-  const candidate = join(dir, `${LOCK_FILE}.${me.pid}.${me.nonce}`);
+  const candidate = join(dir, candidateName(me.pid, me.nonce));
   await writeFile(candidate, JSON.stringify(me) + '\n', { flag: 'wx', mode: 0o600 });
   let waited = false;
   try {
@@ -78,7 +102,7 @@ export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       const owner = await readOwner(lockFile);
-      if (owner && owner.host === me.host && !alive(owner.pid) && (await takeOverStale(dir, lockFile, owner))) continue;
+      if (owner && owner.host === me.host && !pidAlive(owner.pid) && (await takeOverStale(dir, lockFile, owner))) continue;
       if (Date.now() >= deadline) throw new LockBusyError(lockFile, owner);
       if (!waited) opts.onWait?.(owner);
       waited = true;
@@ -95,7 +119,7 @@ export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<
 
 /** Removes a dead owner's lock; false when someone else got there first. */
 async function takeOverStale(dir: string, lockFile: string, stale: Owner): Promise<boolean> {
-  const aside = join(dir, `${LOCK_FILE}.stale.${randomBytes(8).toString('hex')}`);
+  const aside = join(dir, asideName());
   try {
     await rename(lockFile, aside);
   } catch {

@@ -24,7 +24,6 @@
 import {
   chmodSync,
   closeSync,
-  constants,
   fchmodSync,
   fstatSync,
   ftruncateSync,
@@ -38,7 +37,6 @@ import {
   rmdirSync,
   rmSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
   type Stats,
 } from 'node:fs';
@@ -47,7 +45,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { isErrno, PathError } from '../diagnostics/io.js';
 import { contentDigests, sha256Hex } from '../util/digest.js';
 import { FileDigest, fileDigest } from './file-digest.js';
-import { LOCK_FILE } from './lock.js';
+import { isLockSideFile, isLeftOverLockFile } from './lock.js';
+import { CREATE_NEW, createdMode, createFileSync, umaskNarrows } from './private-file.js';
 import { isTreePath, isZeros, RESERVED_PREFIX, type BuiltFile, type Chunks, type FileTree, type TreeFile } from './tree.js';
 
 export const MANIFEST = `${RESERVED_PREFIX}manifest.json`;
@@ -56,8 +55,6 @@ const MANIFEST_MODE = 0o644;
 /** Folders: readable by others unless something below them is private (user-data, admin.conf). */
 const DIR_MODE = 0o755;
 const PRIVATE_DIR_MODE = 0o700;
-/** New files: never follow a link, never reuse an existing file. */
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 interface Entry {
   /** The content's digest (file-digest.ts: a sha256, with trailing zero bytes counted). */
@@ -86,8 +83,6 @@ export interface WriteOptions {
 }
 export interface WriteResult { written: string[]; unchanged: string[]; removed: string[]; warnings: Diagnostic[] }
 export type WriteOutcome = WriteResult | { diagnostics: Diagnostic[] } | { aborted: true };
-
-const umask = process.umask();
 
 /**
  * What the writer keeps of a stat: a few numbers. Thousands of full Stats objects kept alive
@@ -308,7 +303,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       const path = join(dir, d);
       const mode = dirModes.get(d)!;
       if (dirState.get(d) === 'missing') io(path, () => mkdirSync(path, { mode }));
-      if ((dirMode.get(d) ?? mode & ~umask) !== mode) io(path, () => chmodSync(path, mode));
+      if ((dirMode.get(d) ?? createdMode(mode)) !== mode) io(path, () => chmodSync(path, mode));
     }
     const entries: Entry[] = new Array(planned.length);
     for (const [n, p] of planned.entries()) {
@@ -351,22 +346,11 @@ function* pendingEntries(planned: readonly Planned[], stale: readonly { path: st
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
- * Writes a file that must not exist yet, with exactly `file.mode`; returns its stat (fstat of an
- * open file is answered from the inode in memory). `content` may come as pieces (the manifest).
+ * Writes a file that must not exist yet, with exactly `mode`; returns its stat. `content` may come
+ * as pieces (the manifest). Rebuildable: not synced (private-file.ts says why).
  */
-function writeNew(path: string, mode: number, content: string | Uint8Array | Iterable<string>): Stat {
-  return io(path, () => {
-    const fd = openSync(path, CREATE_FLAGS, mode);
-    try {
-      if (typeof content === 'string' || content instanceof Uint8Array) writeFileSync(fd, content);
-      else for (const piece of content) writeFileSync(fd, piece);
-      if ((mode & ~umask) !== mode) fchmodSync(fd, mode);
-      return toStat(fstatSync(fd));
-    } finally {
-      closeSync(fd);
-    }
-  });
-}
+const writeNew = (path: string, mode: number, content: string | Uint8Array | Iterable<string>): Stat =>
+  io(path, () => toStat(createFileSync(path, mode, content, 'rebuildable')));
 
 /** Small chunks (a tar's 512-byte headers and paddings) are gathered into writes of about this size. */
 const WRITE_BYTES = 64 * 1024;
@@ -378,7 +362,7 @@ const WRITE_BYTES = 64 * 1024;
  * (at its end, by its final size), which reads back as the same zeros.
  */
 async function writeBuilt(path: string, file: BuiltFile): Promise<Entry> {
-  const fd = io(path, () => openSync(path, CREATE_FLAGS, file.mode));
+  const fd = io(path, () => openSync(path, CREATE_NEW, file.mode));
   try {
     const digest = new FileDigest();
     let size = 0; // bytes built so far
@@ -405,7 +389,7 @@ async function writeBuilt(path: string, file: BuiltFile): Promise<Entry> {
     }
     flush();
     if (size > written) io(path, () => ftruncateSync(fd, size));
-    if ((file.mode & ~umask) !== file.mode) io(path, () => fchmodSync(fd, file.mode));
+    if (umaskNarrows(file.mode)) io(path, () => fchmodSync(fd, file.mode));
     return statEntry(digest.digest(), io(path, () => toStat(fstatSync(fd))), file.key);
   } finally {
     closeSync(fd);
@@ -477,14 +461,14 @@ function nothingToDo(dir: string, manifest: LoadedManifest | undefined, planned:
   }
   for (const [d, mode] of dirModes) if (dirMode.get(d) !== mode) return false;
   try {
-    return !readdirSync(dir).some((n) => n.startsWith(STAGING_PREFIX) || (n.startsWith(`${LOCK_FILE}.`)) || n === `${MANIFEST}.tmp`);
+    return !readdirSync(dir).some((n) => n.startsWith(STAGING_PREFIX) || isLockSideFile(n) || n === `${MANIFEST}.tmp`);
   } catch {
     return false;
   }
 }
 
 function fixMode(path: string, mode: number, st: Stat | undefined): void {
-  const now = st ? st.mode : mode & ~umask;
+  const now = st ? st.mode : createdMode(mode);
   if (now !== mode) io(path, () => chmodSync(path, mode));
 }
 
@@ -522,23 +506,12 @@ function removeLeftovers(dir: string, legacyPaths: string[]): void {
   }
   for (const name of names) {
     if (name.startsWith(STAGING_PREFIX)) rmSync(join(dir, name), { recursive: true, force: true });
-    const waiter = new RegExp(`^${LOCK_FILE.replace(/\./g, '\\.')}\\.(\\d+)\\.[0-9a-f]+$`).exec(name);
-    if (waiter && !pidAlive(Number(waiter[1]))) rmSync(join(dir, name), { force: true });
-    if (name.startsWith(`${LOCK_FILE}.stale.`)) rmSync(join(dir, name), { force: true }); // a takeover that was killed
+    if (isLeftOverLockFile(name)) rmSync(join(dir, name), { force: true });
   }
   if (names.includes(`${MANIFEST}.tmp`)) rmSync(join(dir, `${MANIFEST}.tmp`), { force: true });
   for (const p of legacyPaths) {
-    const tmp = join(dir, `${p}.kubebake-tmp`);
+    const tmp = join(dir, `${p}.kubebake-tmp`); // the name those versions used
     if (lstatOrUndefined(tmp)) rmSync(tmp, { force: true }); // unlinks a link itself, never its target
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

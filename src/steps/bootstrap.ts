@@ -1,7 +1,7 @@
 import { controlPlanes, type ClusterPlan, type NodePlan } from '../plan/plan.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { splitLabels } from '../plan/labels.js';
-import { SHARED_PKI } from '../plan/pki-files.js';
+import { SHARED_PKI } from '../plan/secrets.js';
 import { cniInstall } from './cni.js';
 import { WAIT_FOR } from './helpers.js';
 import { q } from './shell.js';
@@ -18,13 +18,15 @@ export function renderClusterEnv(plan: ClusterPlan): string {
   return `ENDPOINT=${q(plan.endpoint.hostPort)} BUDGET=${plan.bootstrap.apiWaitSeconds} ATTEMPTS=${plan.bootstrap.joinAttempts}\n`;
 }
 
+/** Folders of kubeadm's pki folder the shared PKI has files in (etcd/). */
+const PKI_SUBFOLDERS = [...new Set(SHARED_PKI.filter((f) => f.host.includes('/')).map((f) => f.host.slice(0, f.host.lastIndexOf('/'))))];
+
 /** Copies the shipped shared PKI to where kubeadm looks, so it reuses the cluster's CAs. */
 const INSTALL_PKI = `install_pki() {
   local f
   install -d -m 0755 ${kubernetesPki}
-  install -d -m 0700 ${kubernetesPki}/etcd
-  for f in ${SHARED_PKI.filter((f) => !f.secret).map((f) => f.name).join(' ')}; do install -m 0644 "${pkiStaging}/$f" "${kubernetesPki}/$f"; done
-  for f in ${SHARED_PKI.filter((f) => f.secret).map((f) => f.name).join(' ')}; do install -m 0600 "${pkiStaging}/$f" "${kubernetesPki}/$f"; done
+${PKI_SUBFOLDERS.map((d) => `  install -d -m 0700 ${kubernetesPki}/${d}\n`).join('')}  for f in ${SHARED_PKI.filter((f) => !f.secret).map((f) => f.host).join(' ')}; do install -m 0644 "${pkiStaging}/$f" "${kubernetesPki}/$f"; done
+  for f in ${SHARED_PKI.filter((f) => f.secret).map((f) => f.host).join(' ')}; do install -m 0600 "${pkiStaging}/$f" "${kubernetesPki}/$f"; done
 }`;
 
 /** What of a node the kubeadm step depends on (the rest is in cluster.env and kubeadm.yaml). */

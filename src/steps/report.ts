@@ -2,16 +2,15 @@
 // host whose topology names a server gets any of this: the report helper in its library, its own
 // key in a 0600 file, and cloud-init's phone_home. Without a server not one byte is added.
 //
-// The hook sits in the helper library, which the runner (steps/firstboot.ts) sources before every
+// The hook sits in the helper library, which the runner (sh/firstboot.sh) sources before every
 // step with the step's name as $0: it reports the step's start and, from an EXIT trap, its end or
 // its failure with the last log lines. So the runner itself is unchanged and the same for every
 // host and image.
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { reportKey } from '../plan/report-keys.js';
 import { q } from './shell.js';
+import { shellFile } from './sh/template.js';
 import type { ShellHelper } from './step.js';
-
-const { reportConfig: CONF, stepList, log: LOG, reportBooted } = HOST_PATHS;
 
 /** The request path a host posts its reports to (the server routes on it). */
 export const reportPath = (host: string): string => `/report/${host}`;
@@ -22,32 +21,17 @@ export const phoneHomePath = (host: string): string => `/phone-home/${host}`;
 export const REPORT_LOG_LINES = 20;
 export const REPORT_LINE_CHARS = 300;
 
-/**
- * report EVENT [STEP] [RC]: one small POST (HTTP/1.0, text lines key=value, then `log:` and the
- * last log lines on a failure). bash's /dev/tcp, not curl: curl is not on a minimal image before
- * the install steps run. Never blocks or fails the boot: at most 3 s (an unreachable server's
- * connect would otherwise wait out TCP's retries), in a subshell without -e, every error ignored.
- * Only printable ASCII is sent, so the length in characters is the length in bytes.
- */
+/** report EVENT [STEP] [RC] and the hook that calls it around each step (sh/report.sh). */
 export const REPORT = {
   name: 'report',
-  code: `
-report() {
-  (
-    set +euo pipefail
-    . ${CONF} || exit
-    b=$(printf 'event=%s\\nstep=%s\\nrc=%s\\n' "$1" "\${2:-}" "\${3:-}"
-      [ "$1" != fail ] || { echo log:; grep -v '^[[:space:]]*$' ${LOG} | tail -n ${REPORT_LOG_LINES} | cut -c1-${REPORT_LINE_CHARS}; })
-    b=$(LC_ALL=C tr -cd '\\11\\12\\40-\\176' <<<"$b")
-    timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "POST %s HTTP/1.0\\r\\nAuthorization: Bearer %s\\r\\nContent-Type: text/plain\\r\\nContent-Length: %s\\r\\n\\r\\n%s" "$3" "$4" "\${#5}" "$5" >&3 && head -c 9 <&3' - \\
-      "$REPORT_ADDR" "$REPORT_PORT" "$REPORT_PATH" "$REPORT_KEY" "$b"
-  ) >/dev/null 2>&1 || true
-}
-if [ -r ${CONF} ] && grep -qxF -- "$0" ${stepList} 2>/dev/null; then
-  [ -e ${reportBooted} ] || { report boot; : > ${reportBooted}; }
-  report start "$0"
-  trap 'rc=$?; if [ $rc = 0 ]; then report end "$0"; else report fail "$0" $rc; fi; exit $rc' EXIT
-fi`.trim(),
+  code: shellFile('report.sh', {
+    CONF: HOST_PATHS.reportConfig,
+    LOG: HOST_PATHS.log,
+    LOG_LINES: REPORT_LOG_LINES,
+    LINE_CHARS: REPORT_LINE_CHARS,
+    STEP_LIST: HOST_PATHS.stepList,
+    BOOTED: HOST_PATHS.reportBooted,
+  }),
   uses: [],
 } satisfies ShellHelper;
 

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { buildPlan, withSecrets, type RenderPlan } from '../../src/plan/plan.js';
-import { loadOrCreateSecrets, type Secrets } from '../../src/plan/secrets.js';
+import type { Secrets } from '../../src/plan/secrets.js';
+import { loadOrCreateSecrets } from '../../src/store/secrets-store.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import { contentOf, held, type FileTree, type OutputFile } from '../../src/output/tree.js';
 import type { Topology } from '../../src/topology/types.js';

@@ -126,7 +126,7 @@ test("a host's user-data does not grow with the number of workers; /etc/hosts li
 });
 
 test('a store made with RSA keys (before kubebake used ECDSA) renders as it is; kubeadm is told its algorithm', async () => {
-  const { loadOrCreateSecrets } = await import('../../src/plan/secrets.js');
+  const { loadOrCreateSecrets } = await import('../../src/store/secrets-store.js');
   const { repoPath } = await import('../helpers/repo.js');
   const { FIXTURE_NOW } = await import('../helpers/cluster.js');
   const rsa = await loadOrCreateSecrets(repoPath('test', 'fixtures', 'secrets-rsa'), { now: FIXTURE_NOW });

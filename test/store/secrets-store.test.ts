@@ -5,14 +5,33 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { loadOrCreateSecrets, SECRET_FILES, type Secrets, type SecretsResult } from '../../src/plan/secrets.js';
+import type { Secrets } from '../../src/plan/secrets.js';
+import { loadOrCreateSecrets, type SecretsResult } from '../../src/store/secrets-store.js';
 import { run } from '../helpers/tools.js';
 import { snapshotDir, withTempDir } from '../helpers/tmp.js';
 
 const NOW = new Date();
 const DAY = 24 * 3600 * 1000;
-/** The files of a store made without an identity (the identity file is written only when one is given). */
-const ALL: string[] = Object.values(SECRET_FILES).filter((f) => f !== SECRET_FILES.identity);
+/**
+ * The files of a store made without an identity (the identity file is written only when one is
+ * given): the layout existing stores have (test/fixtures/secrets), written out here, not taken
+ * from the code under test.
+ */
+const ALL = [
+  'token',
+  'pki/ca.crt',
+  'pki/ca.key',
+  'pki/front-proxy-ca.crt',
+  'pki/front-proxy-ca.key',
+  'pki/etcd/ca.crt',
+  'pki/etcd/ca.key',
+  'pki/sa.key',
+  'pki/sa.pub',
+  'pki/admin.crt',
+  'pki/admin.key',
+  'report.secret',
+];
+const REPORT_SECRET = 'report.secret';
 const IDENTITY = { name: 'seed', apiEndpoint: '10.2.47.84:6443', nodeSubnet: '10.2.47.0/24' };
 
 type Loaded = Exclude<SecretsResult, { diagnostics: Diagnostic[] }>;
@@ -214,7 +233,7 @@ test('a partial folder (only some files) reports every missing file and creates 
     const ds = failed(await loadOrCreateSecrets(dir, { now: NOW }));
     assert.deepEqual(snapshotDir(dir), before);
     // report.secret, like identity.json, is made when missing (a store from before it), never reported missing.
-    assert.deepEqual(ds.map((d) => d.file).sort(), ALL.filter((f) => f !== 'token' && f !== SECRET_FILES.reportSecret).map((f) => join(dir, f)).sort());
+    assert.deepEqual(ds.map((d) => d.file).sort(), ALL.filter((f) => f !== 'token' && f !== REPORT_SECRET).map((f) => join(dir, f)).sort());
   });
 });
 
@@ -222,17 +241,17 @@ test('report secret: a store from before it gets one on commit (0600), kept byte
   await withTempDir(async (tmp) => {
     const { dir, secrets } = await copyOfStore(tmp);
     assert.match(secrets.reportSecret, /^[0-9a-f]{64}$/);
-    unlinkSync(join(dir, SECRET_FILES.reportSecret));
+    unlinkSync(join(dir, REPORT_SECRET));
     const first = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
-    assert.deepEqual(first.changes, [SECRET_FILES.reportSecret]);
+    assert.deepEqual(first.changes, [REPORT_SECRET]);
     assert.notEqual(first.secrets.reportSecret, secrets.reportSecret);
     await first.commit();
-    assert.equal(statSync(join(dir, SECRET_FILES.reportSecret)).mode & 0o777, 0o600);
-    assert.equal(readFileSync(join(dir, SECRET_FILES.reportSecret), 'utf8'), `${first.secrets.reportSecret}\n`);
+    assert.equal(statSync(join(dir, REPORT_SECRET)).mode & 0o777, 0o600);
+    assert.equal(readFileSync(join(dir, REPORT_SECRET), 'utf8'), `${first.secrets.reportSecret}\n`);
     const again = loaded(await loadOrCreateSecrets(dir, { now: NOW }));
     assert.deepEqual(again.changes, []);
     assert.equal(again.secrets.reportSecret, first.secrets.reportSecret);
-    writeFileSync(join(dir, SECRET_FILES.reportSecret), 'not hex\n', { mode: 0o600 });
+    writeFileSync(join(dir, REPORT_SECRET), 'not hex\n', { mode: 0o600 });
     const ds = failed(await loadOrCreateSecrets(dir, { now: NOW }));
     assert.deepEqual(ds.map((d) => d.code), ['secrets.damaged']);
     assert.match(ds[0]!.message, /report\.secret is not a report secret/);
