@@ -260,7 +260,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
     process.stderr.write(`kubebake: internal error: ${(e as Error).message}\nPlease report this with the topology that caused it.\n`);
-    return 70;
+    return EXIT.internal;
   }
 }
 
