@@ -2,6 +2,7 @@
 // secrets store and the cluster CA as the only trust root, so no kubectl, no kubeconfig on disk
 // and no ssh to a control plane are needed. Errors come back as diagnostics naming the server.
 import { request } from 'node:https';
+import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 
 export interface ApiCredentials {
@@ -75,7 +76,7 @@ export function networkProblem(server: URL, e: unknown): Diagnostic {
       : `cannot reach the Kubernetes API at ${server.origin} (${code || 'error'}: ${err.message})`,
     hint: tls
       ? 'point --server at a control plane or load balancer of this cluster (its certificate must be signed by secrets/pki/ca.crt and name the address)'
-      : 'is the cluster up and the endpoint reachable from here? Use --server https://<control-plane-ip>:6443 to go to a control plane directly',
+      : `is the cluster up and the endpoint reachable from here? Use --server https://<control-plane-ip>:${API_SERVER_PORT} to go to a control plane directly`,
   };
 }
 

@@ -6,6 +6,7 @@ import { PACKER_VERSION, RELEASES_URL_ENV } from '../packer/pin.js';
 
 import { EXIT } from './exit.js';
 import { DELIVERY_FORMS } from '../render/delivery/forms.js';
+import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('kubebake')
@@ -115,7 +116,7 @@ and re-renders every host, so the new user-data carries it. Nothing changes if t
 
 Examples:
   $ kubebake token create -f cluster.yaml
-  $ kubebake token create -f cluster.yaml --server https://10.0.0.11:6443
+  $ kubebake token create -f cluster.yaml --server https://10.0.0.11:${API_SERVER_PORT}
 
 Exit codes: 0 registered and rendered, 1 invalid input or the API refused / was unreachable, 2 usage error.`,
     )
@@ -259,7 +260,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
     process.stderr.write(`kubebake: internal error: ${(e as Error).message}\nPlease report this with the topology that caused it.\n`);
-    return 70;
+    return EXIT.internal;
   }
 }
 

@@ -49,9 +49,9 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   const loaded = await loadAndReport(opts);
   if (!loaded.topology) return EXIT.invalid;
   const topology = loaded.topology;
-  // The PXE tree's URLs all start at delivery.server: asked for by name, its absence is an input
-  // error; as part of "all", the tree is left out with a note.
-  if (forms.includes('pxe') && !topology.delivery.server) {
+  // A form the topology cannot have (formsFor): asked for by name, an input error; as part of
+  // "all", left out with a note. Only the PXE tree can be missing (it needs delivery.server).
+  if (delivery.formsFor(forms, topology.delivery.server).length < forms.length) {
     if (namesForm(opts.delivery, 'pxe')) {
       const problem: Diagnostic = { severity: 'error', path: ['delivery', 'server'], ...msg.pxeNeedsServer() };
       process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, [problem]), loaded.source));

@@ -4,6 +4,7 @@
 // re-rendered user-data (and baked images used for scale-out join with the same user-data).
 // The token's secret half is never printed.
 import { apiRefusal, apiRequest, networkProblem, type ApiCredentials } from '../api/kube-api.js';
+import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 import { bootstrapTokenSecret } from '../config/kubeadm/bootstrap-token.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { RenderPlan } from '../plan/plan.js';
@@ -16,7 +17,7 @@ export interface TokenCreateOptions { file: string; out: string; server?: string
 export async function runTokenCreate(opts: TokenCreateOptions): Promise<number> {
   const server = opts.server === undefined ? undefined : parseServer(opts.server);
   if (server === null) {
-    process.stderr.write(`kubebake: --server: "${opts.server}" is not an https://host:port URL (e.g. https://10.0.0.11:6443)\n`);
+    process.stderr.write(`kubebake: --server: "${opts.server}" is not an https://host:port URL (e.g. https://10.0.0.11:${API_SERVER_PORT})\n`);
     return EXIT.usage;
   }
   const timeoutMs = Number(opts.timeout ?? '15') * 1000;

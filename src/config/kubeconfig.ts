@@ -5,7 +5,7 @@ import { toYaml11 } from '../util/yaml.js';
 
 export interface AdminKubeconfigInput {
   clusterName: string;
-  /** The API endpoint everyone uses (load balancer / VIP), e.g. https://10.0.0.10:6443. */
+  /** The API endpoint everyone uses (load balancer / VIP), e.g. https://10.0.0.10:<apiEndpoint.port>. */
   server: string;
   /** PEM of the cluster CA certificate (not its key). */
   caCert: string;

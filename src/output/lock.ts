@@ -7,9 +7,10 @@
 // over renames it to a private name first and checks it is still the stale one, so two waiters
 // that both saw it stale cannot remove each other's fresh lock.
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { createFile } from './private-file.js';
 import { RESERVED_PREFIX } from './tree.js';
 
 export const LOCK_FILE = `${RESERVED_PREFIX}lock`;
@@ -91,7 +92,7 @@ export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<
   const deadline = Date.now() + waitMs;
   const me: Owner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), nonce: randomBytes(12).toString('hex') };
   const candidate = join(dir, candidateName(me.pid, me.nonce));
-  await writeFile(candidate, JSON.stringify(me) + '\n', { flag: 'wx', mode: 0o600 });
+  await createFile(candidate, 0o600, JSON.stringify(me) + '\n', 'rebuildable');
   let waited = false;
   try {
     for (;;) {

@@ -4,10 +4,11 @@
 // afterwards. sshpk writes the private half in OpenSSH's own format, which both Packer (Go's
 // x/crypto/ssh) and ssh-keygen read.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sshpk from 'sshpk';
+import { createFile } from '../output/private-file.js';
 
 export interface BuildKey {
   /** `ssh-ed25519 AAAA… kubebake-build` */
@@ -24,7 +25,7 @@ export async function createBuildKey(): Promise<BuildKey> {
   key.comment = 'kubebake-build';
   const dir = await mkdtemp(join(tmpdir(), 'kubebake-build-key-'));
   const privateKeyFile = join(dir, 'id_ed25519');
-  await writeFile(privateKeyFile, key.toString('openssh'), { mode: 0o600 });
+  await createFile(privateKeyFile, 0o600, key.toString('openssh'), 'rebuildable');
   return {
     publicKey: key.toPublic().toString('ssh').trim(),
     privateKeyFile,

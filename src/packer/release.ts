@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, chmod, constants, lstat, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, lstat, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -28,6 +28,7 @@ import yauzl from 'yauzl';
 // The library's own HTTP helper (axios, honouring HTTP(S)_PROXY, which Node's fetch does not);
 // its Release.download streams to a file without any size limit, so the stream is taken here.
 import { request as releasesRequest } from '@hashicorp/js-releases/out/utils.js';
+import { createFile } from '../output/private-file.js';
 import { HASHICORP_RELEASE_KEY } from './hashicorp-key.js';
 
 import { DEFAULT_RELEASES_URL, PACKER_VERSION, RELEASES_URL_ENV } from './pin.js';
@@ -216,7 +217,7 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
       }
     }
     // Verified (signed checksum of the zip, and the version it reports): record the binary's hash.
-    await fsStep(async () => writeFile(join(stage, HASH_FILE), `${await fileSha256(join(stage, binName))}  ${binName}\n`, { mode: 0o600, flag: 'wx' }), stage);
+    await fsStep(async () => createFile(join(stage, HASH_FILE), 0o600, `${await fileSha256(join(stage, binName))}  ${binName}\n`, 'rebuildable'), stage);
     await install(stage, versionDir, cacheRoot, binName);
     log(`packer ${version}: installed ${cached}`);
     return { path: cached, version, source: 'download' };

@@ -3,6 +3,10 @@
 const SCRIPT_DIR = '/usr/local/lib/kubebake';
 const STATE_DIR = '/var/lib/kubebake';
 const CONFIG_DIR = '/etc/kubebake';
+/** kubeadm's own folder (kubernetes/kubernetes cmd/kubeadm/app/constants/constants.go `KubernetesDir`). */
+const KUBERNETES_DIR = '/etc/kubernetes';
+/** Where apt sources keep their keyrings (apt's signed-by convention; os-prep creates it). */
+const APT_KEYRINGS = '/etc/apt/keyrings';
 
 export const HOST_PATHS = {
   scriptDir: SCRIPT_DIR,
@@ -31,7 +35,15 @@ export const HOST_PATHS = {
   resolvConf: `${CONFIG_DIR}/resolv.conf`,
   /** The shared control-plane PKI as shipped; copied into /etc/kubernetes/pki before each attempt. */
   pkiStaging: `${CONFIG_DIR}/pki`,
-  kubernetesPki: '/etc/kubernetes/pki',
+  /** kubeadm's PKI folder (constants.go `DefaultCertificateDir`) and the files kubeadm writes there or beside it. */
+  kubernetesPki: `${KUBERNETES_DIR}/pki`,
+  /** The API server's serving certificate: present once an init or control-plane join got that far. */
+  apiserverCert: `${KUBERNETES_DIR}/pki/apiserver.crt`,
+  /** The cluster admin's kubeconfig (constants.go `AdminKubeConfigFileName`). */
+  adminConf: `${KUBERNETES_DIR}/admin.conf`,
+  /** kubelet's kubeconfig, written once its TLS bootstrap is done (constants.go `KubeletKubeConfigFileName`). */
+  kubeletConf: `${KUBERNETES_DIR}/kubelet.conf`,
+  aptKeyrings: APT_KEYRINGS,
   cniDir: `${CONFIG_DIR}/cni`,
   calicoResources: `${CONFIG_DIR}/cni/calico-resources.yaml`,
   flannelManifest: `${CONFIG_DIR}/cni/kube-flannel.yml`,
@@ -54,3 +66,9 @@ export const unitName = (path: string): string => path.slice(path.lastIndexOf('/
 
 /** A step's script on the host. */
 export const stepPath = (name: string): string => `${SCRIPT_DIR}/${name}.sh`;
+
+/** An apt source's keyring on the host: fetched from the repository (.gpg, dearmored) or given inline (.asc, armored). */
+export const aptKeyring = (name: string, form: 'gpg' | 'asc'): string => `${APT_KEYRINGS}/${name}-apt-keyring.${form}`;
+
+/** An apt source's one-line list. */
+export const aptSourceList = (name: string): string => `/etc/apt/sources.list.d/${name}.list`;

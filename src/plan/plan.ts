@@ -3,6 +3,7 @@
 import type { CniPlugin, FirewallMode, Host, ImageMode, Mirrors, Role, Taint, Topology } from '../topology/types.js';
 import type { Secrets } from './secrets.js';
 import { assignedMacs } from '../util/addressing.js';
+import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 import { OS_FACTS, type OsFacts } from '../topology/facts/os-facts.js';
 import { cloudImageDownloads, downloadUrl, proxyPlan, type ProxyPlan } from './sources.js';
 import { crioAptRepo, kubeadmApiVersion, kubernetesAptRepo, minorOf, OS, pinnedCniRelease, type OsInfo } from '../topology/facts/versions.js';
@@ -231,7 +232,7 @@ function firewallRules(t: Topology, h: Host, lbs: Host[]): PortRule[] {
   const rules: PortRule[] = [ssh];
   const internal = (port: string, why: string): void => void rules.push({ proto: 'tcp', port, from: nodes, why });
   if (h.role === 'control-plane') {
-    internal(String(6443), 'Kubernetes API server');
+    internal(String(API_SERVER_PORT), 'Kubernetes API server');
     internal('2379-2380', 'etcd');
     internal('10250', 'kubelet API');
     internal('10257', 'kube-controller-manager');

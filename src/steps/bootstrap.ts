@@ -1,4 +1,5 @@
 import { controlPlanes, type ClusterPlan, type NodePlan } from '../plan/plan.js';
+import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { splitLabels } from '../plan/labels.js';
 import { SHARED_PKI } from '../plan/secrets.js';
@@ -45,7 +46,7 @@ function common(plan: ClusterPlan, node: StepNode): string {
   home=$(getent passwd "$user" | cut -d: -f6)
   [ -n "$home" ] || return 0
   install -d -m 0700 -o "$user" -g "$user" "$home/.kube"
-  install -m 0600 -o "$user" -g "$user" /etc/kubernetes/admin.conf "$home/.kube/config"
+  install -m 0600 -o "$user" -g "$user" ${HOST_PATHS.adminConf} "$home/.kube/config"
 }`, INSTALL_PKI);
   }
   return lines.join('\n');
@@ -70,7 +71,7 @@ export function labelNodesStep(plan: ClusterPlan): Step | undefined {
     name: 'label-nodes',
     purpose: 'Node labels kubelet may not set itself, as each node joins (systemd-run by bootstrap).',
     helpers: [],
-    body: `export KUBECONFIG=/etc/kubernetes/admin.conf
+    body: `export KUBECONFIG=${HOST_PATHS.adminConf}
 deadline=$((SECONDS + ${plan.bootstrap.apiWaitSeconds + 3600}))
 pending=0
 label_node() {
@@ -111,8 +112,8 @@ const KUBEADM_DONE = `${HOST_PATHS.stateDir}/kubeadm-done`;
 function kubeadmRun(verb: 'init' | 'join', pki: boolean, retrySleep: boolean): string {
   const join = verb === 'join';
   return `skip=
-[ -e /etc/kubernetes/pki/apiserver.crt ] || [ -e /var/lib/kubelet/config.yaml ] && skip=preflight
-${join ? '[ -e /etc/kubernetes/kubelet.conf ] && skip=preflight,kubelet-start\n' : ''}attempt=1
+[ -e ${HOST_PATHS.apiserverCert} ] || [ -e /var/lib/kubelet/config.yaml ] && skip=preflight
+${join ? `[ -e ${HOST_PATHS.kubeletConf} ] && skip=preflight,kubelet-start\n` : ''}attempt=1
 until kubeadm ${verb} --config ${kubeadmConfig} \${skip:+--skip-phases=$skip}; do
   (( attempt < ATTEMPTS )) || { echo "kubeadm ${verb} failed $ATTEMPTS times" >&2; exit 1; }
   kubeadm reset --force
@@ -131,7 +132,7 @@ function initBody(plan: ClusterPlan, labels: boolean): string {
 ${kubeadmRun('init', true, false).replace(/^/gm, '  ')}
 fi
 admin_kubeconfig
-export KUBECONFIG=/etc/kubernetes/admin.conf
+export KUBECONFIG=${HOST_PATHS.adminConf}
 wait_for "$BUDGET" "the API through the load balancer (https://$ENDPOINT/readyz)" api_ready "$ENDPOINT"
 ${cni.body}
 ${labels ? `systemctl is-active --quiet kubebake-label-nodes || systemd-run --unit=kubebake-label-nodes --description='kubebake: label nodes as they join' bash -euo pipefail ${HOST_PATHS.labelNodes}\n` : ''}echo "cluster ${plan.name} initialised; other nodes join through $ENDPOINT"`;
@@ -146,7 +147,7 @@ function previousControlPlaneWait(plan: ClusterPlan, node: StepNode): string {
   const previous = controlPlanes(plan)[node.ordinal - 1];
   if (!previous || previous.initNode) return '';
   return `# Control planes join one after another: etcd adds members one at a time.
-wait_for "$BUDGET" ${q(`${previous.name} (the control plane before this one) to be ready at https://${previous.ip}:6443/readyz`)} api_ready ${q(`${previous.ip}:6443`)}
+wait_for "$BUDGET" ${q(`${previous.name} (the control plane before this one) to be ready at https://${previous.ip}:${API_SERVER_PORT}/readyz`)} api_ready ${q(`${previous.ip}:${API_SERVER_PORT}`)}
 `;
 }
 

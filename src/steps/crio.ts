@@ -1,3 +1,4 @@
+import { aptKeyring, aptSourceList } from '../plan/host-paths.js';
 import type { ClusterPlan } from '../plan/plan.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
 import { q } from './shell.js';
@@ -9,16 +10,16 @@ import type { Step } from './step.js';
  * (the step lists APT_SOURCE among its helpers).
  */
 /** What an apt source NAME leaves on a host: its list and its keyring (fetched: .gpg, inline: .asc). */
-export const aptSourceFiles = (name: string): string[] => [`/etc/apt/sources.list.d/${name}.list`, `/etc/apt/keyrings/${name}-apt-keyring.gpg`, `/etc/apt/keyrings/${name}-apt-keyring.asc`];
+export const aptSourceFiles = (name: string): string[] => [aptSourceList(name), aptKeyring(name, 'gpg'), aptKeyring(name, 'asc')];
 
 export function aptSource(name: string, repo: string, key?: string): string {
   if (!key) return `apt_source ${q(name)} ${q(repo)}`;
-  const keyring = `/etc/apt/keyrings/${name}-apt-keyring.asc`;
+  const keyring = aptKeyring(name, 'asc');
   return `cat > ${q(keyring)} <<'EOF_KEY'
 ${key.trimEnd()}
 EOF_KEY
 chmod 0644 ${q(keyring)}
-echo ${q(`deb [signed-by=${keyring}] ${repo} /`)} > ${q(`/etc/apt/sources.list.d/${name}.list`)}`;
+echo ${q(`deb [signed-by=${keyring}] ${repo} /`)} > ${q(aptSourceList(name))}`;
 }
 
 /** CRI-O from isv:cri-o for the Kubernetes minor; its cgroup manager is systemd, like kubelet's. */

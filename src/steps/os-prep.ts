@@ -1,3 +1,4 @@
+import { HOST_PATHS } from '../plan/host-paths.js';
 import type { ClusterPlan } from '../plan/plan.js';
 import { APT_GET } from './helpers.js';
 import type { Step } from './step.js';
@@ -16,7 +17,7 @@ export function baseStep(plan: ClusterPlan): Step {
     body: `apt_get update
 apt_get upgrade
 apt_get install --no-install-recommends ${basePackages(plan).join(' ')}
-install -d -m 0755 /etc/apt/keyrings`,
+install -d -m 0755 ${HOST_PATHS.aptKeyrings}`,
   };
 }
 

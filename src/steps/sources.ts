@@ -1,6 +1,7 @@
 // A restricted network's settings on a host (topology `mirrors` and `proxy`): extra CA
 // certificates, the OS archive's mirror, apt's proxy, CRI-O's registry mirrors and the proxy for
 // CRI-O and kubelet. Written before any apt call, by first boot and by Packer alike.
+import { aptKeyring } from '../plan/host-paths.js';
 import type { ClusterPlan } from '../plan/plan.js';
 import type { ProxyPlan } from '../plan/sources.js';
 import { GENERATED } from '../util/generated.js';
@@ -13,7 +14,7 @@ export const SOURCE_PATHS = {
   caDir: '/usr/local/share/ca-certificates',
   caPrefix: 'kubebake-',
   osSources: '/etc/apt/sources.list.d/kubebake-os.sources',
-  osKeyring: '/etc/apt/keyrings/kubebake-os-apt-keyring.asc',
+  osKeyring: aptKeyring('kubebake-os', 'asc'),
   /** The image's own apt sources, set aside while the mirror replaces them. */
   setAside: '/etc/apt/kubebake-set-aside',
   aptProxy: '/etc/apt/apt.conf.d/90kubebake-proxy',

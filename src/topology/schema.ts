@@ -1,6 +1,7 @@
 // The one source of truth for the shape of a topology file. `kubebake schema` prints it so
 // editors (yaml-language-server, VS Code) validate topologies as the operator types.
 // Cross-field checks a schema cannot express live in rules.ts.
+import { API_SERVER_PORT } from './facts/kubeadm.js';
 
 export const OS_PROFILES = ['ubuntu-20.04', 'ubuntu-22.04', 'ubuntu-24.04', 'ubuntu-26.04', 'debian-12', 'debian-13'] as const;
 export const CNIS = ['calico', 'flannel', 'cilium', 'weave'] as const;
@@ -118,7 +119,8 @@ export const topologySchema = {
             routerId: { type: 'integer', minimum: 1, maximum: 255, default: 51 },
           },
         },
-        port: { ...port, default: 6443 },
+        // The front end defaults to the port the API server itself listens on (facts/kubeadm.ts).
+        port: { ...port, default: API_SERVER_PORT },
         dnsName: { type: 'string', pattern: dnsName, description: 'Extra DNS name for the API server certificate, lower-case, e.g. api.lab.example.com.' },
       },
     },

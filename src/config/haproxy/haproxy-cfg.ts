@@ -1,6 +1,7 @@
 // haproxy.cfg has no structure library: a text template, every value from the validated plan.
 import type { ClusterPlan } from '../../plan/plan.js';
 import { controlPlanes } from '../../plan/plan.js';
+import { API_SERVER_PORT } from '../../topology/facts/kubeadm.js';
 import { haproxyHasHttpCheckSend } from '../../topology/facts/os-facts.js';
 import { GENERATED } from '../../util/generated.js';
 
@@ -57,7 +58,7 @@ export function renderHaproxyCfg(plan: ClusterPlan): string {
       ...readyzCheck(plan.os.facts.haproxy),
       'http-check expect status 200',
       'default-server inter 5s fall 3 rise 2',
-      ...controlPlanes(plan).map((n) => `server ${n.name} ${n.ip}:6443 check check-ssl verify none`),
+      ...controlPlanes(plan).map((n) => `server ${n.name} ${n.ip}:${API_SERVER_PORT} check check-ssl verify none`),
     ]),
   ];
   for (const f of plan.ingress) {

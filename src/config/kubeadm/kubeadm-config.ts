@@ -3,6 +3,7 @@
 import { CRI_SOCKET, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
 import { splitLabels } from '../../plan/labels.js';
 import type { KeyAlgorithm } from '../../plan/pki.js';
+import { API_SERVER_PORT } from '../../topology/facts/kubeadm.js';
 import { usesKubeadmV1beta4 } from '../../topology/facts/versions.js';
 import { toYaml11 } from '../../util/yaml.js';
 import { TOKEN_DESCRIPTION, TOKEN_GROUPS, TOKEN_USAGES } from './bootstrap-token.js';
@@ -48,7 +49,7 @@ export function renderInitConfig(plan: ClusterPlan, node: NodePlan, join: { toke
       },
     ],
     nodeRegistration: nodeRegistration(plan, node),
-    localAPIEndpoint: { advertiseAddress: node.ip, bindPort: 6443 },
+    localAPIEndpoint: { advertiseAddress: node.ip, bindPort: API_SERVER_PORT },
   };
   const cluster = {
     apiVersion: api,
@@ -79,7 +80,7 @@ export function renderJoinConfig(plan: ClusterPlan, node: NodePlan, discovery: {
       },
     },
     nodeRegistration: nodeRegistration(plan, node),
-    ...(node.role === 'control-plane' ? { controlPlane: { localAPIEndpoint: { advertiseAddress: node.ip, bindPort: 6443 } } } : {}),
+    ...(node.role === 'control-plane' ? { controlPlane: { localAPIEndpoint: { advertiseAddress: node.ip, bindPort: API_SERVER_PORT } } } : {}),
   };
   return documents([join]);
 }

@@ -17,7 +17,7 @@ export function parseDeliveryForms(value: string): DeliveryForm[] | { error: str
   return DELIVERY_FORMS.filter((f) => set.has(f));
 }
 
-/** The forms a topology can have: every URL of the PXE tree starts at delivery.server. */
+/** The forms a topology can have: every URL of the PXE tree starts at delivery.server (the one place this rule is written). */
 export const formsFor = (forms: readonly DeliveryForm[], server: string | undefined): DeliveryForm[] => forms.filter((f) => f !== 'pxe' || server !== undefined);
 
 /**

@@ -35,7 +35,7 @@ export function hostBootScripts(plan: ClusterPlan, server: string, node: NodePla
 
 export function renderPxeTree(plan: ClusterPlan, seeds: readonly HostSeed[]): FileTree {
   const server = plan.delivery.server;
-  if (!server) throw new Error('the pxe delivery form needs delivery.server (the CLI checks it first)');
+  if (!server) throw new Error('renderPxeTree without a server: formsFor (forms.ts) leaves pxe out');
   const tree = new FileTree();
   const hosts = seeds.map((seed) => {
     const node = plan.nodes.find((n) => n.name === seed.host)!;
