@@ -9,7 +9,7 @@ import { LOCK_FILE } from '../../src/output/lock.js';
 import { reportKey } from '../../src/plan/report-keys.js';
 import { runKubebake, runKubebakeAsync } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
-import { call, reportHeaders, startServeCli } from '../helpers/serve.js';
+import { call, report, startServeCli } from '../helpers/serve.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { missingTools, run, tempFiles } from '../helpers/tools.js';
 
@@ -48,9 +48,9 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
       assert.equal(runKubebake(['status', '-f', PXE, '--server', s.url, '--wait', '--timeout', 'soon']).status, 2, 'a timeout that is no duration is a usage error');
 
       const secret = readFileSync(join(out, 'metal', 'secrets', 'report.secret'), 'utf8').trim();
-      const report = await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(reportKey(secret, 'worker1')), body: 'event=fail\nstep=base\nrc=1\nlog:\n\u001b]0;pwned\u0007\n' });
-      assert.equal(report.status, 400, 'control characters are refused');
-      assert.equal((await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(reportKey(secret, 'worker1')), body: 'event=fail\nstep=base\nrc=1\nlog:\nE: Unable to locate package cri-o\n' })).status, 204);
+      const first = await report(s.port, '/report/worker1', reportKey(secret, 'worker1'), 'event=fail\nstep=base\nrc=1\nlog:\n\u001b]0;pwned\u0007\n');
+      assert.equal(first.status, 400, 'control characters are refused');
+      assert.equal((await report(s.port, '/report/worker1', reportKey(secret, 'worker1'), 'event=fail\nstep=base\nrc=1\nlog:\nE: Unable to locate package cri-o\n')).status, 204);
 
       const st = runKubebake(['status', '-f', PXE, '--server', s.url]);
       assert.equal(st.status, 3, `a failed host is exit 3: ${st.stderr}`);
@@ -97,7 +97,7 @@ test('status --wait: polls until every host reported its last step, then prints 
       await new Promise((r) => setTimeout(r, 3000)); // the waiting status has polled at least once
       for (const h of status.hosts) {
         const last = h.steps.at(-1)!.name;
-        const r = await call(s.port, 'POST', `/report/${h.name}`, { headers: reportHeaders(reportKey(secret, h.name)), body: `event=end\nstep=${last}\n` });
+        const r = await report(s.port, `/report/${h.name}`, reportKey(secret, h.name), `event=end\nstep=${last}\n`);
         assert.equal(r.status, 204, h.name);
       }
       const done = await waiting;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE } from '../../src/serve/store.js';
-import { call, HOSTS, makeCluster, reportHeaders, serve } from '../helpers/serve.js';
+import { call, HOSTS, makeCluster, report, serve } from '../helpers/serve.js';
 import { withTempDir } from '../helpers/tmp.js';
 
 const mac = (name: string): string => HOSTS.find((h) => h.name === name)!.mac!;
@@ -59,7 +59,7 @@ test('a fresh host installs by default; once its installer fetched its config, t
       assert.deepEqual(await scriptsOf(s.port, 'lb1'), local('lb1'));
 
       const key = HOSTS.find((h) => h.name === 'cp1')!.key;
-      assert.equal((await call(s.port, 'POST', '/report/cp1', { headers: reportHeaders(key), body: 'event=boot\n' })).status, 204);
+      assert.equal((await report(s.port, '/report/cp1', key, 'event=boot\n')).status, 204);
       assert.equal(installOf('cp1'), 'installed');
       assert.deepEqual(await scriptsOf(s.port, 'cp1'), local('cp1'));
       const api = JSON.parse((await call(s.port, 'GET', '/api/status')).body) as { hosts: { name: string; install: string }[] };
@@ -79,7 +79,7 @@ test('--reinstall arms a host again (afresh), the state file keeps it across res
       await call(s.port, 'GET', '/preseed/cp1.cfg');
       await call(s.port, 'GET', '/autoinstall/worker1/user-data');
       const key = HOSTS.find((h) => h.name === 'cp1')!.key;
-      assert.equal((await call(s.port, 'POST', '/report/cp1', { headers: reportHeaders(key), body: 'event=start\nstep=resolver\n' })).status, 204);
+      assert.equal((await report(s.port, '/report/cp1', key, 'event=start\nstep=resolver\n')).status, 204);
     } finally {
       await s.close();
     }

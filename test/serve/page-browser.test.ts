@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Page } from 'puppeteer-core';
-import { call, HOSTS, makeCluster, reportHeaders, serve } from '../helpers/serve.js';
+import { call, HOSTS, makeCluster, report, serve } from '../helpers/serve.js';
 import { repoPath } from '../helpers/repo.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { missingTools } from '../helpers/tools.js';
@@ -49,7 +49,7 @@ test('live page: diagram, booting → failed with the reason over SSE, host text
       assert.equal(await install(), 'armed to install', 'a host the server has not seen install is armed');
       assert.match(await page.$eval('#verdict', (e) => e.textContent ?? ''), /^waiting/);
 
-      const post = async (body: string): Promise<void> => assert.equal((await call(server.port, 'POST', '/report/worker1', { headers: reportHeaders(key('worker1')), body })).status, 204);
+      const post = async (body: string): Promise<void> => assert.equal((await report(server.port, '/report/worker1', key('worker1'), body)).status, 204);
       await call(server.port, 'GET', '/nocloud/worker1/user-data');
       await page.waitForFunction(() => document.querySelector('#diagram g[data-host="worker1"]')?.getAttribute('data-phase') === 'seed-fetched', { timeout: 10_000 });
       assert.equal(await install(), 'installing', 'its seed was fetched: its next network boot goes to the disk');
