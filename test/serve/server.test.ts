@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
-import { createConnection } from 'node:net';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE } from '../../src/serve/store.js';
 import { call, HOSTS, ipOf, makeCluster, OUTSIDE, raw, report, serve, signedHeaders, type Reply } from '../helpers/serve.js';
@@ -347,6 +347,163 @@ test('a live page that does not read its events is disconnected at the buffer ca
       assert.ok(closed, 'the server still holds the connection of a page that never read');
       assert.equal((await call(s.port, 'GET', '/api/status')).status, 200, 'the server keeps answering');
     } finally {
+      await s.close();
+    }
+  });
+});
+
+test('secret files go to their host\'s own address only; after it reported its last step not even there (410) until --reinstall; the rest to anyone', async () => {
+  await withTempDir(async (dir) => {
+    const { pxe } = makeCluster(dir);
+    mkdirSync(join(pxe, 'preseed'));
+    writeFileSync(join(pxe, 'preseed', 'cp1.cfg'), 'd-i preseed/late_command string true\n');
+    mkdirSync(join(pxe, 'autoinstall', 'worker1'));
+    writeFileSync(join(pxe, 'autoinstall', 'worker1', 'user-data'), '#cloud-config\nautoinstall: {version: 1}\n');
+    let s = await serve(dir);
+    const secretOf: Record<string, string[]> = {
+      cp1: ['/nocloud/cp1/user-data', '/autoinstall/cp1.yaml', '/preseed/cp1.cfg'],
+      worker1: ['/nocloud/worker1/user-data', '/autoinstall/worker1.yaml', '/autoinstall/worker1/user-data'],
+      lb1: ['/nocloud/lb1/user-data', '/autoinstall/lb1.yaml'],
+    };
+    try {
+      for (const [name, paths] of Object.entries(secretOf)) {
+        for (const path of paths) {
+          for (const from of ['127.0.0.1', ...HOSTS.filter((h) => h.name !== name).map((h) => h.ip)]) {
+            for (const method of ['GET', 'HEAD']) {
+              const r = await call(s.port, method, path, { from });
+              assert.equal(r.status, 403, `${method} ${path} from ${from}`);
+              assert.doesNotMatch(r.body, /of \w+\n|cloud-config|d-i/, 'nothing of the file');
+            }
+          }
+          assert.equal((await call(s.port, 'GET', path, { from: ipOf(name) })).status, 200, `${path} from ${name}`);
+        }
+      }
+      for (const path of ['/nocloud/cp1/meta-data', '/nocloud/cp1/network-config', '/nocloud/cp1/vendor-data', '/ipxe/52:54:00:20:00:11.ipxe', '/boot.ipxe', '/boot/vmlinuz', '/hosts.json', '/grub/grub.cfg'])
+        assert.equal((await call(s.port, 'GET', path)).status, 200, `${path} from anyone`);
+      assert.deepEqual(s.status().hosts.map((h) => h.sealedAt), [undefined, undefined, undefined]);
+
+      // cp1 joins: its last step ends. From then on its seed goes to nobody, its own address included.
+      const steps = HOSTS.find((h) => h.name === 'cp1')!.steps;
+      for (const step of steps) for (const ev of ['start', 'end']) assert.equal((await report(s.port, '/report/cp1', key('cp1'), `event=${ev}\nstep=${step}\n`)).status, 204);
+      assert.ok(s.status().hosts.find((h) => h.name === 'cp1')!.sealedAt);
+      for (const path of secretOf.cp1!) {
+        const r = await call(s.port, 'GET', path, { from: ipOf('cp1') });
+        assert.equal(r.status, 410, path);
+        assert.match(r.body, /cp1 joined .*: its seed is not served any more; re-arm it with kubebake serve --reinstall cp1/);
+      }
+      assert.equal((await call(s.port, 'GET', '/nocloud/cp1/meta-data', { from: ipOf('cp1') })).status, 200, 'meta-data still');
+      assert.equal((await call(s.port, 'GET', '/nocloud/worker1/user-data', { from: ipOf('worker1') })).status, 200, 'other hosts unchanged');
+      // A later boot or a step run again does not reopen it.
+      await report(s.port, '/report/cp1', key('cp1'), 'event=boot\n');
+      await report(s.port, '/report/cp1', key('cp1'), `event=start\nstep=${steps[0]}\n`);
+      assert.equal((await call(s.port, 'GET', '/nocloud/cp1/user-data', { from: ipOf('cp1') })).status, 410);
+    } finally {
+      await s.close();
+    }
+    // A restart keeps the seal (the state file has it).
+    s = await serve(dir);
+    try {
+      assert.equal((await call(s.port, 'GET', '/nocloud/cp1/user-data', { from: ipOf('cp1') })).status, 410);
+    } finally {
+      await s.close();
+    }
+    // The operator re-arms it: its seed is served to it again (and only to it).
+    s = await serve(dir, {}, ['cp1']);
+    try {
+      assert.equal((await call(s.port, 'GET', '/nocloud/cp1/user-data', { from: ipOf('cp1') })).status, 200);
+      assert.equal((await call(s.port, 'GET', '/nocloud/cp1/user-data')).status, 403);
+      assert.equal(s.status().hosts.find((h) => h.name === 'cp1')!.sealedAt, undefined);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('GETs and phone_home never move a host towards "ready": only its signed report of its last step does', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir);
+    try {
+      const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+      for (const h of HOSTS) {
+        for (const f of ['user-data', 'meta-data', 'network-config', 'vendor-data']) await call(s.port, 'GET', `/nocloud/${h.name}/${f}`, { from: h.ip });
+        await call(s.port, 'GET', `/ipxe/${h.mac}.ipxe`, { from: h.ip });
+        for (let i = 0; i < 3; i++) await call(s.port, 'POST', `/phone-home/${h.name}`, { headers: form, body: `instance_id=x&hostname=${h.name}`, from: h.ip });
+      }
+      for (const h of s.status().hosts) assert.notEqual(h.phase, 'done', h.name);
+      assert.equal(s.status().verdict, 'in-progress');
+      // Unsigned "reports" of the last step, from each host's own address: nothing.
+      for (const h of HOSTS) await call(s.port, 'POST', `/report/${h.name}`, { headers: { 'Content-Type': 'text/plain' }, body: `event=end\nstep=${h.steps.at(-1)}\n`, from: h.ip });
+      assert.equal(s.status().verdict, 'in-progress');
+      for (const h of HOSTS) assert.equal((await report(s.port, `/report/${h.name}`, h.key, `event=end\nstep=${h.steps.at(-1)}\n`)).status, 204);
+      assert.equal(s.status().verdict, 'ready');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('the Host header must name this server (DNS rebinding): delivery.server\'s name and port, or the address listened on (421 otherwise)', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir, {}, undefined, { serverUrl: 'http://pxe.lab.example:8080' });
+    try {
+      const status = async (host: string | undefined): Promise<number> => {
+        const { answer } = await raw(s.port, `GET /api/status HTTP/1.1\r\n${host === undefined ? '' : `Host: ${host}\r\n`}Connection: close\r\n\r\n`);
+        return Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+      };
+      for (const ok of ['pxe.lab.example:8080', 'PXE.lab.example:8080', `127.0.0.1:${s.port}`, `localhost:${s.port}`]) assert.equal(await status(ok), 200, ok);
+      for (const bad of ['evil.example', `evil.example:${s.port}`, 'pxe.lab.example', 'pxe.lab.example:8081', `pxe.lab.example:${s.port}`, '127.0.0.1', `127.0.0.2:${s.port}`, `127.0.0.1:${s.port}.evil.example`, 'a b', ''])
+        assert.equal(await status(bad), 421, JSON.stringify(bad));
+      // Secret files and reports too, before anything else.
+      const r = await raw(s.port, `GET /nocloud/cp1/user-data HTTP/1.1\r\nHost: rebound.example:${s.port}\r\nConnection: close\r\n\r\n`, 5_000, ipOf('cp1'));
+      assert.match(r.answer, /^HTTP\/1\.1 421 /);
+      assert.ok(!r.answer.includes('user-data of cp1'));
+      // HTTP/1.0 without a Host header: refused as well (Node itself answers 400 for HTTP/1.1 without one).
+      const old = await raw(s.port, 'GET /api/status HTTP/1.0\r\n\r\n');
+      assert.match(old.answer, /^HTTP\/1\.1 421 /);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('one client address cannot take the live pages or the sockets: per-address caps, idle sockets closed; others are still served', { timeout: 60_000 }, async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir, { idleSocketMs: 1_000, headersTimeoutMs: 10_000, requestTimeoutMs: 20_000 });
+    const sockets: Socket[] = [];
+    const open = (from: string, text?: string): Promise<Socket> =>
+      new Promise((resolve) => {
+        const sock = createConnection({ host: '127.0.0.1', port: s.port, localAddress: from }, () => {
+          if (text) sock.write(text);
+          resolve(sock);
+        });
+        sock.on('error', () => undefined);
+        sock.on('data', () => undefined);
+        sockets.push(sock);
+      });
+    const closed = (sock: Socket): boolean => sock.destroyed || sock.readyState === 'closed' || sock.readableEnded;
+    try {
+      // 100 live pages from one address (a tab left open a hundred times, or an attacker).
+      const pages = await Promise.all(Array.from({ length: 100 }, () => open('127.0.9.1', `GET /events HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n\r\n`)));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(pages.filter((p) => !closed(p)).length <= 16, `${pages.filter((p) => !closed(p)).length} sockets held from one address`);
+      // 100 idle sockets from another address.
+      const idle = await Promise.all(Array.from({ length: 100 }, () => open('127.0.9.2')));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(idle.filter((p) => !closed(p)).length <= 16, `${idle.filter((p) => !closed(p)).length} idle sockets held from one address`);
+      // The operator's page and the hosts' reports still get through.
+      const page = await new Promise<IncomingMessage>((resolve) => get({ host: '127.0.0.1', port: s.port, path: '/events', localAddress: '127.0.9.3' }, resolve));
+      assert.equal(page.statusCode, 200, 'a live page from another address');
+      page.destroy();
+      assert.equal((await report(s.port, '/report/cp1', key('cp1'), 'event=boot\n')).status, 204);
+      assert.equal((await call(s.port, 'GET', '/nocloud/cp1/user-data', { from: ipOf('cp1') })).status, 200);
+      // The idle sockets are closed after idleSocketMs.
+      await new Promise((r) => setTimeout(r, 2_500));
+      assert.equal(idle.filter((p) => !closed(p)).length, 0, 'idle sockets still open');
+    } finally {
+      for (const sock of sockets) sock.destroy();
       await s.close();
     }
   });
