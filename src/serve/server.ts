@@ -120,10 +120,10 @@ const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy
 /** The client's address as a host's topology address is written (IPv4 without the ::ffff: of a dual-stack socket). */
 export const clientAddress = (socket: Socket): string => (socket.remoteAddress ?? '').replace(/^::ffff:(?=[0-9.]+$)/i, '').toLowerCase();
 
-/** A Host header (or URL authority) as `name:port`, lower case, port 80 when absent; undefined when malformed. */
-export function authority(host: string): string | undefined {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?$/.exec(host);
-  return m ? `${m[1]!.toLowerCase()}:${Number(m[2] ?? 80)}` : undefined;
+/** The name (or address) of a Host header, lower case, without its port; undefined when malformed. */
+export function hostOf(host: string): string | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?$/.exec(host);
+  return m?.[1]!.toLowerCase();
 }
 
 export async function startServer(cfg: ServeConfig, listen: { host: string; port: number }): Promise<RunningServer> {
@@ -217,9 +217,11 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   const names = new Set<string>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // DNS rebinding: a page of another site whose name now resolves here still sends its own name.
-    const named = authority(req.headers.host ?? '');
-    if (!named || !names.has(named)) throw new HttpError(421, `this server answers only to ${[...names].join(', ')} (Host header)`);
+    // DNS rebinding: a page of another site whose name now resolves here still sends its own name
+    // (a browser always sends one). The port is not compared: firmware HTTP clients differ in
+    // whether they write it, and a rebinding page is told apart by its name alone.
+    const given = req.headers.host;
+    if (given !== undefined && !names.has(hostOf(given) ?? '')) throw new HttpError(421, `this server answers only to ${[...names].join(', ')} (Host header)`);
     const url = req.url ?? '';
     const path = url.split('?')[0]!;
     const method = req.method ?? '';
@@ -394,20 +396,17 @@ function decodeSegment(s: string): string {
 }
 
 /**
- * What the Host header may say: delivery.server's name and port (what the hosts and the operator
- * use), and the address listened on with its port — every local address when that is a wildcard,
- * and `localhost` when loopback is among them. A DNS name that merely resolves here is not.
+ * What the Host header may name: delivery.server's name (what the hosts and the operator use),
+ * and the address listened on — every local address when that is a wildcard, and `localhost`
+ * when loopback is among them. A DNS name that merely resolves here is not.
  */
 export function hostNames(bound: AddressInfo, serverUrl?: string): string[] {
   const out: string[] = [];
-  if (serverUrl) {
-    const u = new URL(serverUrl);
-    out.push(`${u.hostname.toLowerCase()}:${Number(u.port || 80)}`);
-  }
+  if (serverUrl) out.push(new URL(serverUrl).hostname.toLowerCase());
   const wildcard = bound.address === '0.0.0.0' || bound.address === '::';
   const addrs = wildcard ? Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((i) => bound.family === 'IPv6' || i.family === 'IPv4').map((i) => i.address)) : [bound.address];
-  for (const a of addrs) out.push(`${a.includes(':') ? `[${a.toLowerCase()}]` : a}:${bound.port}`);
-  if (addrs.some((a) => a.startsWith('127.') || a === '::1')) out.push(`localhost:${bound.port}`);
+  for (const a of addrs) out.push(a.includes(':') ? `[${a.toLowerCase()}]` : a);
+  if (addrs.some((a) => a.startsWith('127.') || a === '::1')) out.push('localhost');
   return out;
 }
 
