@@ -508,3 +508,23 @@ test('one client address cannot take the live pages or the sockets: per-address 
     }
   });
 });
+
+test('a live page\'s event stream is ended after eventStreamMs (the page reconnects by itself): none is held for ever', async () => {
+  await withTempDir(async (dir) => {
+    makeCluster(dir);
+    const s = await serve(dir, { eventStreamMs: 300 });
+    try {
+      const started = Date.now();
+      const res = await new Promise<IncomingMessage>((resolve) => get({ host: '127.0.0.1', port: s.port, path: '/events' }, resolve));
+      assert.equal(res.statusCode, 200);
+      res.resume();
+      const ended = await new Promise<number>((resolve) => {
+        const timer = setTimeout(() => resolve(Infinity), 5_000);
+        res.on('end', () => resolve((clearTimeout(timer), Date.now() - started)));
+      });
+      assert.ok(ended < 2_000, `stream held ${ended} ms`);
+    } finally {
+      await s.close();
+    }
+  });
+});
