@@ -158,7 +158,7 @@ Exit codes: 0 every image built, 1 invalid input or a failed build, 2 usage erro
     .description("Serve the cluster's PXE tree and seeds, receive the hosts' progress reports, show them live.")
     .requiredOption('-f, --file <topology.yaml>', 'topology file')
     .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
-    .option('--listen <addr:port>', "address to listen on (default 0.0.0.0 and delivery.server's port, else 8080)")
+    .option('--listen <addr:port>', "address to listen on (default: delivery.server's address and port, else 127.0.0.1:8080)")
     .option('--reinstall <hosts>', 'arm these hosts (comma-separated) to install again on their next network boot')
     .addHelpText(
       'after',

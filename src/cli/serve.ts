@@ -30,7 +30,9 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   if (!loaded.topology) return EXIT.invalid;
   const plan = buildPlan(loaded.topology);
   const server = plan.delivery.server;
-  const listen = parseListen(opts.listen ?? `0.0.0.0:${server ? new URL(server).port || 80 : 8080}`);
+  // By default only on delivery.server's address (the provisioning network), not every interface;
+  // without a server, loopback only.
+  const listen = parseListen(opts.listen ?? (server ? `${new URL(server).hostname}:${new URL(server).port || 80}` : '127.0.0.1:8080'));
   if ('error' in listen) {
     process.stderr.write(`kubebake: ${listen.error}\n`);
     return EXIT.usage;
@@ -93,7 +95,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   let running;
   try {
     running = await startServer(
-      { cluster: plan.name, hosts, pxeRoot, stateDir, reinstall, log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`) },
+      { cluster: plan.name, hosts, pxeRoot, stateDir, reinstall, serverUrl: server, log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`) },
       listen,
     );
   } catch (e) {

@@ -21,7 +21,20 @@ export interface ServedFile {
   script?: 'ipxe' | 'grub';
   /** Fetched by the host's installer (its config) or system (its seed): it is installing (serve/state.ts). */
   startsInstall?: true;
+  /**
+   * May carry the host's secrets (a control plane's user-data holds the cluster CAs' keys, a
+   * worker's the bootstrap token, every host's its report key; the installer configs embed or
+   * fetch it): served only to the host's own address, and not after it joined (server.ts).
+   */
+  secret?: true;
 }
+
+/**
+ * A host's files that carry no secret: cloud-init's meta-data (instance id, hostname),
+ * network-config (its addresses) and the empty vendor-data. Every other file of a host is
+ * treated as secret, including names only hosts.json adds.
+ */
+const PUBLIC_HOST_FILES = new Set(['meta-data', 'network-config', 'vendor-data']);
 
 export interface ServedHost { name: string; mac?: string }
 
@@ -35,8 +48,10 @@ const labelOf = (rel: string): string => (rel.startsWith('nocloud/') ? rel.slice
  */
 export function servedFiles(hosts: readonly ServedHost[], index?: unknown): Map<string, ServedFile> {
   const table = new Map<string, ServedFile>();
-  const add = (rel: string, host?: string, extra: Pick<ServedFile, 'script' | 'startsInstall'> = {}): void =>
-    void table.set(rel, { rel, label: host ? labelOf(rel) : rel, host, ...extra });
+  const add = (rel: string, host?: string, extra: Pick<ServedFile, 'script' | 'startsInstall'> = {}): void => {
+    const secret = host !== undefined && !extra.script && !PUBLIC_HOST_FILES.has(rel.slice(rel.lastIndexOf('/') + 1));
+    table.set(rel, { rel, label: host ? labelOf(rel) : rel, host, ...extra, ...(secret ? { secret: true as const } : {}) });
+  };
   for (const shared of ['hosts.json', 'boot.ipxe', 'grub/grub.cfg', 'README.md']) add(shared);
   for (const h of hosts) {
     for (const f of SEED_FILES) add(`nocloud/${h.name}/${f}`, h.name, f === 'user-data' ? { startsInstall: true } : {});

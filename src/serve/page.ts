@@ -23,7 +23,7 @@ th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #d0d7de; v
 .bar { width: 140px; height: 10px; background: #d0d7de; border-radius: 5px; overflow: hidden; }
 .bar > div { height: 100%; background: #0969da; }
 tr.failed .bar > div { background: #cf222e; } tr.done .bar > div { background: #2da44e; }
-.reason { color: #cf222e; font-weight: 600; } .install-armed { color: #bf8700; font-weight: 600; }
+.reason { color: #cf222e; font-weight: 600; } .install-armed .install-state { color: #bf8700; font-weight: 600; }
 pre { margin: 4px 0 0; padding: 6px; background: #1b1f24; color: #e6edf3; font-size: 12px; white-space: pre-wrap; max-height: 12em; overflow: auto; }
 .steps { font-size: 12px; color: #57606a; }
 `;
@@ -98,7 +98,13 @@ function table() {
   body.replaceChildren();
   for (const h of hosts.values()) {
     const tr = el('tr', { 'data-host': h.name, 'data-phase': h.phase, class: h.phase });
-    tr.append(el('td', {}, h.name), el('td', {}, h.role), el('td', {}, h.ip), el('td', { class: 'install install-' + h.install }, INSTALL[h.install] || ''));
+    const install = el('td', { class: 'install install-' + h.install });
+    install.append(el('div', { class: 'install-state' }, INSTALL[h.install] || ''));
+    // Its seed (user-data: keys, token): to its own address until it joins, then to nobody until re-armed.
+    install.append(h.sealedAt
+      ? el('div', { class: 'steps seed-sealed', title: 'sealed ' + h.sealedAt }, 'seed sealed (joined); re-arm: kubebake serve --reinstall ' + h.name)
+      : el('div', { class: 'steps seed-open' }, 'seed: to ' + h.ip + ' only' + (h.armedAt ? ' (re-armed ' + h.armedAt.slice(0, 16).replace('T', ' ') + ')' : '')));
+    tr.append(el('td', {}, h.name), el('td', {}, h.role), el('td', {}, h.ip), install);
     const state = el('td', { class: 'state' });
     state.append(el('div', { class: h.phase === 'failed' ? 'reason' : '' }, label(h)));
     if (h.seedFetchedAt) state.append(el('div', { class: 'steps' }, 'seed: ' + h.seedFiles.join(', ')));
@@ -161,7 +167,7 @@ export function livePage(cluster: string): LivePage {
 <h1>kubebake · <span id="cluster">${title}</span> <span id="verdict">waiting</span><span id="conn">connecting…</span></h1>
 <svg id="diagram" role="img" aria-label="cluster topology" height="40"></svg>
 <table>
-<thead><tr><th>host</th><th>role</th><th>address</th><th title="what its next network boot does: install (armed) or boot the local disk">install</th><th>state</th><th>progress</th><th>step timings</th></tr></thead>
+<thead><tr><th>host</th><th>role</th><th>address</th><th title="what its next network boot does: install (armed) or boot the local disk; who may fetch its seed">install</th><th>state</th><th>progress</th><th>step timings</th></tr></thead>
 <tbody id="hosts"></tbody>
 </table>
 <script>${SCRIPT}</script>

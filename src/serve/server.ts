@@ -3,19 +3,25 @@
 // keeps it in memory and in serve-state/, and shows it: the live page at /, JSON at
 // /api/status, Server-Sent Events at /events.
 //
-// Against hostile clients: bodies are capped (413 before reading when the length is announced),
-// headers and whole requests have deadlines (Node's headersTimeout / requestTimeout, checked
-// every second), a report needs its host's own key (401 without, 403 with another), anything
-// unparseable is a 400, and a handler that throws answers 500 instead of stopping the server.
-import { timingSafeEqual } from 'node:crypto';
+// Against hostile clients: a request must name this server in its Host header (a page elsewhere
+// that rebinds its DNS name to this address gets 421); a host's secret-bearing seed files go to
+// that host's own address only, and to nobody once it joined (403, 410); a report must be signed
+// with its host's own key, fresh and never seen before (signature.ts: 401 unsigned or stale, 403
+// forged or replayed); phone_home only from the host's address; bodies are capped (413 before
+// reading when the length is announced), headers and whole requests have deadlines (Node's
+// headersTimeout / requestTimeout), idle sockets are closed, each client address may hold only a
+// few connections and live pages; anything unparseable is a 400, and a handler that throws
+// answers 500 instead of stopping the server.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { reportPath, phoneHomePath } from '../steps/report.js';
 import { contentType, etagOf, lookup, openInside, requestPath, servedFiles, type ServedFile } from './files.js';
 import { livePage } from './page.js';
 import { parseReport } from './report-body.js';
+import { NonceCache, readSignature, REPORT_WINDOW_S, SIGNATURE_HEADERS, signedText, verify } from './signature.js';
 import type { BootDefault } from '../render/delivery/pxe/boot-params.js';
 import type { BootScripts } from '../render/delivery/pxe/tree.js';
 import { applyReport, bootDefault, installStarted, phoneHome, rearm, restoreHosts, seedServed, verdictOf, type ClusterStatus, type HostSpec, type HostStatus } from './state.js';
@@ -43,6 +49,16 @@ export interface ServeLimits {
   eventBufferBytes: number;
   /** Connections open at once (a host's report holds one for a moment, a live page one for as long as it is open). */
   connections: number;
+  /** Connections open at once from one client address (a PXE client fetches a file or two at a time). */
+  connectionsPerClient: number;
+  /** Live pages open at once from one client address. */
+  eventClientsPerClient: number;
+  /** A live page's event stream is ended after this long (the page reconnects by itself): none is held for ever. */
+  eventStreamMs: number;
+  /** A socket that neither sends nor receives for this long is closed. */
+  idleSocketMs: number;
+  /** Report nonces remembered at once (each for the report window). */
+  nonces: number;
   /** State is written at most this long after a change. */
   saveDelayMs: number;
 }
@@ -56,6 +72,11 @@ export const DEFAULT_LIMITS: ServeLimits = {
   eventClients: 64,
   eventBufferBytes: 256 * 1024,
   connections: 512,
+  connectionsPerClient: 16,
+  eventClientsPerClient: 4,
+  eventStreamMs: 10 * 60_000,
+  idleSocketMs: 30_000,
+  nonces: 100_000,
   saveDelayMs: 200,
 };
 
@@ -70,8 +91,10 @@ export interface ServeConfig {
   now?: () => Date;
   /** One line per event worth an operator's eye (never a key). */
   log?: (line: string) => void;
-  /** Hosts to re-arm for installing (`--reinstall`): they start afresh, and their next network boot installs them. */
+  /** Hosts to re-arm for installing (`--reinstall`): they start afresh, their next network boot installs them and their seed is served to them again. */
   reinstall?: readonly string[];
+  /** delivery.server: the name (or address) and port the hosts reach this server at, which the Host header may carry. */
+  serverUrl?: string;
 }
 
 export interface RunningServer {
@@ -94,9 +117,19 @@ class HttpError extends Error {
 
 const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
 
+/** The client's address as a host's topology address is written (IPv4 without the ::ffff: of a dual-stack socket). */
+export const clientAddress = (socket: Socket): string => (socket.remoteAddress ?? '').replace(/^::ffff:(?=[0-9.]+$)/i, '').toLowerCase();
+
+/** The name (or address) of a Host header, lower case, without its port; undefined when malformed. */
+export function hostOf(host: string): string | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?$/.exec(host);
+  return m?.[1]!.toLowerCase();
+}
+
 export async function startServer(cfg: ServeConfig, listen: { host: string; port: number }): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...cfg.limits };
-  const now = (): string => (cfg.now ?? (() => new Date()))().toISOString();
+  const clock = cfg.now ?? (() => new Date());
+  const now = (): string => clock().toISOString();
   const log = cfg.log ?? (() => undefined);
   const specs = new Map(cfg.hosts.map((h) => [h.name, h]));
   // The PXE index names each host's files; read once (serve again after a render that changes hosts).
@@ -116,6 +149,14 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   const save = (): Promise<void> =>
     (saving = saving.then(() => writeState(cfg.stateDir, status())).catch((e: Error) => log(`cannot save the state in ${cfg.stateDir}: ${e.message}`)));
   const events = new Set<ServerResponse>();
+  const nonces = new NonceCache(limits.nonces);
+  const perClient = { connections: new Map<string, number>(), events: new Map<string, number>() };
+  const bump = (m: Map<string, number>, k: string, by: 1 | -1): number => {
+    const n = (m.get(k) ?? 0) + by;
+    if (n > 0) m.set(k, n);
+    else m.delete(k);
+    return n;
+  };
   const update = (h: HostStatus): void => {
     hosts.set(h.name, h);
     const data = `event: host\ndata: ${JSON.stringify({ host: h, verdict: verdictOf([...hosts.values()]) })}\n\n`;
@@ -161,8 +202,26 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   server.maxHeadersCount = 64;
   // Each connection costs a socket until its deadline: a flood of idle ones is cut off here.
   server.maxConnections = limits.connections;
+  // ... and one client address cannot take them all: past its share its new sockets are closed
+  // at once, and any socket quiet for idleSocketMs is closed (Node's server timeout).
+  server.timeout = limits.idleSocketMs;
+  server.on('connection', (socket: Socket) => {
+    const client = clientAddress(socket);
+    if (bump(perClient.connections, client, 1) > limits.connectionsPerClient) {
+      bump(perClient.connections, client, -1);
+      return void socket.destroy();
+    }
+    socket.once('close', () => bump(perClient.connections, client, -1));
+  });
+  /** The Host header values this server answers to, filled once it listens. */
+  const names = new Set<string>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page of another site whose name now resolves here still sends its own name
+    // (a browser always sends one). The port is not compared: firmware HTTP clients differ in
+    // whether they write it, and a rebinding page is told apart by its name alone.
+    const given = req.headers.host;
+    if (given !== undefined && !names.has(hostOf(given) ?? '')) throw new HttpError(421, `this server answers only to ${[...names].join(', ')} (Host header)`);
     const url = req.url ?? '';
     const path = url.split('?')[0]!;
     const method = req.method ?? '';
@@ -183,11 +242,21 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   }
 
   async function receiveReport(req: IncomingMessage, res: ServerResponse, host: ServeHost): Promise<void> {
-    const bearer = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!bearer) throw new HttpError(401, 'a report needs the host key (Authorization: Bearer …)', { 'WWW-Authenticate': 'Bearer' });
-    if (!sameKey(bearer[1]!, host.key)) throw new HttpError(403, `not ${host.name}'s key`);
+    const signed = readSignature(req.headers);
+    if ('missing' in signed) throw new HttpError(401, `a report must be signed with the host's key: no valid ${signed.missing} header`);
     if (!(req.headers['content-type'] ?? '').startsWith('text/plain')) throw new HttpError(415, 'reports are text/plain');
-    const report = parseReport(await readBody(req, limits.bodyBytes), host.steps);
+    const body = await readBody(req, limits.bodyBytes);
+    // The server's clock decides (the host may not have synchronised its own): a host whose
+    // clock is off signs again with the time this answer gives (report.sh).
+    const nowS = Math.floor(clock().getTime() / 1000);
+    if (Math.abs(Number(signed.time) - nowS) > REPORT_WINDOW_S)
+      throw new HttpError(401, `the report's time is more than ${REPORT_WINDOW_S} s from the server's`, { [SIGNATURE_HEADERS.time]: String(nowS) });
+    if (!verify(host.key, signedText(req.method ?? '', req.url ?? '', signed.time, signed.nonce, body), signed.signature))
+      throw new HttpError(403, `not signed with ${host.name}'s key`);
+    const seen = nonces.add(`${host.name} ${signed.nonce}`, Number(signed.time) + REPORT_WINDOW_S, nowS);
+    if (seen === 'replayed') throw new HttpError(403, 'this report was received already (its nonce was used)');
+    if (seen === 'full') throw new HttpError(503, 'too many reports at once', { 'Retry-After': '10' });
+    const report = parseReport(body, host.steps);
     if ('error' in report) throw new HttpError(400, `malformed report: ${report.error}`);
     update(applyReport(hosts.get(host.name)!, report, now()));
     log(`${host.name}: ${report.event}${'step' in report ? ` ${report.step}` : ''}${report.event === 'fail' ? ` (${safe(hosts.get(host.name)!.reason ?? '')})` : ''}`);
@@ -196,6 +265,8 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
 
   /** cloud-init's phone_home: form data, no key (it cannot send one); it only marks "cloud-init finished". */
   async function receivePhoneHome(req: IncomingMessage, res: ServerResponse, host: ServeHost): Promise<void> {
+    // It carries no key, so it counts only from the host's own address.
+    if (clientAddress(req.socket) !== host.ip.toLowerCase()) throw new HttpError(403, `phone_home for ${host.name} comes from ${host.ip} only`);
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) throw new HttpError(415, 'phone_home posts form data');
     const form = new URLSearchParams(await readBody(req, limits.bodyBytes));
     const hostname = form.get('hostname') ?? '';
@@ -209,15 +280,22 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   }
 
   function openEvents(req: IncomingMessage, res: ServerResponse): void {
+    const client = clientAddress(req.socket);
     if (events.size >= limits.eventClients) throw new HttpError(503, 'too many live pages open', { 'Retry-After': '10' });
+    if ((perClient.events.get(client) ?? 0) >= limits.eventClientsPerClient) throw new HttpError(503, `too many live pages open from ${client}`, { 'Retry-After': '10' });
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
     if (req.method === 'HEAD') return void res.end();
     res.write(`retry: 2000\nevent: status\ndata: ${JSON.stringify(status())}\n\n`);
     events.add(res);
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    bump(perClient.events, client, 1);
+    const ping = setInterval(() => res.write(': ping\n\n'), Math.min(15_000, limits.idleSocketMs / 2));
+    // Ended after a while whatever it does: the page's EventSource reconnects in 2 s.
+    const end = setTimeout(() => res.end(), limits.eventStreamMs);
     res.on('close', () => {
       clearInterval(ping);
+      clearTimeout(end);
       events.delete(res);
+      bump(perClient.events, client, -1);
     });
   }
 
@@ -225,6 +303,7 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
     const checked = requestPath(path);
     if ('status' in checked) throw new HttpError(checked.status, checked.why);
     const entry = lookup(table, checked.rel);
+    if (entry?.secret) guardSecret(req, entry);
     if (entry?.script) return sendBootScript(req, res, entry, entry.script);
     const opened = entry && (await openInside(cfg.pxeRoot, entry.rel));
     if (!entry || !opened) throw new HttpError(404, 'not found');
@@ -247,6 +326,14 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
     } finally {
       await fh.close();
     }
+  }
+
+  /** A host's secret-bearing file: to its own address only, and not after it joined unless re-armed. */
+  function guardSecret(req: IncomingMessage, entry: ServedFile): void {
+    const spec = specs.get(entry.host!)!;
+    if (clientAddress(req.socket) !== spec.ip.toLowerCase()) throw new HttpError(403, `${entry.rel} is served only to ${spec.name} at its address ${spec.ip}`);
+    const sealed = hosts.get(spec.name)!.sealedAt;
+    if (sealed) throw new HttpError(410, `${spec.name} joined (${sealed}): its seed is not served any more; re-arm it with kubebake serve --reinstall ${spec.name}`);
   }
 
   /** A per-MAC boot script: the one whose default fits the host's install state (state.ts bootDefault). */
@@ -284,6 +371,7 @@ export async function startServer(cfg: ServeConfig, listen: { host: string; port
   });
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  for (const n of hostNames(address, cfg.serverUrl)) names.add(n);
   return {
     url: `http://${hostPart}:${address.port}/`,
     port: address.port,
@@ -307,11 +395,19 @@ function decodeSegment(s: string): string {
   }
 }
 
-/** Constant-time comparison of the presented key with the host's (both 64 hex digits). */
-function sameKey(given: string, want: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(want);
-  return a.length === b.length && timingSafeEqual(a, b);
+/**
+ * What the Host header may name: delivery.server's name (what the hosts and the operator use),
+ * and the address listened on — every local address when that is a wildcard, and `localhost`
+ * when loopback is among them. A DNS name that merely resolves here is not.
+ */
+export function hostNames(bound: AddressInfo, serverUrl?: string): string[] {
+  const out: string[] = [];
+  if (serverUrl) out.push(new URL(serverUrl).hostname.toLowerCase());
+  const wildcard = bound.address === '0.0.0.0' || bound.address === '::';
+  const addrs = wildcard ? Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((i) => bound.family === 'IPv6' || i.family === 'IPv4').map((i) => i.address)) : [bound.address];
+  for (const a of addrs) out.push(a.includes(':') ? `[${a.toLowerCase()}]` : a);
+  if (addrs.some((a) => a.startsWith('127.') || a === '::1')) out.push('localhost');
+  return out;
 }
 
 function matches(header: string | undefined, etag: string): boolean {

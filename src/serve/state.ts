@@ -63,6 +63,11 @@ export interface HostStatus {
   armedAt?: string;
   installStartedAt?: string;
   installedAt?: string;
+  /**
+   * When the host reported the end of its last step (it joined): from then on its secret-bearing
+   * seed files are not served to anyone, until the operator re-arms it (`--reinstall`, rearm()).
+   */
+  sealedAt?: string;
 }
 
 export interface ClusterStatus {
@@ -87,7 +92,7 @@ export function initialHost(spec: HostSpec): HostStatus {
 /** What the host's per-MAC boot script does without a choice (see InstallState). */
 export const bootDefault = (h: HostStatus): BootDefault => (h.install === 'armed' ? 'install' : 'local');
 
-/** `--reinstall`: the host starts afresh, armed to install on its next network boot. */
+/** `--reinstall`: the host starts afresh, armed to install on its next network boot, its seed served to it again. */
 export const rearm = (spec: HostSpec, now: string): HostStatus => ({ ...initialHost(spec), armedAt: now, updatedAt: now });
 
 /** Its installer fetched its config, or its system its seed: from now on it boots locally. */
@@ -128,7 +133,7 @@ export function applyReport(host: HostStatus, r: ReportEvent, now: string): Host
   if (r.event === 'end') {
     steps[i] = { ...steps[i]!, endedAt: now };
     const last = i === steps.length - 1;
-    return { ...h, steps, stepIndex: i + 1, phase: last ? 'done' : 'running', updatedAt: now };
+    return { ...h, steps, stepIndex: i + 1, phase: last ? 'done' : 'running', ...(last ? { sealedAt: h.sealedAt ?? now } : {}), updatedAt: now };
   }
   steps[i] = { ...steps[i]!, endedAt: now, failedRc: r.rc };
   const reason = `${r.step}: ${r.log.at(-1) ?? (r.rc === undefined ? 'failed' : `exit status ${r.rc}`)}`;
@@ -161,7 +166,9 @@ export function restoreHosts(specs: readonly HostSpec[], saved: unknown): HostSt
     const install: Pick<HostStatus, 'install' | 'armedAt' | 'installStartedAt' | 'installedAt'> = INSTALL_STATES.includes(old.install)
       ? { install: old.install, armedAt: old.armedAt, installStartedAt: old.installStartedAt, installedAt: old.installedAt }
       : { install: old.phase === undefined || old.phase === 'waiting' ? 'armed' : 'installed' };
-    if (!Array.isArray(old.steps) || old.steps.map((s) => s?.name).join('\n') !== spec.steps.join('\n')) return { ...fresh, ...install };
-    return { ...fresh, ...old, ...install, name: spec.name, role: spec.role, ip: spec.ip };
+    // So does its seal: a re-render must not hand a joined host's secrets out again.
+    const sealed = typeof old.sealedAt === 'string' ? { sealedAt: old.sealedAt } : {};
+    if (!Array.isArray(old.steps) || old.steps.map((s) => s?.name).join('\n') !== spec.steps.join('\n')) return { ...fresh, ...install, ...sealed };
+    return { ...fresh, ...old, ...install, sealedAt: undefined, ...sealed, name: spec.name, role: spec.role, ip: spec.ip };
   });
 }

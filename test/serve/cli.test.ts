@@ -9,14 +9,16 @@ import { LOCK_FILE } from '../../src/output/lock.js';
 import { reportKey } from '../../src/plan/report-keys.js';
 import { runKubebake, runKubebakeAsync } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
-import { call, reportHeaders, startServeCli } from '../helpers/serve.js';
+import { call, report, startServeCli } from '../helpers/serve.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { missingTools, run, tempFiles } from '../helpers/tools.js';
 
 const PXE = repoPath('profiles', 'pxe.yaml');
 const BOOT_SCRIPT = /^(ipxe\/.*\.ipxe|grub\/grub\.cfg-.*)$/;
+/** The files that carry a host's secrets: served to that host's address only (test/serve/netns.test.ts serves them). */
+const SECRET_FILE = /^(nocloud\/[^/]+\/user-data|autoinstall\/[^/]+\.yaml|autoinstall\/[^/]+\/user-data|preseed\/[^/]+\.cfg)$/;
 
-test('serve: every file of the rendered PXE tree that hosts.json lists is served byte for byte; status shows a report; SIGTERM stops it cleanly', { timeout: 120_000 }, async () => {
+test('serve: every file of the rendered PXE tree that hosts.json lists is served byte for byte, those with secrets to their host only; status shows a report; SIGTERM stops it cleanly', { timeout: 120_000 }, async () => {
   await withTempDir(async (out) => {
     const r = runKubebake(['render', 'cloud-init', '-f', PXE, '-o', out, '--delivery', 'pxe']);
     assert.equal(r.status, 0, r.stderr);
@@ -26,9 +28,22 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
     try {
       const files = [...index.shared, ...Object.values(index.hosts).flatMap((h) => h.files)];
       assert.ok(files.length > 20, `${files.length} files`);
+      const secret = readFileSync(join(out, 'metal', 'secrets', 'report.secret'), 'utf8').trim();
+      const token = readFileSync(join(out, 'metal', 'secrets', 'token'), 'utf8').trim();
+      const keys = Object.keys(index.hosts).map((h) => reportKey(secret, h));
+      let refused = 0;
       for (const f of files) {
         const got = await call(s.port, 'GET', `/${f}`);
+        if (SECRET_FILE.test(f)) {
+          // 127.0.0.1 is no host's address.
+          assert.equal(got.status, 403, f);
+          assert.match(got.body, /is served only to \S+ at its address 10\.30\.0\.\d+/);
+          refused++;
+          continue;
+        }
         assert.equal(got.status, 200, f);
+        // What anyone may fetch carries no secret.
+        for (const bit of [token, token.split('.')[1]!, 'PRIVATE KEY', ...keys]) assert.ok(!got.body.includes(bit), `${f} carries a secret`);
         // A MAC's boot script is the server's own answer (its default: test 'serve: a fresh host…').
         if (!BOOT_SCRIPT.test(f)) assert.equal(got.body, readFileSync(join(pxe, f), 'latin1'), f);
       }
@@ -47,17 +62,17 @@ test('serve: every file of the rendered PXE tree that hosts.json lists is served
       assert.match(early.stderr, /kubebake: cluster metal is not ready after 3s \(--timeout\)/);
       assert.equal(runKubebake(['status', '-f', PXE, '--server', s.url, '--wait', '--timeout', 'soon']).status, 2, 'a timeout that is no duration is a usage error');
 
-      const secret = readFileSync(join(out, 'metal', 'secrets', 'report.secret'), 'utf8').trim();
-      const report = await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(reportKey(secret, 'worker1')), body: 'event=fail\nstep=base\nrc=1\nlog:\n\u001b]0;pwned\u0007\n' });
-      assert.equal(report.status, 400, 'control characters are refused');
-      assert.equal((await call(s.port, 'POST', '/report/worker1', { headers: reportHeaders(reportKey(secret, 'worker1')), body: 'event=fail\nstep=base\nrc=1\nlog:\nE: Unable to locate package cri-o\n' })).status, 204);
+      assert.ok(refused >= 12, `${refused} secret files`);
+      const first = await report(s.port, '/report/worker1', reportKey(secret, 'worker1'), 'event=fail\nstep=base\nrc=1\nlog:\n\u001b]0;pwned\u0007\n');
+      assert.equal(first.status, 400, 'control characters are refused');
+      assert.equal((await report(s.port, '/report/worker1', reportKey(secret, 'worker1'), 'event=fail\nstep=base\nrc=1\nlog:\nE: Unable to locate package cri-o\n')).status, 204);
 
       const st = runKubebake(['status', '-f', PXE, '--server', s.url]);
       assert.equal(st.status, 3, `a failed host is exit 3: ${st.stderr}`);
       assert.ok(!st.stdout.includes('\u001b'), 'no colour codes when not a terminal');
       assert.match(st.stdout, /^cluster metal: failed \(0\/6 done, 1 failed\)$/m);
       assert.match(st.stdout, /^ {2}worker1 +worker +installed +\[-+\] +0\/\d+ +failed: base: E: Unable to locate package cri-o$/m);
-      assert.match(st.stdout, /^ {2}cp1 +control-plane +installing +\[-+\] +0\/\d+ +seed fetched$/m);
+      assert.match(st.stdout, /^ {2}cp1 +control-plane +armed to install +\[-+\] +0\/\d+ +seed fetched$/m);
       const json = runKubebake(['status', '-f', PXE, '--server', s.url, '--json']);
       assert.equal(json.status, 3);
       assert.equal(runKubebake(['status', '-f', PXE, '--server', s.url, '--wait']).status, 3, '--wait ends at a failure');
@@ -97,7 +112,7 @@ test('status --wait: polls until every host reported its last step, then prints 
       await new Promise((r) => setTimeout(r, 3000)); // the waiting status has polled at least once
       for (const h of status.hosts) {
         const last = h.steps.at(-1)!.name;
-        const r = await call(s.port, 'POST', `/report/${h.name}`, { headers: reportHeaders(reportKey(secret, h.name)), body: `event=end\nstep=${last}\n` });
+        const r = await report(s.port, `/report/${h.name}`, reportKey(secret, h.name), `event=end\nstep=${last}\n`);
         assert.equal(r.status, 204, h.name);
       }
       const done = await waiting;
@@ -110,7 +125,7 @@ test('status --wait: polls until every host reported its last step, then prints 
   });
 });
 
-test('serve: a fresh host\'s iPXE and GRUB scripts install when nobody chooses; once its installer fetched its preseed they are the tree\'s own (local disk); --reinstall arms it again', { timeout: 120_000 }, async (t) => {
+test('serve: a fresh host\'s iPXE and GRUB scripts install when nobody chooses; once it reported they are the tree\'s own (local disk); --reinstall arms it again', { timeout: 120_000 }, async (t) => {
   await withTempDir(async (out) => {
     assert.equal(runKubebake(['render', 'cloud-init', '-f', PXE, '-o', out, '--delivery', 'pxe']).status, 0);
     const pxe = join(out, 'metal', 'pxe');
@@ -151,13 +166,17 @@ test('serve: a fresh host\'s iPXE and GRUB scripts install when nobody chooses; 
         }
       } else t.diagnostic('grub-script-check not installed: the served GRUB script is not checked');
 
-      // The Debian installer fetches its preseed: from now on cp1's scripts are the tree's (local).
-      assert.equal((await call(s.port, 'GET', '/preseed/cp1.cfg')).status, 200);
+      // Its preseed is not anyone's to fetch (nor to disarm it with): 127.0.0.1 is not cp1.
+      assert.equal((await call(s.port, 'GET', '/preseed/cp1.cfg')).status, 403);
+      assert.equal(choose(await get(s.port, IPXE)), 'choose --default install --timeout 10000 target || goto local', 'still armed');
+      // Its system reports (its installer's fetch from its own address: test/serve/netns.test.ts): from now on cp1's scripts are the tree's (local).
+      const secret = readFileSync(join(out, 'metal', 'secrets', 'report.secret'), 'utf8').trim();
+      assert.equal((await report(s.port, '/report/cp1', reportKey(secret, 'cp1'), 'event=boot\n')).status, 204);
       assert.equal(await get(s.port, IPXE), file(IPXE));
       assert.equal(await get(s.port, GRUB), file(GRUB));
       assert.equal(choose(await get(s.port, 'ipxe/0c-c4-7a-30-00-21.ipxe')), 'choose --default install --timeout 10000 target || goto local', 'worker1 is still armed');
       const st = runKubebake(['status', '-f', PXE, '--server', s.url]);
-      assert.match(st.stdout, /^ {2}cp1 +control-plane +installing +\[/m);
+      assert.match(st.stdout, /^ {2}cp1 +control-plane +installed +\[/m);
       assert.match(st.stdout, /^ {2}worker1 +worker +armed to install +\[/m);
     } finally {
       await s.stop();

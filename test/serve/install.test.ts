@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE } from '../../src/serve/store.js';
-import { call, HOSTS, makeCluster, reportHeaders, serve } from '../helpers/serve.js';
+import { call, HOSTS, ipOf, makeCluster, report, serve } from '../helpers/serve.js';
 import { withTempDir } from '../helpers/tmp.js';
 
 const mac = (name: string): string => HOSTS.find((h) => h.name === name)!.mac!;
@@ -43,23 +43,27 @@ test('a fresh host installs by default; once its installer fetched its config, t
       const installOf = (name: string): string => s.status().hosts.find((h) => h.name === name)!.install;
       assert.equal(installOf('cp1'), 'armed', 'fetching its boot script does not disarm it');
       // Looking is not fetching: HEAD, and the autoinstall document a person reads, leave it armed.
-      assert.equal((await call(s.port, 'HEAD', '/preseed/cp1.cfg')).status, 200);
-      assert.equal((await call(s.port, 'GET', '/autoinstall/worker1.yaml')).status, 200);
+      assert.equal((await call(s.port, 'HEAD', '/preseed/cp1.cfg', { from: ipOf('cp1') })).status, 200);
+      assert.equal((await call(s.port, 'GET', '/autoinstall/worker1.yaml', { from: ipOf('worker1') })).status, 200);
+      assert.deepEqual([installOf('cp1'), installOf('worker1')], ['armed', 'armed']);
+      // Anyone else is refused its secret files, so cannot disarm it either.
+      assert.equal((await call(s.port, 'GET', '/preseed/cp1.cfg')).status, 403);
+      assert.equal((await call(s.port, 'GET', '/autoinstall/worker1/user-data', { from: ipOf('cp1') })).status, 403);
       assert.deepEqual([installOf('cp1'), installOf('worker1')], ['armed', 'armed']);
 
       // The Debian installer fetches its preseed: cp1 is installing, and its next network boot goes to the disk.
-      assert.equal((await call(s.port, 'GET', '/preseed/cp1.cfg')).status, 200);
+      assert.equal((await call(s.port, 'GET', '/preseed/cp1.cfg', { from: ipOf('cp1') })).status, 200);
       assert.equal(installOf('cp1'), 'installing');
       assert.deepEqual(await scriptsOf(s.port, 'cp1'), local('cp1'));
       // Ubuntu's installer fetches its NoCloud user-data (the autoinstall document).
-      assert.equal((await call(s.port, 'GET', '/autoinstall/worker1/user-data')).status, 200);
+      assert.equal((await call(s.port, 'GET', '/autoinstall/worker1/user-data', { from: ipOf('worker1') })).status, 200);
       assert.deepEqual(await scriptsOf(s.port, 'worker1'), local('worker1'));
       // A system booted with its HTTP seed fetches its user-data: the same.
-      assert.equal((await call(s.port, 'GET', '/nocloud/lb1/user-data')).status, 200);
+      assert.equal((await call(s.port, 'GET', '/nocloud/lb1/user-data', { from: ipOf('lb1') })).status, 200);
       assert.deepEqual(await scriptsOf(s.port, 'lb1'), local('lb1'));
 
       const key = HOSTS.find((h) => h.name === 'cp1')!.key;
-      assert.equal((await call(s.port, 'POST', '/report/cp1', { headers: reportHeaders(key), body: 'event=boot\n' })).status, 204);
+      assert.equal((await report(s.port, '/report/cp1', key, 'event=boot\n')).status, 204);
       assert.equal(installOf('cp1'), 'installed');
       assert.deepEqual(await scriptsOf(s.port, 'cp1'), local('cp1'));
       const api = JSON.parse((await call(s.port, 'GET', '/api/status')).body) as { hosts: { name: string; install: string }[] };
@@ -76,10 +80,10 @@ test('--reinstall arms a host again (afresh), the state file keeps it across res
     withInstallerFiles(dir);
     let s = await serve(dir);
     try {
-      await call(s.port, 'GET', '/preseed/cp1.cfg');
-      await call(s.port, 'GET', '/autoinstall/worker1/user-data');
+      await call(s.port, 'GET', '/preseed/cp1.cfg', { from: ipOf('cp1') });
+      await call(s.port, 'GET', '/autoinstall/worker1/user-data', { from: ipOf('worker1') });
       const key = HOSTS.find((h) => h.name === 'cp1')!.key;
-      assert.equal((await call(s.port, 'POST', '/report/cp1', { headers: reportHeaders(key), body: 'event=start\nstep=resolver\n' })).status, 204);
+      assert.equal((await report(s.port, '/report/cp1', key, 'event=start\nstep=resolver\n')).status, 204);
     } finally {
       await s.close();
     }
@@ -109,7 +113,7 @@ test('--reinstall arms a host again (afresh), the state file keeps it across res
     s = await serve(dir);
     try {
       assert.deepEqual(await scriptsOf(s.port, 'cp1'), installs('cp1'), 'still armed after a restart without the flag');
-      await call(s.port, 'GET', '/preseed/cp1.cfg');
+      await call(s.port, 'GET', '/preseed/cp1.cfg', { from: ipOf('cp1') });
       assert.deepEqual(await scriptsOf(s.port, 'cp1'), local('cp1'));
       for (const p of ['/ipxe/52-54-00-99-99-99.ipxe', '/ipxe/52:54:00:99:99:99.ipxe', '/grub/grub.cfg-52-54-00-99-99-99', '/grub/grub.cfg-01-52-54-00-99-99-99'])
         assert.equal((await call(s.port, 'GET', p)).status, 404, `${p}: an unknown machine is told nothing`);

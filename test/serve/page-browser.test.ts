@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Page } from 'puppeteer-core';
-import { call, HOSTS, makeCluster, reportHeaders, serve } from '../helpers/serve.js';
+import { call, HOSTS, makeCluster, report, serve } from '../helpers/serve.js';
 import { repoPath } from '../helpers/repo.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { missingTools } from '../helpers/tools.js';
@@ -45,12 +45,12 @@ test('live page: diagram, booting → failed with the reason over SSE, host text
       assert.ok(y.lb1! < y.cp1! && y.cp1! < y.worker1!, JSON.stringify(y));
       assert.equal(await page.$$eval('#diagram line', (ls) => ls.length), 2, 'lb1 → cp1 → worker1');
       assert.equal(await phaseOf(page, 'worker1'), 'waiting');
-      const install = (): Promise<string> => page.$eval('tr[data-host="worker1"] td.install', (e) => e.textContent ?? '');
+      const install = (): Promise<string> => page.$eval('tr[data-host="worker1"] td.install .install-state', (e) => e.textContent ?? '');
       assert.equal(await install(), 'armed to install', 'a host the server has not seen install is armed');
       assert.match(await page.$eval('#verdict', (e) => e.textContent ?? ''), /^waiting/);
 
-      const post = async (body: string): Promise<void> => assert.equal((await call(server.port, 'POST', '/report/worker1', { headers: reportHeaders(key('worker1')), body })).status, 204);
-      await call(server.port, 'GET', '/nocloud/worker1/user-data');
+      const post = async (body: string): Promise<void> => assert.equal((await report(server.port, '/report/worker1', key('worker1'), body)).status, 204);
+      await call(server.port, 'GET', '/nocloud/worker1/user-data', { from: HOSTS.find((h) => h.name === 'worker1')!.ip });
       await page.waitForFunction(() => document.querySelector('#diagram g[data-host="worker1"]')?.getAttribute('data-phase') === 'seed-fetched', { timeout: 10_000 });
       assert.equal(await install(), 'installing', 'its seed was fetched: its next network boot goes to the disk');
       await post('event=boot\n');
@@ -66,16 +66,23 @@ test('live page: diagram, booting → failed with the reason over SSE, host text
         reason: tr.querySelector('.reason')?.textContent,
         log: tr.querySelector('pre.log')?.textContent,
         timings: tr.querySelectorAll('td')[6]?.textContent,
-        install: tr.querySelector('td.install')?.textContent,
+        install: tr.querySelector('td.install .install-state')?.textContent,
+        seed: tr.querySelector('td.install .seed-open')?.textContent,
         images: tr.querySelectorAll('img').length,
       }));
       assert.equal(row.reason, 'failed: base: E: Unable to locate package cri-o');
       assert.equal(row.log, '<img src=x onerror=alert(1)>\nE: Unable to locate package cri-o');
       assert.equal(row.images, 0, 'a host\'s log line is not markup');
       assert.equal(row.install, 'installed', 'its system reported');
+      assert.equal(row.seed, `seed: to ${HOSTS.find((h) => h.name === 'worker1')!.ip} only`);
       assert.match(row.timings ?? '', /resolver \d+ s.*base \d+ s \(failed, exit 100\)/);
       assert.match(await page.$eval('#verdict', (e) => e.textContent ?? ''), /^failed — 0\/3 done, 1 failed/);
       assert.match(await page.$eval('#diagram g[data-host="worker1"] title', (e) => e.textContent ?? ''), /worker1: failed: base: E: Unable to locate package cri-o/);
+
+      // It joins: its seed is sealed, and the page says how to re-arm it.
+      for (const step of ['base', 'crio', 'bootstrap']) for (const ev of ['start', 'end']) await post(`event=${ev}\nstep=${step}\n`);
+      await page.waitForFunction(() => document.querySelector('tr[data-host="worker1"] .seed-sealed') !== null, { timeout: 10_000 });
+      assert.equal(await page.$eval('tr[data-host="worker1"] .seed-sealed', (e) => e.textContent), 'seed sealed (joined); re-arm: kubebake serve --reinstall worker1');
 
       const artefacts = repoPath('test-artifacts');
       mkdirSync(artefacts, { recursive: true });
