@@ -1,6 +1,6 @@
 import type { ClusterPlan } from '../plan/plan.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
-import { q } from './shell.js';
+import { heredoc, q } from './shell.js';
 import type { Step } from './step.js';
 
 /**
@@ -14,9 +14,7 @@ export const aptSourceFiles = (name: string): string[] => [`/etc/apt/sources.lis
 export function aptSource(name: string, repo: string, key?: string): string {
   if (!key) return `apt_source ${q(name)} ${q(repo)}`;
   const keyring = `/etc/apt/keyrings/${name}-apt-keyring.asc`;
-  return `cat > ${q(keyring)} <<'EOF_KEY'
-${key.trimEnd()}
-EOF_KEY
+  return `${heredoc(`cat > ${q(keyring)}`, key.trimEnd(), 'EOF_KEY')}
 chmod 0644 ${q(keyring)}
 echo ${q(`deb [signed-by=${keyring}] ${repo} /`)} > ${q(`/etc/apt/sources.list.d/${name}.list`)}`;
 }
