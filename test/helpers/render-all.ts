@@ -34,6 +34,8 @@ export interface Emitted {
   /** Debian installer preseed files (debconf: one `owner question type value` per line). */
   preseed: { name: string; text: string }[];
   keepalived: { conf: string; check: string }[];
+  /** Kernel command lines, one argument per item: hosts.json's, and the iPXE `kernel` lines' words after the URL. */
+  kernelArgs: { name: string; args: string[] }[];
   /** What verifyRender says (the CLI stops with exit 1 on any). */
   verify: string[];
 }
@@ -70,7 +72,7 @@ export async function renderAll(t: Topology): Promise<Emitted> {
 }
 
 function sortByLanguage(plan: RenderPlan, files: Map<string, string>): Omit<Emitted, 'files' | 'verify'> {
-  const out: Omit<Emitted, 'files' | 'verify'> = { scripts: [], haproxy: [], nft: [], grub: [], hcl: [], yaml: [], preseed: [], keepalived: [] };
+  const out: Omit<Emitted, 'files' | 'verify'> = { scripts: [], haproxy: [], nft: [], grub: [], hcl: [], yaml: [], preseed: [], keepalived: [], kernelArgs: [] };
   const runtime = imageRuntime(plan).files;
   const runtimeLibrary = runtime.find((f) => f.path === HOST_PATHS.library)!.content;
   for (const [path, text] of files) {
@@ -93,6 +95,14 @@ function sortByLanguage(plan: RenderPlan, files: Map<string, string>): Omit<Emit
       out.yaml.push({ name: path, text });
     } else if (/\.sh$/.test(path)) {
       out.scripts.push({ name: path, text, shell: text.startsWith('#!/bin/sh') ? 'sh' : 'bash' });
+    } else if (/\/hosts\.json$/.test(path)) {
+      const index = JSON.parse(text) as { hosts: Record<string, { kernelArgs: string[]; install: { kernelArgs: string[] } }> };
+      for (const [host, h] of Object.entries(index.hosts)) {
+        out.kernelArgs.push({ name: `${path}:${host}`, args: h.kernelArgs }, { name: `${path}:${host}:install`, args: h.install.kernelArgs });
+      }
+    } else if (/\.ipxe$/.test(path)) {
+      // iPXE splits a line on whitespace (see src/render/delivery/pxe/ipxe.ts): the kernel gets the words after its URL.
+      for (const m of text.matchAll(/^kernel \S+ (.*)$/gm)) out.kernelArgs.push({ name: path, args: m[1]!.split(/\s+/) });
     } else if (path === 'cloud-init/haproxy/haproxy.cfg') {
       out.haproxy.push(text);
     } else if (/\/grub\/grub\.cfg|\.grub\.cfg$/.test(path)) {

@@ -273,8 +273,9 @@ interface Pools {
   yaml: Map<string, { name: string; text: string; origin: string }>;
   preseed: Map<string, { name: string; text: string; origin: string }>;
   keepalived: Map<string, { conf: string; check: string; origin: string }>;
+  kernelArgs: Map<string, { name: string; args: string[]; origin: string }>;
 }
-const emptyPools = (): Pools => ({ scripts: new Map(), haproxy: new Map(), nft: new Map(), grub: new Map(), hcl: new Map(), yaml: new Map(), preseed: new Map(), keepalived: new Map() });
+const emptyPools = (): Pools => ({ scripts: new Map(), haproxy: new Map(), nft: new Map(), grub: new Map(), hcl: new Map(), yaml: new Map(), preseed: new Map(), keepalived: new Map(), kernelArgs: new Map() });
 
 /** Adds what `e` has and no base render had: what a value changed is what gets checked. */
 function pool(pools: Pools, seen: Set<string>, e: Emitted, origin: string): void {
@@ -290,6 +291,7 @@ function pool(pools: Pools, seen: Set<string>, e: Emitted, origin: string): void
   for (const f of e.yaml) add(pools.yaml, f.text, f);
   for (const f of e.preseed) add(pools.preseed, f.text, f);
   for (const k of e.keepalived) add(pools.keepalived, k.conf + k.check, k);
+  for (const k of e.kernelArgs) add(pools.kernelArgs, `${k.name}\0${k.args.join('\0')}`, k);
 }
 
 function baseHashes(e: Emitted): Set<string> {
@@ -504,8 +506,19 @@ test('every YAML file a value changed reads the same with PyYAML (cloud-init\'s 
   for (const { name, text, origin } of pools.preseed.values()) {
     for (const line of text.split('\n').slice(0, -1)) {
       if (line.startsWith('#')) continue;
-      if (!/^[a-z0-9-]+ [a-z0-9/_-]+ (string|boolean|select|multiselect|password|note)( [^\u0000-\u001f\u007f\u0085\u2028\u2029]*)?$/.test(line)) failures.push(`${origin} → ${name}: not one debconf line: ${JSON.stringify(line)}`);
+      // debconf-set-selections joins a line ending in "\" with the next (debconf 1.5.82).
+      if (!/^[a-z0-9-]+ [a-z0-9/_-]+ (string|boolean|select|multiselect|password|note)( [^\u0000-\u001f\u007f\u0085\u2028\u2029]*)?$/.test(line) || line.endsWith('\\')) failures.push(`${origin} → ${name}: not one debconf line: ${JSON.stringify(line)}`);
     }
   }
+  assert.deepEqual(failures, [], show(failures));
+});
+
+test('every kernel command line a value changed has one literal word per argument (no space, no ", printable ASCII)', async (t) => {
+  const { pools } = await collected;
+  t.diagnostic(`${pools.kernelArgs.size} changed command lines`);
+  // The kernel splits on whitespace and takes " as unescapable quoting (torvalds/linux lib/cmdline.c next_arg).
+  const failures = [...pools.kernelArgs.values()].flatMap(({ name, args, origin }) =>
+    args.filter((a) => !/^[!#-~]+$/.test(a)).map((a) => `${origin} → ${name}: kernel argument ${JSON.stringify(a)}`),
+  );
   assert.deepEqual(failures, [], show(failures));
 });
