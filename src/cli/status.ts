@@ -2,7 +2,7 @@
 // (colours only on a terminal), or its JSON with --json. With --wait it polls until the cluster is
 // ready or a host failed (like `cloud-init status --wait`), bounded by --timeout.
 import { escapeControl } from '../diagnostics/escape.js';
-import { INSTALL_LABEL, type ClusterStatus, type HostStatus } from '../serve/state.js';
+import { INSTALL_LABEL, type ClusterStatus, type HostStatus, type Verdict } from '../serve/state.js';
 import { durationSeconds } from '../util/duration.js';
 import { EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
@@ -31,26 +31,39 @@ export function phaseLabel(h: HostStatus): string {
   }
 }
 
-/** The terminal text of a status; `color` adds ANSI colours (a TTY only). */
+/** A field from the server, safe on a terminal: control characters, line breaks and bidi overrides escaped. */
+const shown = (text: string): string => escapeControl(text);
+
+/** The terminal text of a status; `color` adds ANSI colours (a TTY only). Every server-given text is escaped. */
 export function formatStatus(s: ClusterStatus, color: boolean): string {
   const paint = (code: string, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
-  const phaseColor: Partial<Record<HostStatus['phase'], string>> = { done: '32', failed: '31', running: '33', booting: '36', 'seed-fetched': '36' };
-  const width = Math.max(4, ...s.hosts.map((h) => h.name.length));
+  const phaseColor: Partial<Record<string, string>> = { done: '32', failed: '31', running: '33', booting: '36', 'seed-fetched': '36' };
+  const names = s.hosts.map((h) => shown(h.name));
+  const width = Math.max(4, ...names.map((n) => n.length));
   const done = s.hosts.filter((h) => h.phase === 'done').length;
   const failed = s.hosts.filter((h) => h.phase === 'failed').length;
-  const lines = [`cluster ${s.cluster}: ${s.verdict} (${done}/${s.hosts.length} done${failed ? `, ${failed} failed` : ''})`];
-  for (const h of s.hosts) {
+  const lines = [`cluster ${shown(s.cluster)}: ${shown(s.verdict)} (${done}/${s.hosts.length} done${failed ? `, ${failed} failed` : ''})`];
+  s.hosts.forEach((h, i) => {
     const n = h.steps.length;
     const ended = h.phase === 'done' ? n : h.steps.filter((st) => st.endedAt && st.failedRc === undefined).length;
-    const filled = n ? Math.round((ended / n) * BAR) : 0;
+    const filled = n ? Math.round((Math.min(ended, n) / n) * BAR) : 0;
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}]`;
-    const label = escapeControl(phaseLabel(h)).slice(0, 120);
-    const c = phaseColor[h.phase];
-    const install = (INSTALL_LABEL[h.install] ?? '?').padEnd(16);
-    lines.push(`  ${h.name.padEnd(width)}  ${h.role.padEnd(13)}  ${h.install === 'armed' ? paint('33', install) : install}  ${bar} ${String(ended).padStart(2)}/${n}  ${c ? paint(c, label) : label}`);
-  }
+    const label = shown(phaseLabel(h)).slice(0, 120);
+    // Own keys only: a server's "constructor" must not find Object's.
+    const c = Object.hasOwn(phaseColor, h.phase) ? phaseColor[h.phase] : undefined;
+    const install = (Object.hasOwn(INSTALL_LABEL, h.install) ? INSTALL_LABEL[h.install] : shown(String(h.install))).padEnd(16);
+    lines.push(`  ${names[i]!.padEnd(width)}  ${shown(h.role).padEnd(13)}  ${h.install === 'armed' ? paint('33', install) : install}  ${bar} ${String(ended).padStart(2)}/${n}  ${c ? paint(c, label) : label}`);
+  });
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The status as JSON for --json: JSON.stringify escapes C0 controls only, so C1 controls (U+009B
+ * starts a terminal sequence on its own), DEL, the line separators and bidi overrides are written
+ * as \u escapes too. The JSON reads back the same.
+ */
+export const statusJson = (s: ClusterStatus): string =>
+  JSON.stringify(s, null, 2).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export async function runStatus(opts: StatusOptions): Promise<number> {
   const loaded = await loadAndReport({ file: opts.file });
@@ -86,7 +99,7 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
     said = summary;
     await new Promise((r) => setTimeout(r, Math.min(POLL_SECONDS * 1000, Math.max(0, deadline - Date.now()))));
   }
-  process.stdout.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s, process.stdout.isTTY === true && !process.env.NO_COLOR));
+  process.stdout.write(opts.json ? `${statusJson(s)}\n` : formatStatus(s, process.stdout.isTTY === true && !process.env.NO_COLOR));
   if (s.verdict === 'failed') return EXIT.clusterFailed;
   if (opts.wait && s.verdict !== 'ready') {
     process.stderr.write(`kubebake: cluster ${loaded.topology.name} is not ready after ${opts.timeout ?? DEFAULT_WAIT} (--timeout)\n`);
@@ -98,7 +111,37 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
 async function fetchStatus(base: string): Promise<ClusterStatus> {
   const res = await fetch(new URL('/api/status', base), { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const s = (await res.json()) as ClusterStatus;
-  if (!s || !Array.isArray(s.hosts) || typeof s.cluster !== 'string') throw new Error('not a kubebake serve status');
-  return s;
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw new Error('the answer is not JSON');
+  }
+  const problem = statusShapeProblem(body);
+  if (problem) throw new Error(`not a kubebake serve status (${problem})`);
+  return body as ClusterStatus;
+}
+
+const VERDICTS: readonly Verdict[] = ['waiting', 'in-progress', 'ready', 'failed'];
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optional = (v: unknown, type: 'string' | 'number'): boolean => v === undefined || typeof v === type;
+
+/** What in a server's answer is not the status this command reads (every field it prints or counts), or undefined. */
+export function statusShapeProblem(s: unknown): string | undefined {
+  if (!isObject(s)) return 'not an object';
+  if (typeof s.cluster !== 'string') return 'no cluster name';
+  if (!VERDICTS.includes(s.verdict as Verdict)) return 'no known verdict';
+  if (!Array.isArray(s.hosts)) return 'no host list';
+  for (const [i, h] of s.hosts.entries()) {
+    const at = `hosts[${i}]`;
+    if (!isObject(h)) return `${at} is not an object`;
+    for (const field of ['name', 'role', 'phase', 'install'] as const) if (typeof h[field] !== 'string') return `${at}.${field} is not a string`;
+    if (!Number.isInteger(h.stepIndex)) return `${at}.stepIndex is not a whole number`;
+    if (!optional(h.reason, 'string')) return `${at}.reason is not a string`;
+    if (!Array.isArray(h.steps)) return `${at}.steps is not a list`;
+    for (const [k, st] of h.steps.entries()) {
+      if (!isObject(st) || typeof st.name !== 'string' || !optional(st.endedAt, 'string') || !optional(st.failedRc, 'number')) return `${at}.steps[${k}] is not a step`;
+    }
+  }
+  return undefined;
 }

@@ -428,6 +428,11 @@ export const msg = {
       : `this is not an SSH public key sshd can read: ${problem}; sshd skips the line, so nobody logs in with it`,
     hint: 'put your public key here, the whole line of e.g. ~/.ssh/id_ed25519.pub (ssh-keygen -t ed25519 makes one): every day-2 command starts with ssh',
   }),
+  badUrl: (field: string, url: string, problem: string): Message => ({
+    code: 'url.invalid',
+    message: `${field} "${url.length > 80 ? url.slice(0, 77) + '…' : url}" is not usable: ${problem}`,
+    hint: 'write the URL as every tool reads it alike: http(s)://, a DNS name or a plain IPv4 address like 10.2.47.5, and a port from 1 to 65535 if any',
+  }),
   pxeNeedsServer: (): Message => ({
     code: 'pxe-needs-server',
     message: '--delivery pxe: the PXE tree needs delivery.server, the URL hosts fetch their seeds and boot files from',
@@ -459,6 +464,11 @@ export const msg = {
     code: 'mirrors.key-file',
     message: `${path} is not an ASCII-armored OpenPGP public key`,
     hint: 'give the repository\'s Release.key as published (-----BEGIN PGP PUBLIC KEY BLOCK-----)',
+  }),
+  keyNotPublic: (where: string, problem: string): Message => ({
+    code: 'mirrors.key',
+    message: `${where} is no OpenPGP public key: it is ${problem}`,
+    hint: 'give the key that signs the repository, as `gpg --armor --export KEY` prints it or as the repository publishes it (Release.key)',
   }),
 } as const;
 

@@ -1,7 +1,7 @@
 import { aptKeyring, aptSourceList } from '../plan/host-paths.js';
 import type { ClusterPlan } from '../plan/plan.js';
 import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
-import { q } from './shell.js';
+import { heredoc, q } from './shell.js';
 import type { Step } from './step.js';
 
 /**
@@ -15,9 +15,7 @@ export const aptSourceFiles = (name: string): string[] => [aptSourceList(name), 
 export function aptSource(name: string, repo: string, key?: string): string {
   if (!key) return `apt_source ${q(name)} ${q(repo)}`;
   const keyring = aptKeyring(name, 'asc');
-  return `cat > ${q(keyring)} <<'EOF_KEY'
-${key.trimEnd()}
-EOF_KEY
+  return `${heredoc(`cat > ${q(keyring)}`, key.trimEnd(), 'EOF_KEY')}
 chmod 0644 ${q(keyring)}
 echo ${q(`deb [signed-by=${keyring}] ${repo} /`)} > ${q(aptSourceList(name))}`;
 }

@@ -6,7 +6,7 @@ import type { ClusterPlan } from '../plan/plan.js';
 import type { ProxyPlan } from '../plan/sources.js';
 import { GENERATED } from '../util/generated.js';
 import { aptSourceFiles } from './crio.js';
-import { q } from './shell.js';
+import { heredoc, q } from './shell.js';
 import type { Step } from './step.js';
 
 /** Where the settings go; `drop-sources` removes exactly these. */
@@ -32,12 +32,8 @@ const OS_KEYRING = { debian: '/usr/share/keyrings/debian-archive-keyring.gpg', u
 
 /** Writes a file with a quoted heredoc (no expansion), after creating its folder. */
 function writeFile(path: string, content: string, mode = '0644'): string {
-  const tag = 'EOF_KUBEBAKE';
-  if (content.split('\n').includes(tag)) throw new Error(`heredoc terminator inside ${path}`);
   return `install -d -m 0755 ${q(path.slice(0, path.lastIndexOf('/')))}
-cat > ${q(path)} <<'${tag}'
-${content.endsWith('\n') ? content.slice(0, -1) : content}
-${tag}
+${heredoc(`cat > ${q(path)}`, content)}
 chmod ${mode} ${q(path)}`;
 }
 

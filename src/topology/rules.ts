@@ -29,6 +29,7 @@ import {
 import type { OverridableCheck, Topology } from './types.js';
 import { durationSeconds } from '../util/duration.js';
 import { checkMirrors } from './mirror-rules.js';
+import { checkUrls } from './url-rules.js';
 import { installDiskKind } from './install-disk.js';
 import { EXAMPLE_KEY_DATA, sshKeyProblem } from './ssh-key.js';
 import { INGRESS_BACKENDS_WARN, ingressBackends } from './ingress-backends.js';
@@ -98,6 +99,7 @@ export function checkRules(t: Topology): Diagnostic[] {
   checkNetwork(t, error);
   checkClusterSize(t, warn);
   checkMirrors(t, warn);
+  checkUrls(t, error);
   // One index lookup per host: with thousands of MAC-less workers a search per warning was quadratic.
   const hostIndex = new Map(t.hosts.map((h, i) => [h.name, i] as const).reverse());
   for (const [name, mac] of assignedMacs(t.name, t.hosts)) {

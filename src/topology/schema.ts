@@ -202,7 +202,9 @@ export const topologySchema = {
           type: 'array',
           default: [],
           maxItems: 64,
-          items: { type: 'string', pattern: '^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\\.com) [A-Za-z0-9+/=]+( [^\\n\\r]*)?$', description: 'One OpenSSH public key line: "ssh-ed25519 AAAA… comment".' },
+          // The comment: any text on the line but control characters and Unicode line breaks, which
+          // YAML 1.1 readers (PyYAML, cloud-init's) take for the end of a line: NEL U+0085, U+2028, U+2029.
+          items: { type: 'string', pattern: '^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\\.com) [A-Za-z0-9+/=]+( [^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*)?$', description: 'One OpenSSH public key line: "ssh-ed25519 AAAA… comment" (the comment without control characters or line breaks).' },
         },
       },
     },

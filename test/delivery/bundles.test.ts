@@ -78,11 +78,14 @@ print(json.dumps({"metadata": md, "userdata": text(ud)}))
  * A stand-in govc: records each call's arguments (one file per call, in order), answers
  * `device.info -vm VM ethernet-0` as govc prints it (cli/device/info.go: a tabwriter list with
  * "MAC Address:") with $NIC_MAC, or fails as govc does when the VM has no such NIC ("device
- * 'ethernet-0' not found") when NIC_MAC is empty.
+ * 'ethernet-0' not found") when NIC_MAC is empty. `vm.change -f KEY=PATH` reads the file when it
+ * parses its flags, as govc does (cli/vm/change.go extraConfigFile.Set: os.ReadFile, its error
+ * "failed to parse extraConfigFile"), and records KEY=contents; `-e KEY=VALUE` records KEY=VALUE.
  */
-function standInGovc(dir: string): { bin: string; calls: () => string[][]; env: (nicMac: string) => Record<string, string> } {
+function standInGovc(dir: string): { bin: string; calls: () => string[][]; extraConfig: () => string[]; env: (nicMac: string) => Record<string, string> } {
   const bin = join(dir, 'bin');
   const log = join(dir, 'govc-calls');
+  const extra = join(dir, 'govc-extra-config');
   mkdirSync(bin, { recursive: true });
   mkdirSync(log, { recursive: true });
   writeFileSync(join(bin, 'govc'), `#!/bin/bash
@@ -92,20 +95,32 @@ if [ "$1" = device.info ]; then
   [ -n "$NIC_MAC" ] || { echo "govc: device 'ethernet-0' not found" >&2; exit 1; }
   printf 'Name:             ethernet-0\\n  Type:             VirtualVmxnet3\\n  Label:            Network adapter 1\\n  Summary:          VM Network\\n  MAC Address:      %s\\n  Address type:     assigned\\n' "$NIC_MAC"
 fi
+if [ "$1" = vm.change ]; then
+  : > "$GOVC_EXTRA"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      -e) printf '%s\\0' "$2" >> "$GOVC_EXTRA"; shift ;;
+      -f) content=$(cat -- "\${2#*=}" && echo x) || { echo "govc: failed to parse extraConfigFile '$2'" >&2; exit 1; }
+          printf '%s=%s\\0' "\${2%%=*}" "\${content%x}" >> "$GOVC_EXTRA"; shift ;;
+    esac
+    shift
+  done
+fi
 `);
   chmodSync(join(bin, 'govc'), 0o755);
   return {
     bin,
     calls: () => readdirSync(log).sort().map((f) => readFileSync(join(log, f), 'utf8').slice(0, -1).split('\n')),
+    extraConfig: () => readFileSync(extra, 'utf8').split('\0').slice(0, -1),
     env: (nicMac) => {
       rmSync(log, { recursive: true, force: true });
       mkdirSync(log);
-      return { PATH: `${bin}:/usr/bin:/bin`, GOVC_CALLS: log, NIC_MAC: nicMac };
+      return { PATH: `${bin}:/usr/bin:/bin`, GOVC_CALLS: log, GOVC_EXTRA: extra, NIC_MAC: nicMac };
     },
   };
 }
 
-test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the rendered files; govc gets the same, and the NIC the host\'s MAC', async () => {
+test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the rendered files; govc gets the same from files, none on its command line, and the NIC the host\'s MAC', async () => {
   const { plan, seeds, tree } = await render('ubuntu-26-04-ha');
   await withTempDir((dir) => {
     const govc = standInGovc(dir);
@@ -122,8 +137,8 @@ test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the re
       assert.equal(decoded.metadata['instance-id'], meta['instance-id']);
       assert.equal(decoded.metadata['local-hostname'], s.host);
 
-      // The govc script passes exactly these key=value pairs, then gives ethernet-0 the host's MAC
-      // (govc/USAGE.md: vm.network.change -net NETWORK -net.address MAC DEVICE).
+      // The govc script passes exactly these key=value pairs, read from files, then gives
+      // ethernet-0 the host's MAC (govc/USAGE.md: vm.network.change -net NETWORK -net.address MAC DEVICE).
       const mac = plan.nodes.find((n) => n.name === s.host)!.mac!;
       const script = join(dir, `${s.host}.govc.sh`);
       writeFileSync(script, text(tree, `vsphere/${s.host}.govc.sh`));
@@ -132,7 +147,13 @@ test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the re
       const [info, change, nic, ...more] = govc.calls();
       assert.deepEqual(info, ['device.info', '-vm', `vm-${s.host}`, 'ethernet-0']);
       assert.deepEqual(change!.slice(0, 3), ['vm.change', '-vm', `vm-${s.host}`]);
-      assert.deepEqual(change!.slice(3).filter((a) => a !== '-e'), Object.entries(values).map(([k, v]) => `${k}=${v}`));
+      assert.deepEqual(govc.extraConfig(), Object.entries(values).map(([k, v]) => `${k}=${v}`));
+      // No value on govc's command line (ps shows it to every local user): only -f KEY=<absolute path>.
+      for (const [k, v] of Object.entries(values)) assert.ok(!change!.some((a) => a.includes(v) && v.length > 20), `${k}'s value is on the command line`);
+      const flags = change!.slice(3);
+      assert.deepEqual(flags.filter((_, i) => i % 2 === 0), Object.keys(values).map(() => '-f'));
+      for (const a of flags.filter((_, i) => i % 2 === 1)) assert.match(a, /^guestinfo\.[a-z.]+=\/[^=]+$/);
+      assert.ok(flags.filter((_, i) => i % 2 === 1).every((a) => !existsSync(a.slice(a.indexOf('=') + 1))), 'the value files are removed');
       assert.deepEqual(nic, ['vm.network.change', '-vm', `vm-${s.host}`, '-net', 'VM Network', '-net.address', mac, 'ethernet-0']);
       assert.deepEqual(more, []);
 
@@ -146,6 +167,59 @@ test('vSphere: cloud-init\'s VMware datasource decodes the .vmx values to the re
       assert.match(none.stderr, /device 'ethernet-0' not found/);
       assert.deepEqual(govc.calls().map((c) => c[0]), ['device.info']);
     }
+  });
+});
+
+/**
+ * cloud-init's VMware datasource as Debian installs it, run on our guestinfo: _get_data with the
+ * platform check answered "VMware" and a stand-in vmware-rpctool that keeps the guestinfo values
+ * in a folder (info-get prints one or fails with the datasource's "No value found"; info-set
+ * stores one). Prints what the datasource read and what the guestinfo holds afterwards.
+ */
+const VMWARE_GET_DATA = `
+import json, os, sys
+from cloudinit import helpers
+from cloudinit.sources import DataSourceVMware as ds
+rpctool, store = sys.argv[1], sys.argv[2]
+ds.dmi.read_dmi_data = lambda key: "VMware Virtual Platform" if key == "system-product-name" else None
+source = ds.DataSourceVMware({}, None, helpers.Paths({"run_dir": store + "/run"}))
+source.vmware_rpctool = rpctool
+ok = source._get_data()
+text = lambda b: b.decode() if isinstance(b, bytes) else b
+after = {k: open(os.path.join(store, k)).read() for k in sorted(os.listdir(store)) if k.startswith("guestinfo.")}
+print(json.dumps({"ok": ok, "userdata": text(source.userdata_raw), "instance": source.metadata.get("instance-id"), "after": after}))
+`;
+
+test('vSphere: cloud-init\'s VMware datasource clears guestinfo.userdata (and vendordata) once it has read it, as the metadata asks (redact)', async () => {
+  const { seeds, tree } = await render('default');
+  const seed = seeds.find((s) => s.host === 'cp1')!;
+  await withTempDir((dir) => {
+    const store = join(dir, 'guestinfo');
+    mkdirSync(store);
+    const vmx = text(tree, 'vsphere/cp1.vmx');
+    for (const m of vmx.matchAll(/^(guestinfo\.[a-z.]+) = "([^"]*)"$/gm)) writeFileSync(join(store, m[1]!), m[2]!);
+    const rpctool = join(dir, 'vmware-rpctool');
+    writeFileSync(rpctool, `#!/bin/bash
+store=${JSON.stringify(store)}
+set -- $1
+case "$1" in
+  info-get) [ -f "$store/$2" ] || { printf 'No value found' >&2; exit 1; }; cat "$store/$2" ;;
+  info-set) key=$2; shift 2; printf '%s' "$*" > "$store/$key" ;;
+  *) exit 1 ;;
+esac
+`);
+    chmodSync(rpctool, 0o755);
+    const r = run('/usr/bin/python3', ['-c', VMWARE_GET_DATA, rpctool, store]);
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout) as { ok: boolean; userdata: string; instance: string; after: Record<string, string> };
+    assert.equal(got.ok, true);
+    assert.equal(got.userdata, seed.userData, 'it read the user-data first');
+    assert.equal(got.instance, (parse(seed.metaData) as Record<string, string>)['instance-id']);
+    // The datasource writes "---" (an empty YAML document) and blanks the encoding.
+    assert.equal(got.after['guestinfo.userdata'], '---');
+    assert.equal(got.after['guestinfo.vendordata'], '---');
+    assert.ok(!('guestinfo.userdata.encoding' in got.after) || got.after['guestinfo.userdata.encoding']!.trim() === '', 'the encoding is blanked');
+    assert.ok(got.after['guestinfo.metadata']!.startsWith('H4sI'), 'the metadata stays');
   });
 });
 

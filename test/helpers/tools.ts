@@ -25,6 +25,9 @@ const TOOL_PACKAGES: Record<string, string> = {
   'apt-ftparchive': 'apt-utils',
   gpg: 'gpg',
   'grub-script-check': 'grub-common',
+  // Host firewall rulesets (nft -c) and the canary sandbox's time limit (test/topology/embedding.test.ts).
+  nft: 'nftables',
+  timeout: 'coreutils',
   wget: 'wget',
   // Proxmox builds its cloud-init drive with genisoimage, virt-install with xorrisofs (test/e2e/delivery-paths).
   genisoimage: 'genisoimage',

@@ -65,11 +65,13 @@ network-config from an HTTP seed, so give the host its address on the command li
   vsphere: () => `### vSphere: \`vsphere/<host>.vmx\`, \`vsphere/<host>.govc.sh\`
 
 cloud-init's VMware datasource reads \`guestinfo.userdata\` and \`guestinfo.metadata\`
-(network-config travels inside the metadata), each gzip+base64. Either add
+(network-config travels inside the metadata), each gzip+base64; the metadata asks it to clear
+\`guestinfo.userdata\` once read (\`redact\`, cloud-init 21.3 and later), so the cluster's keys do not stay
+in the guest's view of the VM settings (the \`.vmx\` lines keep them: store them like the user-data). Either add
 the lines of \`vsphere/<host>.vmx\` to the powered-off VM's configuration parameters and give its NIC the
 MAC in the table (Edit Settings → Network adapter → MAC Address: Manual), or run
-\`vsphere/<host>.govc.sh [VM name] [network]\` with \`GOVC_URL\` and credentials set: it sets the
-guestinfo and gives the VM's first NIC (\`ethernet-0\`) the host's MAC (\`govc vm.network.change\`,
+\`vsphere/<host>.govc.sh [VM name] [network]\` with \`GOVC_URL\` and credentials set (govc 0.27 or later): it sets the
+guestinfo from files (\`govc vm.change -f\`, so no value is on a command line) and gives the VM's first NIC (\`ethernet-0\`) the host's MAC (\`govc vm.network.change\`,
 which needs the NIC's network: the second argument or \`GOVC_NETWORK\`, else the datacenter's only
 one). vSphere takes any unique manual MAC, kubebake's 52:54:00:… included; within VMware's own
 00:50:56 only up to 00:50:56:3f:ff:ff.`,

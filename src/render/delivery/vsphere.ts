@@ -19,7 +19,7 @@ export const GUESTINFO_ENCODING = 'gzip+base64';
  * change to what they say (the delivery golden test compares them with their values decoded,
  * since gzip's bytes vary between zlib builds, and refuses a new text under an old key).
  */
-export const VSPHERE_FORMAT = 'kubebake-vsphere/2';
+export const VSPHERE_FORMAT = 'kubebake-vsphere/3';
 
 /** A digest of everything a host's `.vmx` lines or govc script depend on. */
 export const vsphereKey = (file: 'vmx' | 'govc', seed: HostSeed, digest: ContentDigest = sha256Hex, mac = ''): string =>
@@ -29,14 +29,30 @@ export const vsphereKey = (file: 'vmx' | 'govc', seed: HostSeed, digest: Content
 export const gzipBase64 = (text: string): string => gzipText(text).toString('base64');
 
 /**
+ * The guestinfo keys cloud-init clears once it has read them: the datasource's `redact` metadata
+ * key ("formerly named cleanup-guestinfo") sets each listed key to "---" and its .encoding to " "
+ * with `vmware-rpctool "info-set guestinfo.<key> …"` right after reading the data
+ * (DataSourceVMware.redact_keys → guestinfo_redact_keys, guestinfo transport only; in the
+ * datasource since it entered cloud-init, 21.3: canonical/cloud-init commit 8b4a9bc7 "Datasource
+ * for VMware (#953)", and unchanged @ 04eacd06ee60de9dbb9e7be784be20dab7342c1a; documented in
+ * doc/rtd/reference/datasources/vmware.rst, "Redacting sensitive information"; Debian 12's 22.4.2
+ * has the same code). user-data carries the control planes' CA keys and the join token, so it
+ * should not stay readable in the VM's guestinfo for the VM's life; metadata (instance id,
+ * host name, network) stays, so a reboot still finds the same instance. The guest can only
+ * overwrite the values it sees: what the operator's own copy (the .vmx lines, vCenter's record of
+ * the reconfiguration) keeps is the operator's to clean.
+ */
+export const REDACTED_GUESTINFO = ['userdata', 'vendordata'] as const;
+
+/**
  * The guestinfo.metadata document: the NoCloud meta-data (a flat mapping, renderMetaData) with
- * the network config's two keys appended to it. Appended, not parsed and emitted again: yaml's
+ * the network config's two keys and `redact` appended to it. Appended, not parsed and emitted again: yaml's
  * per-document cost made that two thirds of the time vSphere's files took. Both values are plain
  * scalars in YAML 1.1 as they are: base64 of gzip starts with "H4sI" (no number, boolean or
  * date) and its alphabet (A-Z a-z 0-9 + / =) has no indicator character.
  */
 export function guestinfoMetadata(seed: HostSeed): string {
-  return `${seed.metaData}network: ${gzipBase64(seed.networkConfig)}\nnetwork.encoding: ${GUESTINFO_ENCODING}\n`;
+  return `${seed.metaData}network: ${gzipBase64(seed.networkConfig)}\nnetwork.encoding: ${GUESTINFO_ENCODING}\nredact: [${REDACTED_GUESTINFO.join(', ')}]\n`;
 }
 
 /** extraConfig key → value, in the order a .vmx lists them. */
@@ -105,15 +121,29 @@ fi`,
   };
 }
 
-/** A govc script that sets the same keys on an existing VM (by default named like the host), and the NIC's MAC when the host has one. */
+/**
+ * A govc script that sets the same keys on an existing VM (by default named like the host), and
+ * the NIC's MAC when the host has one. The values go to govc in files, not on its command line,
+ * where any local user reads them (ps, /proc/<pid>/cmdline): `govc vm.change -f KEY=PATH` sets
+ * ExtraConfig KEY to the file's contents read as they are (vmware/govmomi cli/vm/change.go
+ * extraConfigFile.Set, os.ReadFile; govc/USAGE.md "-f=[] ExtraConfig. <key>=<absolute path to
+ * file>" @ fd06160642a8c3609c0cd86e2bc25f2b4e974631; in govc since v0.27.0, commit b5426eba). The
+ * files are written by bash's builtin printf (no process, so no command line either) into a
+ * folder only the operator reads, removed when the script ends.
+ */
 export function renderGovcScript(seed: HostSeed, values = guestinfo(seed), mac?: string): string {
-  const args = values.map(([k, v]) => `  -e ${q(`${k}=${v}`)}`).join(' \\\n');
+  const files = values.map(([k, v]) => ({ key: k, file: `"$values"/${q(k)}`, value: v }));
   const nic = mac ? macSteps(mac) : undefined;
   return script(
-    `Sets ${seed.host}'s cloud-init guestinfo${nic ? ' and MAC' : ''} on a vSphere VM (GOVC_URL and credentials from the environment). Usage: $0 [VM name]${nic ? ' [network]' : ''}`,
+    `Sets ${seed.host}'s cloud-init guestinfo${nic ? ' and MAC' : ''} on a vSphere VM (GOVC_URL and credentials from the environment; govc 0.27 or later). Usage: $0 [VM name]${nic ? ' [network]' : ''}`,
     `vm=\${1:-${q(seed.host)}}${nic ? `\nnetwork=\${2:-\${GOVC_NETWORK:-}}\n${nic.read}` : ''}
+# The values travel in files (govc vm.change -f KEY=PATH), never on a command line.
+umask 077
+values=$(mktemp -d)
+trap 'rm -rf "$values"' EXIT
+${files.map((f) => `printf '%s' ${q(f.value)} > ${f.file}`).join('\n')}
 govc vm.change -vm "$vm" \\
-${args}${nic ? `\n${nic.set}` : ''}
+${files.map((f) => `  -f ${q(`${f.key}=`)}${f.file}`).join(' \\\n')}${nic ? `\n${nic.set}` : ''}
 echo "guestinfo${nic ? ' and MAC' : ''} set on $vm; power it on to run cloud-init"`,
   );
 }

@@ -34,6 +34,17 @@ import { intToIp, parseCidr } from '../../../util/addressing.js';
 
 export type Installer = 'autoinstall' | 'preseed';
 
+/**
+ * A kernel argument that the kernel reads as exactly itself: its command-line parser splits on
+ * whitespace and treats `"` as quoting that cannot be escaped ("You can use \" around spaces,
+ * but can't escape \"": torvalds/linux lib/cmdline.c next_arg), so neither may appear, nor any
+ * control character. The topology's patterns keep them out; one here is a renderer's bug.
+ */
+export function kernelArg(arg: string): string {
+  if (!arg || /[\s"\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(arg)) throw new Error(`not a literal kernel argument: ${JSON.stringify(arg)}`);
+  return arg;
+}
+
 /** What the boot scripts (iPXE, GRUB) load for a host: its netboot installer. */
 export interface HostInstall {
   host: string;
@@ -93,7 +104,7 @@ export function hostBoot(plan: ClusterPlan, server: string, node: NodePlan, netw
     `network-config=${Buffer.from(networkConfig, 'utf8').toString('base64')}`,
     httpSeedArg(plan, install.seedUrl),
   ];
-  return { ...install, seedArgs };
+  return { ...install, seedArgs: seedArgs.map(kernelArg) };
 }
 
 export function hostInstall(plan: ClusterPlan, server: string, node: NodePlan): HostInstall {
@@ -127,7 +138,7 @@ export function hostInstall(plan: ClusterPlan, server: string, node: NodePlan): 
             `domain=${plan.network.searchDomain ?? ''}`,
           ],
         };
-  return { host: node.name, mac: node.mac, ip: node.ip, seedUrl, kernelUrl: `${dir}/linux`, initrdUrl: `${dir}/initrd`, install };
+  return { host: node.name, mac: node.mac, ip: node.ip, seedUrl, kernelUrl: `${dir}/linux`, initrdUrl: `${dir}/initrd`, install: { ...install, args: install.args.map(kernelArg) } };
 }
 
 /** Whether this OS's cloud-init reads network-config from an HTTP seed (else only the command line carries the address). */

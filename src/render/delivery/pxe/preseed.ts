@@ -111,6 +111,17 @@ export function earlyDiskCommand(link?: string): string {
   return `disk="$(${pick})" && debconf-set partman-auto/disk "$disk" && debconf-set grub-installer/bootdev "$disk"`;
 }
 
+/**
+ * One debconf line as debconf-set-selections reads it: a line ending in `\` is joined with the
+ * next (debconf 1.5.82, /usr/bin/debconf-set-selections: `while (/\\$/ && ! eof)`), and a line
+ * break or other control character would start another answer. The topology's patterns keep
+ * them out of every value; one here is a renderer's bug.
+ */
+export function debconfLine(line: string): string {
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]|\\$/.test(line)) throw new Error(`not one debconf line: ${JSON.stringify(line)}`);
+  return line;
+}
+
 export function renderPreseed(plan: ClusterPlan, node: NodePlan, seedUrl: string): string {
   const lines = [
     `# ${GENERATED}`,
@@ -140,5 +151,5 @@ export function renderPreseed(plan: ClusterPlan, node: NodePlan, seedUrl: string
     'd-i finish-install/reboot_in_progress note',
     `d-i preseed/late_command string ${lateCommand(seedUrl)}`,
   ];
-  return lines.join('\n') + '\n';
+  return lines.map(debconfLine).join('\n') + '\n';
 }
