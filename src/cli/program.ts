@@ -121,6 +121,57 @@ Exit codes: 0 registered and rendered, 1 invalid input or the API refused / was 
     )
     .action(async (opts) => setExit(await (await import('./token.js')).runTokenCreate(opts)));
 
+  // --- upgrade: plan and apply (src/cli/upgrade.ts) ---
+  const upgrade = program.command('upgrade').description("Upgrade the running cluster to the topology's kubernetes.version, one minor at a time.");
+  const upgradeOptions = (cmd: Command): Command =>
+    cmd
+      .requiredOption('-f, --file <topology.yaml>', 'topology file, with the kubernetes.version to upgrade to')
+      .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
+      .option('--server <url>', 'the API to talk to (default: https://<apiEndpoint>)')
+      .option('--timeout <seconds>', 'bound for each API call', '15')
+      .option('--strict', 'treat warnings as errors');
+  upgradeOptions(upgrade.command('plan'))
+    .description('Read what the cluster runs (Node versions, kubeadm-config) and print the upgrade: order, packages, what to mirror; refuse what upstream refuses.')
+    .option('--json', 'print the plan as JSON')
+    .addHelpText(
+      'after',
+      `
+Refuses (exit 1, with the reason and the fix): skipping a minor, a downgrade, a kubelet further
+behind than the version skew policy allows, a CNI release not tested with the target minor.
+
+Examples:
+  $ kubebake upgrade plan -f cluster.yaml
+  $ kubebake upgrade plan -f cluster.yaml --server https://10.0.0.11:6443 --json
+
+Exit codes: 0 the plan is possible (or nothing to do), 1 refused or invalid input, 2 usage error.`,
+    )
+    .action(async (opts) => setExit(await (await import('./upgrade.js')).runUpgradePlan(opts)));
+  upgradeOptions(upgrade.command('apply'))
+    .description('Carry the plan out one node at a time: cordon, drain (Eviction API), the upgrade step over SSH, wait until Ready at the new version, uncordon.')
+    .option('--dry-run', 'print every action and each node\'s script; change nothing')
+    .option('--ssh-config <file>', 'ssh_config for reaching the nodes (ssh -F); default: your own ssh setup')
+    .option('--drain-timeout <duration>', 'bound for draining one node (a PodDisruptionBudget that blocks)', '10m')
+    .option('--step-timeout <duration>', "bound for one node's upgrade step", '30m')
+    .option('--node-timeout <duration>', 'bound for a node to come back Ready at the new version', '10m')
+    .addHelpText(
+      'after',
+      `
+Nodes are reached with the system's ssh as the topology's admin user (access.adminUser), whose key
+is in access.sshAuthorizedKeys; the step runs with sudo through the node's first-boot runner
+(status file, log, progress reports to kubebake serve). Progress is kept in
+<out>/<cluster>/upgrade/state.json: run the same command again after a failure or Ctrl-C and it
+continues where it stopped.
+
+Examples:
+  $ kubebake upgrade apply -f cluster.yaml --dry-run
+  $ kubebake upgrade apply -f cluster.yaml
+  $ kubebake upgrade apply -f cluster.yaml --ssh-config ~/.ssh/lab.conf --drain-timeout 20m
+
+Exit codes: 0 every node runs the new version, 1 refused or invalid input, 2 usage error,
+3 a node's action failed (node, action and cause named), 4 a bounded wait ran out.`,
+    )
+    .action(async (opts) => setExit(await (await import('./upgrade.js')).runUpgradeApply(opts)));
+
   program
     .command('bake')
     .description('Build artifacts with external tools.')

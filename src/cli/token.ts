@@ -35,7 +35,7 @@ export async function runTokenCreate(opts: TokenCreateOptions): Promise<number> 
   });
 }
 
-function parseServer(text: string): URL | null {
+export function parseServer(text: string): URL | null {
   try {
     const url = new URL(text);
     return url.protocol === 'https:' && (url.pathname === '/' || url.pathname === '') && !url.search && !url.username ? url : null;

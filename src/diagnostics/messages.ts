@@ -425,3 +425,109 @@ export const removedFormsNote = (counts: readonly (readonly [string, number])[],
 
 /** A render's last line: where the operator reads on (the cluster README, under the -o folder as given). */
 export const nextStepLine = (readme: string): string => `next: read ${readme} (boot order, what to attach where, day-2 commands)`;
+
+const names = (xs: readonly { node: string; version?: string }[]): string => xs.map((x) => `${x.node} (${x.version ? `v${x.version.replace(/^v/, '')}` : 'version unknown'})`).join(', ');
+
+/** Day 2: `kubebake upgrade plan|apply` and the drain they share with other node commands. */
+export const upgradeMsg = {
+  downgrade: (running: string, target: string): Message => ({
+    code: 'upgrade.downgrade',
+    message: `kubernetes.version ${target} is older than the ${running} the cluster runs: kubebake does not downgrade (kubeadm's policy allows one minor back at most, and kubebake's pinned, held packages have no tested way back)`,
+    hint: `set kubernetes.version to ${running} (or a newer patch or the next minor) in the topology`,
+  }),
+  skipsMinor: (running: string, target: string): Message => ({
+    code: 'upgrade.skips-minor',
+    message: `Kubernetes ${running} → ${target} skips a minor: kube-apiserver must not skip minor versions (version skew policy), and kubeadm upgrades one minor at a time`,
+    hint: `upgrade one minor at a time: set kubernetes.version to the newest ${running.split('.')[0]}.${Number(running.split('.')[1]) + 1} patch, run kubebake upgrade apply, then bump again`,
+  }),
+  kubeletNewerThanTarget: (kubelets: readonly { node: string; version: string }[], target: string): Message => ({
+    code: 'upgrade.kubelet-newer',
+    message: `kubelet newer than the target ${target} on ${names(kubelets)}: a kubelet must not be newer than kube-apiserver (version skew policy)`,
+    hint: 'set kubernetes.version to at least the newest kubelet version the cluster runs',
+  }),
+  apiServerSpread: (apiServers: readonly { node: string; version?: string }[]): Message => ({
+    code: 'upgrade.apiserver-skew',
+    message: `the control plane's kube-apiservers are more than one minor apart: ${names(apiServers)} (the version skew policy allows one)`,
+    hint: 'bring the older control planes to the version of the others by hand (kubeadm upgrade node on each) before planning another upgrade',
+  }),
+  kubeletTooOld: (kubelets: readonly { node: string; version: string }[], target: string, max: number): Message => ({
+    code: 'upgrade.kubelet-too-old',
+    message: `kubelet too old for Kubernetes ${target} on ${names(kubelets)}: a kubelet may be at most ${max} minor versions older than kube-apiserver (version skew policy; kubeadm's MaximumAllowedMinorVersionKubeletSkew)`,
+    hint: 'first bring those nodes to the version the control plane runs: set kubernetes.version to it and run kubebake upgrade apply (it upgrades nodes that lag), then bump again',
+  }),
+  cniUntested: (plugin: string, version: string, range: readonly [string, string], target: string): Message => ({
+    code: 'upgrade.cni-untested',
+    message: `${plugin} ${version} is tested against Kubernetes ${range[0]}–${range[1]}, not ${target.split('.').slice(0, 2).join('.')}: the cluster network would run an untested combination after the upgrade`,
+    hint: `upgrade to a Kubernetes minor ${plugin} ${version} is tested against (${range[0]}–${range[1]}), or choose a cni.version tested against the target (kubebake's version table in the README)`,
+  }),
+  noKubeadmConfig: (server: string): Message => ({
+    code: 'upgrade.no-kubeadm-config',
+    message: `the API at ${server} has no ConfigMap kube-system/kubeadm-config with a ClusterConfiguration: this is not a cluster kubeadm made, or the API refused to show it`,
+    hint: 'point --server at this cluster\'s API (a control plane or the load balancer)',
+  }),
+  clusterVersionUnreadable: (text: string): Message => ({
+    code: 'upgrade.no-cluster-version',
+    message: `kubeadm's ClusterConfiguration has no kubernetesVersion kubebake can read (${JSON.stringify(text.slice(0, 40))})`,
+    hint: 'check kube-system/kubeadm-config: kubectl -n kube-system get configmap kubeadm-config -o yaml',
+  }),
+  hostsNotNodes: (hosts: readonly string[]): Message => ({
+    code: 'upgrade.host-not-a-node',
+    message: `${hosts.join(', ')} ${hosts.length === 1 ? 'is a host' : 'are hosts'} of the topology but not ${hosts.length === 1 ? 'a Node' : 'Nodes'} of the cluster: kubebake cannot upgrade what never joined`,
+    hint: 'boot and join them first (they then install the topology\'s version), or remove them from the topology',
+  }),
+  nodesNotHosts: (nodes: readonly string[]): Message => ({
+    code: 'upgrade.node-not-a-host',
+    message: `${nodes.join(', ')} ${nodes.length === 1 ? 'is a Node' : 'are Nodes'} of the cluster but not in the topology: kubebake cannot reach ${nodes.length === 1 ? 'it' : 'them'} and would leave ${nodes.length === 1 ? 'it' : 'them'} behind`,
+    hint: 'add them to the topology (with their address), or remove them from the cluster first (kubectl drain, kubectl delete node)',
+  }),
+  nodesNotReady: (nodes: readonly string[]): Message => ({
+    code: 'upgrade.node-not-ready',
+    message: `${nodes.join(', ')} ${nodes.length === 1 ? 'is' : 'are'} not Ready: an upgrade starts from a healthy cluster (kubeadm's preflight checks that every control plane is Ready)`,
+    hint: 'bring them back (kubectl describe node shows why), or remove them from the cluster and the topology',
+  }),
+  drainUnmanagedPods: (node: string, pods: readonly string[]): Message => ({
+    code: 'drain.unmanaged-pods',
+    message: `cannot drain ${node}: ${pods.join(', ')} ${pods.length === 1 ? 'has' : 'have'} no controller, so nothing would recreate ${pods.length === 1 ? 'it' : 'them'} elsewhere (kubectl drain refuses these too without --force)`,
+    hint: 'delete or move those pods yourself (or run them under a Deployment), then run the command again',
+  }),
+  evictionRefused: (node: string, pod: string, status: number, text: string): Message => ({
+    code: 'drain.eviction-refused',
+    message: `draining ${node}: the API refused to evict pod ${pod}: HTTP ${status}: ${text}`,
+    hint: status === 500 ? 'more than one PodDisruptionBudget selects this pod: the Eviction API cannot honour both; keep one' : 'see the API server log; kubectl get pod shows the pod\'s state',
+  }),
+  drainBlocked: (node: string, pod: string, why: string, seconds: number): Message => ({
+    code: 'drain.blocked',
+    message: `draining ${node}: pod ${pod} could not be evicted within ${seconds} s: ${why}`,
+    hint: 'its PodDisruptionBudget allows no disruption now: add replicas elsewhere (or relax the budget), then run the command again; it continues where it stopped',
+  }),
+  podNotGone: (node: string, pod: string, seconds: number): Message => ({
+    code: 'drain.pod-not-gone',
+    message: `draining ${node}: evicted pod ${pod} was still terminating after ${seconds} s`,
+    hint: 'look at the pod (kubectl describe pod): a finalizer or a long grace period holds it; run the command again once it is gone',
+  }),
+  sshFailed: (node: string, address: string, user: string, detail: string): Message => ({
+    code: 'upgrade.ssh-failed',
+    message: `cannot reach ${node} over SSH as ${user}@${address}: ${detail}`,
+    hint: 'check that ssh works on its own (ssh ' + `${user}@${address} true` + ') with your agent or key, and the host key in known_hosts; --ssh-config FILE passes an ssh_config',
+  }),
+  stepFailed: (node: string, reason: string): Message => ({
+    code: 'upgrade.step-failed',
+    message: `${node}: the upgrade step failed: ${reason}`,
+    hint: `fix the cause (the node's /var/log/kubebake/firstboot.log has the whole run), then run kubebake upgrade apply again: it continues with ${node}`,
+  }),
+  stepTimedOut: (node: string, seconds: number): Message => ({
+    code: 'upgrade.step-timeout',
+    message: `${node}: the upgrade step did not finish within ${seconds} s`,
+    hint: `look at ${node}'s /var/log/kubebake/firstboot.log; run kubebake upgrade apply again to continue (the step resumes, it does not start twice)`,
+  }),
+  nodeNotBack: (node: string, target: string, seen: string, seconds: number): Message => ({
+    code: 'upgrade.node-not-ready',
+    message: `${node} did not come back Ready at v${target} within ${seconds} s (last seen: ${seen})`,
+    hint: `look at the kubelet on ${node} (journalctl -u kubelet); once it is Ready, run kubebake upgrade apply again to continue (${node} stays cordoned until then)`,
+  }),
+  applyNotDone: (node: string, cluster: string, target: string): Message => ({
+    code: 'upgrade.apply-first',
+    message: `${node}: kubeadm upgrade node would keep the control plane at v${cluster}: kubeadm-config says v${cluster}, and the first control plane's kubeadm upgrade apply v${target} has not happened`,
+    hint: 'run kubebake upgrade apply, which upgrades the first control plane (kubeadm upgrade apply) before the others',
+  }),
+} as const;

@@ -18,9 +18,11 @@
 //   system:bootstrappers plus its auth-extra-groups.
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { FakeCluster } from './fake-cluster.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -33,6 +35,8 @@ export interface FakeApiServer {
   /** Requests in order: "METHOD path user". */
   log: string[];
   authenticate(token: string, now?: Date): { user: string; groups: string[] } | undefined;
+  /** The cluster's Nodes, Pods, disruption budgets and kubeadm-config (test/helpers/fake-cluster.ts). */
+  cluster: FakeCluster;
   close(): Promise<void>;
 }
 
@@ -75,9 +79,10 @@ function identity(socket: TLSSocket): { user: string; groups: string[] } {
 const status = (code: number, reason: string, message: string): object => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code });
 
 /** `authorizedGroups`: the groups RBAC lets create Secrets (kubeadm's by default). */
-export async function startFakeApiServer(ca: { cert: string; key: string }, opts: { authorizedGroups?: string[] } = {}): Promise<FakeApiServer> {
+export async function startFakeApiServer(ca: { cert: string; key: string }, opts: { authorizedGroups?: string[]; cluster?: FakeCluster } = {}): Promise<FakeApiServer> {
   const authorized = opts.authorizedGroups ?? ADMIN_GROUPS;
   const secrets = new Map<string, StoredSecret>();
+  const cluster = opts.cluster ?? new FakeCluster();
   const log: string[] = [];
   const serving = await servingCert(ca);
   const server: Server = createServer({ ...serving, ca: ca.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
@@ -93,6 +98,7 @@ export async function startFakeApiServer(ca: { cert: string; key: string }, opts
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (FakeCluster.routes(req.url ?? '')) return serveClusterObjects(cluster, req, send, who, authorized);
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(req.url ?? '');
     if (!m || req.method !== 'POST') return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const ns = m[1]!;
@@ -132,6 +138,7 @@ export async function startFakeApiServer(ca: { cert: string; key: string }, opts
     url: `https://127.0.0.1:${port}`,
     secrets,
     log,
+    cluster,
     authenticate(token, now = new Date()) {
       const t = /^([a-z0-9]{6})\.([a-z0-9]{16})$/.exec(token);
       if (!t) return undefined;
@@ -151,4 +158,26 @@ export async function startFakeApiServer(ca: { cert: string; key: string }, opts
         server.closeAllConnections();
       }),
   };
+}
+
+/** Nodes, Pods and kubeadm-config (fake-cluster.ts), for the admin groups RBAC lets do anything. */
+function serveClusterObjects(cluster: FakeCluster, req: IncomingMessage, send: (code: number, body: object) => void, who: { user: string; groups: string[] }, authorized: string[]): void {
+  if (!who.groups.some((g) => authorized.includes(g))) {
+    send(403, status(403, 'Forbidden', `User "${who.user}" cannot ${req.method?.toLowerCase()} ${req.url}`));
+    return;
+  }
+  let raw = '';
+  req.setEncoding('utf8');
+  req.on('data', (d: string) => (raw += d));
+  req.on('end', () => {
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      send(400, status(400, 'BadRequest', 'the object provided is not valid JSON'));
+      return;
+    }
+    const [code, answer] = cluster.handle(req.method ?? 'GET', req.url ?? '/', String(req.headers['content-type'] ?? ''), body);
+    send(code, answer);
+  });
 }
