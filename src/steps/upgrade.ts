@@ -47,7 +47,7 @@ export interface UpgradeStepOptions {
  * control plane at the old version while its kubelet moves on, newer than kube-apiserver, which the
  * version skew policy forbids. So the step checks first, with the credentials kubeadm uses there
  * (admin.conf on a control plane, kubelet.conf elsewhere; kubeadm's upload-config lets nodes read
- * the ConfigMap).
+ * the ConfigMap). Checked before anything changes.
  */
 const afterApply = (v: string): string => `kc=/etc/kubernetes/kubelet.conf
 [ ! -e ${APISERVER_MANIFEST} ] || kc=/etc/kubernetes/admin.conf
@@ -69,6 +69,7 @@ c="cri-o=$c"`
   const helpers: ShellHelper[] = [APT_GET, ...(plan.kubernetes.aptKey && plan.crio.aptKey ? [] : [APT_SOURCE]), PICK_VERSION, ...(cni?.helpers ?? [])];
   const body = [
     `# Kubernetes ${v} on ${node.name}: kubeadm upgrade ${opts.kubeadm}`,
+    ...(opts.kubeadm === 'node' ? [afterApply(v)] : []),
     ...(plan.proxy ? [proxyExports(plan).trimEnd()] : []),
     ...(sources ? ['# The site\'s mirrors and proxy, as the topology has them now.', sources.body] : []),
     `# The package repositories of Kubernetes ${plan.kubernetes.minor} (one per minor).`,
@@ -83,7 +84,7 @@ c="cri-o=$c"`
     '# Held packages move only when allowed, and are held again at once.',
     'apt_get install --allow-change-held-packages "kubeadm=$v"',
     'apt-mark hold kubeadm',
-    ...(opts.kubeadm === 'apply' ? [`kubeadm upgrade apply -y ${q(`v${v}`)}`] : [afterApply(v), 'kubeadm upgrade node']),
+    ...(opts.kubeadm === 'apply' ? [`kubeadm upgrade apply -y ${q(`v${v}`)}`] : ['kubeadm upgrade node']),
     ...(cni ? [`# ${plan.cni.plugin} ${plan.cni.version}, as the cluster's minor needs it`, `(\nexport KUBECONFIG=/etc/kubernetes/admin.conf\n${cni.body}${ciliumUpgrade}\n)`] : []),
     'before=$(dpkg-query -W -f \'${Version}\' cri-o 2>/dev/null || true)',
     `apt_get install --allow-change-held-packages "$c" ${KUBE_PACKAGES.filter((p) => p !== 'kubeadm').map((p) => `"${p}=$v"`).join(' ')} "${CRI_TOOLS_PACKAGE}=$t"`,
