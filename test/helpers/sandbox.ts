@@ -149,6 +149,9 @@ case "$name" in
         echo "Job for $1 failed because the control process exited with error code." >&2
         return 1
       fi
+      # A oneshot unit is inactive again once its process exits, unless RemainAfterExit=yes
+      # (systemd.service(5), Type=oneshot and RemainAfterExit=).
+      grep -qx 'RemainAfterExit=yes' "$file" || sed -i "/^$1\$/d" /standin/active
     }
     case "$verb" in
       enable)
