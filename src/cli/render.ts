@@ -150,7 +150,7 @@ function noteRemovedForms(d: DeliveryModule, outcome: WriteOutcome, forms: reado
 }
 
 /** The identity the secrets store is bound to (see ClusterIdentity). */
-function identityOf(topology: Topology, plan: ClusterPlan): ClusterIdentity {
+export function identityOf(topology: Topology, plan: ClusterPlan): ClusterIdentity {
   return { name: topology.name, apiEndpoint: plan.endpoint.hostPort, nodeSubnet: topology.network.nodeSubnet };
 }
 
@@ -220,7 +220,7 @@ function reportRotation(plan: ClusterPlan, tokenFile: string): void {
   );
 }
 
-function noStore(dir: string): Diagnostic {
+export function noStore(dir: string): Diagnostic {
   return {
     severity: 'error',
     code: 'secrets.missing',
