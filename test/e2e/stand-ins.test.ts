@@ -83,9 +83,10 @@ test('kubeadm stand-in: a join is checked against its cluster\'s init (a wrong C
 });
 
 test('bounded wait: the API never answers through the load balancer; the worker gives up after apiWaitSeconds, backing off', { skip }, async () => {
-  const { plan, seed } = await cluster((t) => ({ ...t, bootstrap: { ...t.bootstrap, apiWaitSeconds: 2 } }));
+  // 6 s: enough tries for the backoff to show even on a loaded machine (each try runs a few stand-ins).
+  const { plan, seed } = await cluster((t) => ({ ...t, bootstrap: { ...t.bootstrap, apiWaitSeconds: 6 } }));
   bootInSandbox(seed('worker1', { respond: ['/readyz 7'] }), (boot) => {
-    assert.equal(status(boot), `failed: bootstrap: timed out after 2s waiting for the API through the load balancer (https://${plan.endpoint.hostPort}/readyz)\n`);
+    assert.equal(status(boot), `failed: bootstrap: timed out after 6s waiting for the API through the load balancer (https://${plan.endpoint.hostPort}/readyz)\n`);
     assert.ok(!boot.calls.some((c) => c.startsWith('kubeadm join')), 'no join without an API');
     // Backoff doubling from 2 s, capped at 30 s (test/steps/wait-for.test.ts checks the cap with
     // SECONDS advanced by each sleep; here the stand-in sleeps 0.05 s, so the wait sees many).
