@@ -111,7 +111,7 @@ export async function startSshNodes(work: string, user: string, clientKey: strin
     const t = join(work, `root-${node.name}-${port}`);
     mkdirSync(t, { recursive: true });
     const log: string[] = [];
-    // --kill-child: when the test stops unshare, sshd (its child) goes too, and the mounts with the namespace.
+    // --kill-child: when unshare dies, sshd (its child) goes too, and the mounts with the namespace.
     const child = spawn('unshare', ['--mount', '--uts', '--fork', '--kill-child', 'bash', '-c', INNER, 'inner', node.layer, t, String(port), node.name, shared, keys, user], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => log.push(d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => log.push(d));
@@ -133,12 +133,19 @@ export async function startSshNodes(work: string, user: string, clientKey: strin
     running.delete(name);
     if (r.child.exitCode === null) {
       const ended = new Promise((res) => r.child.once('close', res));
-      r.child.kill('SIGTERM');
+      // unshare --fork outlives SIGTERM while it waits for its child (util-linux 2.38, as tried here);
+      // SIGKILL ends it, and --kill-child's death signal (SIGKILL) ends sshd with it.
+      r.child.kill('SIGKILL');
       await ended;
     }
     writeConfig();
   };
 
+  // A test process that ends without close() (a failed hook, an exception) takes the hosts with it.
+  const killAll = (): void => {
+    for (const r of running.values()) r.child.kill('SIGKILL');
+  };
+  process.on('exit', killAll);
   for (const n of nodes) await start(n);
   return {
     config,
@@ -152,7 +159,8 @@ export async function startSshNodes(work: string, user: string, clientKey: strin
     stop,
     log: (name) => running.get(name)?.log.join('') ?? '',
     close: async () => {
-      for (const name of [...running.keys()]) await stop(name);
+      process.off('exit', killAll);
+      await Promise.all([...running.keys()].map(stop));
     },
   };
 }
