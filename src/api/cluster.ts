@@ -114,11 +114,6 @@ const podInfo = (p: RawPod): PodInfo => ({
   image: p.spec?.containers?.[0]?.image,
 });
 
-/** Every Pod bound to the Node, in all namespaces (the field selector kubectl drain uses). */
-export async function podsOnNode(api: ApiClient, node: string): Promise<PodInfo[] | Diagnostic> {
-  const r = await api.get<{ items?: RawPod[] }>(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`, `list the Pods on ${node}`);
-  return isDiagnostic(r) ? r : (r.items ?? []).map(podInfo);
-}
 
 /** Pods of a namespace matching a label selector ("component=kube-apiserver"). */
 export async function podsWithLabel(api: ApiClient, namespace: string, selector: string): Promise<PodInfo[] | Diagnostic> {
@@ -126,24 +121,7 @@ export async function podsWithLabel(api: ApiClient, namespace: string, selector:
   return isDiagnostic(r) ? r : (r.items ?? []).map(podInfo);
 }
 
-/** The Pod, or undefined once it is gone. */
-export async function getPod(api: ApiClient, namespace: string, name: string): Promise<PodInfo | undefined | Diagnostic> {
-  const r = await api.call('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`);
-  if (isDiagnostic(r)) return r;
-  if (r.status === 404) return undefined;
-  return r.status === 200 ? podInfo(r.body as RawPod) : apiRefusal(api.server, `read Pod ${namespace}/${name}`, r);
-}
 
-/**
- * Asks the API to evict the Pod (the policy/v1 Eviction subresource, which honours
- * PodDisruptionBudgets): the raw answer, for the caller to tell 2xx (evicted), 429 (a budget
- * blocks: retry) and 404 (gone already) apart. kubernetes/kubernetes
- * pkg/registry/core/pod/storage/eviction.go.
- */
-export function evictPod(api: ApiClient, pod: Pick<PodInfo, 'namespace' | 'name'>): Promise<ApiResponse | Diagnostic> {
-  const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.name, namespace: pod.namespace } };
-  return api.call('POST', `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/eviction`, body);
-}
 
 /** kubeadm's ClusterConfiguration as kubeadm keeps it (data.ClusterConfiguration of kube-system/kubeadm-config), as YAML text. */
 export async function kubeadmClusterConfiguration(api: ApiClient): Promise<string | undefined | Diagnostic> {

@@ -1,88 +1,92 @@
-// Draining a Node through the Eviction API, as `kubectl drain --ignore-daemonsets` does
-// (kubernetes/kubectl pkg/drain/drain.go and filters.go): DaemonSet pods stay (their controller
-// would put them back at once) and static pods' mirrors cannot be evicted; a pod no controller
-// recreates is refused rather than lost; every other pod is evicted, so PodDisruptionBudgets are
-// honoured. The API answers 429 while a budget allows no disruption; kubectl retries every 5 s
-// without an end, kubebake until its bound, then names the pod and the budget that block.
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { upgradeMsg as msg } from '../diagnostics/messages.js';
-import { evictPod, getPod, isDiagnostic, podsOnNode, type ApiClient, type PodInfo } from './cluster.js';
-
-/** kubectl drain's pause between evictions a budget refused (pkg/drain/drain.go: "will retry after 5s"). */
-export const EVICTION_RETRY_MS = 5_000;
+// Cordon and drain a node through the Eviction API, as `kubectl drain --ignore-daemonsets
+// --delete-emptydir-data` does (kubernetes/kubernetes, staging/src/k8s.io/kubectl/pkg/drain/):
+// - filters.go: pods of a DaemonSet stay (their controller would put them straight back), mirror
+//   pods (static pods, annotation kubernetes.io/config.mirror) stay (the API cannot evict them),
+//   finished pods go, pods with emptyDir go (the node is leaving: its local data goes with it),
+//   pods with no controller are refused unless asked (nothing would recreate them);
+// - drain.go evictPods: every pod is evicted at once; a 429 (a PodDisruptionBudget allows no
+//   disruption now) is retried every 5 s; then it waits until each evicted pod is gone (or
+//   replaced by one of another UID), all within one deadline.
+// Unlike kubectl, the deadline is never infinite, and running out of it names each pod still
+// blocked with the API's own reason (the budget, its healthy and desired counts).
+import { DiagnosticError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
+import type { KubeClient, PodObject } from './cluster-objects.js';
 
 export interface DrainOptions {
-  /** The whole drain's bound. */
-  timeoutMs: number;
+  /** Give up (naming what blocks) at this instant, ms since the epoch. */
+  deadline: number;
+  /** Evict pods that no controller recreates (kubectl drain --force). */
+  evictUnmanaged?: boolean;
+  /** Pause after a 429 (kubectl: 5 s) and between checks that an evicted pod is gone (kubectl: 1 s). */
   retryMs?: number;
-  /** Progress lines ("evicting pod ns/name"). */
+  pollMs?: number;
   log?: (line: string) => void;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
-export type DrainResult = { evicted: string[] } | { problem: Diagnostic; timedOut: boolean };
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+const finished = (p: PodObject): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+const controllerOf = (p: PodObject) => p.metadata.ownerReferences?.find((o) => o.controller);
+const podName = (p: PodObject): string => `${p.metadata.namespace}/${p.metadata.name}`;
 
-const key = (p: Pick<PodInfo, 'namespace' | 'name'>): string => `${p.namespace}/${p.name}`;
-
-/** Pods a drain leaves in place: DaemonSet pods and static pods' mirrors. */
-export const staysOnNode = (p: PodInfo): boolean => p.controller === 'DaemonSet' || p.mirror;
-
-/** What a 429's Status says blocks the eviction (its DisruptionBudget cause), for the message. */
-function budgetOf(body: unknown): string {
-  const status = body as { message?: string; details?: { causes?: { reason?: string; message?: string }[] } } | undefined;
-  const cause = status?.details?.causes?.find((c) => c.reason === 'DisruptionBudget')?.message;
-  return cause ?? status?.message ?? 'a PodDisruptionBudget allows no disruption now';
-}
-
-/** Evicts the Node's pods (see above); the Node is expected to be cordoned already. */
-export async function drainNode(api: ApiClient, node: string, opts: DrainOptions): Promise<DrainResult> {
-  const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const retryMs = opts.retryMs ?? EVICTION_RETRY_MS;
-  const deadline = now() + opts.timeoutMs;
-  const pods = await podsOnNode(api, node);
-  if (isDiagnostic(pods)) return { problem: pods, timedOut: false };
-  const unmanaged = pods.filter((p) => !staysOnNode(p) && !p.controller && p.phase !== 'Succeeded' && p.phase !== 'Failed');
-  if (unmanaged.length) return { problem: { severity: 'error', path: [], ...msg.drainUnmanagedPods(node, unmanaged.map(key)) }, timedOut: false };
-  const pending = pods.filter((p) => !staysOnNode(p));
-  const evicted: string[] = [];
-  // Evict each pod (retrying those a budget protects), then wait until the evicted are gone.
-  let blocked: { pod: string; why: string } | undefined;
-  while (pending.length) {
-    blocked = undefined;
-    for (const pod of [...pending]) {
-      opts.log?.(`evicting pod ${key(pod)}`);
-      const r = await evictPod(api, pod);
-      if (isDiagnostic(r)) return { problem: r, timedOut: false };
-      if ((r.status >= 200 && r.status < 300) || r.status === 404) {
-        pending.splice(pending.indexOf(pod), 1);
-        evicted.push(key(pod));
-      } else if (r.status === 429) {
-        blocked = { pod: key(pod), why: budgetOf(r.body) };
-        opts.log?.(`pod ${key(pod)} cannot be evicted yet (${blocked.why}); retrying in ${retryMs / 1000} s`);
-      } else {
-        const text = (r.body as { message?: string } | undefined)?.message ?? `HTTP ${r.status}`;
-        return { problem: { severity: 'error', path: [], ...msg.evictionRefused(node, key(pod), r.status, text) }, timedOut: false };
-      }
-    }
-    if (!pending.length) break;
-    if (now() + retryMs > deadline) {
-      return { problem: { severity: 'error', path: [], ...msg.drainBlocked(node, blocked!.pod, blocked!.why, opts.timeoutMs / 1000) }, timedOut: true };
-    }
-    await sleep(retryMs);
+/** The pods a drain evicts, and the ones it must refuse to (no controller). */
+export function podsToEvict(pods: PodObject[], evictUnmanaged: boolean): { evict: PodObject[]; unmanaged: PodObject[] } {
+  const evict: PodObject[] = [];
+  const unmanaged: PodObject[] = [];
+  for (const p of pods) {
+    if (p.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) continue;
+    const controller = controllerOf(p);
+    if (controller?.kind === 'DaemonSet' && !finished(p)) continue;
+    if (!controller && !finished(p) && !evictUnmanaged) unmanaged.push(p);
+    else evict.push(p);
   }
-  // An evicted pod terminates gracefully; the node is drained once they are gone (or replaced by a new pod of the same name).
-  for (const name of evicted) {
-    const [ns, pod] = name.split('/') as [string, string];
-    const uid = pods.find((p) => key(p) === name)!.uid;
+  return { evict, unmanaged };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Cordons `node`, then evicts its pods; throws a DiagnosticError naming what blocks when it cannot finish by the deadline. */
+export async function drainNode(client: KubeClient, node: string, opts: DrainOptions): Promise<void> {
+  const log = opts.log ?? (() => {});
+  const retryMs = opts.retryMs ?? 5000;
+  const pollMs = opts.pollMs ?? 1000;
+  await client.cordon(node);
+  log(`node/${node} cordoned`);
+  const { evict, unmanaged } = podsToEvict(await client.podsOn(node), opts.evictUnmanaged ?? false);
+  if (unmanaged.length) throw new DiagnosticError([problem(msg.drainUnmanaged(node, unmanaged.map(podName)))]);
+
+  const blocked = new Map<string, string>();
+  const left = (): number => opts.deadline - Date.now();
+  const one = async (pod: PodObject): Promise<void> => {
     for (;;) {
-      const p = await getPod(api, ns, pod);
-      if (isDiagnostic(p)) return { problem: p, timedOut: false };
-      if (!p || p.uid !== uid) break;
-      if (now() + 1000 > deadline) return { problem: { severity: 'error', path: [], ...msg.podNotGone(node, name, opts.timeoutMs / 1000) }, timedOut: true };
-      await sleep(1000);
+      log(`evicting pod ${podName(pod)}`);
+      const r = await client.evict(pod);
+      if (r.kind === 'gone') return;
+      if (r.kind === 'evicted') break;
+      blocked.set(podName(pod), r.reason);
+      if (left() <= 0) return;
+      log(`pod ${podName(pod)} not evicted yet (retrying in ${retryMs / 1000} s): ${r.reason}`);
+      await sleep(Math.min(retryMs, Math.max(left(), 0)));
+      if (left() <= 0) return;
     }
-  }
-  return { evicted };
+    blocked.delete(podName(pod));
+    // Evicted: the kubelet stops it within its grace period; done when the API no longer has it.
+    for (;;) {
+      const now = await client.pod(pod.metadata.namespace, pod.metadata.name);
+      if (!now || (pod.metadata.uid !== undefined && now.metadata.uid !== pod.metadata.uid)) {
+        log(`pod ${podName(pod)} evicted`);
+        return;
+      }
+      if (left() <= 0) {
+        blocked.set(podName(pod), 'evicted, but still terminating');
+        return;
+      }
+      await sleep(Math.min(pollMs, left()));
+    }
+  };
+  await Promise.all(evict.map(one));
+  if (blocked.size) throw new DiagnosticError([problem(msg.drainTimedOut(node, [...blocked].map(([p, why]) => `${p}: ${why}`)))]);
+  log(`node/${node} drained`);
 }
+
+const problem = (m: { code: string; message: string; hint?: string }): Diagnostic => ({ severity: 'error', path: [], ...m });

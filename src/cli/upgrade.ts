@@ -18,7 +18,7 @@ import { nodeInProgress, readUpgradeState } from '../upgrade/state.js';
 import { durationSeconds } from '../util/duration.js';
 import { EXIT } from './exit.js';
 import { identityOf, noStore, withSignals } from './render.js';
-import { parseServer } from './token.js';
+import { parseAccess } from './cluster-access.js';
 import { loadAndReport } from './validate.js';
 
 export interface UpgradeOptions { file: string; out: string; server?: string; timeout?: string; strict?: boolean }
@@ -40,10 +40,9 @@ function usage(text: string): number {
 
 /** Topology, plan, the stored admin credentials and an API client; or the exit code after saying why not. */
 async function connect(opts: UpgradeOptions): Promise<Connected | number> {
-  const server = opts.server === undefined ? undefined : parseServer(opts.server);
-  if (server === null) return usage(`--server: "${opts.server}" is not an https://host:port URL (e.g. https://10.0.0.11:6443)`);
-  const timeoutMs = Number(opts.timeout ?? '15') * 1000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 600_000) return usage(`--timeout: "${opts.timeout}" is not a number of seconds between 1 and 600`);
+  const access = parseAccess(opts);
+  if (typeof access === 'number') return access;
+  const { server, timeoutMs } = access;
   const loaded = await loadAndReport({ file: opts.file, strict: opts.strict });
   if (!loaded.topology) return EXIT.invalid;
   const topology = loaded.topology;

@@ -405,6 +405,112 @@ export const msg = {
     message: `${path} is not an ASCII-armored OpenPGP public key`,
     hint: 'give the repository\'s Release.key as published (-----BEGIN PGP PUBLIC KEY BLOCK-----)',
   }),
+
+  // --- day 2: nodes in and out ---------------------------------------------------------------
+  nodeStillInTopology: (name: string): Message => ({
+    code: 'node.still-in-topology',
+    message: `${name} is still a host of the topology: the topology is what the load balancers, every render and every later command follow, so a node leaves it first`,
+    hint: `delete this host from hosts, then run the command again; to put a fresh machine in its place under the same name, use kubebake node replace ${name}`,
+  }),
+  nodeNotInTopology: (name: string, hosts: string[]): Message => ({
+    code: 'node.not-in-topology',
+    message: `${name} is not a host of the topology (hosts: ${hosts.join(', ')})`,
+    hint: 'node replace keeps a host of the topology under its name; to take a node out for good, delete it from hosts and run kubebake node remove',
+  }),
+  nodeNotInCluster: (name: string, nodes: string[]): Message => ({
+    code: 'node.not-in-cluster',
+    message: `the cluster has no Node ${name} (its Nodes: ${nodes.join(', ') || 'none'}), and no earlier render has a host ${name}`,
+    hint: 'check the name (kubectl get nodes); nothing was changed',
+  }),
+  nodeNotALoadBalancer: (name: string): Message => ({
+    code: 'node.load-balancer',
+    message: `${name} is a load balancer: it is no Node of the cluster and holds no etcd member`,
+    hint: 'to take a load balancer out, delete it from the topology (and its keepalived peer settings), render, and switch the machine off; to replace it, boot a new machine from its re-rendered seed',
+  }),
+  roleMismatch: (name: string, cluster: string, topology: string): Message => ({
+    code: 'node.role-mismatch',
+    message: `${name} is a ${cluster} in the running cluster but a ${topology} in the topology`,
+    hint: 'a replacement keeps the role; to change a node\'s role, remove it (delete it from hosts, kubebake node remove) and add a new host',
+  }),
+  lastControlPlane: (name: string): Message => ({
+    code: 'etcd.last-member',
+    message: `${name} is the last control plane of the running cluster: its etcd member holds the whole cluster state, and without it there is no cluster to come back to`,
+    hint: 'add a control plane first (add it to the topology, kubebake token create, kubebake lb update, boot it), wait until it is Ready, then take this one out',
+  }),
+  quorumAlreadyLost: (members: number, down: string[]): Message => ({
+    code: 'etcd.quorum-lost',
+    message: `etcd has lost its quorum already: of ${members} control planes only ${members - down.length} ${members - down.length === 1 ? 'is' : 'are'} healthy (not Ready, or etcd not ready: ${down.join(', ')}), and a member removal needs ${Math.floor(members / 2) + 1}`,
+    hint: 'bring the control planes that are down back first; if they are gone for good, restore etcd from a snapshot (kubernetes.io, "Operating etcd clusters for Kubernetes", Restoring an etcd cluster)',
+  }),
+  quorumWouldBeLost: (name: string, left: number, quorum: number, down: string[]): Message => ({
+    code: 'etcd.quorum',
+    message: `taking ${name} out would stop the cluster: etcd would keep ${left} member${left === 1 ? '' : 's'} and needs ${quorum} of ${left === 1 ? 'it' : 'them'} healthy, but ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} not (Node not Ready, or its etcd pod not ready)`,
+    hint: `bring ${down.join(', ')} back to Ready first; or, if ${down.length === 1 ? 'it is' : 'they are'} gone for good, take ${down.length === 1 ? 'it' : 'them'} out first (kubebake node remove, or node replace), then ${name}`,
+  }),
+  replaceInitNode: (name: string): Message => ({
+    code: 'node.replace-init',
+    message: `${name} is the topology's first control plane: its seed runs kubeadm init, so a fresh ${name} would start a second, empty cluster instead of joining this one`,
+    hint: `move another control plane above ${name} in hosts (its first boot is done, so it never runs kubeadm init again; a re-render changes its seed, not the running machine), then run node replace ${name}: it then joins like any other`,
+  }),
+  drainUnmanaged: (node: string, pods: string[]): Message => ({
+    code: 'drain.unmanaged',
+    message: `${node} runs pods that no controller would recreate elsewhere: ${pods.join(', ')} (kubectl drain refuses them too)`,
+    hint: 'move or delete them yourself, or pass --evict-unmanaged to evict them (they are then gone for good); the node is cordoned (kubectl uncordon to undo)',
+  }),
+  drainTimedOut: (node: string, blocked: string[]): Message => ({
+    code: 'drain.timed-out',
+    message: `${node} was not drained within --drain-timeout; still there: ${blocked.join('; ')}`,
+    hint: 'a PodDisruptionBudget allows no disruption now: scale the workload up or wait until its other pods are ready, then run the command again (or raise --drain-timeout); the node stays cordoned (kubectl uncordon to undo)',
+  }),
+  sshFailed: (host: string, address: string, user: string, why: string, leaving: boolean): Message => ({
+    code: 'ssh.failed',
+    message: `cannot run commands on ${host} (${address}) as ${user} over SSH with sudo: ${why}`,
+    hint: leaving
+      ? `kubebake uses your OpenSSH client and its configuration (keys, ssh-agent, known_hosts; --ssh-config FILE for another one): check with ssh ${user}@${address}; if ${host} is dead for good, switch it off for certain and pass --unreachable (its etcd member is then removed from another control plane)`
+      : `kubebake uses your OpenSSH client and its configuration (keys, ssh-agent, known_hosts; --ssh-config FILE for another one): check with ssh ${user}@${address} sudo -n true; nothing was changed`,
+  }),
+  remoteFailed: (host: string, what: string, status: number | null, output: string): Message => ({
+    code: 'remote.failed',
+    message: `${what} on ${host} failed (${status === null ? 'no answer in time' : `exit ${status}`})${output ? `: ${output}` : ''}`,
+    hint: `see the output above; once the cause is fixed, run the command again: every step is safe to repeat`,
+  }),
+  haproxyRefused: (host: string, output: string): Message => ({
+    code: 'lb.haproxy-check',
+    message: `HAProxy on ${host} refuses the new haproxy.cfg (haproxy -c): ${output}; it runs on with its old configuration`,
+    hint: 'this HAProxy is older or built otherwise than the one the topology\'s OS ships (kubebake renders for that one); check haproxy -v on the load balancer',
+  }),
+  etcdMemberStays: (name: string, peer: string, on: string): Message => ({
+    code: 'etcd.member-stays',
+    message: `the etcd member of ${name} (${peer}) is still in the etcd cluster after its removal on ${on}`,
+    hint: `see the output above; remove it by hand on a control plane: crictl exec <etcd container> etcdctl … member list, then member remove <ID>`,
+  }),
+  noHealthyControlPlane: (name: string): Message => ({
+    code: 'etcd.no-peer',
+    message: `no other control plane is Ready to check that the etcd member of ${name} is gone`,
+    hint: 'bring a control plane back first',
+  }),
+
+  // --- day 2: certificates ----------------------------------------------------------------------
+  certExpired: (what: string, when: string, renew: string): Message => ({
+    code: 'certs.expired',
+    message: `${what} expired on ${when}`,
+    hint: renew,
+  }),
+  certExpiring: (what: string, days: number, when: string, renew: string): Message => ({
+    code: 'certs.expiring',
+    message: `${what} expires in ${days} day${days === 1 ? '' : 's'} (${when})`,
+    hint: renew,
+  }),
+  certUnchecked: (what: string, why: string): Message => ({
+    code: 'certs.unchecked',
+    message: `${what} could not be checked: ${why}`,
+    hint: 'is the control plane up and reachable from here? --server https://<address>:6443 checks one API server; the other certificates are reported all the same',
+  }),
+  certForeign: (what: string, why: string): Message => ({
+    code: 'certs.foreign',
+    message: `${what} is not signed by this cluster's CA (${why})`,
+    hint: 'point --server at a control plane of this cluster, or check that -o names this cluster\'s output folder',
+  }),
 } as const;
 
 /** One line on stderr when --delivery all cannot include the PXE tree. */
@@ -428,7 +534,7 @@ export const nextStepLine = (readme: string): string => `next: read ${readme} (b
 
 const names = (xs: readonly { node: string; version?: string }[]): string => xs.map((x) => `${x.node} (${x.version ? `v${x.version.replace(/^v/, '')}` : 'version unknown'})`).join(', ');
 
-/** Day 2: `kubebake upgrade plan|apply` and the drain they share with other node commands. */
+/** Day 2: `kubebake upgrade plan|apply` (the drain's and SSH's messages are msg's, shared with node remove/replace). */
 export const upgradeMsg = {
   downgrade: (running: string, target: string): Message => ({
     code: 'upgrade.downgrade',
@@ -485,31 +591,6 @@ export const upgradeMsg = {
     message: `${nodes.join(', ')} ${nodes.length === 1 ? 'is' : 'are'} not Ready: an upgrade starts from a healthy cluster (kubeadm's preflight checks that every control plane is Ready)`,
     hint: 'bring them back (kubectl describe node shows why), or remove them from the cluster and the topology',
   }),
-  drainUnmanagedPods: (node: string, pods: readonly string[]): Message => ({
-    code: 'drain.unmanaged-pods',
-    message: `cannot drain ${node}: ${pods.join(', ')} ${pods.length === 1 ? 'has' : 'have'} no controller, so nothing would recreate ${pods.length === 1 ? 'it' : 'them'} elsewhere (kubectl drain refuses these too without --force)`,
-    hint: 'delete or move those pods yourself (or run them under a Deployment), then run the command again',
-  }),
-  evictionRefused: (node: string, pod: string, status: number, text: string): Message => ({
-    code: 'drain.eviction-refused',
-    message: `draining ${node}: the API refused to evict pod ${pod}: HTTP ${status}: ${text}`,
-    hint: status === 500 ? 'more than one PodDisruptionBudget selects this pod: the Eviction API cannot honour both; keep one' : 'see the API server log; kubectl get pod shows the pod\'s state',
-  }),
-  drainBlocked: (node: string, pod: string, why: string, seconds: number): Message => ({
-    code: 'drain.blocked',
-    message: `draining ${node}: pod ${pod} could not be evicted within ${seconds} s: ${why}`,
-    hint: 'its PodDisruptionBudget allows no disruption now: add replicas elsewhere (or relax the budget), then run the command again; it continues where it stopped',
-  }),
-  podNotGone: (node: string, pod: string, seconds: number): Message => ({
-    code: 'drain.pod-not-gone',
-    message: `draining ${node}: evicted pod ${pod} was still terminating after ${seconds} s`,
-    hint: 'look at the pod (kubectl describe pod): a finalizer or a long grace period holds it; run the command again once it is gone',
-  }),
-  sshFailed: (node: string, address: string, user: string, detail: string): Message => ({
-    code: 'upgrade.ssh-failed',
-    message: `cannot reach ${node} over SSH as ${user}@${address}: ${detail}`,
-    hint: 'check that ssh works on its own (ssh ' + `${user}@${address} true` + ') with your agent or key, and the host key in known_hosts; --ssh-config FILE passes an ssh_config',
-  }),
   stepFailed: (node: string, reason: string): Message => ({
     code: 'upgrade.step-failed',
     message: `${node}: the upgrade step failed: ${reason}`,
@@ -521,7 +602,7 @@ export const upgradeMsg = {
     hint: `look at ${node}'s /var/log/kubebake/firstboot.log; run kubebake upgrade apply again to continue (the step resumes, it does not start twice)`,
   }),
   nodeNotBack: (node: string, target: string, seen: string, seconds: number): Message => ({
-    code: 'upgrade.node-not-ready',
+    code: 'upgrade.node-not-back',
     message: `${node} did not come back Ready at v${target} within ${seconds} s (last seen: ${seen})`,
     hint: `look at the kubelet on ${node} (journalctl -u kubelet); once it is Ready, run kubebake upgrade apply again to continue (${node} stays cordoned until then)`,
   }),

@@ -6,8 +6,11 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { upgradeMsg } from '../diagnostics/messages.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { escapeControl } from '../diagnostics/escape.js';
-import { getNode, isDiagnostic, kubeadmClusterConfiguration, podsOnNode, setUnschedulable, type ApiClient } from '../api/cluster.js';
-import { drainNode, staysOnNode } from '../api/drain.js';
+import { getNode, isDiagnostic, kubeadmClusterConfiguration, setUnschedulable, type ApiClient } from '../api/cluster.js';
+import { KubeClient } from '../api/cluster-objects.js';
+import { drainNode, podsToEvict } from '../api/drain.js';
+import { DiagnosticError } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
 import type { ClusterPlan } from '../plan/plan.js';
 import { upgradeStep } from '../steps/upgrade.js';
 import type { Topology } from '../topology/types.js';
@@ -17,7 +20,7 @@ import { clusterConfigVersion, readClusterFacts } from './facts.js';
 import { formatUpgradePlan } from './format.js';
 import { buildUpgradePlan, type NodeUpgrade, type UpgradePlan } from './plan.js';
 import { NOT_SET_UP, remoteUpgradeScript } from './remote.js';
-import { runOverSsh, sshArgs, SSH_FAILED, type SshTarget } from './ssh.js';
+import { runScriptOnStdin, sshArgv, SSH_FAILED, type RemoteHost, type SshAccess } from '../remote/ssh.js';
 import { ACTIONS, nodeInProgress, readUpgradeState, writeUpgradeState, type Action, type UpgradeState } from './state.js';
 
 export interface ApplyOptions {
@@ -101,11 +104,19 @@ async function runAction(o: ApplyOptions, up: UpgradePlan, n: NodeUpgrade, actio
     case 'cordon':
     case 'uncordon': {
       const d = await setUnschedulable(o.api, n.name, action === 'cordon');
-      return d ? { code: EXIT.nodeFailed, problem: d } : { ok: true };
+      return d ? { code: EXIT.clusterFailed, problem: d } : { ok: true };
     }
     case 'drain': {
-      const r = await drainNode(o.api, n.name, { timeoutMs: o.drainMs, log: (l) => o.out(`  ${l}`) });
-      return 'evicted' in r ? { ok: true } : { code: r.timedOut ? EXIT.nodeTimedOut : EXIT.nodeFailed, problem: r.problem };
+      // The one drain of kubebake (api/drain.ts, as kubectl drain): it cordons again (harmless) and evicts.
+      const client = new KubeClient(o.api.creds, o.api.timeoutMs);
+      try {
+        await drainNode(client, n.name, { deadline: Date.now() + o.drainMs, log: (l) => o.out(`  ${l}`) });
+        return { ok: true };
+      } catch (e) {
+        if (!(e instanceof DiagnosticError)) throw e;
+        const d = e.diagnostics[0]!;
+        return { code: d.code === 'drain.timed-out' ? EXIT.waitTimedOut : EXIT.clusterFailed, problem: d };
+      }
     }
     case 'upgrade':
       return upgradeNode(o, up, n);
@@ -114,7 +125,8 @@ async function runAction(o: ApplyOptions, up: UpgradePlan, n: NodeUpgrade, actio
   }
 }
 
-const sshTarget = (o: ApplyOptions, n: NodeUpgrade): SshTarget => ({ host: n.ip, user: o.topology.access.adminUser, configFile: o.sshConfig });
+const sshAccess = (o: ApplyOptions): SshAccess => ({ user: o.topology.access.adminUser, configFile: o.sshConfig, timeoutMs: o.stepMs });
+const remoteHost = (n: NodeUpgrade): RemoteHost => ({ name: n.name, address: n.ip });
 
 function stepFor(o: ApplyOptions, up: UpgradePlan, n: NodeUpgrade): string {
   const node = o.plan.nodes.find((p) => p.name === n.name)!;
@@ -125,24 +137,23 @@ async function upgradeNode(o: ApplyOptions, up: UpgradePlan, n: NodeUpgrade): Pr
   if (n.kubeadm === 'node') {
     // kubeadm upgrade node takes the version kubeadm-config names: the first control plane's apply must have run.
     const config = await kubeadmClusterConfiguration(o.api);
-    if (isDiagnostic(config)) return { code: EXIT.nodeFailed, problem: config };
+    if (isDiagnostic(config)) return { code: EXIT.clusterFailed, problem: config };
     const cluster = config === undefined ? 'unknown' : (clusterConfigVersion(config) ?? 'unknown');
-    if (cluster !== up.to) return { code: EXIT.nodeFailed, problem: problem(upgradeMsg.applyNotDone(n.name, cluster, up.to)) };
+    if (cluster !== up.to) return { code: EXIT.clusterFailed, problem: problem(upgradeMsg.applyNotDone(n.name, cluster, up.to)) };
   }
-  const t = sshTarget(o, n);
-  const r = await runOverSsh(t, stepFor(o, up, n), o.stepMs, o.signal);
+  const access = sshAccess(o);
+  const r = await runScriptOnStdin(access, remoteHost(n), stepFor(o, up, n), o.signal);
   if (r.aborted) return { code: SIGNAL_EXIT[o.signal.reason as string] ?? 130 };
-  if (r.spawnError) return { code: EXIT.nodeFailed, problem: problem(upgradeMsg.sshFailed(n.name, t.host, t.user, `ssh could not be started (${r.spawnError}): install OpenSSH's client`)) };
-  if (r.timedOut) return { code: EXIT.nodeTimedOut, problem: problem(upgradeMsg.stepTimedOut(n.name, o.stepMs / 1000)) };
-  if (r.code === 0) return { ok: true };
+  if (r.timedOut) return { code: EXIT.waitTimedOut, problem: problem(upgradeMsg.stepTimedOut(n.name, o.stepMs / 1000)) };
+  if (r.status === 0) return { ok: true };
   const lines = r.stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean);
   const log = lines.filter((l) => l.startsWith('  log: '));
   const said = lines.filter((l) => !l.startsWith('  log: '));
-  const last = said.at(-1) ?? `exit status ${r.code}`;
-  if (r.code === SSH_FAILED || /^sudo: /.test(last)) return { code: EXIT.nodeFailed, problem: problem(upgradeMsg.sshFailed(n.name, t.host, t.user, last)) };
-  if (r.code === NOT_SET_UP) return { code: EXIT.nodeFailed, problem: problem(upgradeMsg.stepFailed(n.name, last.replace(/^kubebake: /, ''))) };
+  const last = said.at(-1) ?? `exit status ${r.status}`;
+  if (r.status === SSH_FAILED || /^sudo: /.test(last)) return { code: EXIT.clusterFailed, problem: problem(msg.sshFailed(n.name, n.ip, access.user, last, false)) };
+  if (r.status === NOT_SET_UP) return { code: EXIT.clusterFailed, problem: problem(upgradeMsg.stepFailed(n.name, last.replace(/^kubebake: /, ''))) };
   const reason = /kubebake: step upgrade failed: (.*) \(see [^)]*\)$/.exec(said.join('\n'))?.[1] ?? last;
-  return { code: EXIT.nodeFailed, problem: problem(upgradeMsg.stepFailed(n.name, reason)), details: log };
+  return { code: EXIT.clusterFailed, problem: problem(upgradeMsg.stepFailed(n.name, reason)), details: log };
 }
 
 async function waitReady(o: ApplyOptions, n: NodeUpgrade, target: string): Promise<Outcome> {
@@ -150,13 +161,13 @@ async function waitReady(o: ApplyOptions, n: NodeUpgrade, target: string): Promi
   let seen = 'not read yet';
   for (;;) {
     const node = await getNode(o.api, n.name);
-    if (isDiagnostic(node)) return { code: EXIT.nodeFailed, problem: node };
+    if (isDiagnostic(node)) return { code: EXIT.clusterFailed, problem: node };
     if (node) {
       if (node.ready && node.kubeletVersion.replace(/^v/, '') === target) return { ok: true };
       seen = `${node.ready ? 'Ready' : 'NotReady'}, kubelet ${node.kubeletVersion || 'unknown'}`;
     } else seen = 'no Node of that name';
     if (o.signal.aborted) return { code: SIGNAL_EXIT[o.signal.reason as string] ?? 130 };
-    if (Date.now() >= deadline) return { code: EXIT.nodeTimedOut, problem: problem(upgradeMsg.nodeNotBack(n.name, target, seen, o.readyMs / 1000)) };
+    if (Date.now() >= deadline) return { code: EXIT.waitTimedOut, problem: problem(upgradeMsg.nodeNotBack(n.name, target, seen, o.readyMs / 1000)) };
     await sleep(Math.min(o.pollMs ?? 2000, Math.max(0, deadline - Date.now())));
   }
 }
@@ -171,17 +182,23 @@ async function dryRun(o: ApplyOptions, up: UpgradePlan): Promise<number> {
       o.out(`${label}: nothing (runs v${up.to}, Ready, schedulable)`);
       continue;
     }
-    const pods = await podsOnNode(o.api, n.name);
-    if (isDiagnostic(pods)) return fail([pods], EXIT.invalid);
-    const evict = pods.filter((p) => !staysOnNode(p)).map((p) => `${p.namespace}/${p.name}`);
-    const stay = pods.filter(staysOnNode).map((p) => `${p.namespace}/${p.name}`);
+    let pods;
+    try {
+      pods = podsToEvict(await new KubeClient(o.api.creds, o.api.timeoutMs).podsOn(n.name), false);
+    } catch (e) {
+      if (e instanceof DiagnosticError) return fail(e.diagnostics, EXIT.invalid);
+      throw e;
+    }
+    const name = (p: { metadata: { namespace: string; name: string } }): string => `${p.metadata.namespace}/${p.metadata.name}`;
+    const evict = pods.evict.map(name);
+    const unmanaged = pods.unmanaged.map(name);
     const script = stepFor(o, up, n);
     const key = `${n.kubeadm}${n.kubeadm === 'apply' && up.cni.changes ? '+cni' : ''}`;
     if (!scripts.has(key)) scripts.set(key, script);
     o.out(`${label}: cordon: PATCH /api/v1/nodes/${n.name} spec.unschedulable=true`);
-    o.out(`${label}: drain: evict ${evict.length ? evict.join(', ') : 'no pod'} through the Eviction API${stay.length ? ` (staying: ${stay.join(', ')})` : ''}; bound ${o.drainMs / 1000} s`);
+    o.out(`${label}: drain: evict ${evict.length ? evict.join(', ') : 'no pod'} through the Eviction API (DaemonSet and static pods stay)${unmanaged.length ? `; refused, no controller: ${unmanaged.join(', ')}` : ''}; bound ${o.drainMs / 1000} s`);
     if (n.kubeadm === 'node') o.out(`${label}: check that kube-system/kubeadm-config says v${up.to}`);
-    o.out(`${label}: upgrade: ssh ${sshArgs(sshTarget(o, n)).map(q).join(' ')} < the "${key}" script below; bound ${o.stepMs / 1000} s`);
+    o.out(`${label}: upgrade: ssh ${sshArgv(sshAccess(o), remoteHost(n), 'stdin').map(q).join(' ')} < the "${key}" script below; bound ${o.stepMs / 1000} s`);
     o.out(`${label}: ready: wait until Node ${n.name} is Ready with kubelet v${up.to}; bound ${o.readyMs / 1000} s`);
     o.out(`${label}: uncordon: PATCH /api/v1/nodes/${n.name} spec.unschedulable=false`);
   }

@@ -55,6 +55,7 @@
 #        kubeadm_standin.py poweroff WHY      (the power goes, now)
 #        kubeadm_standin.py upgrade apply vX [-y] [--force] | upgrade node   (see "upgrades" below)
 #        kubeadm_standin.py cluster-configuration KUBECONFIG  (what kubectl reads from kube-system/kubeadm-config)
+#        kubeadm_standin.py crictl ps|exec …  (crictl's view of the static pods' containers; etcdctl in etcd's)
 #
 # Upgrades: the cluster's version is its ClusterConfiguration's kubernetesVersion (kubeadm-config,
 # written by init and by upgrade apply's upload-config phase); each static pod manifest names the
@@ -88,7 +89,9 @@ import yaml
 
 FIELDS = '/standin/kubeadm-fields.json'
 GIVEN = '/standin/cluster-given.json'
-STATE = '/standin/cluster-state.json'
+# Hosts that share one cluster record (test/helpers/ssh-nodes.ts mounts the same folder into each)
+# keep it in /standin/shared; a lone host keeps its own.
+STATE = '/standin/shared/cluster-state.json' if os.path.isdir('/standin/shared') else '/standin/cluster-state.json'
 RECORD = '/standin/cluster.json'
 ACTIVE = '/standin/active'
 K = '/etc/kubernetes'
@@ -883,12 +886,81 @@ def cluster_configuration(kubeconfig_path):
     node = socket.gethostname()
     state = client(kubeconfig_path, node)
     print(f'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: {state["version"]}')
+# --- crictl and etcdctl, as far as day-2 commands use them ---
+# crictl ps --name <regex> [--state running] -q lists the running containers' IDs
+# (kubernetes-sigs/cri-tools cmd/crictl/container.go); here, one container per running static pod.
+# crictl exec <id> etcdctl … runs etcdctl in the etcd container (the etcd image ships it:
+# kubernetes/kubernetes cluster/images/etcd/Dockerfile), where /etc/kubernetes/pki/etcd is mounted
+# (phases/etcd/local.go). etcdctl, as etcd-io/etcd etcdctl/ctlv3 has it: --endpoints must reach
+# the local member (https://127.0.0.1:2379); the CA, certificate and key files must exist, and the
+# certificate be signed by the etcd CA (etcd runs with --client-cert-auth; a handshake with another
+# certificate fails, which etcdctl reports as "context deadline exceeded"); `member list` prints
+# "ID, status, name, peer URLs, client URLs, is learner" (ctlv3/command/printer.go, printer_simple.go);
+# `member remove <hex ID>` answers "Member <ID> removed from cluster <ID>", or fails with
+# "etcdserver: member not found".
+
+def container_id(component):
+    return hashlib.sha256(f'{socket.gethostname()}/{component}'.encode()).hexdigest()[:13]
+
+
+def member_id(member):
+    return int(hashlib.sha256(member['peer'].encode()).hexdigest()[:16], 16)
+
+
+def crictl(args):
+    if args[:1] == ['ps']:
+        flags = dict(zip(args[1::2], args[2::2]))
+        pattern = flags.get('--name', '')
+        for c in pods():
+            if re.search(pattern, c) and flags.get('--state', 'running') == 'running':
+                print(container_id(c))
+        return
+    if args[:1] == ['exec']:
+        cid, command = args[1], args[2:]
+        running = {container_id(c): c for c in pods()}
+        if cid not in running:
+            fail(f'rpc error: code = NotFound desc = could not find container "{cid}"')
+        if running[cid] != 'etcd' or command[:1] != ['etcdctl']:
+            fail(f'execing command in container: exec failed: unable to start container process: exec: "{command[0]}": executable file not found in $PATH')
+        return etcdctl(command[1:])
+    fail(f'stand-in crictl: {" ".join(args)} is not acted out')
+
+
+def etcdctl(args):
+    opts = {k: v for k, _, v in (a.partition('=') for a in args if a.startswith('--'))}
+    words = [a for a in args if not a.startswith('--')]
+    if opts.get('--endpoints') != 'https://127.0.0.1:2379':
+        fail(f'context deadline exceeded (no etcd member listens at {opts.get("--endpoints")} here)')
+    for flag in ('--cacert', '--cert', '--key'):
+        if not os.path.exists(opts.get(flag, '')):
+            fail(f'open {opts.get(flag, "")}: no such file or directory')
+    if f'signed by etcd/ca {fingerprint(f"{PKI}/etcd/ca.crt")}' not in (read(opts['--cert']) or ''):
+        fail('context deadline exceeded')
+    state = load_state()
+    members = state.get('etcd', [])
+    if words == ['member', 'list']:
+        for m in members:
+            host = m['peer'].removeprefix('https://').rsplit(':', 1)[0]
+            print(f'{member_id(m):x}, started, {m["name"]}, {m["peer"]}, https://{host}:2379, false')
+        return
+    if words[:2] == ['member', 'remove'] and len(words) == 3:
+        wanted = int(words[2], 16)
+        left = [m for m in members if member_id(m) != wanted]
+        if len(left) == len(members):
+            fail('etcdserver: member not found')
+        state['etcd'] = left
+        save_state(state)
+        print(f'Member {wanted:16x} removed from cluster {member_id(members[0]) ^ 0x5a5a:16x}')
+        return
+    fail(f'stand-in etcdctl: {" ".join(words)} is not acted out')
 
 
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     try:
-        if command == 'poweroff':
+        if command == 'crictl':
+            crictl(args)
+        elif command == 'poweroff':
             poweroff(' '.join(args))
         elif command == 'kubelet-boot':
             kubelet_tick(socket.gethostname())

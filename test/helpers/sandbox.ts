@@ -223,6 +223,8 @@ case "$name" in
     case "\${args[0]:-}" in
       pull) add images "\${args[1]}" ;;
       inspecti) has images "\${args[1]}" || exit 1 ;;
+      # The static pods' containers and etcdctl in etcd's: test/helpers/kubeadm_standin.py.
+      ps|exec) exec python3 /standin/kubeadm_standin.py crictl "\${args[@]}" ;;
     esac ;;
   gpg) while [ $# -gt 0 ]; do if [ "$1" = -o ]; then cat > "$2"; shift; fi; shift; done ;;
   # Downloads: a release file gets stand-in bytes; a *.sha256sum gets the real sha256 of the file
