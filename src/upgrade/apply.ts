@@ -147,8 +147,10 @@ async function upgradeNode(o: ApplyOptions, up: UpgradePlan, n: NodeUpgrade): Pr
   if (r.timedOut) return { code: EXIT.waitTimedOut, problem: problem(upgradeMsg.stepTimedOut(n.name, o.stepMs / 1000)) };
   if (r.status === 0) return { ok: true };
   const lines = r.stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean);
-  const log = lines.filter((l) => l.startsWith('  log: '));
-  const said = lines.filter((l) => !l.startsWith('  log: '));
+  // The node's log tail comes as "  log: <line>" (an empty log line: "  log:", once trimmed).
+  const isLog = (l: string): boolean => /^ {2}log:( |$)/.test(l);
+  const log = lines.filter(isLog);
+  const said = lines.filter((l) => !isLog(l));
   const last = said.at(-1) ?? `exit status ${r.status}`;
   if (r.status === SSH_FAILED || /^sudo: /.test(last)) return { code: EXIT.clusterFailed, problem: problem(msg.sshFailed(n.name, n.ip, access.user, last, false)) };
   if (r.status === NOT_SET_UP) return { code: EXIT.clusterFailed, problem: problem(upgradeMsg.stepFailed(n.name, last.replace(/^kubebake: /, ''))) };
