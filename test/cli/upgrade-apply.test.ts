@@ -7,8 +7,8 @@
 // client; its ssh_config's ProxyCommand fails, so nothing reaches the network.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runKubebake, runKubebakeAsync } from '../helpers/cli.js';
 import { startFakeApiServer } from '../helpers/fake-apiserver.js';
 import { FakeCluster } from '../helpers/fake-cluster.js';
@@ -81,6 +81,46 @@ test('upgrade apply: --dry-run prints every action in order and changes nothing;
       assert.match(again.stderr, /cp1, upgrade: cannot run commands on cp1 \(10\.20\.0\.11\) as \S+ over SSH with sudo/);
       assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')).nodes, { cp1: ['cordon', 'drain'] });
       assert.equal(c.nodes.get('cp2')!.unschedulable, false, 'nothing after the first failure');
+    } finally {
+      await api.close();
+    }
+  }));
+
+test('upgrade apply: a killed run resumes at the wait for Ready; a node that never comes back ends it at --node-timeout naming the node and what it reports; once Ready at the new version it is uncordoned and the next node starts', { skip: missingTools('ssh') }, async () =>
+  withTempDir(async (out) => {
+    const file = rendered(out);
+    const c = running();
+    c.pdbs.length = 0;
+    // As a run killed right after cp1's step left it: cordoned, its kubelet restarting.
+    const cp1 = c.nodes.get('cp1')!;
+    Object.assign(cp1, { unschedulable: true, ready: false });
+    c.setClusterVersion('1.37.2');
+    c.pods.get('kube-system/kube-apiserver-cp1')!.image = 'registry.k8s.io/kube-apiserver:v1.37.2';
+    const state = join(out, 'default', 'upgrade', 'state.json');
+    mkdirSync(dirname(state), { recursive: true });
+    writeFileSync(state, JSON.stringify({ target: '1.37.2', from: '1.36.4', startedAt: '2026-12-05T10:00:00Z', nodes: { cp1: ['cordon', 'drain', 'upgrade'] } }));
+    const sshConfig = join(out, 'ssh_config');
+    writeFileSync(sshConfig, 'Host *\n  ProxyCommand false\n');
+    const api = await startFakeApiServer(ca(out), { cluster: c });
+    const apply = () => runKubebakeAsync(['upgrade', 'apply', '-f', file, '-o', out, '--server', api.url, '--ssh-config', sshConfig, '--node-timeout', '4s']);
+    try {
+      const gone = await apply();
+      assert.equal(gone.status, 4, gone.stdout + gone.stderr);
+      assert.doesNotMatch(gone.stdout, /cp1: (cordon|drain|upgrade)…/);
+      assert.match(gone.stderr, /cp1, ready: cp1 did not come back Ready at v1\.37\.2 within 4 s \(last seen: NotReady, kubelet v1\.36\.4\)/);
+      assert.equal(cp1.unschedulable, true, 'stays cordoned');
+
+      // Its kubelet comes back at the new version while apply waits.
+      const back = setTimeout(() => Object.assign(cp1, { ready: true, kubeletVersion: 'v1.37.2' }), 1500);
+      const again = await apply();
+      clearTimeout(back);
+      assert.match(again.stdout, /^\[1\/5\] cp1: uncordon…$/m);
+      assert.match(again.stdout, /^\[1\/5\] cp1: runs v1\.37\.2$/m);
+      assert.equal(cp1.unschedulable, false);
+      assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')).nodes.cp1, ['cordon', 'drain', 'upgrade', 'ready', 'uncordon']);
+      // cp2 follows (and stops at SSH here).
+      assert.equal(again.status, 3, again.stderr);
+      assert.match(again.stderr, /cp2, upgrade: cannot run commands on cp2/);
     } finally {
       await api.close();
     }
