@@ -1,5 +1,5 @@
 // `kubebake upgrade plan` against the stand-in kube-apiserver (test/helpers/fake-apiserver.ts and
-// fake-cluster.ts): it reads what runs (Node versions, kubeadm-config, the kube-apiserver pods) with
+// fake-apiserver-workloads.ts): it reads what runs (Node versions, kubeadm-config, the kube-apiserver pods) with
 // the stored admin certificate, prints the order and the packages, and refuses what upstream
 // refuses — each refusal with its reason and fix.
 import { test } from 'node:test';
@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runKubebake, runKubebakeAsync } from '../helpers/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../helpers/fake-apiserver.js';
-import { FakeCluster } from '../helpers/fake-cluster.js';
+import { FakeWorkloads } from '../helpers/fake-apiserver-workloads.js';
+import { runningAt } from '../helpers/day2.js';
 import { repoPath } from '../helpers/repo.js';
 import { withTempDir } from '../helpers/tmp.js';
 
@@ -33,19 +34,14 @@ const ca = (out: string): { cert: string; key: string } => ({
 });
 
 /** The running cluster: kubeadm-config at `version`, its five nodes with these kubelets. */
-function running(version: string, kubelets: Record<string, string> = {}): FakeCluster {
-  const c = new FakeCluster(version);
-  for (const n of ['cp1', 'cp2', 'cp3']) c.addNode(n, kubelets[n] ?? version, true);
-  for (const n of ['worker1', 'worker2']) c.addNode(n, kubelets[n] ?? version, false);
-  return c;
-}
+const running = (version: string, kubelets: Record<string, string> = {}): FakeWorkloads => runningAt(new FakeWorkloads(), version, kubelets);
 
 async function plan(file: string, out: string, api: FakeApiServer, extra: string[] = []): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return runKubebakeAsync(['upgrade', 'plan', '-f', file, '-o', out, '--server', api.url, ...extra]);
 }
 
-async function withApi<T>(out: string, c: FakeCluster, fn: (api: FakeApiServer) => Promise<T>): Promise<T> {
-  const api = await startFakeApiServer(ca(out), { cluster: c });
+async function withApi<T>(out: string, c: FakeWorkloads, fn: (api: FakeApiServer) => Promise<T>): Promise<T> {
+  const api = await startFakeApiServer(ca(out), { workloads: c });
   try {
     return await fn(api);
   } finally {
@@ -111,7 +107,7 @@ test('upgrade plan: a cluster already at the target has nothing to do; a half-do
   }));
 
 /** Plans and checks the refusal: exit 1, the rule's code, its reason and its fix. */
-async function refused(file: string, out: string, c: FakeCluster, code: string, reason: RegExp, fix: RegExp): Promise<void> {
+async function refused(file: string, out: string, c: FakeWorkloads, code: string, reason: RegExp, fix: RegExp): Promise<void> {
   await withApi(out, c, async (api) => {
     const r = await plan(file, out, api);
     assert.equal(r.status, 1, r.stdout + r.stderr);
@@ -155,7 +151,7 @@ test('upgrade plan refuses nodes it cannot account for: a host that never joined
     missing.nodes.delete('worker2');
     await refused(file, out, missing, 'upgrade.host-not-a-node', /worker2 is a host of the topology but not a Node of the cluster/, /hint: boot and join them first/);
     const stranger = running('1.36.4');
-    stranger.addNode('worker9', '1.36.4', false);
+    stranger.addNode({ name: 'worker9', address: '10.20.0.29', kubeletVersion: 'v1.36.4' });
     await refused(file, out, stranger, 'upgrade.node-not-a-host', /worker9 is a Node of the cluster but not in the topology/, /hint: add them to the topology/);
     const down = running('1.36.4');
     down.nodes.get('cp2')!.ready = false;

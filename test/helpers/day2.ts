@@ -35,3 +35,19 @@ export function populate(w: FakeWorkloads, text: string): FakeWorkloads {
   if (worker) w.addPod({ namespace: 'kube-system', name: 'coredns-7c-x1', node: worker.name, owner: 'ReplicaSet', labels: { 'k8s-app': 'kube-dns' } });
   return w;
 }
+
+/**
+ * The default profile's cluster as its API lists it at `version` (kubeadm-config, each Node's
+ * kubelet, the control planes' static pods with their images, kube-proxy everywhere), for upgrade
+ * tests; `kubelets`: nodes whose kubelet runs another version.
+ */
+export function runningAt(w: FakeWorkloads, version: string, kubelets: Record<string, string> = {}): FakeWorkloads {
+  w.setClusterVersion(version);
+  for (const h of topologyFrom(profileText('default')).hosts.filter((h) => h.role !== 'load-balancer')) {
+    const v = kubelets[h.name] ?? version;
+    w.addNode({ name: h.name, address: h.ip, controlPlane: h.role === 'control-plane', kubeletVersion: `v${v}` });
+    if (h.role === 'control-plane') w.addControlPlanePods(h.name, true, v);
+    w.addPod({ namespace: 'kube-system', name: `kube-proxy-${h.name}`, node: h.name, owner: 'DaemonSet' });
+  }
+  return w;
+}

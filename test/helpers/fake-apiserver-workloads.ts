@@ -14,9 +14,14 @@
 //   its grace period to stop it, then it is gone (404);
 // - names that do not exist are 404 NotFound with the API's wording; anyone outside the
 //   authorized groups gets 403.
+// - for upgrades: each Node reports status.nodeInfo.kubeletVersion; kubeadm's static pods carry
+//   the labels component=<name>, tier=control-plane and the image of their version (kubeadm's
+//   phases/controlplane/manifests.go and etcd/local.go), listed by label selector per namespace;
+//   kube-system/kubeadm-config holds a ClusterConfiguration whose kubernetesVersion is the
+//   cluster's (kubeadm's upload-config phase writes it).
 import type { IncomingMessage } from 'node:http';
 
-export interface FakeNode { name: string; address: string; controlPlane?: boolean; ready?: boolean; unschedulable?: boolean }
+export interface FakeNode { name: string; address: string; controlPlane?: boolean; ready?: boolean; unschedulable?: boolean; /** "v1.36.4" */ kubeletVersion?: string }
 export interface FakePod {
   namespace: string;
   name: string;
@@ -29,6 +34,8 @@ export interface FakePod {
   emptyDir?: boolean;
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   ready?: boolean;
+  /** Its first container's image (a static pod's tag is its component's version). */
+  image?: string;
   /** How long the kubelet takes to stop it once evicted. */
   terminatingMs?: number;
   uid?: string;
@@ -46,7 +53,16 @@ export class FakeWorkloads {
   readonly nodes = new Map<string, FakeNode>();
   readonly pods = new Map<string, FakePod>();
   readonly pdbs: FakePdb[] = [];
+  /** Every eviction asked for: "ns/name <HTTP status>". */
+  readonly evictions: string[] = [];
+  /** kubeadm-config's ClusterConfiguration (YAML text); empty: no such ConfigMap. */
+  clusterConfiguration = '';
   #uid = 0;
+
+  setClusterVersion(version: string): this {
+    this.clusterConfiguration = `apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v${version.replace(/^v/, '')}\ncontrolPlaneEndpoint: 10.20.0.10:6443\n`;
+    return this;
+  }
 
   addNode(n: FakeNode): this {
     this.nodes.set(n.name, { ready: true, ...n });
@@ -57,15 +73,19 @@ export class FakeWorkloads {
     return this;
   }
   /** The static pods kubeadm runs on a control plane, as mirror pods (etcd-<node>, kube-apiserver-<node>, …). */
-  addControlPlanePods(node: string, etcdReady = true): this {
+  addControlPlanePods(node: string, etcdReady = true, version?: string): this {
     for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'])
-      this.addPod({ namespace: 'kube-system', name: `${c}-${node}`, node, mirror: true, owner: 'Node', ready: c === 'etcd' ? etcdReady : true });
+      this.addPod({
+        namespace: 'kube-system', name: `${c}-${node}`, node, mirror: true, owner: 'Node', ready: c === 'etcd' ? etcdReady : true,
+        labels: { component: c, tier: 'control-plane' },
+        ...(version && c !== 'etcd' ? { image: `registry.k8s.io/${c}:v${version.replace(/^v/, '')}` } : {}),
+      });
     return this;
   }
 
   /** Whether this request is one of these resources' (then `handle` answers it). */
   handles(method: string, path: string): boolean {
-    return /^\/api\/v1\/(nodes(\/[^/]+)?|pods|namespaces\/[^/]+\/pods\/[^/]+(\/eviction)?)$/.test(path) && ['GET', 'PATCH', 'DELETE', 'POST'].includes(method);
+    return /^\/api\/v1\/(nodes(\/[^/]+)?|pods|namespaces\/[^/]+\/pods(\/[^/]+(\/eviction)?)?|namespaces\/kube-system\/configmaps\/kubeadm-config)$/.test(path) && ['GET', 'PATCH', 'DELETE', 'POST'].includes(method);
   }
 
   async handle(req: IncomingMessage, url: URL, allowed: boolean, user: string, send: Send): Promise<void> {
@@ -108,13 +128,25 @@ export class FakeWorkloads {
       const items = [...this.pods.values()].filter((p) => !sel || p.node === sel[1]).map(podObject);
       return send(200, { kind: 'PodList', apiVersion: 'v1', items });
     }
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path)) && method === 'GET') {
+      const ns = decodeURIComponent(m[1]!);
+      if (!allowed) return forbid('pods', '', ns);
+      const sel = Object.fromEntries((url.searchParams.get('labelSelector') ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+      const items = [...this.pods.values()].filter((p) => p.namespace === ns && Object.entries(sel).every(([k, v]) => p.labels?.[k] === v)).map(podObject);
+      return send(200, { kind: 'PodList', apiVersion: 'v1', items });
+    }
+    if (path === '/api/v1/namespaces/kube-system/configmaps/kubeadm-config' && method === 'GET') {
+      if (!allowed) return forbid('configmaps', 'kubeadm-config', 'kube-system');
+      if (!this.clusterConfiguration) return send(404, status(404, 'NotFound', 'configmaps "kubeadm-config" not found'));
+      return send(200, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'kube-system', name: 'kubeadm-config' }, data: { ClusterConfiguration: this.clusterConfiguration } });
+    }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)(\/eviction)?$/.exec(path))) {
       const ns = decodeURIComponent(m[1]!);
       const name = decodeURIComponent(m[2]!);
       if (!allowed) return forbid(m[3] ? 'pods/eviction' : 'pods', name, ns);
       const pod = this.pods.get(`${ns}/${name}`);
       if (!m[3] && method === 'GET') return pod ? send(200, podObject(pod)) : send(404, status(404, 'NotFound', `pods "${name}" not found`));
-      if (m[3] && method === 'POST') return this.evict(ns, name, pod, body, send);
+      if (m[3] && method === 'POST') return this.evict(ns, name, pod, body, (code, b) => (this.evictions.push(`${ns}/${name} ${code}`), send(code, b)));
     }
     send(405, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
   }
@@ -163,6 +195,7 @@ function nodeObject(n: FakeNode): object {
     status: {
       addresses: [{ type: 'InternalIP', address: n.address }, { type: 'Hostname', address: n.name }],
       conditions: [{ type: 'Ready', status: n.ready === false ? 'False' : 'True' }],
+      ...(n.kubeletVersion ? { nodeInfo: { kubeletVersion: n.kubeletVersion } } : {}),
     },
   };
 }
@@ -180,7 +213,7 @@ function podObject(p: FakePod): object {
       ...(p.owner ? { ownerReferences: [{ apiVersion: 'v1', kind: p.owner, name: `${p.name}-owner`, controller: true }] } : {}),
       ...(p.deletionTimestamp ? { deletionTimestamp: p.deletionTimestamp } : {}),
     },
-    spec: { nodeName: p.node, volumes: p.emptyDir ? [{ name: 'scratch', emptyDir: {} }] : [] },
+    spec: { nodeName: p.node, volumes: p.emptyDir ? [{ name: 'scratch', emptyDir: {} }] : [], containers: [{ name: p.name, image: p.image ?? 'registry.example/app:1' }] },
     status: { phase: p.phase, conditions: [{ type: 'Ready', status: p.ready === false ? 'False' : 'True' }] },
   };
 }

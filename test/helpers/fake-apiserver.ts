@@ -22,7 +22,6 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { FakeCluster } from './fake-cluster.js';
 import { FakeWorkloads } from './fake-apiserver-workloads.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -36,8 +35,6 @@ export interface FakeApiServer {
   /** Requests in order: "METHOD path user". */
   log: string[];
   authenticate(token: string, now?: Date): { user: string; groups: string[] } | undefined;
-  /** The cluster's Nodes, Pods, disruption budgets and kubeadm-config (test/helpers/fake-cluster.ts). */
-  cluster: FakeCluster;
   /** Nodes, pods, PodDisruptionBudgets and evictions (test/helpers/fake-apiserver-workloads.ts). */
   workloads: FakeWorkloads;
   /** The serving certificate it presents (PEM). */
@@ -85,20 +82,17 @@ const status = (code: number, reason: string, message: string): object => ({ kin
 
 /**
  * `authorizedGroups`: the groups RBAC lets create Secrets (kubeadm's by default), and use the
- * workloads' resources; `servingValidity`: the serving certificate's dates; `cluster`: the Nodes,
- * Pods and kubeadm-config an upgrade reads.
+ * workloads' resources; `servingValidity`: the serving certificate's dates; `workloads`: the cluster's
+ * objects, when the test made them first.
  */
 export async function startFakeApiServer(
   ca: { cert: string; key: string },
-  opts: { authorizedGroups?: string[]; servingValidity?: { notBefore: Date; notAfter: Date }; cluster?: FakeCluster } = {},
+  opts: { authorizedGroups?: string[]; servingValidity?: { notBefore: Date; notAfter: Date }; workloads?: FakeWorkloads } = {},
 ): Promise<FakeApiServer> {
   const authorized = opts.authorizedGroups ?? ADMIN_GROUPS;
   const secrets = new Map<string, StoredSecret>();
-  const cluster = opts.cluster ?? new FakeCluster();
-  // Until the two are one (FakeCluster's upgrade view into FakeWorkloads), a test picks one: the upgrade tests pass `cluster`.
-  const upgradeView = opts.cluster !== undefined;
   const log: string[] = [];
-  const workloads = new FakeWorkloads();
+  const workloads = opts.workloads ?? new FakeWorkloads();
   const serving = await servingCert(ca, opts.servingValidity);
   const server: Server = createServer({ ...serving, ca: ca.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const socket = req.socket as TLSSocket;
@@ -113,7 +107,6 @@ export async function startFakeApiServer(
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (upgradeView && FakeCluster.routes(req.url ?? '')) return serveClusterObjects(cluster, req, send, who, authorized);
     const url = new URL(req.url ?? '/', 'https://stand-in');
     if (workloads.handles(req.method ?? '', url.pathname)) {
       void workloads.handle(req, url, who.groups.some((g) => authorized.includes(g)), who.user, send);
@@ -158,7 +151,6 @@ export async function startFakeApiServer(
     url: `https://127.0.0.1:${port}`,
     secrets,
     log,
-    cluster,
     workloads,
     servingCert: serving.cert,
     authenticate(token, now = new Date()) {
@@ -180,26 +172,4 @@ export async function startFakeApiServer(
         server.closeAllConnections();
       }),
   };
-}
-
-/** Nodes, Pods and kubeadm-config (fake-cluster.ts), for the admin groups RBAC lets do anything. */
-function serveClusterObjects(cluster: FakeCluster, req: IncomingMessage, send: (code: number, body: object) => void, who: { user: string; groups: string[] }, authorized: string[]): void {
-  if (!who.groups.some((g) => authorized.includes(g))) {
-    send(403, status(403, 'Forbidden', `User "${who.user}" cannot ${req.method?.toLowerCase()} ${req.url}`));
-    return;
-  }
-  let raw = '';
-  req.setEncoding('utf8');
-  req.on('data', (d: string) => (raw += d));
-  req.on('end', () => {
-    let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      send(400, status(400, 'BadRequest', 'the object provided is not valid JSON'));
-      return;
-    }
-    const [code, answer] = cluster.handle(req.method ?? 'GET', req.url ?? '/', String(req.headers['content-type'] ?? ''), body);
-    send(code, answer);
-  });
 }
