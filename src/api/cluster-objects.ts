@@ -9,13 +9,13 @@ import { apiRefusal, apiRequest, networkProblem, type ApiCredentials, type ApiRe
 export interface NodeObject {
   metadata: { name: string; labels?: Record<string, string> };
   spec?: { unschedulable?: boolean };
-  status?: { addresses?: { type: string; address: string }[]; conditions?: { type: string; status: string }[] };
+  status?: { addresses?: { type: string; address: string }[]; conditions?: { type: string; status: string }[]; nodeInfo?: { kubeletVersion?: string } };
 }
 
 export interface OwnerReference { kind: string; name: string; controller?: boolean }
 export interface PodObject {
-  metadata: { name: string; namespace: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: OwnerReference[]; deletionTimestamp?: string };
-  spec?: { nodeName?: string; volumes?: { name: string; emptyDir?: object }[] };
+  metadata: { name: string; namespace: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: OwnerReference[]; deletionTimestamp?: string };
+  spec?: { nodeName?: string; volumes?: { name: string; emptyDir?: object }[]; containers?: { name?: string; image?: string }[] };
   status?: { phase?: string; conditions?: { type: string; status: string }[] };
 }
 
@@ -63,8 +63,8 @@ export class KubeClient {
    * `kubectl cordon`: spec.unschedulable through a strategic merge patch, as kubectl sends it
    * (staging/src/k8s.io/kubectl/pkg/drain/cordon.go PatchOrReplaceWithContext).
    */
-  async cordon(name: string): Promise<void> {
-    await this.call('PATCH', `/api/v1/nodes/${seg(name)}`, `cordon Node ${name}`, [200], { spec: { unschedulable: true } }, 'application/strategic-merge-patch+json');
+  async cordon(name: string, unschedulable = true): Promise<void> {
+    await this.call('PATCH', `/api/v1/nodes/${seg(name)}`, `${unschedulable ? 'cordon' : 'uncordon'} Node ${name}`, [200], { spec: { unschedulable } }, 'application/strategic-merge-patch+json');
   }
 
   /** Deletes the Node object; one already gone is fine. */
@@ -76,6 +76,19 @@ export class KubeClient {
   async podsOn(node: string): Promise<PodObject[]> {
     const r = await this.call('GET', `/api/v1/pods?fieldSelector=${seg(`spec.nodeName=${node}`)}`, `list the pods on ${node}`, [200]);
     return (r.body as { items: PodObject[] }).items;
+  }
+
+  /** Pods of a namespace matching a label selector ("component=kube-apiserver"). */
+  async podsWithLabel(namespace: string, selector: string): Promise<PodObject[]> {
+    const r = await this.call('GET', `/api/v1/namespaces/${seg(namespace)}/pods?labelSelector=${seg(selector)}`, `list the pods ${selector} in ${namespace}`, [200]);
+    return (r.body as { items: PodObject[] }).items;
+  }
+
+  /** kubeadm's ClusterConfiguration as kubeadm keeps it (data.ClusterConfiguration of kube-system/kubeadm-config); undefined when there is none. */
+  async kubeadmClusterConfiguration(): Promise<string | undefined> {
+    const r = await this.call('GET', '/api/v1/namespaces/kube-system/configmaps/kubeadm-config', 'read the kubeadm-config ConfigMap', [200, 404]);
+    const text = r.status === 404 ? undefined : (r.body as { data?: Record<string, string> }).data?.ClusterConfiguration;
+    return typeof text === 'string' ? text : undefined;
   }
 
   async pod(namespace: string, name: string): Promise<PodObject | undefined> {

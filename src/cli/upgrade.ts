@@ -3,7 +3,8 @@
 // create` does: the cluster CA is the only trust root). The store is only read.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiClient, isDiagnostic } from '../api/cluster.js';
+import { isDiagnostic } from '../api/cluster.js';
+import { KubeClient } from '../api/cluster-objects.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { acquireLock, LockBusyError } from '../output/lock.js';
@@ -31,7 +32,7 @@ export interface ApplyCliOptions extends UpgradeOptions {
   nodeTimeout?: string;
 }
 
-interface Connected { topology: Topology; plan: ClusterPlan; clusterDir: string; api: ApiClient }
+interface Connected { topology: Topology; plan: ClusterPlan; clusterDir: string; api: KubeClient }
 
 function usage(text: string): number {
   process.stderr.write(`kubebake: ${text}\n`);
@@ -58,7 +59,7 @@ async function connect(opts: UpgradeOptions): Promise<Connected | number> {
   const stored = await loadOrCreateSecrets(secretsDir, { identity: identityOf(topology, plan) });
   if ('diagnostics' in stored) return fail(stored.diagnostics);
   const s = stored.secrets;
-  const api = new ApiClient({ server: server ?? new URL(`https://${plan.endpoint.hostPort}`), caCert: s.ca.cert, clientCert: s.admin.cert, clientKey: s.admin.key }, timeoutMs);
+  const api = new KubeClient({ server: server ?? new URL(`https://${plan.endpoint.hostPort}`), caCert: s.ca.cert, clientCert: s.admin.cert, clientKey: s.admin.key }, timeoutMs);
   return { topology, plan, clusterDir, api };
 }
 

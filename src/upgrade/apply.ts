@@ -6,8 +6,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { upgradeMsg } from '../diagnostics/messages.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { escapeControl } from '../diagnostics/escape.js';
-import { getNode, isDiagnostic, kubeadmClusterConfiguration, setUnschedulable, type ApiClient } from '../api/cluster.js';
-import { KubeClient } from '../api/cluster-objects.js';
+import { getNode, isDiagnostic, kubeadmClusterConfiguration, setUnschedulable } from '../api/cluster.js';
+import type { KubeClient } from '../api/cluster-objects.js';
 import { drainNode, podsToEvict } from '../api/drain.js';
 import { DiagnosticError } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
@@ -29,7 +29,7 @@ export interface ApplyOptions {
   /** The topology file as given (for the next commands printed). */
   file: string;
   clusterDir: string;
-  api: ApiClient;
+  api: KubeClient;
   sshConfig?: string;
   drainMs: number;
   stepMs: number;
@@ -108,7 +108,7 @@ async function runAction(o: ApplyOptions, up: UpgradePlan, n: NodeUpgrade, actio
     }
     case 'drain': {
       // The one drain of kubebake (api/drain.ts, as kubectl drain): it cordons again (harmless) and evicts.
-      const client = new KubeClient(o.api.creds, o.api.timeoutMs);
+      const client = o.api;
       try {
         await drainNode(client, n.name, { deadline: Date.now() + o.drainMs, log: (l) => o.out(`  ${l}`) });
         return { ok: true };
@@ -186,7 +186,7 @@ async function dryRun(o: ApplyOptions, up: UpgradePlan): Promise<number> {
     }
     let pods;
     try {
-      pods = podsToEvict(await new KubeClient(o.api.creds, o.api.timeoutMs).podsOn(n.name), false);
+      pods = podsToEvict(await o.api.podsOn(n.name), false);
     } catch (e) {
       if (e instanceof DiagnosticError) return fail(e.diagnostics, EXIT.invalid);
       throw e;

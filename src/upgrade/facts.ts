@@ -6,7 +6,8 @@
 import { parse } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { upgradeMsg } from '../diagnostics/messages.js';
-import { isDiagnostic, kubeadmClusterConfiguration, listNodes, podsWithLabel, type ApiClient, type NodeInfo } from '../api/cluster.js';
+import { isDiagnostic, kubeadmClusterConfiguration, listNodes, podsWithLabel, type NodeInfo } from '../api/cluster.js';
+import type { KubeClient } from '../api/cluster-objects.js';
 import { semver, type RunningVersions } from './policy.js';
 
 export interface ClusterFacts extends RunningVersions {
@@ -33,10 +34,10 @@ export function clusterConfigVersion(text: string): string | undefined {
   return typeof v === 'string' && semver(v) ? bare(v) : undefined;
 }
 
-export async function readClusterFacts(api: ApiClient): Promise<ClusterFacts | Diagnostic> {
+export async function readClusterFacts(api: KubeClient): Promise<ClusterFacts | Diagnostic> {
   const config = await kubeadmClusterConfiguration(api);
   if (isDiagnostic(config)) return config;
-  if (config === undefined) return { severity: 'error', path: ['apiEndpoint'], ...upgradeMsg.noKubeadmConfig(api.server.origin) };
+  if (config === undefined) return { severity: 'error', path: ['apiEndpoint'], ...upgradeMsg.noKubeadmConfig(api.creds.server.origin) };
   const cluster = clusterConfigVersion(config);
   if (!cluster) return { severity: 'error', path: ['apiEndpoint'], ...upgradeMsg.clusterVersionUnreadable(config) };
   const nodes = await listNodes(api);
