@@ -12,9 +12,9 @@
 // kubelet and kubectl the same way; `systemctl daemon-reload` and `systemctl restart kubelet`).
 // `--allow-change-held-packages` is the one-command form of unhold/install the same page gives.
 //
-// The step is not part of the first-boot user-data: a first-boot worker's seed is within bytes of its
-// 12 KiB budget, and the step needs what first boot cannot know (the next minor's repositories and
-// keys). `kubebake upgrade apply` ships it over SSH when it upgrades the node (upgrade/remote.ts) and
+// The step is not in the first-boot user-data: it needs what first boot cannot know (the next
+// minor's repositories and keys, the site's mirrors and proxy as they are then), and it would only
+// add to every seed's size. `kubebake upgrade apply` ships it over SSH when it upgrades the node (upgrade/remote.ts) and
 // runs it through the host's first-boot runner, so the status file, the log and the progress reports
 // work as at first boot.
 import type { ClusterPlan, NodePlan } from '../plan/plan.js';
