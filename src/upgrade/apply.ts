@@ -14,7 +14,7 @@ import { msg } from '../diagnostics/messages.js';
 import type { ClusterPlan } from '../plan/plan.js';
 import { upgradeStep } from '../steps/upgrade.js';
 import type { Topology } from '../topology/types.js';
-import { EXIT, SIGNAL_EXIT } from '../cli/exit.js';
+import { EXIT, SIGNAL_EXIT } from '../diagnostics/exit.js';
 import { q } from '../steps/shell.js';
 import { clusterConfigVersion, readClusterFacts } from './facts.js';
 import { formatUpgradePlan } from './format.js';
