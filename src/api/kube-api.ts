@@ -15,8 +15,12 @@ export interface ApiCredentials {
 
 export interface ApiResponse { status: number; body: unknown }
 
-/** One JSON request, bounded by `timeoutMs` from start to end. Rejects on network and TLS errors. */
-export function apiRequest(creds: ApiCredentials, method: string, path: string, body: unknown, timeoutMs: number): Promise<ApiResponse> {
+/**
+ * One JSON request, bounded by `timeoutMs` from start to end. Rejects on network and TLS errors.
+ * `contentType`: a PATCH names its patch format (application/merge-patch+json, …); the API
+ * answers any other with 415.
+ */
+export function apiRequest(creds: ApiCredentials, method: string, path: string, body: unknown, timeoutMs: number, contentType = 'application/json'): Promise<ApiResponse> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
   return new Promise((resolve, reject) => {
     const req = request(
@@ -30,7 +34,7 @@ export function apiRequest(creds: ApiCredentials, method: string, path: string, 
         key: creds.clientKey,
         headers: {
           accept: 'application/json',
-          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}),
         },
         timeout: timeoutMs,
       },

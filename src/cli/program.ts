@@ -122,6 +122,162 @@ Exit codes: 0 registered and rendered, 1 invalid input or the API refused / was 
     )
     .action(async (opts) => setExit(await (await import('./token.js')).runTokenCreate(opts)));
 
+  // --- upgrade: plan and apply (src/cli/upgrade.ts) ---
+  const upgrade = program.command('upgrade').description("Upgrade the running cluster to the topology's kubernetes.version, one minor at a time.");
+  const upgradeOptions = (cmd: Command): Command =>
+    cmd
+      .requiredOption('-f, --file <topology.yaml>', 'topology file, with the kubernetes.version to upgrade to')
+      .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
+      .option('--server <url>', 'the API to talk to (default: https://<apiEndpoint>)')
+      .option('--timeout <seconds>', 'bound for each API call', '15')
+      .option('--strict', 'treat warnings as errors');
+  upgradeOptions(upgrade.command('plan'))
+    .description('Read what the cluster runs (Node versions, kubeadm-config) and print the upgrade: order, packages, what to mirror; refuse what upstream refuses.')
+    .option('--json', 'print the plan as JSON')
+    .addHelpText(
+      'after',
+      `
+Refuses (exit 1, with the reason and the fix): skipping a minor, a downgrade, a kubelet further
+behind than the version skew policy allows, a CNI release not tested with the target minor.
+
+Examples:
+  $ kubebake upgrade plan -f cluster.yaml
+  $ kubebake upgrade plan -f cluster.yaml --server https://10.0.0.11:6443 --json
+
+Exit codes: 0 the plan is possible (or nothing to do), 1 refused or invalid input, 2 usage error.`,
+    )
+    .action(async (opts) => setExit(await (await import('./upgrade.js')).runUpgradePlan(opts)));
+  upgradeOptions(upgrade.command('apply'))
+    .description('Carry the plan out one node at a time: cordon, drain (Eviction API), the upgrade step over SSH, wait until Ready at the new version, uncordon.')
+    .option('--dry-run', 'print every action and each node\'s script; change nothing')
+    .option('--ssh-config <file>', 'ssh_config for reaching the nodes (ssh -F); default: your own ssh setup')
+    .option('--drain-timeout <duration>', 'bound for draining one node (a PodDisruptionBudget that blocks)', '10m')
+    .option('--step-timeout <duration>', "bound for one node's upgrade step", '30m')
+    .option('--node-timeout <duration>', 'bound for a node to come back Ready at the new version', '10m')
+    .addHelpText(
+      'after',
+      `
+Nodes are reached with the system's ssh as the topology's admin user (access.adminUser), whose key
+is in access.sshAuthorizedKeys; the step runs with sudo through the node's first-boot runner
+(status file, log, progress reports to kubebake serve). Progress is kept in
+<out>/<cluster>/upgrade/state.json: run the same command again after a failure or Ctrl-C and it
+continues where it stopped.
+
+Examples:
+  $ kubebake upgrade apply -f cluster.yaml --dry-run
+  $ kubebake upgrade apply -f cluster.yaml
+  $ kubebake upgrade apply -f cluster.yaml --ssh-config ~/.ssh/lab.conf --drain-timeout 20m
+
+Exit codes: 0 every node runs the new version, 1 refused or invalid input, 2 usage error,
+3 a node's action failed (node, action and cause named), 4 a bounded wait ran out.`,
+    )
+    .action(async (opts) => setExit(await (await import('./upgrade.js')).runUpgradeApply(opts)));
+  // --- day 2: nodes in and out, load balancers, certificates --------------------------------
+  const nodeOptions = (cmd: Command): Command =>
+    cmd
+      .requiredOption('-f, --file <topology.yaml>', 'topology file')
+      .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
+      .option('--server <url>', 'the API to talk to (default: https://<apiEndpoint>)')
+      .option('--timeout <seconds>', 'bound for each API call', '15')
+      .option('--ssh-config <file>', 'ssh -F: an OpenSSH configuration to reach the hosts with (default: your ~/.ssh/config)')
+      .option('--drain-timeout <duration>', 'bound for draining the node (90s, 10m, 1h)', '10m')
+      .option('--evict-unmanaged', 'also evict pods no controller recreates (kubectl drain --force)')
+      .option('--unreachable', 'the machine is gone: do not reset it; remove its etcd member from another control plane')
+      .option('--delivery <forms>', 'delivery forms to re-render, as for render cloud-init', 'all')
+      .option('--force', 'replace files that were edited by hand since kubebake wrote them');
+  const node = program.command('node').description('Take nodes out of a running cluster, or replace them with fresh machines.');
+  nodeOptions(node.command('remove').argument('<name>', 'the node (already deleted from the topology\'s hosts)'))
+    .description('Take a node out for good: load balancers updated, drain, kubeadm reset, its etcd member gone, Node deleted, output re-rendered.')
+    .addHelpText(
+      'after',
+      `
+The topology stays the source of truth: delete the host from hosts first (kubebake refuses a
+node that is still there), then run this. In order: every host it needs answers over SSH (your
+OpenSSH client, the topology's admin user, sudo); the load balancers get the topology's
+haproxy.cfg (haproxy -c, then a reload that keeps connections); the node is cordoned and drained
+through the Eviction API (PodDisruptionBudgets respected, bounded by --drain-timeout); kubeadm
+reset runs on it; a control plane's etcd member is checked gone from another control plane (and
+removed there if reset could not); the Node is deleted; the output is rendered again. Refused
+before anything changes: the last control plane, and a removal that would cost etcd its quorum.
+Every step is safe to repeat: run the command again after fixing what stopped it.
+
+Examples:
+  $ kubebake node remove worker3 -f cluster.yaml
+  $ kubebake node remove cp3 -f cluster.yaml --ssh-config ~/.ssh/lab.conf --drain-timeout 20m
+
+Exit codes: 0 done, 1 refused or failed (the message names the step and the cause), 2 usage error,
+4 the drain did not finish within --drain-timeout (the pods still there and why are named).`,
+    )
+    .action(async (name, opts) => setExit(await (await import('./node.js')).runNodeRemove(name, opts)));
+  nodeOptions(node.command('replace').argument('<name>', 'the node (a host of the topology)'))
+    .description('Take a node out as node remove does, then register a fresh token and re-render: its new seed boots the machine that takes its place.')
+    .addHelpText(
+      'after',
+      `
+For rolling replacement onto new images: bake images, then replace the nodes one by one, each
+after the one before is Ready again. The host keeps its name in the topology (its address may
+change); its new seed has a fresh bootstrap token and so a new instance-id. The first control
+plane of the topology (its seed runs kubeadm init) cannot be replaced until another control plane
+is listed before it.
+
+Examples:
+  $ kubebake node replace worker1 -f cluster.yaml
+  $ kubebake node replace cp2 -f cluster.yaml --unreachable    # its machine died
+
+Exit codes: as node remove.`,
+    )
+    .action(async (name, opts) => setExit(await (await import('./node.js')).runNodeReplace(name, opts)));
+
+  program
+    .command('lb')
+    .description('Manage the load balancers of a running cluster.')
+    .command('update')
+    .description("Give every load balancer the topology's haproxy.cfg over SSH: checked with haproxy -c, installed, HAProxy reloaded without dropping connections.")
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .option('--ssh-config <file>', 'ssh -F: an OpenSSH configuration to reach the hosts with (default: your ~/.ssh/config)')
+    .addHelpText(
+      'after',
+      `
+Run it after adding a control plane to the topology (before booting it: its backend stays down
+until its /readyz answers) or changing an ingress frontend. node remove and node replace run it
+themselves.
+
+Examples:
+  $ kubebake lb update -f cluster.yaml
+
+Exit codes: 0 every load balancer serves the topology's haproxy.cfg, 1 one could not be reached or refused it (the others keep theirs), 2 usage error.`,
+    )
+    .action(async (opts) => setExit(await (await import('./lb.js')).runLbUpdate(opts)));
+
+  program
+    .command('certs')
+    .description("Check a running cluster's certificates.")
+    .command('check')
+    .description('When the certificates run out: the stored CAs and admin certificate, and each API server\'s serving certificate (TLS handshake).')
+    .requiredOption('-f, --file <topology.yaml>', 'topology file')
+    .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
+    .option('--server <url>', 'check only this API server (default: every control plane at <address>:6443)')
+    .option('--timeout <seconds>', 'bound for each TLS handshake', '15')
+    .option('--warn-days <days>', 'warn about certificates that expire within this many days', '30')
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      `
+kubeadm's CAs last 10 years, the certificates it makes 1 year; kubeadm renews them on every
+upgrade. A cluster never upgraded needs kubeadm certs renew all on each control plane within the
+year (README, "Certificates"). Kubelet certificates are not checked: their client certificates
+rotate themselves, their serving certificates are self-signed and not verified by the API server.
+
+Examples:
+  $ kubebake certs check -f cluster.yaml
+  $ kubebake certs check -f cluster.yaml --server https://10.20.0.11:6443 --warn-days 60 --json
+
+Exit codes: 0 every certificate has more than --warn-days left, 1 one could not be checked
+(unreachable, not this cluster's) or invalid input, 2 usage error, 5 one expires within
+--warn-days, 6 one has expired.`,
+    )
+    .action(async (opts) => setExit(await (await import('./certs.js')).runCertsCheck(opts)));
+
   program
     .command('bake')
     .description('Build artifacts with external tools.')

@@ -12,7 +12,7 @@ import { ensureOutputFolder, writeTree, type WriteOutcome } from '../output/writ
 import type { FileTree } from '../output/tree.js';
 import type { Topology } from '../topology/types.js';
 import type { DeliveryForm } from '../render/delivery/forms.js';
-import { EXIT } from './exit.js';
+import { EXIT, SIGNAL_EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
 import { positionDiagnostics } from '../topology/load.js';
 import { verifyRender } from '../verify/verify.js';
@@ -31,8 +31,6 @@ export interface RenderOptions {
   register?: (plan: RenderPlan) => Promise<Diagnostic[]>;
 }
 
-/** Exit codes after SIGINT / SIGTERM: 128 + the signal number, as shells report them. */
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
  * `render cloud-init`: topology → plan (+ stored secrets) → files under <out>/<cluster>/.
@@ -150,7 +148,7 @@ function noteRemovedForms(d: DeliveryModule, outcome: WriteOutcome, forms: reado
 }
 
 /** The identity the secrets store is bound to (see ClusterIdentity). */
-function identityOf(topology: Topology, plan: ClusterPlan): ClusterIdentity {
+export function identityOf(topology: Topology, plan: ClusterPlan): ClusterIdentity {
   return { name: topology.name, apiEndpoint: plan.endpoint.hostPort, nodeSubnet: topology.network.nodeSubnet };
 }
 
@@ -159,7 +157,7 @@ function identityOf(topology: Topology, plan: ClusterPlan): ClusterIdentity {
  * anything, or finishes the write it began, then exits 130/143. A second signal exits at once
  * (the writer's pending manifest lets the next run finish the job).
  */
-async function withSignals(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+export async function withSignals(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) process.exit(SIGNAL_EXIT[sig]);
@@ -220,7 +218,7 @@ function reportRotation(plan: ClusterPlan, tokenFile: string): void {
   );
 }
 
-function noStore(dir: string): Diagnostic {
+export function noStore(dir: string): Diagnostic {
   return {
     severity: 'error',
     code: 'secrets.missing',

@@ -4,27 +4,18 @@
 // re-rendered user-data (and baked images used for scale-out join with the same user-data).
 // The token's secret half is never printed.
 import { apiRefusal, apiRequest, networkProblem, type ApiCredentials } from '../api/kube-api.js';
-import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 import { bootstrapTokenSecret } from '../config/kubeadm/bootstrap-token.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { RenderPlan } from '../plan/plan.js';
 import { durationSeconds } from '../util/duration.js';
-import { EXIT } from './exit.js';
+import { parseAccess } from './cluster-access.js';
 import { runRenderCloudInit } from './render.js';
 
 export interface TokenCreateOptions { file: string; out: string; server?: string; delivery?: string; force?: boolean; timeout?: string }
 
 export async function runTokenCreate(opts: TokenCreateOptions): Promise<number> {
-  const server = opts.server === undefined ? undefined : parseServer(opts.server);
-  if (server === null) {
-    process.stderr.write(`kubebake: --server: "${opts.server}" is not an https://host:port URL (e.g. https://10.0.0.11:${API_SERVER_PORT})\n`);
-    return EXIT.usage;
-  }
-  const timeoutMs = Number(opts.timeout ?? '15') * 1000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 600_000) {
-    process.stderr.write(`kubebake: --timeout: "${opts.timeout}" is not a number of seconds between 1 and 600\n`);
-    return EXIT.usage;
-  }
+  const access = parseAccess(opts);
+  if (typeof access === 'number') return access;
   return runRenderCloudInit({
     file: opts.file,
     out: opts.out,
@@ -32,21 +23,12 @@ export async function runTokenCreate(opts: TokenCreateOptions): Promise<number> 
     delivery: opts.delivery,
     rotateToken: true,
     requireStore: true,
-    register: (plan) => register(plan, server ?? new URL(`https://${plan.endpoint.hostPort}`), timeoutMs),
+    register: (plan) => register(plan, access.server ?? new URL(`https://${plan.endpoint.hostPort}`), access.timeoutMs),
   });
 }
 
-function parseServer(text: string): URL | null {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' && (url.pathname === '/' || url.pathname === '') && !url.search && !url.username ? url : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Creates the token's Secret in kube-system, as `kubeadm token create` does. */
-async function register(plan: RenderPlan, server: URL, timeoutMs: number): Promise<Diagnostic[]> {
+export async function register(plan: RenderPlan, server: URL, timeoutMs: number): Promise<Diagnostic[]> {
   const s = plan.secrets;
   const creds: ApiCredentials = { server, caCert: s.ca.cert, clientCert: s.admin.cert, clientKey: s.admin.key };
   const ttl = durationSeconds(plan.bootstrap.tokenTTL) ?? 0;

@@ -2,6 +2,8 @@
 // Each function returns the parts of a Diagnostic that describe the problem; the caller adds
 // severity and position.
 
+import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
+
 export interface Message { code: string; message: string; hint?: string }
 
 const list = (xs: readonly string[]): string => xs.map((x) => `"${x}"`).join(', ');
@@ -470,6 +472,112 @@ export const msg = {
     message: `${where} is no OpenPGP public key: it is ${problem}`,
     hint: 'give the key that signs the repository, as `gpg --armor --export KEY` prints it or as the repository publishes it (Release.key)',
   }),
+
+  // --- day 2: nodes in and out ---------------------------------------------------------------
+  nodeStillInTopology: (name: string): Message => ({
+    code: 'node.still-in-topology',
+    message: `${name} is still a host of the topology: the topology is what the load balancers, every render and every later command follow, so a node leaves it first`,
+    hint: `delete this host from hosts, then run the command again; to put a fresh machine in its place under the same name, use kubebake node replace ${name}`,
+  }),
+  nodeNotInTopology: (name: string, hosts: string[]): Message => ({
+    code: 'node.not-in-topology',
+    message: `${name} is not a host of the topology (hosts: ${hosts.join(', ')})`,
+    hint: 'node replace keeps a host of the topology under its name; to take a node out for good, delete it from hosts and run kubebake node remove',
+  }),
+  nodeNotInCluster: (name: string, nodes: string[]): Message => ({
+    code: 'node.not-in-cluster',
+    message: `the cluster has no Node ${name} (its Nodes: ${nodes.join(', ') || 'none'}), and no earlier render has a host ${name}`,
+    hint: 'check the name (kubectl get nodes); nothing was changed',
+  }),
+  nodeNotALoadBalancer: (name: string): Message => ({
+    code: 'node.load-balancer',
+    message: `${name} is a load balancer: it is no Node of the cluster and holds no etcd member`,
+    hint: 'to take a load balancer out, delete it from the topology (and its keepalived peer settings), render, and switch the machine off; to replace it, boot a new machine from its re-rendered seed',
+  }),
+  roleMismatch: (name: string, cluster: string, topology: string): Message => ({
+    code: 'node.role-mismatch',
+    message: `${name} is a ${cluster} in the running cluster but a ${topology} in the topology`,
+    hint: 'a replacement keeps the role; to change a node\'s role, remove it (delete it from hosts, kubebake node remove) and add a new host',
+  }),
+  lastControlPlane: (name: string): Message => ({
+    code: 'etcd.last-member',
+    message: `${name} is the last control plane of the running cluster: its etcd member holds the whole cluster state, and without it there is no cluster to come back to`,
+    hint: 'add a control plane first (add it to the topology, kubebake token create, kubebake lb update, boot it), wait until it is Ready, then take this one out',
+  }),
+  quorumAlreadyLost: (members: number, down: string[]): Message => ({
+    code: 'etcd.quorum-lost',
+    message: `etcd has lost its quorum already: of ${members} control planes only ${members - down.length} ${members - down.length === 1 ? 'is' : 'are'} healthy (not Ready, or etcd not ready: ${down.join(', ')}), and a member removal needs ${Math.floor(members / 2) + 1}`,
+    hint: 'bring the control planes that are down back first; if they are gone for good, restore etcd from a snapshot (kubernetes.io, "Operating etcd clusters for Kubernetes", Restoring an etcd cluster)',
+  }),
+  quorumWouldBeLost: (name: string, left: number, quorum: number, down: string[]): Message => ({
+    code: 'etcd.quorum',
+    message: `taking ${name} out would stop the cluster: etcd would keep ${left} member${left === 1 ? '' : 's'} and needs ${quorum} of ${left === 1 ? 'it' : 'them'} healthy, but ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} not (Node not Ready, or its etcd pod not ready)`,
+    hint: `bring ${down.join(', ')} back to Ready first; or, if ${down.length === 1 ? 'it is' : 'they are'} gone for good, take ${down.length === 1 ? 'it' : 'them'} out first (kubebake node remove, or node replace), then ${name}`,
+  }),
+  replaceInitNode: (name: string): Message => ({
+    code: 'node.replace-init',
+    message: `${name} is the topology's first control plane: its seed runs kubeadm init, so a fresh ${name} would start a second, empty cluster instead of joining this one`,
+    hint: `move another control plane above ${name} in hosts (its first boot is done, so it never runs kubeadm init again; a re-render changes its seed, not the running machine), then run node replace ${name}: it then joins like any other`,
+  }),
+  drainUnmanaged: (node: string, pods: string[]): Message => ({
+    code: 'drain.unmanaged',
+    message: `${node} runs pods that no controller would recreate elsewhere: ${pods.join(', ')} (kubectl drain refuses them too)`,
+    hint: 'move or delete them yourself, or pass --evict-unmanaged to evict them (they are then gone for good); the node is cordoned (kubectl uncordon to undo)',
+  }),
+  drainTimedOut: (node: string, blocked: string[]): Message => ({
+    code: 'drain.timed-out',
+    message: `${node} was not drained within --drain-timeout; still there: ${blocked.join('; ')}`,
+    hint: 'a PodDisruptionBudget allows no disruption now: scale the workload up or wait until its other pods are ready, then run the command again (or raise --drain-timeout); the node stays cordoned (kubectl uncordon to undo)',
+  }),
+  sshFailed: (host: string, address: string, user: string, why: string, leaving: boolean): Message => ({
+    code: 'ssh.failed',
+    message: `cannot run commands on ${host} (${address}) as ${user} over SSH with sudo: ${why}`,
+    hint: leaving
+      ? `kubebake uses your OpenSSH client and its configuration (keys, ssh-agent, known_hosts; --ssh-config FILE for another one): check with ssh ${user}@${address}; if ${host} is dead for good, switch it off for certain and pass --unreachable (its etcd member is then removed from another control plane)`
+      : `kubebake uses your OpenSSH client and its configuration (keys, ssh-agent, known_hosts; --ssh-config FILE for another one): check with ssh ${user}@${address} sudo -n true; nothing was changed`,
+  }),
+  remoteFailed: (host: string, what: string, status: number | null, output: string): Message => ({
+    code: 'remote.failed',
+    message: `${what} on ${host} failed (${status === null ? 'no answer in time' : `exit ${status}`})${output ? `: ${output}` : ''}`,
+    hint: `see the output above; once the cause is fixed, run the command again: every step is safe to repeat`,
+  }),
+  haproxyRefused: (host: string, output: string): Message => ({
+    code: 'lb.haproxy-check',
+    message: `HAProxy on ${host} refuses the new haproxy.cfg (haproxy -c): ${output}; it runs on with its old configuration`,
+    hint: 'this HAProxy is older or built otherwise than the one the topology\'s OS ships (kubebake renders for that one); check haproxy -v on the load balancer',
+  }),
+  etcdMemberStays: (name: string, peer: string, on: string): Message => ({
+    code: 'etcd.member-stays',
+    message: `the etcd member of ${name} (${peer}) is still in the etcd cluster after its removal on ${on}`,
+    hint: `see the output above; remove it by hand on a control plane: crictl exec <etcd container> etcdctl … member list, then member remove <ID>`,
+  }),
+  noHealthyControlPlane: (name: string): Message => ({
+    code: 'etcd.no-peer',
+    message: `no other control plane is Ready to check that the etcd member of ${name} is gone`,
+    hint: 'bring a control plane back first',
+  }),
+
+  // --- day 2: certificates ----------------------------------------------------------------------
+  certExpired: (what: string, when: string, renew: string): Message => ({
+    code: 'certs.expired',
+    message: `${what} expired on ${when}`,
+    hint: renew,
+  }),
+  certExpiring: (what: string, days: number, when: string, renew: string): Message => ({
+    code: 'certs.expiring',
+    message: `${what} expires in ${days} day${days === 1 ? '' : 's'} (${when})`,
+    hint: renew,
+  }),
+  certUnchecked: (what: string, why: string): Message => ({
+    code: 'certs.unchecked',
+    message: `${what} could not be checked: ${why}`,
+    hint: `is the control plane up and reachable from here? --server https://<address>:${API_SERVER_PORT} checks one API server; the other certificates are reported all the same`,
+  }),
+  certForeign: (what: string, why: string): Message => ({
+    code: 'certs.foreign',
+    message: `${what} is not signed by this cluster's CA (${why})`,
+    hint: 'point --server at a control plane of this cluster, or check that -o names this cluster\'s output folder',
+  }),
 } as const;
 
 /** One line on stderr when --delivery all cannot include the PXE tree. */
@@ -490,3 +598,84 @@ export const removedFormsNote = (counts: readonly (readonly [string, number])[],
 
 /** A render's last line: where the operator reads on (the cluster README, under the -o folder as given). */
 export const nextStepLine = (readme: string): string => `next: read ${readme} (boot order, what to attach where, day-2 commands)`;
+
+const names = (xs: readonly { node: string; version?: string }[]): string => xs.map((x) => `${x.node} (${x.version ? `v${x.version.replace(/^v/, '')}` : 'version unknown'})`).join(', ');
+
+/** Day 2: `kubebake upgrade plan|apply` (the drain's and SSH's messages are msg's, shared with node remove/replace). */
+export const upgradeMsg = {
+  downgrade: (running: string, target: string): Message => ({
+    code: 'upgrade.downgrade',
+    message: `kubernetes.version ${target} is older than the ${running} the cluster runs: kubebake does not downgrade (kubeadm's policy allows one minor back at most, and kubebake's pinned, held packages have no tested way back)`,
+    hint: `set kubernetes.version to ${running} (or a newer patch or the next minor) in the topology`,
+  }),
+  skipsMinor: (running: string, target: string): Message => ({
+    code: 'upgrade.skips-minor',
+    message: `Kubernetes ${running} → ${target} skips a minor: kube-apiserver must not skip minor versions (version skew policy), and kubeadm upgrades one minor at a time`,
+    hint: `upgrade one minor at a time: set kubernetes.version to the newest ${running.split('.')[0]}.${Number(running.split('.')[1]) + 1} patch, run kubebake upgrade apply, then bump again`,
+  }),
+  kubeletNewerThanTarget: (kubelets: readonly { node: string; version: string }[], target: string): Message => ({
+    code: 'upgrade.kubelet-newer',
+    message: `kubelet newer than the target ${target} on ${names(kubelets)}: a kubelet must not be newer than kube-apiserver (version skew policy)`,
+    hint: 'set kubernetes.version to at least the newest kubelet version the cluster runs',
+  }),
+  apiServerSpread: (apiServers: readonly { node: string; version?: string }[]): Message => ({
+    code: 'upgrade.apiserver-skew',
+    message: `the control plane's kube-apiservers are more than one minor apart: ${names(apiServers)} (the version skew policy allows one)`,
+    hint: 'bring the older control planes to the version of the others by hand (kubeadm upgrade node on each) before planning another upgrade',
+  }),
+  kubeletTooOld: (kubelets: readonly { node: string; version: string }[], target: string, max: number): Message => ({
+    code: 'upgrade.kubelet-too-old',
+    message: `kubelet too old for Kubernetes ${target} on ${names(kubelets)}: a kubelet may be at most ${max} minor versions older than kube-apiserver (version skew policy; kubeadm's MaximumAllowedMinorVersionKubeletSkew)`,
+    hint: 'first bring those nodes to the version the control plane runs: set kubernetes.version to it and run kubebake upgrade apply (it upgrades nodes that lag), then bump again',
+  }),
+  cniUntested: (plugin: string, version: string, range: readonly [string, string], target: string): Message => ({
+    code: 'upgrade.cni-untested',
+    message: `${plugin} ${version} is tested against Kubernetes ${range[0]}–${range[1]}, not ${target.split('.').slice(0, 2).join('.')}: the cluster network would run an untested combination after the upgrade`,
+    hint: `upgrade to a Kubernetes minor ${plugin} ${version} is tested against (${range[0]}–${range[1]}), or choose a cni.version tested against the target (kubebake's version table in the README)`,
+  }),
+  noKubeadmConfig: (server: string): Message => ({
+    code: 'upgrade.no-kubeadm-config',
+    message: `the API at ${server} has no ConfigMap kube-system/kubeadm-config with a ClusterConfiguration: this is not a cluster kubeadm made, or the API refused to show it`,
+    hint: 'point --server at this cluster\'s API (a control plane or the load balancer)',
+  }),
+  clusterVersionUnreadable: (text: string): Message => ({
+    code: 'upgrade.no-cluster-version',
+    message: `kubeadm's ClusterConfiguration has no kubernetesVersion kubebake can read (${JSON.stringify(text.slice(0, 40))})`,
+    hint: 'check kube-system/kubeadm-config: kubectl -n kube-system get configmap kubeadm-config -o yaml',
+  }),
+  hostsNotNodes: (hosts: readonly string[]): Message => ({
+    code: 'upgrade.host-not-a-node',
+    message: `${hosts.join(', ')} ${hosts.length === 1 ? 'is a host' : 'are hosts'} of the topology but not ${hosts.length === 1 ? 'a Node' : 'Nodes'} of the cluster: kubebake cannot upgrade what never joined`,
+    hint: 'boot and join them first (they then install the topology\'s version), or remove them from the topology',
+  }),
+  nodesNotHosts: (nodes: readonly string[]): Message => ({
+    code: 'upgrade.node-not-a-host',
+    message: `${nodes.join(', ')} ${nodes.length === 1 ? 'is a Node' : 'are Nodes'} of the cluster but not in the topology: kubebake cannot reach ${nodes.length === 1 ? 'it' : 'them'} and would leave ${nodes.length === 1 ? 'it' : 'them'} behind`,
+    hint: 'add them to the topology (with their address), or remove them from the cluster first (kubectl drain, kubectl delete node)',
+  }),
+  nodesNotReady: (nodes: readonly string[]): Message => ({
+    code: 'upgrade.node-not-ready',
+    message: `${nodes.join(', ')} ${nodes.length === 1 ? 'is' : 'are'} not Ready: an upgrade starts from a healthy cluster (kubeadm's preflight checks that every control plane is Ready)`,
+    hint: 'bring them back (kubectl describe node shows why), or remove them from the cluster and the topology',
+  }),
+  stepFailed: (node: string, reason: string): Message => ({
+    code: 'upgrade.step-failed',
+    message: `${node}: the upgrade step failed: ${reason}`,
+    hint: `fix the cause (the node's /var/log/kubebake/firstboot.log has the whole run), then run kubebake upgrade apply again: it continues with ${node}`,
+  }),
+  stepTimedOut: (node: string, seconds: number): Message => ({
+    code: 'upgrade.step-timeout',
+    message: `${node}: the upgrade step did not finish within ${seconds} s`,
+    hint: `look at ${node}'s /var/log/kubebake/firstboot.log; run kubebake upgrade apply again to continue (the step resumes, it does not start twice)`,
+  }),
+  nodeNotBack: (node: string, target: string, seen: string, seconds: number): Message => ({
+    code: 'upgrade.node-not-back',
+    message: `${node} did not come back Ready at v${target} within ${seconds} s (last seen: ${seen})`,
+    hint: `look at the kubelet on ${node} (journalctl -u kubelet); once it is Ready, run kubebake upgrade apply again to continue (${node} stays cordoned until then)`,
+  }),
+  applyNotDone: (node: string, cluster: string, target: string): Message => ({
+    code: 'upgrade.apply-first',
+    message: `${node}: kubeadm upgrade node would keep the control plane at v${cluster}: kubeadm-config says v${cluster}, and the first control plane's kubeadm upgrade apply v${target} has not happened`,
+    hint: 'run kubebake upgrade apply, which upgrades the first control plane (kubeadm upgrade apply) before the others',
+  }),
+} as const;

@@ -6,6 +6,9 @@
 // Layout (the topology's mirrors point at it):
 //   kubernetes/  flat repository (deb URL /) of kubeadm, kubelet, kubectl, cri-tools, kubernetes-cni
 //   cri-o/       flat repository of cri-o
+//   With several Kubernetes versions (an upgrade's two minors), one such pair per minor, as
+//   pkgs.k8s.io (core:/stable:/v1.N/deb/) and isv:cri-o (stable:/v1.N/deb/) publish them:
+//   kubernetes/v1.36/, kubernetes/v1.37/, cri-o/v1.36/, cri-o/v1.37/.
 //   debian/      an OS archive: dists/bookworm and bookworm-updates, main, with the OS packages of
 //                the table that this machine lacks (what it has, apt finds installed already)
 import { spawnSync } from 'node:child_process';
@@ -13,6 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageTable, type PackageDef } from './packages.js';
+import { minorOf } from '../../src/topology/facts/versions.js';
 import { missingTools } from './tools.js';
 
 export interface AptMirror {
@@ -73,27 +77,37 @@ function signRelease(dir: string, gnupg: string, fields: Record<string, string>)
   run('gpg', ['--homedir', gnupg, '--batch', '--yes', '--clearsign', '-o', join(dir, 'InRelease'), join(dir, 'Release')]);
 }
 
-/** Builds the mirror for a Kubernetes version into a new folder (the caller removes it); `omit`: packages it lacks. */
-export function buildAptMirror(kubernetesVersion: string, opts: { omit?: string[] } = {}): AptMirror {
+/** The folder of a repository in a mirror of several minors ("kubernetes/v1.37"), or of one ("kubernetes"). */
+export const repoFolder = (repo: 'kubernetes' | 'cri-o', version?: string): string => (version ? `${repo}/v${minorOf(version)}` : repo);
+
+/**
+ * Builds the mirror for a Kubernetes version (or for several, each minor in its own folders) into
+ * a new folder (the caller removes it); `omit`: packages it lacks.
+ */
+export function buildAptMirror(kubernetesVersion: string | string[], opts: { omit?: string[] } = {}): AptMirror {
   const dir = mkdtempSync(join(tmpdir(), 'kubebake-mirror-'));
   const gnupg = mkdtempSync('/tmp/kb-gpg-');
   try {
     run('gpg', ['--homedir', gnupg, '--batch', '--passphrase', '', '--quick-gen-key', 'kubebake test mirror <mirror@kubebake.invalid>', 'ed25519', 'sign', 'never']);
     const key = run('gpg', ['--homedir', gnupg, '--armor', '--export']);
-    const table = packageTable(kubernetesVersion).filter((p) => !opts.omit?.includes(p.name));
+    const versions = Array.isArray(kubernetesVersion) ? kubernetesVersion : [kubernetesVersion];
+    const tableOf = (v: string): PackageDef[] => packageTable(v).filter((p) => !opts.omit?.includes(p.name));
+    const table = tableOf(versions[0]!);
     const packages = {
-      kubernetes: table.filter((p) => KUBERNETES.includes(p.name)),
-      'cri-o': table.filter((p) => CRIO.includes(p.name)),
+      kubernetes: versions.flatMap((v) => tableOf(v).filter((p) => KUBERNETES.includes(p.name))),
+      'cri-o': versions.flatMap((v) => tableOf(v).filter((p) => CRIO.includes(p.name))),
       debian: table.filter((p) => !KUBERNETES.includes(p.name) && !CRIO.includes(p.name) && !installedHere(p.name)),
     };
-    for (const repo of ['kubernetes', 'cri-o'] as const) {
-      const at = join(dir, repo);
-      mkdirSync(at);
-      for (const p of packages[repo]) buildDeb(p, at);
-      writeFileSync(join(at, 'Packages'), run('apt-ftparchive', ['packages', '.'], { cwd: at }));
-      // As pkgs.k8s.io and isv:cri-o publish it next to the indexes.
-      writeFileSync(join(at, 'Release.key'), key);
-      signRelease(at, gnupg, {});
+    for (const v of versions) {
+      for (const repo of ['kubernetes', 'cri-o'] as const) {
+        const at = join(dir, repoFolder(repo, versions.length > 1 ? v : undefined));
+        mkdirSync(at, { recursive: true });
+        for (const p of tableOf(v).filter((p) => (repo === 'kubernetes' ? KUBERNETES : CRIO).includes(p.name))) buildDeb(p, at);
+        writeFileSync(join(at, 'Packages'), run('apt-ftparchive', ['packages', '.'], { cwd: at }));
+        // As pkgs.k8s.io and isv:cri-o publish it next to the indexes.
+        writeFileSync(join(at, 'Release.key'), key);
+        signRelease(at, gnupg, {});
+      }
     }
     const os = join(dir, 'debian');
     mkdirSync(join(os, 'pool'), { recursive: true });

@@ -18,9 +18,11 @@
 //   system:bootstrappers plus its auth-extra-groups.
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { FakeWorkloads } from './fake-apiserver-workloads.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -33,14 +35,18 @@ export interface FakeApiServer {
   /** Requests in order: "METHOD path user". */
   log: string[];
   authenticate(token: string, now?: Date): { user: string; groups: string[] } | undefined;
+  /** Nodes, pods, PodDisruptionBudgets and evictions (test/helpers/fake-apiserver-workloads.ts). */
+  workloads: FakeWorkloads;
+  /** The serving certificate it presents (PEM). */
+  servingCert: string;
   close(): Promise<void>;
 }
 
 const ADMIN_GROUPS = ['kubeadm:cluster-admins', 'system:masters'];
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** A serving certificate for 127.0.0.1 signed by the given CA (ECDSA P-256 or RSA, as the CA key is). */
-async function servingCert(ca: { cert: string; key: string }): Promise<{ cert: string; key: string }> {
+/** A serving certificate for 127.0.0.1 signed by the given CA (ECDSA P-256 or RSA, as the CA key is), valid for an hour unless told. */
+async function servingCert(ca: { cert: string; key: string }, validity?: { notBefore: Date; notAfter: Date }): Promise<{ cert: string; key: string }> {
   const ec = createPrivateKey(ca.key).asymmetricKeyType === 'ec';
   const signing = ec ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const caKey = await webcrypto.subtle.importKey('pkcs8', createPrivateKey(ca.key).export({ type: 'pkcs8', format: 'der' }), ec ? { name: 'ECDSA', namedCurve: 'P-256' } : signing, false, ['sign']);
@@ -50,8 +56,8 @@ async function servingCert(ca: { cert: string; key: string }): Promise<{ cert: s
     serialNumber: '01',
     subject: 'CN=kube-apiserver',
     issuer: caCert.subject,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 3_600_000),
+    notBefore: validity?.notBefore ?? new Date(Date.now() - 60_000),
+    notAfter: validity?.notAfter ?? new Date(Date.now() + 3_600_000),
     signingAlgorithm: signing,
     publicKey: keys.publicKey,
     signingKey: caKey,
@@ -74,12 +80,20 @@ function identity(socket: TLSSocket): { user: string; groups: string[] } {
 
 const status = (code: number, reason: string, message: string): object => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code });
 
-/** `authorizedGroups`: the groups RBAC lets create Secrets (kubeadm's by default). */
-export async function startFakeApiServer(ca: { cert: string; key: string }, opts: { authorizedGroups?: string[] } = {}): Promise<FakeApiServer> {
+/**
+ * `authorizedGroups`: the groups RBAC lets create Secrets (kubeadm's by default), and use the
+ * workloads' resources; `servingValidity`: the serving certificate's dates; `workloads`: the cluster's
+ * objects, when the test made them first.
+ */
+export async function startFakeApiServer(
+  ca: { cert: string; key: string },
+  opts: { authorizedGroups?: string[]; servingValidity?: { notBefore: Date; notAfter: Date }; workloads?: FakeWorkloads } = {},
+): Promise<FakeApiServer> {
   const authorized = opts.authorizedGroups ?? ADMIN_GROUPS;
   const secrets = new Map<string, StoredSecret>();
   const log: string[] = [];
-  const serving = await servingCert(ca);
+  const workloads = opts.workloads ?? new FakeWorkloads();
+  const serving = await servingCert(ca, opts.servingValidity);
   const server: Server = createServer({ ...serving, ca: ca.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const socket = req.socket as TLSSocket;
     // A client certificate the CA did not sign: Go's TLS (VerifyClientCertIfGiven) fails the handshake.
@@ -93,6 +107,11 @@ export async function startFakeApiServer(ca: { cert: string; key: string }, opts
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    const url = new URL(req.url ?? '/', 'https://stand-in');
+    if (workloads.handles(req.method ?? '', url.pathname)) {
+      void workloads.handle(req, url, who.groups.some((g) => authorized.includes(g)), who.user, send);
+      return;
+    }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(req.url ?? '');
     if (!m || req.method !== 'POST') return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const ns = m[1]!;
@@ -132,6 +151,8 @@ export async function startFakeApiServer(ca: { cert: string; key: string }, opts
     url: `https://127.0.0.1:${port}`,
     secrets,
     log,
+    workloads,
+    servingCert: serving.cert,
     authenticate(token, now = new Date()) {
       const t = /^([a-z0-9]{6})\.([a-z0-9]{16})$/.exec(token);
       if (!t) return undefined;

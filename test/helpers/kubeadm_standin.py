@@ -53,6 +53,28 @@
 #        kubeadm_standin.py reset [--force]
 #        kubeadm_standin.py kubelet-boot      (the kubelet as systemd starts it at boot)
 #        kubeadm_standin.py poweroff WHY      (the power goes, now)
+#        kubeadm_standin.py upgrade apply vX [-y] [--force] | upgrade node   (see "upgrades" below)
+#        kubeadm_standin.py cluster-configuration KUBECONFIG  (what kubectl reads from kube-system/kubeadm-config)
+#        kubeadm_standin.py crictl ps|exec …  (crictl's view of the static pods' containers; etcdctl in etcd's)
+#
+# Upgrades: the cluster's version is its ClusterConfiguration's kubernetesVersion (kubeadm-config,
+# written by init and by upgrade apply's upload-config phase); each static pod manifest names the
+# version it runs; each Node records the kubelet's version (the installed kubelet package's, read
+# with dpkg-query, as `kubelet --version` answers) when the kubelet registers or is restarted.
+# Sources: kubernetes/kubernetes cmd/kubeadm/app/phases/upgrade/policy.go (EnforceVersionPolicies
+# @ 8b56eb8588263556c279c60eb3a0783f663869f3; the kubelet skew raised to 3 by pull request #120825,
+# kubeadm v1.29), cmd/kubeadm/app/cmd/phases/upgrade/apply/preflight.go (@ a2f8d31c6541: the version
+# policies run in apply's preflight; mandatory errors always fail, skippable ones without --force),
+# cmd/kubeadm/app/cmd/upgrade/node.go (@ 803d40a57714: a control plane is a node with the
+# kube-apiserver manifest; the client is admin.conf there, kubelet.conf elsewhere; the version comes
+# from the cluster's ClusterConfiguration, FetchInitConfigurationFromCluster, whose
+# NormalizeKubernetesVersion refuses a control plane older than kubeadm's minor - 1: "this version of
+# kubeadm only supports deploying clusters with the control plane version >= ..."), and
+# kubernetes/website .../kubeadm/kubeadm-upgrade.md ("Pick a control plane node ... It must have the
+# /etc/kubernetes/admin.conf file"; upgrade node "Fetches the kubeadm ClusterConfiguration from the
+# cluster ... Upgrades the static Pod manifests"). So `upgrade apply` fails on a worker (no
+# admin.conf), skipping a minor and too old kubelets fail its preflight, and `upgrade node` before
+# the first control plane's apply leaves the control plane at the cluster's (old) version.
 import hashlib
 import json
 import os
@@ -67,7 +89,9 @@ import yaml
 
 FIELDS = '/standin/kubeadm-fields.json'
 GIVEN = '/standin/cluster-given.json'
-STATE = '/standin/cluster-state.json'
+# Hosts that share one cluster record (test/helpers/ssh-nodes.ts mounts the same folder into each)
+# keep it in /standin/shared; a lone host keeps its own.
+STATE = '/standin/shared/cluster-state.json' if os.path.isdir('/standin/shared') else '/standin/cluster-state.json'
 RECORD = '/standin/cluster.json'
 ACTIVE = '/standin/active'
 K = '/etc/kubernetes'
@@ -271,8 +295,21 @@ def ensure_leaf(name, ca, node):
     write(key, f'stand-in key {name} for {node}\n', 0o600)
 
 
-def manifest(component, node, detail=''):
-    write(f'{MANIFESTS}/{component}.yaml', f'# stand-in static pod {component} of {node}{detail}\n', 0o600)
+def manifest(component, node, detail='', version=None):
+    ran = f', version {version}' if version else ''
+    write(f'{MANIFESTS}/{component}.yaml', f'# stand-in static pod {component} of {node}{ran}{detail}\n', 0o600)
+
+
+def package_version(name):
+    """The installed package's upstream version (dpkg-query, the real one or the stand-in), or the sandbox's."""
+    r = subprocess.run(['dpkg-query', '-W', '-f', '${Version}', name], capture_output=True, text=True)
+    v = r.stdout.strip() if r.returncode == 0 else ''
+    return (v.split(':')[-1].split('-')[0] if v else (read('/standin/kubernetes-version') or '').strip())
+
+
+def manifest_version(component):
+    m = re.search(r', version (v[0-9.]+)', read(f'{MANIFESTS}/{component}.yaml') or '')
+    return m.group(1) if m else None
 
 
 # --- the cluster's side ---
@@ -355,6 +392,10 @@ def kubelet_tick(name):
                 write(KUBELET_PEM, f'stand-in kubelet client certificate of {name}\n', 0o600)
             if name not in state['nodes']:
                 state['nodes'][name] = {'labels': [], 'taints': []}
+                save_state(state)
+            version = package_version('kubelet')
+            if state['nodes'][name].get('version') != version:
+                state['nodes'][name]['version'] = version
                 save_state(state)
 
 
@@ -497,15 +538,16 @@ def init(opts):
 
     def etcd():
         os.makedirs(etcd_dir, mode=0o700, exist_ok=True)
-        manifest('etcd', node, f': initial-cluster {node}=https://{address}:2380, data-dir {etcd_dir}')
+        manifest('etcd', node, f': initial-cluster {node}=https://{address}:2380, data-dir {etcd_dir}', cc.get('kubernetesVersion'))
         state = load_state() or {'home': node, 'endpoint': endpoint, 'etcd': [], 'objects': {}, 'tokens': [], 'nodes': {}}
+        state.setdefault('version', cc.get('kubernetesVersion'))
         if not any(m['name'] == node for m in state['etcd']):
             state['etcd'].append({'name': node, 'peer': f'https://{address}:2380'})
         save_state(state)
 
     def control_plane():
         for c in ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']:
-            manifest(c, node)
+            manifest(c, node, version=cc.get('kubernetesVersion'))
 
     def kubelet_start():
         set_active('kubelet', False)
@@ -539,8 +581,8 @@ def init(opts):
         state = api()
         if node not in state['nodes']:
             fail(f'timed out waiting for the Node "{node}" to register')
-        state['nodes'][node] = {'labels': ['node-role.kubernetes.io/control-plane=', 'node.kubernetes.io/exclude-from-external-load-balancers='],
-                                'taints': ['node-role.kubernetes.io/control-plane:NoSchedule']}
+        state['nodes'][node].update({'labels': ['node-role.kubernetes.io/control-plane=', 'node.kubernetes.io/exclude-from-external-load-balancers='],
+                                     'taints': ['node-role.kubernetes.io/control-plane:NoSchedule']})
         save_state(state)
 
     def bootstrap_token():
@@ -625,7 +667,7 @@ def join(opts):
         write_kubeconfig('controller-manager.conf', local_ep, 'system:kube-controller-manager')
         write_kubeconfig('scheduler.conf', local_ep, 'system:kube-scheduler')
         for c in ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']:
-            manifest(c, node)
+            manifest(c, node, version=(load_state() or {}).get('version'))
 
     def check_etcd():
         pass
@@ -653,7 +695,7 @@ def join(opts):
             state['etcd'].append({'name': node, 'peer': f'https://{address}:2380'})
             save_state(state)
         members = ','.join(f'{m["name"]}={m["peer"]}' for m in state['etcd'])
-        manifest('etcd', node, f': initial-cluster {members}, initial-cluster-state existing')
+        manifest('etcd', node, f': initial-cluster {members}, initial-cluster-state existing', state.get('version'))
         kubelet_tick(node)
 
     def kubelet_wait_bootstrap():
@@ -669,8 +711,8 @@ def join(opts):
         state = load_state()
         if node not in state['nodes']:
             fail(f'timed out waiting for the Node "{node}" to register')
-        state['nodes'][node] = {'labels': ['node-role.kubernetes.io/control-plane=', 'node.kubernetes.io/exclude-from-external-load-balancers='],
-                                'taints': ['node-role.kubernetes.io/control-plane:NoSchedule']}
+        state['nodes'][node].update({'labels': ['node-role.kubernetes.io/control-plane=', 'node.kubernetes.io/exclude-from-external-load-balancers='],
+                                     'taints': ['node-role.kubernetes.io/control-plane:NoSchedule']})
         save_state(state)
 
     def wait_control_plane():
@@ -719,15 +761,215 @@ def reset(opts):
             os.remove(f'{K}/{f}')
 
 
+# --- upgrades ---
+
+CONTROL_PLANE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd']
+
+
+def vtuple(v):
+    return tuple(int(x) for x in v.lstrip('v').split('.'))
+
+
+def client(kubeconfig_path, node):
+    """kubeadm's client from a kubeconfig (getClient): the file must exist, and its server answer."""
+    if not os.path.exists(kubeconfig_path):
+        fail(f'couldn\'t create a Kubernetes client from file "{kubeconfig_path}": failed to load admin kubeconfig: '
+             f'open {kubeconfig_path}: no such file or directory')
+    state = load_state()
+    server = (kubeconfig_field(kubeconfig_path, 'server') or '').removeprefix('https://')
+    kubelet_tick(node)
+    if not api_up(state, server, node):
+        fail(f'unable to fetch the kubeadm-config ConfigMap: Get "https://{server}/api/v1/namespaces/kube-system/configmaps/kubeadm-config": '
+             'connect: connection refused')
+    if not state.get('version'):
+        fail('unable to fetch the kubeadm-config ConfigMap: configmaps "kubeadm-config" not found')
+    return state
+
+
+def enforce_version_policies(cluster, new, kubeadm, kubelets, force):
+    """policy.go EnforceVersionPolicies, with apply's preflight: mandatory errors, then skippable ones unless --force."""
+    c, n, k = vtuple(cluster), vtuple(new), vtuple(kubeadm)
+    mandatory, skippable = [], []
+    # constants.MinimumControlPlaneVersion: kubeadm's minor - 1.
+    if n < (k[0], k[1] - 1, 0):
+        mandatory.append(f'Specified version to upgrade to "{new}" is equal to or lower than the minimum supported version "{cluster}". Please specify a higher version to upgrade to')
+    if n[1] > c[1] + 1:
+        mandatory.append(f'Specified version to upgrade to "{new}" is too high; kubeadm can upgrade only 1 minor version at a time')
+    if n[1] < c[1] - 1:
+        mandatory.append(f'Specified version to downgrade to "{new}" is too low; kubeadm can downgrade only 1 minor version at a time')
+    if k < n:
+        if n[1] > k[1]:
+            mandatory.append(f'Specified version to upgrade to "{new}" is at least one minor release higher than the kubeadm minor release ({n[1]} > {k[1]}). Such an upgrade is not supported')
+        else:
+            skippable.append(f'Specified version to upgrade to "{new}" is higher than the kubeadm version "v{kubeadm}". Upgrade kubeadm first using the tool you used to install kubeadm')
+    if k[0] > n[0] or k[1] > n[1]:
+        skippable.append(f'Kubeadm version v{kubeadm} can only be used to upgrade to Kubernetes version {k[0]}.{k[1]}')
+    old = sorted({f'v{v}' for v in kubelets if v and n[1] > vtuple(v)[1] + 3})
+    if old:
+        skippable.append(f'There are kubelets in this cluster that are too old that have these versions [{" ".join(old)}]')
+    if mandatory:
+        fail('the version argument is invalid due to these fatal errors:\n\n' + ''.join(f'\t- {e}\n' for e in mandatory) +
+             '\nPlease fix the misalignments highlighted above and try upgrading again')
+    if skippable and not force:
+        fail('the version argument is invalid due to these errors:\n\n' + ''.join(f'\t- {e}\n' for e in skippable) +
+             '\nCan be bypassed if you pass the --force flag')
+
+
+def upgrade_static_pods(node, version):
+    """The control-plane phase: this node's static pods rewritten at `version`; the kubelet restarts them."""
+    for c in CONTROL_PLANE:
+        path = f'{MANIFESTS}/{c}.yaml'
+        if os.path.exists(path):
+            rest = re.sub(r'^# stand-in static pod \S+ of [^,:\s]+(, version v[0-9.]+)?', '', read(path).rstrip('\n'))
+            manifest(c, node, rest, version)
+    print(f'[upgrade/control-plane] The control plane instance for this node was successfully upgraded to "{version}"')
+
+
+def upgrade(args):
+    node = socket.gethostname()
+    if args[:1] == ['apply']:
+        version = next((a for a in args[1:] if not a.startswith('-')), None)
+        if not version or not re.fullmatch(r'v?\d+\.\d+\.\d+', version):
+            fail('missing one or more required arguments: [version]')
+        version = 'v' + version.lstrip('v')
+        force = '--force' in args or '-f' in args
+        state = client(f'{K}/admin.conf', node)
+
+        def preflight():
+            kubelets = [n.get('version') for n in state['nodes'].values()]
+            enforce_version_policies(state['version'], version, package_version('kubeadm'), kubelets, force)
+
+        def upload_config():
+            st = load_state()
+            st['version'] = version
+            st['objects']['ConfigMap/kube-system/kubeadm-config'] = 'stand-in'
+            save_state(st)
+
+        def kubelet_config():
+            write(KUBELET_CONFIG, f'# stand-in KubeletConfiguration written by kubeadm for {node}, version {version}\n')
+
+        def addon():
+            objects = load_state()
+            objects['objects'].update({'Deployment/kube-system/coredns': 'stand-in', 'DaemonSet/kube-system/kube-proxy': 'stand-in'})
+            save_state(objects)
+
+        run_phases('upgrade-apply', [('preflight', preflight), ('control-plane', lambda: upgrade_static_pods(node, version)),
+                                     ('upload-config', upload_config), ('kubelet-config', kubelet_config),
+                                     ('bootstrap-token', lambda: None), ('addon', addon), ('post-upgrade', lambda: None)], set())
+        print(f'[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "{version}".')
+    elif args[:1] == ['node']:
+        cp = os.path.exists(f'{MANIFESTS}/kube-apiserver.yaml')
+        state = client(f'{K}/admin.conf' if cp else KUBELET_CONF, node)
+        version = state['version']
+        k = vtuple(package_version('kubeadm'))
+        if vtuple(version) < (k[0], k[1] - 1, 0):
+            fail(f'unable to fetch the kubeadm-config ConfigMap: this version of kubeadm only supports deploying clusters with the control plane '
+                 f'version >= {k[0]}.{k[1] - 1}.0. Current version: {version}')
+
+        def control_plane():
+            if not cp:
+                print('[upgrade/control-plane] Skipping phase. Not a control plane node.')
+                return
+            upgrade_static_pods(node, version)
+
+        def kubelet_config():
+            write(KUBELET_CONFIG, f'# stand-in KubeletConfiguration from the kubelet-config ConfigMap, for {node}, version {version}\n')
+
+        run_phases('upgrade-node', [('preflight', lambda: None), ('control-plane', control_plane), ('kubelet-config', kubelet_config)], set())
+        print('[upgrade] The configuration for this node was successfully upgraded!')
+    else:
+        fail(f'unknown command "upgrade {" ".join(args[:1])}"')
+
+
+def cluster_configuration(kubeconfig_path):
+    """kubectl get configmap kubeadm-config -o jsonpath={.data.ClusterConfiguration}, with that kubeconfig."""
+    node = socket.gethostname()
+    state = client(kubeconfig_path, node)
+    print(f'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: {state["version"]}')
+# --- crictl and etcdctl, as far as day-2 commands use them ---
+# crictl ps --name <regex> [--state running] -q lists the running containers' IDs
+# (kubernetes-sigs/cri-tools cmd/crictl/container.go); here, one container per running static pod.
+# crictl exec <id> etcdctl … runs etcdctl in the etcd container (the etcd image ships it:
+# kubernetes/kubernetes cluster/images/etcd/Dockerfile), where /etc/kubernetes/pki/etcd is mounted
+# (phases/etcd/local.go). etcdctl, as etcd-io/etcd etcdctl/ctlv3 has it: --endpoints must reach
+# the local member (https://127.0.0.1:2379); the CA, certificate and key files must exist, and the
+# certificate be signed by the etcd CA (etcd runs with --client-cert-auth; a handshake with another
+# certificate fails, which etcdctl reports as "context deadline exceeded"); `member list` prints
+# "ID, status, name, peer URLs, client URLs, is learner" (ctlv3/command/printer.go, printer_simple.go);
+# `member remove <hex ID>` answers "Member <ID> removed from cluster <ID>", or fails with
+# "etcdserver: member not found".
+
+def container_id(component):
+    return hashlib.sha256(f'{socket.gethostname()}/{component}'.encode()).hexdigest()[:13]
+
+
+def member_id(member):
+    return int(hashlib.sha256(member['peer'].encode()).hexdigest()[:16], 16)
+
+
+def crictl(args):
+    if args[:1] == ['ps']:
+        flags = dict(zip(args[1::2], args[2::2]))
+        pattern = flags.get('--name', '')
+        for c in pods():
+            if re.search(pattern, c) and flags.get('--state', 'running') == 'running':
+                print(container_id(c))
+        return
+    if args[:1] == ['exec']:
+        cid, command = args[1], args[2:]
+        running = {container_id(c): c for c in pods()}
+        if cid not in running:
+            fail(f'rpc error: code = NotFound desc = could not find container "{cid}"')
+        if running[cid] != 'etcd' or command[:1] != ['etcdctl']:
+            fail(f'execing command in container: exec failed: unable to start container process: exec: "{command[0]}": executable file not found in $PATH')
+        return etcdctl(command[1:])
+    fail(f'stand-in crictl: {" ".join(args)} is not acted out')
+
+
+def etcdctl(args):
+    opts = {k: v for k, _, v in (a.partition('=') for a in args if a.startswith('--'))}
+    words = [a for a in args if not a.startswith('--')]
+    if opts.get('--endpoints') != 'https://127.0.0.1:2379':
+        fail(f'context deadline exceeded (no etcd member listens at {opts.get("--endpoints")} here)')
+    for flag in ('--cacert', '--cert', '--key'):
+        if not os.path.exists(opts.get(flag, '')):
+            fail(f'open {opts.get(flag, "")}: no such file or directory')
+    if f'signed by etcd/ca {fingerprint(f"{PKI}/etcd/ca.crt")}' not in (read(opts['--cert']) or ''):
+        fail('context deadline exceeded')
+    state = load_state()
+    members = state.get('etcd', [])
+    if words == ['member', 'list']:
+        for m in members:
+            host = m['peer'].removeprefix('https://').rsplit(':', 1)[0]
+            print(f'{member_id(m):x}, started, {m["name"]}, {m["peer"]}, https://{host}:2379, false')
+        return
+    if words[:2] == ['member', 'remove'] and len(words) == 3:
+        wanted = int(words[2], 16)
+        left = [m for m in members if member_id(m) != wanted]
+        if len(left) == len(members):
+            fail('etcdserver: member not found')
+        state['etcd'] = left
+        save_state(state)
+        print(f'Member {wanted:16x} removed from cluster {member_id(members[0]) ^ 0x5a5a:16x}')
+        return
+    fail(f'stand-in etcdctl: {" ".join(words)} is not acted out')
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     try:
-        if command == 'poweroff':
+        if command == 'crictl':
+            crictl(args)
+        elif command == 'poweroff':
             poweroff(' '.join(args))
         elif command == 'kubelet-boot':
             kubelet_tick(socket.gethostname())
         elif command == 'kubelet-start':
             start_kubelet(socket.gethostname())
+        elif command == 'upgrade':
+            upgrade(args)
+        elif command == 'cluster-configuration':
+            cluster_configuration(args[0])
         elif command == 'kubelet-stop':
             set_active('kubelet', False)
         else:

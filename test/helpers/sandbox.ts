@@ -45,6 +45,8 @@ name=$(basename "$0")
 k8s=$(cat /standin/kubernetes-version)
 has() { grep -qxF -- "$2" "/standin/$1" 2>/dev/null; }
 add() { has "$1" "$2" || echo "$2" >> "/standin/$1"; }
+# A package's upstream version as dpkg knows it (real or stand-in dpkg-query), else the sandbox's.
+installed() { local v; v=$(dpkg-query -W -f '\${Version}' "$1" 2>/dev/null) || v=$k8s; v=\${v#*:}; echo "\${v%%-*}"; }
 version_of() { awk -v p="$1" '$1 == p { v = $2 } END { if (v == "") exit 1; print v }' /standin/packages 2>/dev/null; }
 # The package table (test/helpers/packages.ts): "name version deps commands real|stand-in".
 pkg_field() { awk -v p="$1" -v f="$2" '$1 == p { print $f; found = 1 } END { exit !found }' /standin/package-table; }
@@ -149,6 +151,9 @@ case "$name" in
         echo "Job for $1 failed because the control process exited with error code." >&2
         return 1
       fi
+      # A oneshot unit is inactive again once its process exits, unless RemainAfterExit=yes
+      # (systemd.service(5), Type=oneshot and RemainAfterExit=).
+      grep -qx 'RemainAfterExit=yes' "$file" || sed -i "/^$1\$/d" /standin/active
     }
     case "$verb" in
       enable)
@@ -157,12 +162,14 @@ case "$name" in
           add enabled "$u"
         done
         if [ -n "$now" ]; then for u in $units; do start_unit "$u" || exit 1; done; fi ;;
-      start|restart) for u in $units; do start_unit "$u" || exit 1; done ;;
+      # A restarted kubelet runs the version its package installed, and registers it (kubeadm_standin.py).
+      start|restart) for u in $units; do start_unit "$u" || exit 1; [ "$verb:$u" != restart:kubelet ] || python3 /standin/kubeadm_standin.py kubelet-start; done ;;
       is-enabled) u=\${units# }; if has enabled "$u"; then echo enabled; else echo disabled; exit 1; fi ;;
       is-active) u=\${units# }; has active "$u" || exit 3 ;;
       stop) for u in $units; do sed -i "/^$u\$/d" /standin/active 2>/dev/null; done ;;
     esac ;;
-  kubelet) [ "$1" = --version ] && echo "Kubernetes v$k8s" ;;
+  # The version of the installed package (after an upgrade, the new one), as the real binaries report theirs.
+  kubelet) [ "$1" = --version ] && echo "Kubernetes v$(installed kubelet)" ;;
   kubeadm)
     # What kubeadm found when it started: the shared CA key, for control-plane joins.
     [ -f /etc/kubernetes/pki/ca.key ] && touch "/standin/kubeadm-$1-saw-ca-key"
@@ -172,18 +179,21 @@ case "$name" in
     esac
     case "$1" in
       # Phases, preflight, reset and what the kubelet does meanwhile: test/helpers/kubeadm_standin.py.
-      init|join|reset) exec python3 /standin/kubeadm_standin.py "$@" ;;
-      version) echo "v$k8s" ;;
+      init|join|reset|upgrade) exec python3 /standin/kubeadm_standin.py "$@" ;;
+      version) echo "v$(installed kubeadm)" ;;
     esac ;;
   kubectl)
     # Nodes exist once the test says they joined (/standin/nodes); labels are recorded. Helm keeps a
     # release as Secrets labelled owner=helm, name=<release>, status=<status> (helm
     # pkg/storage/driver/secrets.go); the cilium stand-in's releases are /standin/helm-releases.
-    ns=default
+    ns=default kc=\${KUBECONFIG:-}
+    if [ "$1" = --kubeconfig ]; then kc=$2; shift 2; fi
     if [ "$1" = -n ]; then ns=$2; shift 2; fi
     case "$1 \${2:-}" in
       "get node") has nodes "$3" || { echo "Error from server (NotFound): nodes \\"$3\\" not found" >&2; exit 1; } ;;
       "label node") node=$3; shift 3; for l in "$@"; do [ "$l" = --overwrite ] || add labels "$node $l"; done ;;
+      # kubeadm's ClusterConfiguration (-o jsonpath={.data.ClusterConfiguration}), through the kubeconfig's server.
+      "get configmap") [ "$3" = kubeadm-config ] && [ "$ns" = kube-system ] && exec python3 /standin/kubeadm_standin.py cluster-configuration "$kc" ;;
       "get secret")
         sel=''; prev=''
         for a in "$@"; do case "$prev" in -l) sel=$a ;; -n) ns=$a ;; esac; prev=$a; done
@@ -215,6 +225,8 @@ case "$name" in
     case "\${args[0]:-}" in
       pull) add images "\${args[1]}" ;;
       inspecti) has images "\${args[1]}" || exit 1 ;;
+      # The static pods' containers and etcdctl in etcd's: test/helpers/kubeadm_standin.py.
+      ps|exec) exec python3 /standin/kubeadm_standin.py crictl "\${args[@]}" ;;
     esac ;;
   gpg) while [ $# -gt 0 ]; do if [ "$1" = -o ]; then cat > "$2"; shift; fi; shift; done ;;
   # Downloads: a release file gets stand-in bytes; a *.sha256sum gets the real sha256 of the file

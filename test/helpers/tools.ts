@@ -16,6 +16,9 @@ const TOOL_PACKAGES: Record<string, string> = {
   openssl: 'openssl',
   sudo: 'sudo',
   'ssh-keygen': 'openssh-client',
+  ssh: 'openssh-client',
+  // The hosts day-2 commands reach over SSH (test/helpers/ssh-nodes.ts).
+  sshd: 'openssh-server',
   unshare: 'util-linux',
   ip: 'iproute2',
   chromium: 'chromium',
