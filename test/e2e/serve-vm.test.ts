@@ -3,7 +3,9 @@
 // boots with no seed CD: only the kernel arguments the PXE tree gives the host (hosts.json:
 // network-config=… for the static address, ds=nocloud-net;s=http://…/ for the seed; Debian's
 // cloud-init is 22.4). The guest's NIC is on QEMU's user network with restrict=on; its one way
-// out is a guestfwd from the delivery.server address to the server on this machine's loopback.
+// out is a guestfwd from the delivery.server address to the server, which runs in a network
+// namespace of its own where each guest connection arrives from the guest's address, as on a real
+// network (serve hands a host's secret seed files to that host's address only).
 // What the server recorded is compared with what the guest wrote to its own disk.
 // Second, a PXE boot: the NIC's iPXE ROM (Debian's ipxe-qemu) gets boot.ipxe from QEMU's DHCP,
 // chains to the host's per-MAC script and, the host being armed, loads the kernel and initrd from
@@ -13,15 +15,17 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runKubebake } from '../helpers/cli.js';
-import { call, startServeCli } from '../helpers/serve.js';
+import { netnsUnavailable, serveInNamespace, statusOf, type NamespacedServe } from '../helpers/serve-netns.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { bootVm, debianDisk, vmUnavailable, type VmBoot } from '../helpers/vm.js';
 import type { ClusterStatus } from '../../src/serve/state.js';
 
-const skip = vmUnavailable();
+const skip = vmUnavailable() ?? netnsUnavailable();
 const BOOT_TIMEOUT_MS = 12 * 60_000;
 /** QEMU's user network is 10.0.2.0/24 (gateway .2, DNS .3); the server sits at .100 for the guest. */
 const SERVER_ADDR = '10.0.2.100';
+/** serve's default listen address is delivery.server's: port 80 of SERVER_ADDR. */
+const SERVER_URL = `http://${SERVER_ADDR}/`;
 const WORKER = { name: 'worker1', ip: '10.0.2.15', mac: '52:54:00:00:02:15' };
 
 const TOPOLOGY = `apiVersion: kubebake/v1alpha1
@@ -48,24 +52,22 @@ delivery:
   server: http://${SERVER_ADDR}
 `;
 
-/** Each guest connection to the server address runs this: a byte relay to the server's port. */
-const RELAY = `import { connect } from 'node:net';
-const s = connect(Number(process.argv[2]), '127.0.0.1');
-s.on('error', () => process.exit(0));
-process.stdin.pipe(s);
-s.pipe(process.stdout);
-`;
-
-/** The lab cluster rendered with its PXE tree under `dir`, and the relay script for guestfwd. */
-function renderLab(dir: string): { file: string; out: string; relay: string } {
+/** The lab cluster rendered with its PXE tree under `dir`. */
+function renderLab(dir: string): { file: string; out: string } {
   const file = join(dir, 'vmlab.yaml');
   writeFileSync(file, TOPOLOGY);
   const out = join(dir, 'out');
   const r = runKubebake(['render', 'cloud-init', '-f', file, '-o', out, '--delivery', 'pxe']);
   assert.equal(r.status, 0, r.stderr);
-  const relay = join(dir, 'relay.mjs');
-  writeFileSync(relay, RELAY);
-  return { file, out, relay };
+  return { file, out };
+}
+
+/** serve of the lab in its namespace, where the server and the worker have their addresses. */
+const serveLab = (dir: string, file: string, out: string): Promise<NamespacedServe> => serveInNamespace(dir, { file, out, addresses: [SERVER_ADDR, WORKER.ip] });
+
+/** QEMU's guestfwd: each connection of the guest to the server address, relayed from the worker's address. */
+function forward(server: NamespacedServe): { addr: string; port: number; command: string } {
+  return { addr: SERVER_ADDR, port: 80, command: server.relayCommand(WORKER.ip, SERVER_ADDR, 80) };
 }
 
 /** Why the PXE boot cannot run here: QEMU's iPXE ROM for virtio-net comes with Debian's ipxe-qemu (CI installs it). */
@@ -79,13 +81,13 @@ function noIpxeRom(): string | undefined {
 test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kernel and initrd from kubebake serve', { skip: noIpxeRom(), timeout: 15 * 60_000 }, async (t) => {
   const disk = await debianDisk('ifupdown');
   await withTempDir(async (dir) => {
-    const { file, out, relay } = renderLab(dir);
+    const { file, out } = renderLab(dir);
     // Where the operator puts the netboot installer; this test's Debian kernel and initrd stand in.
     const boot = join(out, 'vmlab', 'pxe', 'boot', 'debian-12');
     mkdirSync(boot, { recursive: true });
     copyFileSync(disk.kernel, join(boot, 'linux'));
     copyFileSync(disk.initrd, join(boot, 'initrd'));
-    const server = await startServeCli(file, out);
+    const server = await serveLab(dir, file, out);
     const stop = new AbortController();
     const initrd = `served boot/debian-12/initrd (${statSync(join(boot, 'initrd')).size} bytes)`;
     const watch = setInterval(() => server.output().includes(initrd) && stop.abort(), 1000);
@@ -95,7 +97,7 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
         disk,
         mac: WORKER.mac,
         pxe: { bootfile: `http://${SERVER_ADDR}/boot.ipxe` },
-        guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${relay} ${server.port}` },
+        guestfwd: forward(server),
         timeoutMs,
         signal,
       });
@@ -110,14 +112,14 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
       assert.match(log, /served boot\/debian-12\/linux \(\d+ bytes\)/);
       assert.ok(log.includes(initrd));
       assert.match(log, /worker1: ipxe boot script, default install \(armed\)\n/, 'a fresh host is armed: iPXE chose install by itself');
-      const st = JSON.parse(runKubebake(['status', '-f', file, '--server', server.url, '--json']).stdout) as ClusterStatus;
+      const st = JSON.parse(server.kubebake(['status', '-f', file, '--server', SERVER_URL, '--json']).stdout) as ClusterStatus;
       assert.deepEqual(st.hosts.find((h) => h.name === WORKER.name)!.seedFiles, ['ipxe']);
       assert.equal(st.hosts.find((h) => h.name === WORKER.name)!.phase, 'seed-fetched');
 
       // The Debian installer would now fetch its preseed (this stand-in kernel is no installer: the
       // test fetches it). The machine boots the network first again, as after the installer's
       // reboot: iPXE gets the local default and leaves; no kernel is loaded again.
-      assert.equal((await call(server.port, 'GET', `/preseed/${WORKER.name}.cfg`)).status, 200);
+      assert.equal(statusOf(server.ask([{ from: WORKER.ip, to: SERVER_ADDR, port: 80, path: `/preseed/${WORKER.name}.cfg` }])[0]), 200);
       const kernels = (): number => server.output().split('\n').filter((l) => l.includes('served boot/debian-12/linux')).length;
       const before = kernels();
       const again = new AbortController();
@@ -144,12 +146,12 @@ test('PXE: the iPXE ROM chains boot.ipxe → ipxe/<mac>.ipxe and loads the kerne
 test('VM: fetches its seed over HTTP from kubebake serve, brings its static address up, reports its steps', { skip, timeout: 30 * 60_000 }, async (t) => {
   const disk = await debianDisk('ifupdown');
   await withTempDir(async (dir) => {
-    const { file, out, relay } = renderLab(dir);
+    const { file, out } = renderLab(dir);
     const index = JSON.parse(readFileSync(join(out, 'vmlab', 'pxe', 'hosts.json'), 'utf8')) as { hosts: Record<string, { kernelArgs: string[] }> };
     const args = index.hosts[WORKER.name]!.kernelArgs;
     assert.ok(args.includes(`ds=nocloud-net;s=http://${SERVER_ADDR}/nocloud/${WORKER.name}/`), args.join(' '));
 
-    const server = await startServeCli(file, out);
+    const server = await serveLab(dir, file, out);
     let status: ClusterStatus;
     let boot: VmBoot;
     try {
@@ -157,15 +159,15 @@ test('VM: fetches its seed over HTTP from kubebake serve, brings its static addr
         disk,
         mac: WORKER.mac,
         append: args,
-        guestfwd: { addr: SERVER_ADDR, port: 80, command: `${process.execPath} ${relay} ${server.port}` },
+        guestfwd: forward(server),
         timeoutMs: BOOT_TIMEOUT_MS,
       });
       t.diagnostic(`${boot.seconds} s to power-off`);
-      const st = runKubebake(['status', '-f', file, '--server', server.url, '--json']);
+      const st = server.kubebake(['status', '-f', file, '--server', SERVER_URL, '--json']);
       // The worker's second step fails (no package mirror is reachable): a failed host is exit 3.
       assert.equal(st.status, 3, st.stderr);
       status = JSON.parse(st.stdout) as ClusterStatus;
-      for (const line of runKubebake(['status', '-f', file, '--server', server.url]).stdout.trimEnd().split('\n')) t.diagnostic(line);
+      for (const line of server.kubebake(['status', '-f', file, '--server', SERVER_URL]).stdout.trimEnd().split('\n')) t.diagnostic(line);
     } finally {
       const stopped = await server.stop();
       for (const line of stopped.stdout.trimEnd().split('\n')) t.diagnostic(`serve: ${line}`);

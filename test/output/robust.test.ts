@@ -97,9 +97,10 @@ function twoVersions(tmp: string, workers: number): { A: string; B: string } {
   return files;
 }
 
-test('kill loop: after SIGKILL, SIGINT or SIGTERM at random points, a plain re-run gives exactly the clean tree; SIGINT/SIGTERM exit 130/143 with an old or new tree, never a mixed one', { timeout: 300_000 }, async () => {
+test('kill loop: after SIGKILL, SIGINT or SIGTERM at random points, a plain re-run gives exactly the clean tree; SIGINT/SIGTERM exit 130/143 with an old or new tree, never a mixed one', { timeout: 600_000 }, async () => {
   await withTempDir(async (tmp) => {
-    const files = twoVersions(tmp, 300);
+    // 150 workers: a render long enough to be hit while writing, 32 of them within the bound on a loaded machine.
+    const files = twoVersions(tmp, 150);
     const out = join(tmp, 'out');
     const dir = join(out, 'robust');
     const t0 = Date.now();

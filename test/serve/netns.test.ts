@@ -7,76 +7,29 @@
 // address as the source, over real sockets. Root only (unshare -n).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportKey } from '../../src/plan/report-keys.js';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath } from '../helpers/repo.js';
 import { signedHeaders } from '../helpers/serve.js';
+import { netnsUnavailable, serveInNamespace as inNamespace, statusOf as status, type Answer, type Ask as NsAsk } from '../helpers/serve-netns.js';
 import { withTempDir } from '../helpers/tmp.js';
-import { missingTools } from '../helpers/tools.js';
 
 const PXE = repoPath('profiles', 'pxe.yaml');
 const SERVER = '10.30.0.5';
 const CP1 = '10.30.0.11';
 const WORKER1 = '10.30.0.21';
-const skip = process.getuid?.() !== 0 ? 'needs root for a network namespace' : missingTools('unshare', 'ip', 'nsenter');
+const skip = netnsUnavailable();
 
-/** Each request, from `from`, to `to` (the server by default); the replies, or the error's code. */
-interface Ask { from?: string; to?: string; method?: string; path: string; headers?: Record<string, string>; body?: string }
-type Answer = { status: number; body: string } | { error: string };
-const CLIENT = `
-import { request } from 'node:http';
-const asks = JSON.parse(process.argv[2]);
-const out = [];
-for (const a of asks) {
-  out.push(await new Promise((resolve) => {
-    const req = request({ host: a.to, port: 8080, localAddress: a.from, method: a.method, path: a.path, headers: a.headers }, (res) => {
-      let body = '';
-      res.setEncoding('latin1');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('error', (e) => resolve({ error: e.code }));
-    req.end(a.body);
-  }));
+/** A request to the server (delivery.server, port 8080) unless `to` says otherwise. */
+type Ask = Omit<NsAsk, 'to' | 'port'> & { to?: string };
+
+/** serve of the PXE profile in its namespace, asked as the hosts would ask. */
+async function serveInNamespace(dir: string, out: string, extra: string[] = []): Promise<{ ask: (asks: Ask[]) => Answer[]; stop: () => Promise<unknown> }> {
+  const s = await inNamespace(dir, { file: PXE, out, addresses: [SERVER, CP1, WORKER1], extra });
+  return { ask: (asks) => s.ask(asks.map((a) => ({ to: SERVER, port: 8080, ...a }))), stop: s.stop };
 }
-process.stdout.write(JSON.stringify(out));
-`;
-
-interface Namespaced { pid: number; ask: (asks: Ask[]) => Answer[]; stop: () => Promise<string> }
-
-/** `kubebake serve -f PXE -o OUT [extra]` in a new network namespace with the three addresses on lo; resolves once it serves. */
-function serveInNamespace(dir: string, out: string, extra: string[] = []): Promise<Namespaced> {
-  const client = join(dir, 'client.mjs');
-  writeFileSync(client, CLIENT);
-  const setup = [SERVER, CP1, WORKER1].map((a) => `ip addr add ${a}/32 dev lo`).join(' && ');
-  const child = spawn('unshare', ['--net', 'bash', '-c', `ip link set lo up && ${setup} && exec "$@"`, 'ns', process.execPath, repoPath('bin', 'kubebake.js'), 'serve', '-f', PXE, '-o', out, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  process.once('exit', () => child.kill('SIGKILL'));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (!/serving .* on http:\/\//.test(stdout)) return;
-      resolve({
-        pid: child.pid!,
-        ask: (asks) => {
-          const r = spawnSync('nsenter', [`--net=/proc/${child.pid}/ns/net`, process.execPath, client, JSON.stringify(asks.map((a) => ({ to: SERVER, method: 'GET', ...a })))], { encoding: 'utf8' });
-          assert.equal(r.status, 0, r.stderr);
-          return JSON.parse(r.stdout) as Answer[];
-        },
-        stop: async () => (child.kill('SIGTERM'), await exited, stdout),
-      });
-    });
-    void exited.then((code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-}
-
-const status = (a: Answer | undefined): number | string => (a && 'status' in a ? a.status : (a?.error ?? 'none'));
 
 test('in a network namespace: default listen address, seeds to their host only, sealed after the join, Host checked, --reinstall re-arms', { skip, timeout: 180_000 }, async () => {
   await withTempDir(async (out) => {
