@@ -2,7 +2,7 @@
 // - From the secrets store: the three CAs and the admin certificate (admin.conf), read as files
 //   (the store's own table, STORE_ENTRIES), so an expired one is reported rather than refused.
 // - Through the network: each control plane's API server certificate, from a TLS handshake with
-//   https://<control plane>:6443 (kubeadm's bindPort in kubebake's configs), or only --server's;
+//   https://<control plane>:API_SERVER_PORT (kubeadm's bindPort in kubebake's configs), or only --server's;
 //   checked against the stored cluster CA. kubeadm makes the control planes' other certificates
 //   (etcd, front-proxy client, the kubeconfigs of controller-manager and scheduler) together with
 //   this one and renews them together, so its date stands for them; `sudo kubeadm certs
@@ -135,7 +135,7 @@ function diagnostic(r: CertReport): Diagnostic[] {
     case 'foreign':
       return d(msg.certForeign(what, r.detail ?? ''), 'error');
     case 'unreachable':
-      return d(msg.certUnchecked(what, r.detail ?? ''), 'error');
+      return d(msg.certUnchecked(what, r.detail ?? '', API_SERVER_PORT), 'error');
     default:
       return [];
   }

@@ -142,7 +142,7 @@ behind than the version skew policy allows, a CNI release not tested with the ta
 
 Examples:
   $ kubebake upgrade plan -f cluster.yaml
-  $ kubebake upgrade plan -f cluster.yaml --server https://10.0.0.11:6443 --json
+  $ kubebake upgrade plan -f cluster.yaml --server https://10.0.0.11:${API_SERVER_PORT} --json
 
 Exit codes: 0 the plan is possible (or nothing to do), 1 refused or invalid input, 2 usage error.`,
     )
@@ -256,7 +256,7 @@ Exit codes: 0 every load balancer serves the topology's haproxy.cfg, 1 one could
     .description('When the certificates run out: the stored CAs and admin certificate, and each API server\'s serving certificate (TLS handshake).')
     .requiredOption('-f, --file <topology.yaml>', 'topology file')
     .option('-o, --out <dir>', 'output root the cluster was rendered into', 'out')
-    .option('--server <url>', 'check only this API server (default: every control plane at <address>:6443)')
+    .option('--server <url>', `check only this API server (default: every control plane at <address>:${API_SERVER_PORT})`)
     .option('--timeout <seconds>', 'bound for each TLS handshake', '15')
     .option('--warn-days <days>', 'warn about certificates that expire within this many days', '30')
     .option('--json', 'print the report as JSON')
@@ -270,7 +270,7 @@ rotate themselves, their serving certificates are self-signed and not verified b
 
 Examples:
   $ kubebake certs check -f cluster.yaml
-  $ kubebake certs check -f cluster.yaml --server https://10.20.0.11:6443 --warn-days 60 --json
+  $ kubebake certs check -f cluster.yaml --server https://10.20.0.11:${API_SERVER_PORT} --warn-days 60 --json
 
 Exit codes: 0 every certificate has more than --warn-days left, 1 one could not be checked
 (unreachable, not this cluster's) or invalid input, 2 usage error, 5 one expires within

@@ -52,7 +52,9 @@ export function formatStatus(s: ClusterStatus, color: boolean): string {
     // Own keys only: a server's "constructor" must not find Object's.
     const c = Object.hasOwn(phaseColor, h.phase) ? phaseColor[h.phase] : undefined;
     const install = (Object.hasOwn(INSTALL_LABEL, h.install) ? INSTALL_LABEL[h.install] : shown(String(h.install))).padEnd(16);
-    lines.push(`  ${names[i]!.padEnd(width)}  ${shown(h.role).padEnd(13)}  ${h.install === 'armed' ? paint('33', install) : install}  ${bar} ${String(ended).padStart(2)}/${n}  ${c ? paint(c, label) : label}`);
+    // Sealed: the host joined, so serve hands its seed (keys, token) to nobody until `serve --reinstall`.
+    const sealed = typeof h.sealedAt === 'string' ? '  (seed sealed)' : '';
+    lines.push(`  ${names[i]!.padEnd(width)}  ${shown(h.role).padEnd(13)}  ${h.install === 'armed' ? paint('33', install) : install}  ${bar} ${String(ended).padStart(2)}/${n}  ${c ? paint(c, label) : label}${sealed}`);
   });
   return `${lines.join('\n')}\n`;
 }

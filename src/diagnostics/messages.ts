@@ -2,8 +2,6 @@
 // Each function returns the parts of a Diagnostic that describe the problem; the caller adds
 // severity and position.
 
-import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
-
 export interface Message { code: string; message: string; hint?: string }
 
 const list = (xs: readonly string[]): string => xs.map((x) => `"${x}"`).join(', ');
@@ -568,10 +566,10 @@ export const msg = {
     message: `${what} expires in ${days} day${days === 1 ? '' : 's'} (${when})`,
     hint: renew,
   }),
-  certUnchecked: (what: string, why: string): Message => ({
+  certUnchecked: (what: string, why: string, apiPort: number): Message => ({
     code: 'certs.unchecked',
     message: `${what} could not be checked: ${why}`,
-    hint: `is the control plane up and reachable from here? --server https://<address>:${API_SERVER_PORT} checks one API server; the other certificates are reported all the same`,
+    hint: `is the control plane up and reachable from here? --server https://<address>:${apiPort} checks one API server; the other certificates are reported all the same`,
   }),
   certForeign: (what: string, why: string): Message => ({
     code: 'certs.foreign',

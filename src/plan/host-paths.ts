@@ -43,6 +43,8 @@ export const HOST_PATHS = {
   adminConf: `${KUBERNETES_DIR}/admin.conf`,
   /** kubelet's kubeconfig, written once its TLS bootstrap is done (constants.go `KubeletKubeConfigFileName`). */
   kubeletConf: `${KUBERNETES_DIR}/kubelet.conf`,
+  /** kubeadm's control-plane marker on a node: the kube-apiserver static pod (cmd/kubeadm/app/cmd/upgrade/node.go newNodeData). */
+  apiserverManifest: `${KUBERNETES_DIR}/manifests/kube-apiserver.yaml`,
   aptKeyrings: APT_KEYRINGS,
   cniDir: `${CONFIG_DIR}/cni`,
   calicoResources: `${CONFIG_DIR}/cni/calico-resources.yaml`,

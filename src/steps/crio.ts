@@ -4,14 +4,14 @@ import { APT_GET, APT_SOURCE, PICK_VERSION } from './helpers.js';
 import { heredoc, q } from './shell.js';
 import type { Step } from './step.js';
 
+/** What an apt source NAME leaves on a host: its list and its keyring (fetched: .gpg, inline: .asc). */
+export const aptSourceFiles = (name: string): string[] => [aptSourceList(name), aptKeyring(name, 'gpg'), aptKeyring(name, 'asc')];
+
 /**
  * Adds an apt source signed by its own keyring: the key the topology gives for a mirror
  * (mirrors.*.key), written as an armored keyring, or else <repo>Release.key fetched by apt_source
  * (the step lists APT_SOURCE among its helpers).
  */
-/** What an apt source NAME leaves on a host: its list and its keyring (fetched: .gpg, inline: .asc). */
-export const aptSourceFiles = (name: string): string[] => [aptSourceList(name), aptKeyring(name, 'gpg'), aptKeyring(name, 'asc')];
-
 export function aptSource(name: string, repo: string, key?: string): string {
   if (!key) return `apt_source ${q(name)} ${q(repo)}`;
   const keyring = aptKeyring(name, 'asc');

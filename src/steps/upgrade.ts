@@ -30,9 +30,6 @@ import type { ShellHelper, Step } from './step.js';
 
 export const UPGRADE_STEP = 'upgrade';
 
-/** kubeadm's control-plane marker on a node: the kube-apiserver static pod (cmd/kubeadm/app/cmd/upgrade/node.go newNodeData). */
-const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
-
 export interface UpgradeStepOptions {
   /** `kubeadm upgrade apply` (the first control plane) or `node`. */
   kubeadm: 'apply' | 'node';
@@ -49,8 +46,8 @@ export interface UpgradeStepOptions {
  * (admin.conf on a control plane, kubelet.conf elsewhere; kubeadm's upload-config lets nodes read
  * the ConfigMap). Checked before anything changes.
  */
-const afterApply = (v: string): string => `kc=/etc/kubernetes/kubelet.conf
-[ ! -e ${APISERVER_MANIFEST} ] || kc=/etc/kubernetes/admin.conf
+const afterApply = (v: string): string => `kc=${HOST_PATHS.kubeletConf}
+[ ! -e ${HOST_PATHS.apiserverManifest} ] || kc=${HOST_PATHS.adminConf}
 have=$(kubectl --kubeconfig "$kc" -n kube-system get configmap kubeadm-config -o 'jsonpath={.data.ClusterConfiguration}' | sed -n 's/^kubernetesVersion: *//p')
 [ "$have" = ${q(`v${v}`)} ] || { echo "kubeadm-config says \${have:-nothing}, not v${v}: kubeadm upgrade apply v${v} must run on the first control plane first" >&2; exit 1; }`;
 
@@ -85,7 +82,7 @@ c="cri-o=$c"`
     'apt_get install --allow-change-held-packages "kubeadm=$v"',
     'apt-mark hold kubeadm',
     ...(opts.kubeadm === 'apply' ? [`kubeadm upgrade apply -y ${q(`v${v}`)}`] : ['kubeadm upgrade node']),
-    ...(cni ? [`# ${plan.cni.plugin} ${plan.cni.version}, as the cluster's minor needs it`, `(\nexport KUBECONFIG=/etc/kubernetes/admin.conf\n${cni.body}${ciliumUpgrade}\n)`] : []),
+    ...(cni ? [`# ${plan.cni.plugin} ${plan.cni.version}, as the cluster's minor needs it`, `(\nexport KUBECONFIG=${HOST_PATHS.adminConf}\n${cni.body}${ciliumUpgrade}\n)`] : []),
     'before=$(dpkg-query -W -f \'${Version}\' cri-o 2>/dev/null || true)',
     `apt_get install --allow-change-held-packages "$c" ${KUBE_PACKAGES.filter((p) => p !== 'kubeadm').map((p) => `"${p}=$v"`).join(' ')} "${CRI_TOOLS_PACKAGE}=$t"`,
     `apt-mark hold cri-o ${KUBE_PACKAGES.join(' ')} ${CRI_TOOLS_PACKAGE}`,

@@ -3,8 +3,9 @@
 // again with the same target continues with the first action not recorded; every action is safe to
 // repeat (cordon and uncordon set a field, the drain evicts what is left, the node's step resumes
 // through its runner, the wait reads the API).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFile } from '../output/private-file.js';
 
 /** One node's actions, in order. */
 export const ACTIONS = ['cordon', 'drain', 'upgrade', 'ready', 'uncordon'] as const;
@@ -44,8 +45,8 @@ export async function readUpgradeState(clusterDir: string): Promise<UpgradeState
 export async function writeUpgradeState(clusterDir: string, s: UpgradeState): Promise<void> {
   const file = stateFile(clusterDir);
   await mkdir(join(clusterDir, 'upgrade'), { recursive: true, mode: 0o700 });
-  await writeFile(`${file}.tmp`, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  // Durable: the only record of how far an interrupted apply got.
+  await replaceFile(file, 0o600, `${JSON.stringify(s, null, 2)}\n`, 'durable');
 }
 
 /** The node an unfinished upgrade to `target` left midway (some actions done, not all). */

@@ -67,6 +67,18 @@ test('status: every field a server sends is printed with its control characters 
   assert.deepEqual(JSON.parse(json.stdout), JSON.parse(body), 'the JSON reads back as the server sent it');
 });
 
+test('status: a joined host whose seed serve no longer hands out says so; a host that has not joined does not', async () => {
+  const body = JSON.stringify({
+    cluster: 'metal',
+    verdict: 'in-progress',
+    hosts: [host({ phase: 'done', steps: [{ name: 'base', startedAt: 't', endedAt: 't' }], sealedAt: '2026-12-05T21:00:00.000Z' }), host({ name: 'worker1', role: 'worker' })],
+  });
+  const r = await status(body);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}cp1 .* joined  \(seed sealed\)$/m);
+  assert.match(r.stdout, /^ {2}worker1 .*step 1\/1: base$/m);
+});
+
 test('status: an answer that is not a kubebake serve status is exit 1 with a message, never a crash', async () => {
   const cases: [string, string][] = [
     ['not JSON', 'the answer is not JSON'],

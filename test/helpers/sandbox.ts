@@ -371,13 +371,24 @@ mkdir -p "$root/sys/class/dmi/id" "$root/run/systemd"
 cp "$scratch"/dmi/* "$root/sys/class/dmi/id/"
 cp "$scratch/cmdline" "$root/standin/cmdline"
 # An HTTP server of the platform on the machine's network (BootOptions.platform.http), e.g. kubebake
-# serve at the seed URL's address: it runs here, in the machine's network namespace, outside its root.
+# serve at the seed URL's address. It is another machine of that network: a network namespace of its
+# own on the far end of the machine's NIC (the veth peer), so the machine reaches it through its NIC
+# from the address cloud-init gave it, as on a real provisioning network (serve hands a host's
+# secret seed files to that host's address only). On-link default route: it answers any address.
 if [ -f "$scratch/http.conf" ]; then
   read -r haddr hport < "$scratch/http.conf"
-  ip link set lo up
-  ip addr add "$haddr/32" dev lo 2>/dev/null || true
-  (cd "$scratch" && exec bash "$scratch/http.sh") > "$scratch/http.log" 2>&1 &
-  for _ in $(seq 100); do (: </dev/tcp/"$haddr"/"$hport") 2>/dev/null && break; /usr/bin/sleep 0.1; done
+  ip link show kbpeer0 >/dev/null 2>&1 || { echo "BootOptions.platform.http: the machine's NIC has no veth peer here" >&2; exit 1; }
+  mkfifo "$scratch/http.go"
+  # unshare execs bash in the new namespace (no --fork): $! is its PID, to move the peer into.
+  unshare --net bash -c 'read -r _ < "$1"; cd "$2" && exec bash "$2/http.sh"' http "$scratch/http.go" "$scratch" > "$scratch/http.log" 2>&1 &
+  hpid=$!
+  # Only once it has its own namespace (unshare may not have run yet) does the peer move there.
+  # The root's /proc is this PID namespace's (the machine's /proc is this host's: other PIDs).
+  for _ in $(seq 100); do [ "$(readlink "$root"/proc/"$hpid"/ns/net)" = "$(readlink "$root"/proc/self/ns/net)" ] || break; /usr/bin/sleep 0.05; done
+  ip link set kbpeer0 netns "$hpid"
+  nsenter --net="$root"/proc/"$hpid"/ns/net sh -c "ip link set lo up && ip addr add $haddr/32 dev kbpeer0 && ip link set kbpeer0 up && ip route add default dev kbpeer0"
+  echo go > "$scratch/http.go"
+  for _ in $(seq 100); do nsenter --net="$root"/proc/"$hpid"/ns/net bash -c ': </dev/tcp/"$1"/"$2"' up "$haddr" "$hport" 2>/dev/null && break; /usr/bin/sleep 0.1; done
 fi
 cp "$scratch/stand-in" "$root/usr/local/sbin/stand-in"
 for c in ${STAND_IN_COMMANDS.join(' ')}; do
