@@ -64,6 +64,10 @@ try {
   goal('user-data.gz, first-boot control plane (largest; EC2 takes 16 KB)', firstBoot.cp.gzip / KiB, 16, 'KiB');
   info('user-data.gz, first-boot worker', firstBoot.worker.gzip / KiB, 'KiB');
   info('everything a host receives, first-boot load balancer', firstBoot.lb.seed / KiB, 'KiB');
+  // With delivery.server (the pxe profile) every host also carries its signed report hook and key.
+  const served = sizes(topology(readFileSync(new URL('profiles/pxe.yaml', repo), 'utf8')));
+  info('everything a host receives with delivery.server (pxe profile), first-boot control plane', served.cp.seed / KiB, 'KiB');
+  info('user-data.gz with delivery.server (pxe profile), first-boot control plane', served.cp.gzip / KiB, 'KiB');
 
   // --- a host's user-data does not grow with the cluster ------------------------------------
   // The same hosts in both clusters: a larger cluster's largest worker has a longer name and address.
