@@ -1,21 +1,18 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ioDiagnostic, PathError } from '../diagnostics/io.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { msg, nextStepLine, PXE_SKIPPED_NOTE, removedFormsNote } from '../diagnostics/messages.js';
-import { buildPlan, withSecrets, type ClusterPlan, type RenderPlan } from '../plan/plan.js';
-import { IDENTITY_FILE, loadOrCreateSecrets, storePath, type ClusterIdentity } from '../store/secrets-store.js';
-import { renderCloudInitTree } from '../render/cloud-init/cluster.js';
-import { acquireLock, LockBusyError, LOCK_WAIT_ENV } from '../output/lock.js';
-import { ensureOutputFolder, writeTree, type WriteOutcome } from '../output/write.js';
+import { buildPlan, type ClusterPlan, type RenderPlan } from '../plan/plan.js';
+import { IDENTITY_FILE, storePath } from '../store/secrets-store.js';
+import { LockBusyError, LOCK_WAIT_ENV } from '../output/lock.js';
+import { writeTree, type WriteOutcome } from '../output/write.js';
 import type { FileTree } from '../output/tree.js';
-import type { Topology } from '../topology/types.js';
 import type { DeliveryForm } from '../render/delivery/forms.js';
+import { identityOf, lockOutput, renderCluster, type Release, type RenderProgress } from '../app/render-cluster.js';
 import { EXIT, SIGNAL_EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
 import { positionDiagnostics } from '../topology/load.js';
-import { verifyRender } from '../verify/verify.js';
 
 export interface RenderOptions {
   file: string;
@@ -33,9 +30,9 @@ export interface RenderOptions {
 
 
 /**
- * `render cloud-init`: topology → plan (+ stored secrets) → files under <out>/<cluster>/.
- * One render per cluster folder at a time (a lock); the secrets store changes only after the
- * files were written; SIGINT/SIGTERM stop before writing begins, or let the write finish.
+ * `render cloud-init`: topology → plan (+ stored secrets) → files under <out>/<cluster>/, through
+ * app/render-cluster.ts; here the options are parsed and what it says is printed.
+ * SIGINT/SIGTERM stop before writing begins, or let the write finish.
  */
 export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   const delivery = await import('../render/delivery/index.js');
@@ -59,61 +56,46 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
     process.stderr.write(`${PXE_SKIPPED_NOTE}\n`);
   }
   const clusterDir = join(opts.out, topology.name);
-  const secretsDir = join(clusterDir, 'secrets');
   const plan = buildPlan(topology);
-  // Checked again after loading (the store may go in between); this early check leaves no folder behind.
-  if (opts.requireStore && !existsSync(join(secretsDir, storePath('ca.key')))) return fail([noStore(secretsDir)]);
+  const progress: RenderProgress = {
+    waiting: waitingNote(clusterDir),
+    storeWarnings: (warnings) => process.stderr.write(formatDiagnostics(warnings)),
+    sizes: (sizes) => {
+      process.stdout.write(`user-data sizes:\n${sizes.lines.join('\n')}\n`);
+      for (const w of sizes.warnings) process.stderr.write(`warning: ${w}\n`);
+    },
+  };
   return withSignals(async (signal) => {
-    // --check writes nothing: it reads the stored secrets (or makes throw-away ones in memory when
-    // there are none), so it fails where a render would, and it reports files a render would refuse.
-    const release = opts.check ? undefined : await lockFolder(clusterDir);
-    if (typeof release === 'number') return release;
-    try {
-      const stored = await loadOrCreateSecrets(secretsDir, { rotateToken: opts.rotateToken, identity: identityOf(topology, plan) });
-      if ('diagnostics' in stored) return fail(stored.diagnostics);
-      if (opts.requireStore && stored.changes.includes(storePath('ca.key'))) return fail([noStore(secretsDir)]);
-      if (stored.warnings.length) process.stderr.write(formatDiagnostics(stored.warnings));
-      const renderPlan = withSecrets(plan, stored.secrets);
-      const tree = renderCloudInitTree(renderPlan);
-      // Verified before anything is written; problems point at the topology lines they come from.
-      const problems = verifyRender(renderPlan);
-      if (problems.length) {
-        process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, problems), loaded.source));
+    const { check, force, rotateToken, requireStore, register } = opts;
+    const r = await renderCluster({ topology, plan, clusterDir, forms, check, force, rotateToken, requireStore, register, signal, progress });
+    const stopped = (): number => SIGNAL_EXIT[signal.reason as string]!;
+    switch (r.kind) {
+      case 'lock-failed':
+        return lockFailure(clusterDir, r.error);
+      case 'no-store':
+        return fail([noStore(r.secretsDir)]);
+      case 'failed':
+        return fail(r.diagnostics);
+      case 'unverified':
+        // The problems point at the topology lines they come from.
+        process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, r.problems), loaded.source));
         return EXIT.invalid;
-      }
-      addDelivery(delivery, renderPlan, tree, forms);
-      if (opts.check) {
-        const checked = await writeTree(clusterDir, tree, { dryRun: true });
-        const code = report(checked, clusterDir, true);
-        if (code === EXIT.ok) noteRemovedForms(delivery, checked, forms, opts.delivery, true);
+      case 'aborted':
+        return stopped();
+      case 'checked': {
+        const code = report(r.outcome, clusterDir, true);
+        if (code === EXIT.ok) noteRemovedForms(delivery, r.outcome, forms, opts.delivery, true);
         return code;
       }
-      if (signal.aborted) return SIGNAL_EXIT[signal.reason as string]!;
-      const refused = (await opts.register?.(renderPlan)) ?? [];
-      if (refused.length) return fail(refused);
-      try {
-        await stored.stage();
-      } catch (e) {
-        return fail([ioDiagnostic(secretsDir, e)]);
+      case 'written': {
+        const secretsDir = join(clusterDir, 'secrets');
+        reportCreated(r.created, secretsDir);
+        const code = report(r.result, clusterDir, false);
+        if (code === EXIT.ok) noteRemovedForms(delivery, r.result, forms, opts.delivery, false);
+        if (code === EXIT.ok && opts.rotateToken && !opts.register) reportRotation(plan, join(secretsDir, storePath('token')));
+        if (code === EXIT.ok) process.stdout.write(`${nextStepLine(join(clusterDir, 'README.md'))}\n`);
+        return signal.aborted ? stopped() : code;
       }
-      const outcome = await writeTree(clusterDir, tree, { force: opts.force, signal });
-      if (!('written' in outcome)) {
-        await stored.discard();
-        return 'aborted' in outcome ? SIGNAL_EXIT[signal.reason as string]! : fail(outcome.diagnostics);
-      }
-      try {
-        await stored.commit();
-      } catch (e) {
-        return fail([ioDiagnostic(secretsDir, e)]);
-      }
-      reportCreated(stored.changes, secretsDir);
-      const code = report(outcome, clusterDir, false);
-      if (code === EXIT.ok) noteRemovedForms(delivery, outcome, forms, opts.delivery, false);
-      if (code === EXIT.ok && opts.rotateToken && !opts.register) reportRotation(plan, join(secretsDir, storePath('token')));
-      if (code === EXIT.ok) process.stdout.write(`${nextStepLine(join(clusterDir, 'README.md'))}\n`);
-      return signal.aborted ? SIGNAL_EXIT[signal.reason as string]! : code;
-    } finally {
-      await release?.();
     }
   });
 }
@@ -122,15 +104,6 @@ type DeliveryModule = typeof import('../render/delivery/index.js');
 
 /** Whether --delivery lists the form by name (not through "all"). */
 const namesForm = (value: string | undefined, form: DeliveryForm): boolean => (value ?? '').split(',').some((w) => w.trim() === form);
-
-/** Seed ISOs, tar bundles, hypervisor recipes and README (src/render/delivery); prints user-data sizes. */
-function addDelivery(d: DeliveryModule, plan: ClusterPlan, tree: FileTree, forms: DeliveryForm[]): void {
-  const seeds = d.seedsFromTree(plan, tree);
-  tree.merge(d.renderDeliveryTree(plan, seeds, { forms }));
-  const sizes = d.sizeReport(seeds);
-  process.stdout.write(`user-data sizes:\n${sizes.lines.join('\n')}\n`);
-  for (const w of sizes.warnings) process.stderr.write(`warning: ${w}\n`);
-}
 
 /**
  * Files of forms this --delivery leaves out are removed like any file a render no longer makes
@@ -147,10 +120,8 @@ function noteRemovedForms(d: DeliveryModule, outcome: WriteOutcome, forms: reado
   if (counts.size) process.stderr.write(`${removedFormsNote(d.DELIVERY_FORMS.filter((f) => counts.has(f)).map((f) => [f, counts.get(f)!] as const), delivery, check)}\n`);
 }
 
-/** The identity the secrets store is bound to (see ClusterIdentity). */
-export function identityOf(topology: Topology, plan: ClusterPlan): ClusterIdentity {
-  return { name: topology.name, apiEndpoint: plan.endpoint.hostPort, nodeSubnet: topology.network.nodeSubnet };
-}
+// The day-2 commands import these from here.
+export { identityOf };
 
 /**
  * Runs `fn` with SIGINT/SIGTERM turned into an abort signal: the render stops before it changes
@@ -174,28 +145,33 @@ export async function withSignals(fn: (signal: AbortSignal) => Promise<number>):
   }
 }
 
+/** Says that this render waits for another one into `dir`. */
+const waitingNote =
+  (dir: string): RenderProgress['waiting'] =>
+  (o) =>
+    process.stderr.write(`kubebake: waiting for another render into ${dir}${o ? ` (pid ${o.pid})` : ''} to finish…\n`);
+
 /** Creates and locks an output folder; returns the release function, or an exit code after printing why not. */
-async function lockFolder(dir: string): Promise<(() => Promise<void>) | number> {
-  try {
-    ensureOutputFolder(dir);
-    return await acquireLock(dir, {
-      onWait: (o) => process.stderr.write(`kubebake: waiting for another render into ${dir}${o ? ` (pid ${o.pid})` : ''} to finish…\n`),
-    });
-  } catch (e) {
-    if (e instanceof PathError) return fail([e.toDiagnostic()]);
-    if (e instanceof LockBusyError)
-      return fail([
-        {
-          severity: 'error',
-          code: 'output.locked',
-          path: [],
-          file: e.lockFile,
-          message: e.message,
-          hint: `wait for it to finish (or set ${LOCK_WAIT_ENV} to wait longer); if no such process exists any more, remove ${e.lockFile}`,
-        },
-      ]);
-    return fail([ioDiagnostic(dir, e, 'cannot lock')]);
-  }
+async function lockFolder(dir: string): Promise<Release | number> {
+  const lock = await lockOutput(dir, waitingNote(dir));
+  return typeof lock === 'function' ? lock : lockFailure(dir, lock.error);
+}
+
+/** Prints why an output folder could not be created or locked; the exit code. */
+function lockFailure(dir: string, e: unknown): number {
+  if (e instanceof PathError) return fail([e.toDiagnostic()]);
+  if (e instanceof LockBusyError)
+    return fail([
+      {
+        severity: 'error',
+        code: 'output.locked',
+        path: [],
+        file: e.lockFile,
+        message: e.message,
+        hint: `wait for it to finish (or set ${LOCK_WAIT_ENV} to wait longer); if no such process exists any more, remove ${e.lockFile}`,
+      },
+    ]);
+  return fail([ioDiagnostic(dir, e, 'cannot lock')]);
 }
 
 function fail(diagnostics: Diagnostic[]): number {

@@ -1,34 +1,28 @@
 // The render-time check: what needs no external tool is verified before anything is written, and
-// every problem points back at the topology field the offending output came from.
+// every problem points back at the topology field the offending output came from. What is checked
+// is the user-data the writer gets — the same string, parsed back as cloud-init parses it — not a
+// second derivation of it; the host's manifest only says where each part of it comes from.
+import { parseDocument } from 'yaml';
 import type { Diagnostic, FieldPath } from '../diagnostics/diagnostic.js';
-import { HostManifestBuilder, type HostManifest } from '../manifest/host-manifest.js';
-import { nodeSlots } from '../manifest/node-slots.js';
-import type { RenderPlan } from '../plan/plan.js';
-import { userDataObject, writeFiles } from '../render/cloud-init/user-data.js';
+import type { HostManifest } from '../manifest/host-manifest.js';
+import type { CloudInitRender } from '../render/cloud-init/cluster.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { checkCloudConfig } from './cloud-config.js';
 import { checkKubeadmConfig } from './kubeadm-config.js';
 
 const problem = (path: FieldPath, code: string, message: string, hint: string): Diagnostic => ({ severity: 'error', code, path, message, hint });
 
-/** Hosts whose output can differ in more than slot values: one of each key (all but the workers' duplicates). */
-function representatives(plan: RenderPlan, builder: HostManifestBuilder): HostManifest[] {
-  const seen = new Set<string>();
-  const out: HostManifest[] = [];
-  for (const node of plan.nodes) {
-    const { key } = nodeSlots(node);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(builder.build(node));
-  }
-  return out;
-}
+/** A host's user-data and the manifest it was serialised from. */
+export interface VerifiedHost { manifest: HostManifest; userData: string }
 
-/** Topology field a user-data path (from the schema's instancePath) comes from. */
-function sourceOf(m: HostManifest, instancePath: string): FieldPath {
+/** One write_files entry as parsed back from the user-data. */
+interface WrittenFile { path?: unknown; content?: unknown }
+
+/** Topology field a user-data path (from the schema's instancePath) comes from: the manifest's sources of the file at that index. */
+function sourceOf(m: HostManifest, written: readonly WrittenFile[], instancePath: string): FieldPath {
   const [, key, index] = instancePath.split('/');
   if (key === 'write_files' && index !== undefined) {
-    const file = writeFiles(m)[Number(index)];
+    const file = written[Number(index)];
     const from = m.files.find((f) => f.path === file?.path)?.from[0];
     if (from) return from;
   }
@@ -50,25 +44,39 @@ function kubeadmSource(m: HostManifest, field: string): FieldPath {
   return from[top] ?? ['hosts', m.node.index];
 }
 
-/** cloud-init's schema and kubeadm's field tables on each distinct host; join material only where its role allows. */
-export function verifyRender(plan: RenderPlan): Diagnostic[] {
-  const builder = new HostManifestBuilder(plan, plan.secrets);
-  return verifyHosts(representatives(plan, builder));
+const BUG = 'this is a kubebake bug: report it with the topology';
+
+/**
+ * cloud-init's schema and kubeadm's field tables on the user-data of the first host of each kind
+ * (the others' is the same serialisation with their slot values filled in); join material only
+ * where its role allows.
+ */
+export function verifyRender(render: CloudInitRender): Diagnostic[] {
+  const userData = new Map(render.seeds.map((s) => [s.host, s.userData]));
+  return verifyHosts(render.manifests.map((manifest) => ({ manifest, userData: userData.get(manifest.node.name)! })));
 }
 
-/** The checks of verifyRender on given host manifests. */
-export function verifyHosts(manifests: readonly HostManifest[]): Diagnostic[] {
+/** The checks of verifyRender on given hosts' user-data. */
+export function verifyHosts(hosts: readonly VerifiedHost[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const m of manifests) {
-    for (const p of checkCloudConfig(userDataObject(m) as Record<string, unknown>)) {
-      out.push(problem(sourceOf(m, p.path), 'render.cloud-config-schema', `${m.node.name}'s user-data at ${p.path}: ${p.message} (cloud-init's schema)`, 'this is a kubebake bug: report it with the topology'));
+  for (const { manifest: m, userData } of hosts) {
+    // cloud-init reads a document as #cloud-config only with this first line, and parses it as YAML 1.1 (PyYAML).
+    const doc = parseDocument(userData, { version: '1.1' });
+    if (!userData.startsWith('#cloud-config\n') || doc.errors.length) {
+      out.push(problem(['hosts', m.node.index], 'render.cloud-config-yaml', `${m.node.name}'s user-data is not a #cloud-config YAML document${doc.errors.length ? `: ${doc.errors[0]!.message}` : ''}`, BUG));
+      continue;
     }
-    const kubeadm = m.files.find((f) => f.path === HOST_PATHS.kubeadmConfig);
-    for (const p of kubeadm ? checkKubeadmConfig(kubeadm.content) : []) {
-      out.push(problem(kubeadmSource(m, p.field), 'render.kubeadm-fields', `${m.node.name}'s kubeadm configuration: ${p.message} (kubeadm's field tables)`, 'this is a kubebake bug: report it with the topology'));
+    const config = (doc.toJS() ?? {}) as Record<string, unknown>;
+    const written: WrittenFile[] = Array.isArray(config.write_files) ? (config.write_files as WrittenFile[]) : [];
+    for (const p of checkCloudConfig(config)) {
+      out.push(problem(sourceOf(m, written, p.path), 'render.cloud-config-schema', `${m.node.name}'s user-data at ${p.path}: ${p.message} (cloud-init's schema)`, BUG));
+    }
+    const kubeadm = written.find((f) => f.path === HOST_PATHS.kubeadmConfig);
+    for (const p of typeof kubeadm?.content === 'string' ? checkKubeadmConfig(kubeadm.content) : []) {
+      out.push(problem(kubeadmSource(m, p.field), 'render.kubeadm-fields', `${m.node.name}'s kubeadm configuration: ${p.message} (kubeadm's field tables)`, BUG));
     }
     // By construction no private key reaches a worker or a load balancer; checked all the same.
-    if (m.node.role !== 'control-plane' && m.files.some((f) => /PRIVATE KEY/.test(f.content))) {
+    if (m.node.role !== 'control-plane' && written.some((f) => typeof f.content === 'string' && /PRIVATE KEY/.test(f.content))) {
       out.push(problem(['hosts', m.node.index, 'role'], 'render.key-leak', `${m.node.name} (${m.node.role}) would receive a private key`, 'this is a kubebake bug: nothing was written'));
     }
   }

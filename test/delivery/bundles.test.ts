@@ -9,18 +9,18 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { DELIVERY_FORMS, formOfPath, formsFor } from '../../src/render/delivery/forms.js';
-import { DELIVERY_EPOCH, seedsFromTree, type HostSeed } from '../../src/render/delivery/seeds.js';
+import { DELIVERY_EPOCH, type HostSeed } from '../../src/render/delivery/seeds.js';
 import { tarChunks, type TarEntry } from '../../src/render/delivery/tar.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import { HeldTree, renderPlan, renderProfile } from '../helpers/cluster.js';
 import { repoPath, topologyFrom } from '../helpers/repo.js';
-import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import { renderCloudInit } from '../../src/render/cloud-init/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { run, shellcheck } from '../helpers/tools.js';
 
 async function render(name: string): Promise<{ plan: RenderPlan; seeds: HostSeed[]; tree: HeldTree }> {
   const r = await renderProfile(name);
-  const seeds = seedsFromTree(r.plan, r.tree);
+  const seeds = r.seeds;
   return { plan: r.plan, seeds, tree: await HeldTree.of(renderDeliveryTree(r.plan, seeds, { forms: formsFor(DELIVERY_FORMS, r.plan.delivery.server) })) };
 }
 
@@ -226,8 +226,7 @@ esac
 test('vSphere: a MAC in the part of VMware\'s OUI that vSphere keeps for itself is set with a warning; kubebake\'s 52:54:00 MACs are not', async () => {
   const profile = readFileSync(repoPath('profiles', 'ubuntu-26-04-ha.yaml'), 'utf8');
   const plan = await renderPlan(topologyFrom(profile.replace('mac: "52:54:00:30:00:11"', 'mac: "00:50:56:80:00:11"').replace('mac: "52:54:00:30:00:12"', 'mac: "00:50:56:3f:00:12"')));
-  const cloudInit = renderCloudInitTree(plan);
-  const tree = await HeldTree.of(renderDeliveryTree(plan, seedsFromTree(plan, cloudInit), { forms: ['vsphere'] }));
+  const tree = await HeldTree.of(renderDeliveryTree(plan, renderCloudInit(plan).seeds, { forms: ['vsphere'] }));
   await withTempDir((dir) => {
     const govc = standInGovc(dir);
     for (const [host, warns] of [['cp1', true], ['cp2', false], ['cp3', false]] as const) {
@@ -386,7 +385,7 @@ test('libvirt: virt-install gets the seed.iso as a CD-ROM, the MAC and the OS', 
 
 test('formOfPath (what a render reports removing per form) names the form of every path each form writes, and no form for the plain files', async () => {
   const r = await renderProfile('pxe');
-  const seeds = seedsFromTree(r.plan, r.tree);
+  const seeds = r.seeds;
   for (const form of DELIVERY_FORMS) {
     const paths = renderDeliveryTree(r.plan, seeds, { forms: [form] }).files().map((f) => f.path).filter((p) => p !== 'README.md');
     assert.ok(paths.length > 0, form);

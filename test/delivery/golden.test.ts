@@ -14,7 +14,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { DELIVERY_FORMS, formsFor } from '../../src/render/delivery/forms.js';
-import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import { HeldTree, renderProfile } from '../helpers/cluster.js';
 import { repoPath } from '../helpers/repo.js';
 import { listFiles } from '../helpers/tmp.js';
@@ -43,8 +42,8 @@ const PXE_TEXT = /^pxe\/(README\.md|boot\.ipxe|hosts\.json|grub\/grub\.cfg|prese
 
 for (const name of ['default', 'debian-12-cilium', 'pxe']) {
   test(`golden: profile ${name}'s delivery files match test/golden/delivery/${name}/`, async () => {
-    const { plan, tree } = await renderProfile(name);
-    const built = renderDeliveryTree(plan, seedsFromTree(plan, tree), { forms: formsFor(DELIVERY_FORMS, plan.delivery.server) });
+    const { plan, seeds } = await renderProfile(name);
+    const built = renderDeliveryTree(plan, seeds, { forms: formsFor(DELIVERY_FORMS, plan.delivery.server) });
     const delivery = await HeldTree.of(built);
     const texts = delivery.files().filter((f) => f.path === 'README.md' || (name === 'pxe' ? PXE_TEXT : SCRIPT_HOSTS).test(f.path));
     const binaries = delivery.files().filter((f) => BINARY.test(f.path));

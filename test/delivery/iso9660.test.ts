@@ -7,7 +7,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIso9660, iso9660Key, level1Name } from '../../src/render/delivery/iso9660.js';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
-import { DELIVERY_EPOCH, seedsFromTree } from '../../src/render/delivery/seeds.js';
+import { DELIVERY_EPOCH } from '../../src/render/delivery/seeds.js';
 import { HeldTree, renderProfile } from '../helpers/cluster.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/tools.js';
@@ -16,8 +16,7 @@ const SEED = ['user-data', 'meta-data', 'network-config'] as const;
 
 for (const name of ['default', 'debian-12-cilium', 'seed']) {
   test(`${name}: every host's seed.iso reads back with xorriso and isoinfo: label cidata, real names, modes, bytes`, async () => {
-    const { plan, tree } = await renderProfile(name);
-    const seeds = seedsFromTree(plan, tree);
+    const { plan, seeds } = await renderProfile(name);
     const delivery = await HeldTree.of(renderDeliveryTree(plan, seeds, { forms: ['iso'] }));
     await withTempDir((dir) => {
       for (const seed of seeds) {

@@ -14,10 +14,9 @@ import { promisify } from 'node:util';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
-import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import type { PxeIndex } from '../../src/render/delivery/pxe/hosts-json.js';
 import { earlyDiskCommand, lateCommand } from '../../src/render/delivery/pxe/preseed.js';
-import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import { renderCloudInit } from '../../src/render/cloud-init/cluster.js';
 import { HeldTree, renderPlan } from '../helpers/cluster.js';
 import { runKubebake } from '../helpers/cli.js';
 import { repoPath, topologyFrom } from '../helpers/repo.js';
@@ -37,8 +36,8 @@ function variant(os: string, server = 'http://10.30.0.5:8080'): string {
 
 async function renderPxe(text: string): Promise<{ tree: HeldTree; pxe: (path: string) => string; index: PxeIndex }> {
   const plan = await renderPlan(topologyFrom(text));
-  const hosts = renderCloudInitTree(plan);
-  const tree = await HeldTree.of(renderDeliveryTree(plan, seedsFromTree(plan, hosts), { forms: ['pxe'] }).merge(hosts));
+  const hosts = renderCloudInit(plan);
+  const tree = await HeldTree.of(renderDeliveryTree(plan, hosts.seeds, { forms: ['pxe'] }).merge(hosts.tree));
   const pxe = (path: string): string => {
     const f = tree.get(`pxe/${path}`);
     assert.ok(f, `no pxe/${path}`);
@@ -110,8 +109,7 @@ for (const os of OSES) {
 for (const os of OSES) {
   test(`${os}: the cluster README's HTTP-seed hint names NoCloud as the OS's cloud-init needs, and cloud-init reads its seed URL`, async (t) => {
     const plan = await renderPlan(topologyFrom(variant(os)));
-    const hosts = renderCloudInitTree(plan);
-    const tree = await HeldTree.of(renderDeliveryTree(plan, seedsFromTree(plan, hosts), { forms: ['tar'] }));
+    const tree = await HeldTree.of(renderDeliveryTree(plan, renderCloudInit(plan).seeds, { forms: ['tar'] }));
     const readme = Buffer.from(tree.get('README.md')!.content).toString('utf8');
     const hint = /`(ds=[^`]*)` on the\s+kernel command line/.exec(readme)?.[1];
     assert.ok(hint, readme);

@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
-import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import { snippetNames } from '../../src/render/delivery/proxmox.js';
 import type { NodePlan, RenderPlan } from '../../src/plan/plan.js';
 import type { PxeIndex } from '../../src/render/delivery/pxe/hosts-json.js';
@@ -28,8 +27,7 @@ import { pxeVariant, renderPxeTree, subiquityInstalledFiles } from '../helpers/i
 import { missingTools, run } from '../helpers/tools.js';
 
 const skip = sandboxUnavailable();
-const { plan, tree } = await renderProfile('default');
-const seeds = seedsFromTree(plan, tree);
+const { plan, tree, seeds } = await renderProfile('default');
 const delivery = await HeldTree.of(renderDeliveryTree(plan, seeds, { forms: ['iso', 'vsphere', 'proxmox', 'libvirt'] }));
 /** A rendered file: a delivery form's, or one of a host's three NoCloud files. */
 const bytes = (path: string): Buffer => {

@@ -16,7 +16,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
-import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import { mapLimit } from '../../src/util/map-limit.js';
 import type { NodePlan, RenderPlan } from '../../src/plan/plan.js';
 import { pxeVariant, renderPxeTree, subiquityInstalledFiles } from '../helpers/installers.js';
@@ -32,8 +31,7 @@ const BOOT_TIMEOUT_MS = 12 * 60_000;
 
 /** A profile rendered with its hosts' seeds and ISOs. */
 async function rendered(name: string) {
-  const { plan, tree } = await renderProfile(name);
-  const seeds = seedsFromTree(plan, tree);
+  const { plan, seeds } = await renderProfile(name);
   return { plan, seeds, delivery: await HeldTree.of(renderDeliveryTree(plan, seeds, { forms: ['iso'] })) };
 }
 type Cluster = Awaited<ReturnType<typeof rendered>>;

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { buildPlan, withSecrets, type RenderPlan } from '../../src/plan/plan.js';
 import type { Secrets } from '../../src/plan/secrets.js';
 import { loadOrCreateSecrets } from '../../src/store/secrets-store.js';
-import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import { renderCloudInit } from '../../src/render/cloud-init/cluster.js';
+import type { HostSeed } from '../../src/render/delivery/seeds.js';
 import { contentOf, held, type FileTree, type OutputFile } from '../../src/output/tree.js';
 import type { Topology } from '../../src/topology/types.js';
 import { profile, repoPath } from './repo.js';
@@ -28,9 +29,11 @@ export async function renderPlan(t: Topology): Promise<RenderPlan> {
   return withSecrets(buildPlan(t), await fixtureSecrets());
 }
 
-export async function renderProfile(name: string): Promise<{ plan: RenderPlan; tree: FileTree }> {
+/** A profile's render: its files, and the seeds the delivery forms serialise. */
+export async function renderProfile(name: string): Promise<{ plan: RenderPlan; tree: FileTree; seeds: HostSeed[] }> {
   const plan = await renderPlan(profile(name));
-  return { plan, tree: renderCloudInitTree(plan) };
+  const { tree, seeds } = renderCloudInit(plan);
+  return { plan, tree, seeds };
 }
 
 export const PROFILES = readdirSync(repoPath('profiles'))

@@ -6,8 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
-import { seedsFromTree } from '../../src/render/delivery/seeds.js';
-import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import { renderCloudInit } from '../../src/render/cloud-init/cluster.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import { HeldTree, renderPlan } from './cluster.js';
 import { repoPath, topologyFrom } from './repo.js';
@@ -22,8 +21,7 @@ export function pxeVariant(os: string, server: string): string {
 
 export async function renderPxeTree(text: string): Promise<{ plan: RenderPlan; pxe: (path: string) => Buffer }> {
   const p = await renderPlan(topologyFrom(text));
-  const t = renderCloudInitTree(p);
-  const held = await HeldTree.of(renderDeliveryTree(p, seedsFromTree(p, t), { forms: ['pxe'] }));
+  const held = await HeldTree.of(renderDeliveryTree(p, renderCloudInit(p).seeds, { forms: ['pxe'] }));
   return {
     plan: p,
     pxe: (path) => {

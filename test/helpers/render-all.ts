@@ -8,11 +8,10 @@ import { contentOf } from '../../src/output/tree.js';
 import { HOST_PATHS } from '../../src/plan/host-paths.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 import { renderFillScript } from '../../src/render/bundle/fill-script.js';
-import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
+import { renderCloudInit } from '../../src/render/cloud-init/cluster.js';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { DELIVERY_FORMS, formsFor } from '../../src/render/delivery/forms.js';
 import { hostBootScripts } from '../../src/render/delivery/pxe/tree.js';
-import { seedsFromTree } from '../../src/render/delivery/seeds.js';
 import { renderPackerTree } from '../../src/render/packer/tree.js';
 import type { Topology } from '../../src/topology/types.js';
 import { verifyRender } from '../../src/verify/verify.js';
@@ -48,9 +47,9 @@ const isText = (path: string): boolean => !/\.(iso|tar|gz)$/.test(path);
 /** Renders everything (throws what a command would turn into exit 70). */
 export async function renderAll(t: Topology): Promise<Emitted> {
   const plan: RenderPlan = await renderPlan(t);
-  const verify = verifyRender(plan).map((d) => `${d.path.join('.')}: ${d.message}`);
-  const cloud = renderCloudInitTree(plan);
-  const seeds = seedsFromTree(plan, cloud);
+  const rendered = renderCloudInit(plan);
+  const verify = verifyRender(rendered).map((d) => `${d.path.join('.')}: ${d.message}`);
+  const { tree: cloud, seeds } = rendered;
   const delivery = renderDeliveryTree(plan, seeds, { forms: formsFor(DELIVERY_FORMS, plan.delivery.server) });
   const packer = renderPackerTree(plan);
   const files = new Map<string, string>();

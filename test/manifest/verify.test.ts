@@ -7,6 +7,8 @@ import { buildHostManifests } from '../../src/manifest/host-manifest.js';
 import { HOST_PATHS } from '../../src/plan/host-paths.js';
 import { checkKubeadmConfig } from '../../src/verify/kubeadm-config.js';
 import { verifyHosts, verifyRender } from '../../src/verify/verify.js';
+import { renderCloudInit } from '../../src/render/cloud-init/cluster.js';
+import { renderUserData } from '../../src/render/cloud-init/user-data.js';
 import { checkCloudConfig } from '../../src/verify/cloud-config.js';
 import { positionDiagnostics } from '../../src/topology/load.js';
 import { PROFILES, renderPlan } from '../helpers/cluster.js';
@@ -14,7 +16,7 @@ import { profile, repoPath } from '../helpers/repo.js';
 
 for (const name of PROFILES) {
   test(`${name}: verifies clean`, async () => {
-    assert.deepEqual(verifyRender(await renderPlan(profile(name))), []);
+    assert.deepEqual(verifyRender(renderCloudInit(await renderPlan(profile(name)))), []);
   });
 }
 
@@ -63,7 +65,7 @@ test('a kubeadm field kubeadm does not know fails the render, positioned at the 
       ? m
       : { ...m, files: m.files.map((f) => (f.path === HOST_PATHS.kubeadmConfig ? { ...f, content: f.content.replace('criSocket:', 'criSoket:') } : f)) },
   );
-  const problems = verifyHosts(manifests);
+  const problems = verifyHosts(manifests.map((manifest) => ({ manifest, userData: renderUserData(manifest) })));
   assert.equal(problems.length, 1, JSON.stringify(problems));
   assert.equal(problems[0]!.code, 'render.kubeadm-fields');
   assert.match(problems[0]!.message, /worker1's kubeadm configuration: unknown field "nodeRegistration.criSoket"/);

@@ -1,5 +1,6 @@
 // The source folders depend on each other one way (topology → plan → config/steps → manifest →
-// render → verify → output → cli): no folder imports one that imports it back.
+// render → verify → output → app → cli): no folder imports one that imports it back. src/app holds
+// the orchestrations the commands share (a render: lock → secrets → render → verify → write).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';

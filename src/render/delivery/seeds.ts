@@ -1,6 +1,5 @@
-// What every delivery form carries: each host's three NoCloud files, exactly as rendered.
-import { held, type FileTree } from '../../output/tree.js';
-import type { ClusterPlan } from '../../plan/plan.js';
+// What every delivery form carries: each host's three NoCloud files, exactly as rendered (the
+// render hands them over with its tree: render/cloud-init/cluster.ts).
 
 /** A host's NoCloud files. Its user-data is complete on its own (kubebake writes no vendor-data). */
 export interface HostSeed { host: string; userData: string; metaData: string; networkConfig: string }
@@ -27,19 +26,3 @@ export const seedContent = (seed: HostSeed, file: SeedFile): string => seed[FIEL
  * the same bytes on every render (the date itself means nothing).
  */
 export const DELIVERY_EPOCH = new Date('2000-01-01T00:00:00Z');
-
-/** Reads the seeds back from a rendered cloud-init tree, in the plan's host order. */
-export function seedsFromTree(plan: ClusterPlan, tree: FileTree): HostSeed[] {
-  const text = (path: string): string => {
-    const f = tree.get(path);
-    if (!f) throw new Error(`no ${path} in the rendered tree`);
-    const content = held(f);
-    return typeof content === 'string' ? content : Buffer.from(content).toString('utf8');
-  };
-  return plan.nodes.map((n) => ({
-    host: n.name,
-    userData: text(`hosts/${n.name}/user-data`),
-    metaData: text(`hosts/${n.name}/meta-data`),
-    networkConfig: text(`hosts/${n.name}/network-config`),
-  }));
-}
