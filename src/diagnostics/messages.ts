@@ -22,6 +22,7 @@ const STORE_DAMAGED_HINT =
 const TOKEN_HINT =
   'restore it from backup, or run with --rotate-token to make a new bootstrap token (the token is not part ' +
   'of the cluster identity; nodes not yet joined need the re-rendered user-data)';
+const RENDER_BUG_HINT = 'this is a kubebake bug: report it with the topology';
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
 
@@ -438,6 +439,16 @@ export const msg = {
     message: '--delivery pxe: the PXE tree needs delivery.server, the URL hosts fetch their seeds and boot files from',
     hint: 'add "delivery: { server: http://<address of the machine running kubebake serve>:8080 }" to the topology, or leave pxe out of --delivery',
   }),
+
+  // --- the render-time check (src/verify/): what kubebake produced, so every hint says "bug"
+  renderNotCloudConfig: (host: string, why: string | undefined): Message => ({
+    code: 'render.cloud-config-yaml',
+    message: `${host}'s user-data is not a #cloud-config YAML document${why ? `: ${why}` : ''}`,
+    hint: RENDER_BUG_HINT,
+  }),
+  renderSchema: (host: string, at: string, what: string): Message => ({ code: 'render.cloud-config-schema', message: `${host}'s user-data at ${at}: ${what} (cloud-init's schema)`, hint: RENDER_BUG_HINT }),
+  renderKubeadm: (host: string, what: string): Message => ({ code: 'render.kubeadm-fields', message: `${host}'s kubeadm configuration: ${what} (kubeadm's field tables)`, hint: RENDER_BUG_HINT }),
+  renderKeyLeak: (host: string, role: string): Message => ({ code: 'render.key-leak', message: `${host} (${role}) would receive a private key`, hint: 'this is a kubebake bug: nothing was written' }),
 
   // --- mirrors -------------------------------------------------------------------------------
   keyFileUnreadable: (path: string, why: string): Message => ({

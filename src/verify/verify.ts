@@ -4,13 +4,14 @@
 // second derivation of it; the host's manifest only says where each part of it comes from.
 import { parseDocument } from 'yaml';
 import type { Diagnostic, FieldPath } from '../diagnostics/diagnostic.js';
+import { msg, type Message } from '../diagnostics/messages.js';
 import type { HostManifest } from '../manifest/host-manifest.js';
 import type { CloudInitRender } from '../render/cloud-init/cluster.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { checkCloudConfig } from './cloud-config.js';
 import { checkKubeadmConfig } from './kubeadm-config.js';
 
-const problem = (path: FieldPath, code: string, message: string, hint: string): Diagnostic => ({ severity: 'error', code, path, message, hint });
+const problem = (path: FieldPath, m: Message): Diagnostic => ({ severity: 'error', path, ...m });
 
 /** A host's user-data and the manifest it was serialised from. */
 export interface VerifiedHost { manifest: HostManifest; userData: string }
@@ -44,8 +45,6 @@ function kubeadmSource(m: HostManifest, field: string): FieldPath {
   return from[top] ?? ['hosts', m.node.index];
 }
 
-const BUG = 'this is a kubebake bug: report it with the topology';
-
 /**
  * cloud-init's schema and kubeadm's field tables on the user-data of the first host of each kind
  * (the others' is the same serialisation with their slot values filled in); join material only
@@ -63,21 +62,21 @@ export function verifyHosts(hosts: readonly VerifiedHost[]): Diagnostic[] {
     // cloud-init reads a document as #cloud-config only with this first line, and parses it as YAML 1.1 (PyYAML).
     const doc = parseDocument(userData, { version: '1.1' });
     if (!userData.startsWith('#cloud-config\n') || doc.errors.length) {
-      out.push(problem(['hosts', m.node.index], 'render.cloud-config-yaml', `${m.node.name}'s user-data is not a #cloud-config YAML document${doc.errors.length ? `: ${doc.errors[0]!.message}` : ''}`, BUG));
+      out.push(problem(['hosts', m.node.index], msg.renderNotCloudConfig(m.node.name, doc.errors[0]?.message)));
       continue;
     }
     const config = (doc.toJS() ?? {}) as Record<string, unknown>;
     const written: WrittenFile[] = Array.isArray(config.write_files) ? (config.write_files as WrittenFile[]) : [];
     for (const p of checkCloudConfig(config)) {
-      out.push(problem(sourceOf(m, written, p.path), 'render.cloud-config-schema', `${m.node.name}'s user-data at ${p.path}: ${p.message} (cloud-init's schema)`, BUG));
+      out.push(problem(sourceOf(m, written, p.path), msg.renderSchema(m.node.name, p.path, p.message)));
     }
     const kubeadm = written.find((f) => f.path === HOST_PATHS.kubeadmConfig);
     for (const p of typeof kubeadm?.content === 'string' ? checkKubeadmConfig(kubeadm.content) : []) {
-      out.push(problem(kubeadmSource(m, p.field), 'render.kubeadm-fields', `${m.node.name}'s kubeadm configuration: ${p.message} (kubeadm's field tables)`, BUG));
+      out.push(problem(kubeadmSource(m, p.field), msg.renderKubeadm(m.node.name, p.message)));
     }
     // By construction no private key reaches a worker or a load balancer; checked all the same.
     if (m.node.role !== 'control-plane' && written.some((f) => typeof f.content === 'string' && /PRIVATE KEY/.test(f.content))) {
-      out.push(problem(['hosts', m.node.index, 'role'], 'render.key-leak', `${m.node.name} (${m.node.role}) would receive a private key`, 'this is a kubebake bug: nothing was written'));
+      out.push(problem(['hosts', m.node.index, 'role'], msg.renderKeyLeak(m.node.name, m.node.role)));
     }
   }
   return out;
