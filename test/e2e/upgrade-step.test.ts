@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { renderPlan } from '../helpers/cluster.js';
 import { profile } from '../helpers/repo.js';
 import { bootInSandbox, hostSeed, sandboxUnavailable, type BootResult, type ClusterRecord } from '../helpers/sandbox.js';
-import { aptMirrorUnavailable, buildAptMirror, repoFolder, type AptMirror } from '../helpers/apt-repo.js';
+import { aptMirrorUnavailable, buildAptMirror, dpkgStatus, mirrorsFor, type AptMirror } from '../helpers/apt-repo.js';
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import { buildPlan, type RenderPlan } from '../../src/plan/plan.js';
 import type { Topology } from '../../src/topology/types.js';
@@ -33,32 +33,13 @@ after(() => mirror && rmSync(mirror.dir, { recursive: true, force: true }));
 
 /** The default profile on this Debian 12 machine at `version`, installing from the mirror's folders of its minor. */
 function topology(version: string): Topology {
-  return {
-    ...base,
-    os: 'debian-12',
-    kubernetes: { version },
-    mirrors: {
-      kubernetes: { url: `${URL}/${repoFolder('kubernetes', version)}/`, key: mirror!.key },
-      crio: { url: `${URL}/${repoFolder('cri-o', version)}/`, key: mirror!.key },
-      os: { url: `${URL}/debian/`, key: mirror!.key },
-      keepInImage: true,
-    },
-  };
+  return { ...base, os: 'debian-12', kubernetes: { version }, mirrors: mirrorsFor(mirror!, URL, version) };
 }
 
 /** What `kubebake upgrade apply` sends `host` for the upgrade to TO. */
 function shipped(host: string, kubeadm: 'apply' | 'node'): string {
   const target = buildPlan(topology(TO));
   return remoteUpgradeScript(upgradeStep(target, target.nodes.find((n) => n.name === host)!, { kubeadm, cni: false }));
-}
-
-function dpkgStatus(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const stanza of text.split(/\n\n+/)) {
-    const field = (name: string): string => new RegExp(`^${name}: (.*)$`, 'm').exec(stanza)?.[1] ?? '';
-    if (field('Package')) out.set(field('Package'), `${field('Version')} ${field('Status')}`);
-  }
-  return out;
 }
 
 let plan: RenderPlan | undefined;

@@ -11,12 +11,14 @@
 //   kubernetes/v1.36/, kubernetes/v1.37/, cri-o/v1.36/, cri-o/v1.37/.
 //   debian/      an OS archive: dists/bookworm and bookworm-updates, main, with the OS packages of
 //                the table that this machine lacks (what it has, apt finds installed already)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageTable, type PackageDef } from './packages.js';
 import { minorOf } from '../../src/topology/facts/versions.js';
+import type { Mirrors } from '../../src/topology/types.js';
+import { repoPath } from './repo.js';
 import { missingTools } from './tools.js';
 
 export interface AptMirror {
@@ -132,3 +134,57 @@ export function buildAptMirror(kubernetesVersion: string | string[], opts: { omi
 
 /** The index apt read for a repository (to compare with what got installed). */
 export const mirrorIndex = (m: AptMirror, repo: string): string => readFileSync(join(m.dir, repo, 'Packages'), 'utf8');
+
+/**
+ * A topology's mirrors for a mirror of several minors served at `url` (no trailing slash): the
+ * Kubernetes and CRI-O repositories of `version`'s minor, the OS archive, each signed by the mirror's key.
+ */
+export function mirrorsFor(m: AptMirror, url: string, version: string): Mirrors {
+  return {
+    kubernetes: { url: `${url}/${repoFolder('kubernetes', version)}/`, key: m.key },
+    crio: { url: `${url}/${repoFolder('cri-o', version)}/`, key: m.key },
+    os: { url: `${url}/debian/`, key: m.key },
+    keepInImage: true,
+  };
+}
+
+/** dpkg's status file as "name" → "version status" (e.g. "1.37.2-1.1 hold ok installed"). */
+export function dpkgStatus(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const stanza of text.split(/\n\n+/)) {
+    const field = (name: string): string => new RegExp(`^${name}: (.*)$`, 'm').exec(stanza)?.[1] ?? '';
+    if (field('Package')) out.set(field('Package'), `${field('Version')} ${field('Status')}`);
+  }
+  return out;
+}
+
+export interface ServedMirror { url: string; /** Requests served: "GET <path> <status>". */ log(): string[]; close(): Promise<void> }
+
+/** Serves a mirror on this machine at http://127.0.0.1:port (test/helpers/mirror_server.py), for hosts that share its network. */
+export async function serveAptMirror(m: AptMirror, port: number, logFile: string): Promise<ServedMirror> {
+  writeFileSync(logFile, '');
+  const child = spawn('python3', [repoPath('test', 'helpers', 'mirror_server.py'), 'serve', m.dir, '127.0.0.1', String(port), logFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`the mirror server ended: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/debian/dists/${CODENAME}/InRelease`)).ok) break;
+    } catch {
+      if (i >= 100) throw new Error(`the mirror server did not answer on ${url}: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  writeFileSync(logFile, '');
+  return {
+    url,
+    log: () => readFileSync(logFile, 'utf8').split('\n').filter(Boolean),
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const ended = new Promise((r) => child.once('close', r));
+      child.kill();
+      await ended;
+    },
+  };
+}

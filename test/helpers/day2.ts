@@ -37,13 +37,13 @@ export function populate(w: FakeWorkloads, text: string): FakeWorkloads {
 }
 
 /**
- * The default profile's cluster as its API lists it at `version` (kubeadm-config, each Node's
- * kubelet, the control planes' static pods with their images, kube-proxy everywhere), for upgrade
- * tests; `kubelets`: nodes whose kubelet runs another version.
+ * The default profile's cluster (or `text`'s) as its API lists it at `version` (kubeadm-config, each
+ * Node's kubelet, the control planes' static pods with their images, kube-proxy everywhere), for
+ * upgrade tests; `kubelets`: nodes whose kubelet runs another version.
  */
-export function runningAt(w: FakeWorkloads, version: string, kubelets: Record<string, string> = {}): FakeWorkloads {
+export function runningAt(w: FakeWorkloads, version: string, kubelets: Record<string, string> = {}, text = profileText('default')): FakeWorkloads {
   w.setClusterVersion(version);
-  for (const h of topologyFrom(profileText('default')).hosts.filter((h) => h.role !== 'load-balancer')) {
+  for (const h of topologyFrom(text).hosts.filter((h) => h.role !== 'load-balancer')) {
     const v = kubelets[h.name] ?? version;
     w.addNode({ name: h.name, address: h.ip, controlPlane: h.role === 'control-plane', kubeletVersion: `v${v}` });
     if (h.role === 'control-plane') w.addControlPlanePods(h.name, true, v);

@@ -57,6 +57,11 @@ export class FakeWorkloads {
   readonly evictions: string[] = [];
   /** kubeadm-config's ClusterConfiguration (YAML text); empty: no such ConfigMap. */
   clusterConfiguration = '';
+  /**
+   * Called before each request is answered: brings the objects up to date with what the cluster's
+   * machines did (test/helpers/ssh-nodes.ts followNodes: kubelets, static pods, kubeadm-config).
+   */
+  observe?: () => void;
   #uid = 0;
 
   setClusterVersion(version: string): this {
@@ -89,6 +94,7 @@ export class FakeWorkloads {
   }
 
   async handle(req: IncomingMessage, url: URL, allowed: boolean, user: string, send: Send): Promise<void> {
+    this.observe?.();
     const method = req.method ?? 'GET';
     const body = method === 'POST' || method === 'PATCH' ? await readBody(req) : '';
     const path = url.pathname;

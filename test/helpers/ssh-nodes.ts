@@ -8,11 +8,13 @@
 // the host keys the test made (known_hosts) and offers the test's key: exactly what kubebake gets
 // with --ssh-config. The hosts share one cluster record (/standin/shared/cluster-state.json: the
 // API objects, Nodes and etcd members the kubeadm stand-in keeps), as the machines of one cluster do.
-// Files a host has afterwards are read through /proc/<pid>/root of its sshd.
+// Files a host has afterwards are read through /proc/<pid>/root of its sshd. followNodes makes the
+// stand-in API (fake-apiserver.ts) show what the hosts' kubelets and kubeadm did.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { FakeWorkloads } from './fake-apiserver-workloads.js';
 
 export interface SshNode { name: string; address: string; /** The boot layer its root is made of (a copy of BootResult.layer). */ layer: string }
 
@@ -64,7 +66,8 @@ hostname "$name"
 exec chroot "$root" /usr/sbin/sshd -D -e -f /etc/kubebake-test-ssh/sshd_config
 `;
 
-async function freePort(): Promise<number> {
+/** A TCP port of 127.0.0.1 nothing listens on now. */
+export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as { port: number }).port;
@@ -162,5 +165,39 @@ export async function startSshNodes(work: string, user: string, clientKey: strin
       process.off('exit', killAll);
       await Promise.all([...running.keys()].map(stop));
     },
+  };
+}
+
+/**
+ * Makes the stand-in API show what the hosts did, read at each request (FakeWorkloads.observe), as
+ * a real API learns it from the machines, never on a timer: a host's Node is Ready while its
+ * kubelet runs (active, with the config.yaml kubeadm wrote), its kubeletVersion is the version that
+ * kubelet registered when it last (re)started (kubeadm_standin.py kubelet_tick: the installed
+ * kubelet package's), its control-plane mirror pods show the version of the static pod manifests
+ * the kubelet runs, and kube-system/kubeadm-config says what kubeadm's upload-config last wrote in
+ * the shared cluster record. Hosts not running are left as they were.
+ */
+export function followNodes(w: FakeWorkloads, nodes: SshNodes, names: string[]): void {
+  w.observe = () => {
+    const state = nodes.clusterState() as { version?: string; nodes: Record<string, { version?: string }> };
+    if (state.version) w.setClusterVersion(state.version);
+    for (const name of names) {
+      const node = w.nodes.get(name);
+      let active: string | undefined;
+      try {
+        active = nodes.read(name, '/standin/active');
+      } catch {
+        continue;
+      }
+      if (!node) continue;
+      node.ready = (active ?? '').split('\n').includes('kubelet') && nodes.read(name, '/var/lib/kubelet/config.yaml') !== undefined;
+      const registered = state.nodes[name]?.version;
+      if (registered) node.kubeletVersion = `v${registered.replace(/^v/, '')}`;
+      for (const c of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
+        const pod = w.pods.get(`kube-system/${c}-${name}`);
+        const version = /, version (v[0-9.]+)/.exec(nodes.read(name, `/etc/kubernetes/manifests/${c}.yaml`) ?? '')?.[1];
+        if (pod && version) pod.image = `registry.k8s.io/${c}:${version}`;
+      }
+    }
   };
 }
