@@ -14,7 +14,7 @@ import type { Topology } from '../topology/types.js';
 import type { DeliveryForm } from '../render/delivery/forms.js';
 import { EXIT, SIGNAL_EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
-import { positionDiagnostics } from '../topology/load.js';
+import { positionDiagnostics } from '../topology/position.js';
 import { verifyRender } from '../verify/verify.js';
 
 export interface RenderOptions {

@@ -8,7 +8,7 @@ import { HOST_PATHS } from '../../src/plan/host-paths.js';
 import { checkKubeadmConfig } from '../../src/verify/kubeadm-config.js';
 import { verifyHosts, verifyRender } from '../../src/verify/verify.js';
 import { checkCloudConfig } from '../../src/verify/cloud-config.js';
-import { positionDiagnostics } from '../../src/topology/load.js';
+import { positionDiagnostics } from '../../src/topology/position.js';
 import { PROFILES, renderPlan } from '../helpers/cluster.js';
 import { profile, repoPath } from '../helpers/repo.js';
 
