@@ -9,7 +9,7 @@ import { formatDiagnostics } from '../diagnostics/print.js';
 import { buildPlan, withSecrets, type RenderPlan } from '../plan/plan.js';
 import { loadOrCreateSecrets, storePath } from '../store/secrets-store.js';
 import type { LoadResult } from '../topology/load.js';
-import { positionDiagnostics } from '../topology/load.js';
+import { positionDiagnostics } from '../topology/position.js';
 import type { Topology } from '../topology/types.js';
 import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 import { EXIT } from './exit.js';

@@ -12,7 +12,7 @@ import type { DeliveryForm } from '../render/delivery/forms.js';
 import { identityOf, lockOutput, renderCluster, type Release, type RenderProgress } from '../app/render-cluster.js';
 import { EXIT, SIGNAL_EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
-import { positionDiagnostics } from '../topology/load.js';
+import { positionDiagnostics } from '../topology/position.js';
 
 export interface RenderOptions {
   file: string;

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
 import type { LoadResult } from './load.js';
-import { positionDiagnostics } from './load.js';
+import { positionDiagnostics } from './position.js';
 import type { PackageMirror } from './types.js';
 
 const MAX_KEY_BYTES = 256 * 1024;

@@ -1,11 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { ErrorObject } from 'ajv';
-import { Composer, isCollection, isMap, isScalar, LineCounter, Parser, parseDocument, visit, YAMLParseError, type CST, type Document, type Node, type Pair } from 'yaml';
+import { Composer, isMap, isScalar, LineCounter, Parser, visit, YAMLParseError, type CST, type Document } from 'yaml';
 import { didYouMean, hasErrors, type Diagnostic, type FieldPath } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
 import { validateTopologySchema as validateSchema } from './schema-validator.js';
 import { checkRules } from './rules.js';
 import { resolveKeyFiles } from './key-files.js';
+import { locator } from './position.js';
 import { dirname } from 'node:path';
 import type { Topology } from './types.js';
 
@@ -172,34 +173,6 @@ export function loadTopology(source: string, file: string): LoadResult {
   return result;
 }
 
-type Locate = (path: FieldPath, keyOf?: string) => { line: number; col: number; length: number };
-
-/** Maps a field path to the source span of its node (or, for an unknown key, of the key). */
-function locator(doc: Document.Parsed, at: (offset: number | undefined) => { line: number; col: number }): Locate {
-  return (path, keyOf) => {
-    // An unknown key is shown at the key itself, not at its value.
-    const unknownKey = keyOf !== undefined ? keyNode(doc, path) : undefined;
-    // Walk down as far as the path exists: a missing field points at its parent.
-    let depth = path.length;
-    let node: unknown = unknownKey;
-    for (; node === undefined && depth >= 0; depth--) {
-      node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-      if (node !== undefined) break;
-    }
-    if (unknownKey === undefined && depth < path.length && isMap(node)) {
-      // Missing field: point at the parent's key if there is one, else at the map itself.
-      node = keyNode(doc, path.slice(0, depth)) ?? node;
-    } else if (unknownKey === undefined && depth === path.length && isCollection(node)) {
-      // A problem with a whole mapping or list (apiEndpoint, hosts): point at its key, not at
-      // its first entry, which would look like the culprit.
-      node = keyNode(doc, path) ?? node;
-    }
-    const range = (node as Node | undefined)?.range;
-    const start = at(range?.[0]);
-    return { ...start, length: range ? Math.max(1, range[1] - range[0]) : 1 };
-  };
-}
-
 /** The first document of the token stream, as parseDocument composes it (a second one is an error). */
 function composeOne(tokens: readonly CST.Token[], length: number): Document.Parsed {
   let doc: Document.Parsed | undefined;
@@ -244,15 +217,6 @@ function firstAlias(doc: Document.Parsed): number | undefined {
     // A document too deep to walk: fall back to the start of the file.
   }
   return offset;
-}
-
-function keyNode(doc: Document.Parsed, path: FieldPath): Node | undefined {
-  if (path.length === 0) return undefined;
-  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-  if (!isMap(parent)) return undefined;
-  const last = String(path[path.length - 1]);
-  const pair = (parent.items as Pair[]).find((p) => isScalar(p.key) && String(p.key.value) === last);
-  return (pair?.key as Node | undefined) ?? undefined;
 }
 
 function pointerToPath(pointer: string): (string | number)[] {
@@ -321,18 +285,4 @@ function schemaDiagnostics(errors: ErrorObject[], written: (path: FieldPath) => 
     }
   }
   return out;
-}
-
-/**
- * Positions diagnostics found after loading (e.g. in generated output, traced back to the
- * topology fields it came from) in the topology's source. Parses the source again: only done
- * when there is something to report.
- */
-export function positionDiagnostics(source: string, file: string, diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
-  const at = (offset: number | undefined): { line: number; col: number } =>
-    offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(Math.min(offset, source.length));
-  const locate = locator(doc, at);
-  return diagnostics.map((d) => ({ ...d, file, ...locate(d.path) }));
 }

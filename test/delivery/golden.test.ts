@@ -5,7 +5,7 @@
 // between zlib builds (FACTS.md), so they are decoded in bundles.test.ts instead. built.keys holds
 // each built file's key and a hash of its content (vSphere's decoded), so that no change of
 // content goes out under an old key.
-// UPDATE_GOLDEN=1 npm test rewrites them.
+// UPDATE_GOLDEN=1 npm test rewrites them (not under CI: test/helpers/golden.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { renderDeliveryTree } from '../../src/render/delivery/delivery.js';
 import { DELIVERY_FORMS, formsFor } from '../../src/render/delivery/forms.js';
 import { HeldTree, renderProfile } from '../helpers/cluster.js';
+import { updatingGoldens } from '../helpers/golden.js';
 import { repoPath } from '../helpers/repo.js';
 import { listFiles } from '../helpers/tmp.js';
 
@@ -54,7 +55,7 @@ for (const name of ['default', 'debian-12-cilium', 'pxe']) {
     const keyed = built.files().filter((f) => f.key !== undefined);
     const keys = keyed.map((f) => `${f.key}  ${fingerprint(f.path, delivery.get(f.path)!.content)}  ${f.path}`).join('\n') + '\n';
     const dir = repoPath('test', 'golden', 'delivery', name);
-    if (process.env.UPDATE_GOLDEN === '1') {
+    if (updatingGoldens()) {
       const byPath = (lines: string): Map<string, string[]> => new Map(lines.trim().split('\n').map((l) => { const w = l.split('  '); return [w.pop()!, w]; }));
       const old = existsSync(join(dir, 'built.keys')) ? byPath(readFileSync(join(dir, 'built.keys'), 'utf8')) : new Map<string, string[]>();
       for (const [path, [key, content]] of byPath(keys)) {

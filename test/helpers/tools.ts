@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { underCI } from './golden.js';
 
 export interface ToolResult { status: number | null; stdout: string; stderr: string }
 
@@ -72,7 +73,7 @@ export function missingTools(...tools: string[]): string | undefined {
   });
   if (!missing.length) return undefined;
   const why = `${missing.join(', ')} not installed (apt-get install ${missing.map((t) => TOOL_PACKAGES[t] ?? t).join(' ')})`;
-  if (/^(true|1)$/i.test(process.env.CI ?? '')) throw new Error(`${why}: under CI every tool must be installed (.ci/run installs them)`);
+  if (underCI()) throw new Error(`${why}: under CI every tool must be installed (.ci/run installs them)`);
   return why;
 }
 

@@ -10,7 +10,7 @@ import { verifyHosts, verifyRender } from '../../src/verify/verify.js';
 import { renderCloudInit } from '../../src/render/cloud-init/cluster.js';
 import { renderUserData } from '../../src/render/cloud-init/user-data.js';
 import { checkCloudConfig } from '../../src/verify/cloud-config.js';
-import { positionDiagnostics } from '../../src/topology/load.js';
+import { positionDiagnostics } from '../../src/topology/position.js';
 import { PROFILES, renderPlan } from '../helpers/cluster.js';
 import { profile, repoPath } from '../helpers/repo.js';
 

@@ -1,10 +1,12 @@
 // Goldens: the default and seed profiles' full output trees, as real files a reviewer can open,
-// rendered with the committed test-only secrets. UPDATE_GOLDEN=1 npm test rewrites them.
+// rendered with the committed test-only secrets. UPDATE_GOLDEN=1 npm test rewrites them
+// (not under CI: test/helpers/golden.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { renderProfile } from '../helpers/cluster.js';
+import { updatingGoldens } from '../helpers/golden.js';
 import { repoPath } from '../helpers/repo.js';
 import { listFiles } from '../helpers/tmp.js';
 import { held } from '../../src/output/tree.js';
@@ -14,7 +16,7 @@ for (const name of ['default', 'seed']) {
   test(`golden: profile ${name} renders exactly test/golden/${name}/`, async () => {
     const { tree } = await renderProfile(name);
     const dir = repoPath('test', 'golden', name);
-    if (process.env.UPDATE_GOLDEN === '1') {
+    if (updatingGoldens()) {
       rmSync(dir, { recursive: true, force: true });
       for (const f of tree.files()) {
         mkdirSync(dirname(join(dir, f.path)), { recursive: true });

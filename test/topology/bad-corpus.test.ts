@@ -1,6 +1,7 @@
 // The bad-input corpus: every test/bad/<name>.yaml is a realistic wrong topology, and
 // test/bad/<name>.expected is exactly what the operator sees for it (formatDiagnostics).
-// UPDATE_GOLDEN=1 npm test rewrites the .expected files; read every changed one before committing.
+// UPDATE_GOLDEN=1 npm test rewrites the .expected files (not under CI:
+// test/helpers/golden.ts); read every changed one before committing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,10 +9,10 @@ import { formatDiagnostics } from '../../src/diagnostics/print.js';
 import { loadTopology } from '../../src/topology/load.js';
 import { resolveKeyFiles } from '../../src/topology/key-files.js';
 import { WARNING_ONLY as WARNING_CASES } from '../helpers/bad-corpus.js';
+import { updatingGoldens } from '../helpers/golden.js';
 import { fromRoot } from '../helpers/paths.js';
 
 const BAD = fromRoot('test', 'bad');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const files = readdirSync(BAD);
 const cases = files.filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
 const WARNING_ONLY = new Set(WARNING_CASES);
@@ -31,7 +32,7 @@ for (const name of cases) {
     const result = await resolveKeyFiles(loadTopology(source, `test/bad/${name}.yaml`), BAD);
     const printed = formatDiagnostics(result.diagnostics, source);
     const golden = fromRoot('test', 'bad', `${name}.expected`);
-    if (UPDATE) writeFileSync(golden, printed);
+    if (updatingGoldens()) writeFileSync(golden, printed);
     assert.ok(existsSync(golden), `no golden: run UPDATE_GOLDEN=1 npm test and read test/bad/${name}.expected`);
     assert.equal(printed, readFileSync(golden, 'utf8'));
 
