@@ -4,10 +4,10 @@
 // plane nodes" and "worker nodes" with `kubeadm upgrade node`, one node at a time), what each node
 // installs (the new minor's package repositories: pkgs.k8s.io and isv:cri-o publish one per minor,
 // upgrading-linux-nodes.md "Changing the package repository"), and what a mirror must hold first
-// (the artefact manifest's difference). Pure: facts and plans in, plan out.
+// (the artefact inventory's difference). Pure: facts and plans in, plan out.
 import type { Message } from '../diagnostics/messages.js';
 import { upgradeMsg } from '../diagnostics/messages.js';
-import { buildArtifactManifest, type ArtifactManifest, type FileArtifact, type PackageArtifact } from '../manifest/artifacts.js';
+import { buildArtifactInventory, type ArtifactInventory, type FileArtifact, type PackageArtifact } from '../manifest/inventory.js';
 import { buildPlan, isKubernetesNode, type ClusterPlan, type NodePlan } from '../plan/plan.js';
 import { cniDownloads } from '../plan/sources.js';
 import { cniRelease, pinnedCniRelease } from '../topology/facts/versions.js';
@@ -72,7 +72,7 @@ export function cniChanges(current: ClusterPlan | undefined, target: ClusterPlan
   return current.cni.version !== target.cni.version || files(current) !== files(target);
 }
 
-function artefactDiff(current: ArtifactManifest | undefined, target: ArtifactManifest): UpgradePlan['mirror'] {
+function artefactDiff(current: ArtifactInventory | undefined, target: ArtifactInventory): UpgradePlan['mirror'] {
   const pkg = (p: PackageArtifact): string => `${p.name} ${p.repository} ${p.version}`;
   const had = new Set(current?.packages.map(pkg) ?? []);
   const images = new Set(current?.images.map((i) => i.image) ?? []);
@@ -108,15 +108,15 @@ export function buildUpgradePlan(t: Topology, target: ClusterPlan, facts: Cluste
   });
   const notReady = facts.nodes.filter((n) => !n.ready && n.name !== inProgress && order.some((o) => o.name === n.name)).map((n) => n.name);
   if (notReady.length) refusals.push(upgradeMsg.nodesNotReady(notReady));
-  const targetManifest = buildArtifactManifest(target);
-  const currentManifest = current ? buildArtifactManifest(current) : undefined;
-  const version = (m: ArtifactManifest | undefined, name: string): string | undefined => m?.packages.find((p) => p.name === name)?.version;
-  const packages: PackageChange[] = targetManifest.packages
+  const targetInventory = buildArtifactInventory(target);
+  const currentInventory = current ? buildArtifactInventory(current) : undefined;
+  const version = (m: ArtifactInventory | undefined, name: string): string | undefined => m?.packages.find((p) => p.name === name)?.version;
+  const packages: PackageChange[] = targetInventory.packages
     .filter((p): p is PackageArtifact & { repository: 'kubernetes' | 'cri-o' } => p.repository !== 'os' && p.held)
-    .map((p) => ({ name: p.name, repository: p.repository, from: version(currentManifest, p.name), to: p.version, held: p.held }));
+    .map((p) => ({ name: p.name, repository: p.repository, from: version(currentInventory, p.name), to: p.version, held: p.held }));
   const repo = (name: 'kubernetes' | 'cri-o'): UpgradePlan['repositories'][number] => {
-    const from = currentManifest?.repositories[name].url;
-    const to = targetManifest.repositories[name].url;
+    const from = currentInventory?.repositories[name].url;
+    const to = targetInventory.repositories[name].url;
     return { name, ...(from && from !== to ? { from } : {}), to };
   };
   return {
@@ -129,6 +129,6 @@ export function buildUpgradePlan(t: Topology, target: ClusterPlan, facts: Cluste
     repositories: [repo('kubernetes'), repo('cri-o')],
     packages,
     cni: { plugin: target.cni.plugin, from: current?.cni.version, to: target.cni.version, changes: cniChanges(current, target) },
-    mirror: artefactDiff(currentManifest, targetManifest),
+    mirror: artefactDiff(currentInventory, targetInventory),
   };
 }

@@ -16,7 +16,7 @@ import { scriptPath } from '../../src/render/packer/layout.js';
 import { renderPackerTree } from '../../src/render/packer/tree.js';
 import { HOST_PATHS } from '../../src/plan/host-paths.js';
 import { cniImages } from '../../src/steps/prepull.js';
-import { buildArtifactManifest } from '../../src/manifest/artifacts.js';
+import { buildArtifactInventory } from '../../src/manifest/inventory.js';
 import { BUILD_USER, CLOUD_INIT_SUDOERS, sealCommand } from '../../src/steps/sysprep.js';
 import type { Topology } from '../../src/topology/types.js';
 import { fixtureSecrets, text } from '../helpers/cluster.js';
@@ -83,10 +83,10 @@ test('node image: every provisioning script passes (verification included), sysp
     for (const i of cniImages(plan)) assert.ok(pulled.includes(i), `${i} was pulled`);
     assert.ok(pulled.some((i) => i.includes(`kube-apiserver:v${plan.kubernetes.version}`)));
     // `kubebake manifest` lists exactly what was pulled; etcd, CoreDNS and pause by name, their tags being kubeadm's.
-    const manifest = buildArtifactManifest(plan);
-    const listed = (i: string): boolean => manifest.images.some((m) => m.image === i) || manifest.imagesResolvedByKubeadm.names.includes(i.slice(0, i.lastIndexOf(':')));
+    const inventory = buildArtifactInventory(plan);
+    const listed = (i: string): boolean => inventory.images.some((m) => m.image === i) || inventory.imagesResolvedByKubeadm.names.includes(i.slice(0, i.lastIndexOf(':')));
     assert.deepEqual(pulled.filter((i) => i && !listed(i)), []);
-    for (const m of manifest.images) assert.ok(pulled.includes(m.image), `${m.image} was pulled`);
+    for (const m of inventory.images) assert.ok(pulled.includes(m.image), `${m.image} was pulled`);
     // Sealed: a clone boots as a new machine, and no one can log in with the build key.
     assert.equal(boot.read('etc/machine-id'), '');
     assert.ok(!boot.exists('var/lib/cloud/instance'), 'cloud-init state is cleaned');

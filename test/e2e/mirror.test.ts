@@ -14,7 +14,7 @@ import { aptMirrorUnavailable, buildAptMirror, type AptMirror } from '../helpers
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import type { Topology } from '../../src/topology/types.js';
 import { SOURCE_PATHS } from '../../src/steps/sources.js';
-import { buildArtifactManifest } from '../../src/manifest/artifacts.js';
+import { buildArtifactInventory } from '../../src/manifest/inventory.js';
 import type { RenderPlan } from '../../src/plan/plan.js';
 
 const skip = sandboxUnavailable() ?? aptMirrorUnavailable();
@@ -73,12 +73,12 @@ test('cp1 installs the pinned packages from the signed mirror with the real apt,
       const held = ['kubeadm', 'kubelet', 'kubectl', 'cri-tools', 'cri-o'].includes(p.name);
       assert.deepEqual(dpkg.get(p.name), { status: `${held ? 'hold' : 'install'} ok installed`, version: p.version }, p.name);
     }
-    // The manifest lists exactly what the scripts installed from the mirror: every package of the
-    // mirror is installed if and only if the manifest names it for a node, at the version it gives.
-    const manifest = buildArtifactManifest(plan).packages.filter((p) => p.hosts.includes('node'));
+    // The artefact inventory lists exactly what the scripts installed from the mirror: every package of
+    // the mirror is installed if and only if the inventory names it for a node, at the version it gives.
+    const inventory = buildArtifactInventory(plan).packages.filter((p) => p.hosts.includes('node'));
     for (const p of [...mirror!.packages.kubernetes, ...mirror!.packages['cri-o'], ...mirror!.packages.debian]) {
-      const listed = manifest.find((m) => m.name === p.name);
-      assert.equal(dpkg.get(p.name)?.status.endsWith('ok installed') ?? false, listed !== undefined, `${p.name}: installed, and listed by the manifest?`);
+      const listed = inventory.find((m) => m.name === p.name);
+      assert.equal(dpkg.get(p.name)?.status.endsWith('ok installed') ?? false, listed !== undefined, `${p.name}: installed, and listed by the inventory?`);
       if (!listed) continue;
       const v = p.version.replace(/^\d+:/, '');
       if (listed.version.endsWith('.x')) assert.ok(v.startsWith(listed.version.slice(0, -1)), `${p.name} ${v} vs ${listed.version}`);

@@ -2,7 +2,7 @@
 // every delivery form, the PXE boot scripts `kubebake serve` answers with, the Packer tree,
 // the bundle's fill script), sorted by the language each file is in, for the checkers.
 import { parse } from 'yaml';
-import { buildArtifactManifest } from '../../src/manifest/artifacts.js';
+import { buildArtifactInventory } from '../../src/manifest/inventory.js';
 import { imageRuntime } from '../../src/manifest/runtime.js';
 import { contentOf } from '../../src/output/tree.js';
 import { HOST_PATHS } from '../../src/plan/host-paths.js';
@@ -66,7 +66,7 @@ export async function renderAll(t: Topology): Promise<Emitted> {
       files.set(`serve/${node.name}.grub.cfg`, boot.grub);
     }
   }
-  files.set('bundle/fill-mirror.sh', renderFillScript(buildArtifactManifest(plan)));
+  files.set('bundle/fill-mirror.sh', renderFillScript(buildArtifactInventory(plan)));
   return { ...sortByLanguage(plan, files), files, verify };
 }
 

@@ -21,7 +21,7 @@ import { HASHICORP_RELEASE_KEY_FINGERPRINT } from '../../src/packer/hashicorp-ke
 import { renderCloudInitTree } from '../../src/render/cloud-init/cluster.js';
 import { renderPackerTree } from '../../src/render/packer/tree.js';
 import { buildImageManifests } from '../../src/manifest/image-manifest.js';
-import { buildArtifactManifest, type ArtifactManifest } from '../../src/manifest/artifacts.js';
+import { buildArtifactInventory, type ArtifactInventory } from '../../src/manifest/inventory.js';
 import { UPSTREAM_DOWNLOAD_HOSTS } from '../../src/plan/sources.js';
 import { dropSourcesStep, registriesConf, SOURCE_PATHS } from '../../src/steps/sources.js';
 import { APT_SOURCE } from '../../src/steps/helpers.js';
@@ -108,9 +108,9 @@ function installedBy(steps: readonly Step[]): string[] {
 }
 
 for (const name of ['airgap', 'default', 'ubuntu-26-04-ha', 'baked']) {
-  test(`manifest of ${name}: its packages are exactly what the image steps install (plus the repository's dependencies)`, async () => {
+  test(`inventory of ${name}: its packages are exactly what the image steps install (plus the repository's dependencies)`, async () => {
     const plan = await renderPlan(profile(name));
-    const m = buildArtifactManifest(plan);
+    const m = buildArtifactInventory(plan);
     for (const image of buildImageManifests(plan)) {
       const steps = image.provisions.filter((p) => p.phase === 'image').map((p) => p.step);
       const listed = m.packages.filter((p) => p.hosts.includes(image.kind) && !p.dependencyOf).map((p) => p.name);
@@ -122,11 +122,11 @@ for (const name of ['airgap', 'default', 'ubuntu-26-04-ha', 'baked']) {
   });
 }
 
-test('kubebake manifest --json and bundle: the tar holds the manifest, a shellcheck-clean fill script and checksums that match', async (t) => {
+test('kubebake manifest --json and bundle: the tar holds the inventory, a shellcheck-clean fill script and checksums that match', async (t) => {
   const json = runKubebake(['manifest', '-f', 'profiles/airgap.yaml', '--json']);
   assert.equal(json.status, 0, json.stderr);
-  const m = JSON.parse(json.stdout) as ArtifactManifest;
-  assert.deepEqual(m, JSON.parse(JSON.stringify(buildArtifactManifest(airgap))));
+  const m = JSON.parse(json.stdout) as ArtifactInventory;
+  assert.deepEqual(m, JSON.parse(JSON.stringify(buildArtifactInventory(airgap))));
   const out = mkdtempSync(join(tmpdir(), 'kubebake-bundle-'));
   try {
     const r = runKubebake(['bundle', '-f', 'profiles/airgap.yaml', '-o', out]);
@@ -148,7 +148,7 @@ test('kubebake manifest --json and bundle: the tar holds the manifest, a shellch
       assert.equal(createHash('sha256').update(entries.get(path!)!).digest('hex'), sum, path);
     }
     const script = entries.get('fill-mirror.sh')!.toString();
-    // It fetches every pinned package and file of the manifest.
+    // It fetches every pinned package and file of the inventory.
     assert.match(script, /repo kubernetes https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.37\/deb\/ kubelet=1\.37\.2 kubeadm=1\.37\.2 kubectl=1\.37\.2 cri-tools=1\.37\.x kubernetes-cni=newest\n/);
     for (const f of [...m.files, ...m.cloudImage.downloads]) assert.ok(script.includes(`fetch ${f.upstream} files/${f.path}`), f.path);
     const missing = missingTools('shellcheck');
@@ -273,7 +273,7 @@ test('mirrors set only in part: a warning names what still comes from upstream; 
 });
 
 test('kubebake bundle --from: the files first boot downloads are fetched (here from a local files mirror) into mirror/files/, with their checksums', async () => {
-  const m = buildArtifactManifest(airgap);
+  const m = buildArtifactInventory(airgap);
   const served = mkdtempSync(join(tmpdir(), 'kubebake-files-'));
   const out = mkdtempSync(join(tmpdir(), 'kubebake-bundle-'));
   const bodies = new Map(m.files.map((f) => [f.path, `# ${f.path}: stand-in manifest served by the test\n`]));

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { aptMirrorUnavailable, buildAptMirror } from '../helpers/apt-repo.js';
 import { profile } from '../helpers/repo.js';
 import { missingTools, run } from '../helpers/tools.js';
-import { buildArtifactManifest } from '../../src/manifest/artifacts.js';
+import { buildArtifactInventory } from '../../src/manifest/inventory.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { renderFillScript } from '../../src/render/bundle/fill-script.js';
 
 const skip = aptMirrorUnavailable() ?? missingTools('apt-cache');
 const topology = profile('default');
-const m = buildArtifactManifest(buildPlan(topology));
+const m = buildArtifactInventory(buildPlan(topology));
 const script = renderFillScript(m);
 
 /** A function of the script, by name, as written there. */

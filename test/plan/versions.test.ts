@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { buildPlan } from '../../src/plan/plan.js';
 import { OS_FACTS, haproxyHasHttpCheckSend } from '../../src/topology/facts/os-facts.js';
 import { calicoCrdManifest, CNI_RELEASES, isCrioMaintainedMinor, kubeletRefusesCgroupV1, OS, pinnedCniRelease, SUPPORTED_MINORS } from '../../src/topology/facts/versions.js';
-import { buildArtifactManifest } from '../../src/manifest/artifacts.js';
+import { buildArtifactInventory } from '../../src/manifest/inventory.js';
 import { cniInstall as cniInstallScript } from '../../src/steps/cni.js';
 import { loadTopology } from '../../src/topology/load.js';
 import { PACKER_VERSION } from '../../src/packer/pin.js';
@@ -71,14 +71,14 @@ const DEFAULT_TEXT = readFileSync(repoPath('profiles', 'default.yaml'), 'utf8');
 const ciliumTopology = (k8s: string, cniVersion?: string): string =>
   DEFAULT_TEXT.replace(/version: "1\.\d+\.\d+"/, `version: "${k8s}"`).replace(/plugin: calico/, `plugin: cilium${cniVersion ? `\n  version: "${cniVersion}"` : ''}`);
 
-test('Cilium: the plan, the install script, the image list and the manifest all use the pin of the minor', () => {
+test('Cilium: the plan, the install script, the image list and the artefact inventory all use the pin of the minor', () => {
   for (const [k8s, cilium] of [['1.31.0', '1.18.14'], ['1.35.4', '1.19.3']] as const) {
     const plan = buildPlan(topologyFrom(ciliumTopology(k8s)));
     assert.equal(plan.cni.version, cilium, k8s);
     assert.match(cniInstallScript(plan).body, new RegExp(`cilium install --version '?${cilium.replace(/\./g, '\\.')}'? `), k8s);
-    const manifest = buildArtifactManifest(plan);
-    assert.ok(manifest.images.some((i) => i.image === `quay.io/cilium/cilium:v${cilium}`), `${k8s}: ${JSON.stringify(manifest.images)}`);
-    assert.ok(manifest.files.every((f) => !f.why.includes('Cilium') || f.why.includes(`Cilium ${cilium}`)), k8s);
+    const inventory = buildArtifactInventory(plan);
+    assert.ok(inventory.images.some((i) => i.image === `quay.io/cilium/cilium:v${cilium}`), `${k8s}: ${JSON.stringify(inventory.images)}`);
+    assert.ok(inventory.files.every((f) => !f.why.includes('Cilium') || f.why.includes(`Cilium ${cilium}`)), k8s);
   }
 });
 

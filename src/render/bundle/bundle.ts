@@ -1,17 +1,18 @@
-// The air-gap bundle: one tar (tar-stream, reproducible) with the artefact manifest, the script that
-// fills a mirror on a connected machine, the mirror/ layout the topology's `mirrors` point at, the
-// files kubebake's first boot downloads (when they were fetched), and a checksum list of it all.
-import type { ArtifactManifest } from '../../manifest/artifacts.js';
+// The air-gap bundle: one tar (tar-stream, reproducible) with the artefact inventory (as
+// manifest.json), the script that fills a mirror on a connected machine, the mirror/ layout the
+// topology's `mirrors` point at, the files kubebake's first boot downloads (when they were
+// fetched), and a checksum list of it all.
+import type { ArtifactInventory } from '../../manifest/inventory.js';
 import { byPath } from '../../output/tree.js';
 import { sha256Hex } from '../../util/digest.js';
 import { buildTar, type TarEntry } from '../delivery/tar.js';
 import { HASHICORP_RELEASE_KEY } from '../../packer/hashicorp-key.js';
 import { FILL_SCRIPT, HASHICORP_KEY_FILE, renderFillScript } from './fill-script.js';
 
-/** Entries carry this time, so one manifest gives one byte-identical bundle. */
+/** Entries carry this time, so one inventory gives one byte-identical bundle. */
 const BUNDLE_MTIME = new Date(0);
 
-function mirrorReadme(m: ArtifactManifest): string {
+function mirrorReadme(m: ArtifactInventory): string {
   return `# Mirror for cluster ${m.cluster} (filled by ../${FILL_SCRIPT})
 
 Serve this folder over HTTP(S) on the site and point the topology's \`mirrors\` at it:
@@ -32,7 +33,7 @@ mirror/SHA256SUMS, written by the script, lists every file it fetched.
 }
 
 /** The bundle tar. `fetched`: files already downloaded, by their path under mirror/files/. */
-export async function buildBundle(m: ArtifactManifest, fetched: ReadonlyMap<string, Uint8Array> = new Map()): Promise<Uint8Array> {
+export async function buildBundle(m: ArtifactInventory, fetched: ReadonlyMap<string, Uint8Array> = new Map()): Promise<Uint8Array> {
   const entries: TarEntry[] = [
     { path: 'manifest.json', content: JSON.stringify(m, null, 2) + '\n', mode: 0o644 },
     { path: FILL_SCRIPT, content: renderFillScript(m), mode: 0o755 },

@@ -1,8 +1,8 @@
 // The script an operator runs on a connected machine to fill a bundle's mirror/ from the internet:
 // the package repositories (upstream's signed indexes as they are, plus exactly the pinned
 // packages), the container images (skopeo), the files first boot downloads, the cloud image and
-// Packer. Made from the artefact manifest, so it fetches what the cluster's scripts install.
-import type { ArtifactManifest } from '../../manifest/artifacts.js';
+// Packer. Made from the artefact inventory, so it fetches what the cluster's scripts install.
+import type { ArtifactInventory } from '../../manifest/inventory.js';
 import { q, script } from '../../steps/shell.js';
 
 /** Path of the script inside the bundle. */
@@ -10,7 +10,7 @@ export const FILL_SCRIPT = 'fill-mirror.sh';
 /** HashiCorp's release key beside the script (src/packer/hashicorp-key.ts): what Packer's SUMS must be signed by. */
 export const HASHICORP_KEY_FILE = 'hashicorp-release-key.asc';
 
-export function renderFillScript(m: ArtifactManifest): string {
+export function renderFillScript(m: ArtifactInventory): string {
   const repoPackages = (repo: 'kubernetes' | 'cri-o'): string =>
     m.packages
       .filter((p) => p.repository === repo)
