@@ -9,7 +9,7 @@
 //   replaced by one of another UID), all within one deadline.
 // Unlike kubectl, the deadline is never infinite, and running out of it names each pod still
 // blocked with the API's own reason (the budget, its healthy and desired counts).
-import { DiagnosticError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { DiagnosticError, problem, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
 import type { KubeClient, PodObject } from './cluster-objects.js';
 
@@ -89,4 +89,3 @@ export async function drainNode(client: KubeClient, node: string, opts: DrainOpt
   log(`node/${node} drained`);
 }
 
-const problem = (m: { code: string; message: string; hint?: string }): Diagnostic => ({ severity: 'error', path: [], ...m });

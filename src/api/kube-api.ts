@@ -3,7 +3,8 @@
 // and no ssh to a control plane are needed. Errors come back as diagnostics naming the server.
 import { request } from 'node:https';
 import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { problem, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
 
 export interface ApiCredentials {
   /** https://host:port of the API (the load balancer, or a control plane). */
@@ -71,33 +72,13 @@ export function networkProblem(server: URL, e: unknown): Diagnostic {
   const err = e as NodeJS.ErrnoException;
   const code = err.code ?? '';
   const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|DEPTH_ZERO/.test(code);
-  return {
-    severity: 'error',
-    code: 'api.unreachable',
-    path: ['apiEndpoint'],
-    message: tls
-      ? `the server at ${server.origin} is not this cluster's API: its certificate does not check against the cluster CA in the secrets store (${code}: ${err.message})`
-      : `cannot reach the Kubernetes API at ${server.origin} (${code || 'error'}: ${err.message})`,
-    hint: tls
-      ? 'point --server at a control plane or load balancer of this cluster (its certificate must be signed by secrets/pki/ca.crt and name the address)'
-      : `is the cluster up and the endpoint reachable from here? Use --server https://<control-plane-ip>:${API_SERVER_PORT} to go to a control plane directly`,
-  };
+  const m = tls ? msg.apiNotThisCluster(server.origin, code, err.message) : msg.apiUnreachable(server.origin, code, err.message, API_SERVER_PORT);
+  return problem(m, { path: ['apiEndpoint'] });
 }
 
 /** A refusal by the API (a Status object), with what it means for the admin credentials. */
 export function apiRefusal(server: URL, what: string, r: ApiResponse): Diagnostic {
   const status = r.body as { message?: string; reason?: string } | undefined;
   const detail = typeof status === 'object' && status?.message ? status.message : typeof r.body === 'string' ? r.body.slice(0, 200) : '';
-  const hints: Record<number, string> = {
-    401: "the API does not accept the stored admin certificate: it is not signed by this cluster's CA (another cluster's store?) or has expired (render again to renew it)",
-    403: 'the admin certificate is not allowed to do this: kubeadm binds its group kubeadm:cluster-admins to cluster-admin at init; check that binding',
-    409: 'a token with this ID exists already; run the command again for a new one',
-  };
-  return {
-    severity: 'error',
-    code: 'api.refused',
-    path: ['apiEndpoint'],
-    message: `the Kubernetes API at ${server.origin} refused to ${what}: HTTP ${r.status}${detail ? `: ${detail}` : ''}`,
-    hint: hints[r.status] ?? 'see the API server log on the control plane for the cause',
-  };
+  return problem(msg.apiRefused(server.origin, what, r.status, detail), { path: ['apiEndpoint'] });
 }

@@ -13,7 +13,7 @@ import { loadOrCreateSecrets, storePath, type ClusterIdentity } from '../store/s
 import { renderCloudInit } from '../render/cloud-init/cluster.js';
 import type { DeliveryForm } from '../render/delivery/forms.js';
 import { acquireLock, type LockOptions } from '../output/lock.js';
-import { ensureOutputFolder, writeTree, type WriteOutcome, type WriteResult } from '../output/write.js';
+import { ensureOutputFolder, interrupted, writeTree, type WriteOutcome, type WriteResult } from '../output/write.js';
 import type { Topology } from '../topology/types.js';
 import { verifyRender } from '../verify/verify.js';
 
@@ -49,9 +49,8 @@ export interface RenderProgress {
   sizes(report: { lines: string[]; warnings: string[] }): void;
 }
 
+/** The folder that cannot be created or locked is not an outcome: a DiagnosticError, for the CLI's edge to print. */
 export type RenderClusterOutcome =
-  /** The folder could not be created or locked (the error as acquireLock or ensureOutputFolder threw it). */
-  | { kind: 'lock-failed'; error: unknown }
   /** requireStore, and there is no store. */
   | { kind: 'no-store'; secretsDir: string }
   | { kind: 'failed'; diagnostics: Diagnostic[] }
@@ -71,14 +70,10 @@ export function identityOf(topology: Topology, plan: ClusterPlan): ClusterIdenti
   return { name: topology.name, apiEndpoint: plan.endpoint.hostPort, nodeSubnet: topology.network.nodeSubnet };
 }
 
-/** Creates and locks an output folder: the release function, or what stopped it. */
-export async function lockOutput(dir: string, onWait: LockOptions['onWait']): Promise<Release | { error: unknown }> {
-  try {
-    ensureOutputFolder(dir);
-    return await acquireLock(dir, { onWait });
-  } catch (error) {
-    return { error };
-  }
+/** Creates and locks an output folder: the release function. Throws a DiagnosticError (io.*, output.locked) when it cannot. */
+export async function lockOutput(dir: string, onWait: LockOptions['onWait']): Promise<Release> {
+  ensureOutputFolder(dir);
+  return acquireLock(dir, { onWait });
 }
 
 export async function renderCluster(req: RenderClusterRequest): Promise<RenderClusterOutcome> {
@@ -87,7 +82,6 @@ export async function renderCluster(req: RenderClusterRequest): Promise<RenderCl
   if (req.requireStore && !existsSync(join(secretsDir, storePath('ca.key')))) return { kind: 'no-store', secretsDir };
   // --check writes nothing, so it takes no lock.
   const lock = req.check ? undefined : await lockOutput(req.clusterDir, req.progress.waiting);
-  if (lock && typeof lock !== 'function') return { kind: 'lock-failed', error: lock.error };
   try {
     return await locked(req, secretsDir);
   } finally {
@@ -125,7 +119,7 @@ async function locked(req: RenderClusterRequest, secretsDir: string): Promise<Re
   const outcome = await writeTree(req.clusterDir, tree, { force: req.force, signal });
   if (!('written' in outcome)) {
     await stored.discard();
-    return 'aborted' in outcome ? { kind: 'aborted' } : { kind: 'failed', diagnostics: outcome.diagnostics };
+    return interrupted(outcome) ? { kind: 'aborted' } : { kind: 'failed', diagnostics: outcome.diagnostics };
   }
   try {
     await stored.commit();

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ClusterPlan } from '../plan/plan.js';
 import { buildPlan } from '../plan/plan.js';
 import { createBuildKey, type BuildKey } from '../packer/build-key.js';
-import { locatePacker, PackerFetchError } from '../packer/release.js';
+import { DiagnosticError } from '../diagnostics/diagnostic.js';
+import { locatePacker } from '../packer/release.js';
 import { bakeImages } from '../packer/run.js';
 import { buildImageManifests, type ImageManifest as PackerImage } from '../manifest/image-manifest.js';
 import { renderPackerTree } from '../render/packer/tree.js';
@@ -79,11 +80,10 @@ export async function runBakeImages(opts: BakeCliOptions): Promise<number> {
     packer = found.path;
     process.stdout.write(`packer ${found.version} (${found.source}): ${found.path}\n`);
   } catch (e) {
-    if (e instanceof PackerFetchError) {
-      process.stderr.write(`kubebake: ${e.problem}\n  hint: ${e.hint}\n`);
-      return EXIT.invalid;
-    }
-    throw e;
+    // Caught here rather than at the CLI's edge: bake has always printed these in this shorter form.
+    if (!(e instanceof DiagnosticError)) throw e;
+    for (const d of e.diagnostics) process.stderr.write(`kubebake: ${d.message}\n  hint: ${d.hint}\n`);
+    return e.exitCode;
   }
 
   const needsKey = images.some((i) => imageVariables(plan, i).some((v) => v.name === KEY_VARIABLES[0]));

@@ -4,6 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { PACKER_VERSION, RELEASES_URL_ENV } from '../packer/pin.js';
 
+import { DiagnosticError } from '../diagnostics/diagnostic.js';
+import { formatDiagnostics } from '../diagnostics/print.js';
 import { EXIT } from './exit.js';
 import { DELIVERY_FORMS } from '../render/delivery/forms.js';
 import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
@@ -414,6 +416,12 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // --help and --version are successes; everything else commander rejects is usage.
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    // The one place a DiagnosticError (I/O that could not go on) that no command caught becomes
+    // output and an exit code. Anything else thrown is a bug.
+    if (e instanceof DiagnosticError) {
+      process.stderr.write(formatDiagnostics(e.diagnostics));
+      return e.exitCode;
     }
     process.stderr.write(`kubebake: internal error: ${(e as Error).message}\nPlease report this with the topology that caused it.\n`);
     return EXIT.internal;

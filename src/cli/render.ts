@@ -1,15 +1,13 @@
 import { join } from 'node:path';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { ioDiagnostic, PathError } from '../diagnostics/io.js';
+import { problem, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { msg, nextStepLine, PXE_SKIPPED_NOTE, removedFormsNote } from '../diagnostics/messages.js';
 import { buildPlan, type ClusterPlan, type RenderPlan } from '../plan/plan.js';
 import { IDENTITY_FILE, storePath } from '../store/secrets-store.js';
-import { LockBusyError, LOCK_WAIT_ENV } from '../output/lock.js';
-import { writeTree, type WriteOutcome } from '../output/write.js';
+import { interrupted, writeTree, type WriteOutcome } from '../output/write.js';
 import type { FileTree } from '../output/tree.js';
-import type { DeliveryForm } from '../render/delivery/forms.js';
-import { identityOf, lockOutput, renderCluster, type Release, type RenderProgress } from '../app/render-cluster.js';
+import { DELIVERY_FORMS, type DeliveryForm } from '../render/delivery/forms.js';
+import { identityOf, lockOutput, renderCluster, type RenderProgress } from '../app/render-cluster.js';
 import { EXIT, SIGNAL_EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
 import { positionDiagnostics } from '../topology/position.js';
@@ -36,9 +34,9 @@ export interface RenderOptions {
  */
 export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   const delivery = await import('../render/delivery/index.js');
-  const forms = delivery.parseDeliveryForms(opts.delivery ?? 'all');
-  if ('error' in forms) {
-    process.stderr.write(`kubebake: --delivery: ${forms.error}\n`);
+  const forms = parseDeliveryForms(opts.delivery ?? 'all');
+  if ('diagnostics' in forms) {
+    process.stderr.write(`kubebake: ${forms.diagnostics[0]!.message}\n`);
     return EXIT.usage;
   }
   const loaded = await loadAndReport(opts);
@@ -70,8 +68,6 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
     const r = await renderCluster({ topology, plan, clusterDir, forms, check, force, rotateToken, requireStore, register, signal, progress });
     const stopped = (): number => SIGNAL_EXIT[signal.reason as string]!;
     switch (r.kind) {
-      case 'lock-failed':
-        return lockFailure(clusterDir, r.error);
       case 'no-store':
         return fail([noStore(r.secretsDir)]);
       case 'failed':
@@ -101,6 +97,22 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
 }
 
 type DeliveryModule = typeof import('../render/delivery/index.js');
+
+/**
+ * Parses --delivery: "all", "none" or a comma-separated list. libvirt's recipe attaches the
+ * host's seed.iso, so it brings the ISO along. Returns a diagnostic for unknown names.
+ * (Here, not in delivery/forms.ts: that file is the help text's and imports nothing.)
+ */
+export function parseDeliveryForms(value: string): DeliveryForm[] | { diagnostics: Diagnostic[] } {
+  const words = value.split(',').map((w) => w.trim()).filter(Boolean);
+  if (words.length === 1 && words[0] === 'all') return [...DELIVERY_FORMS];
+  if (words.length === 1 && words[0] === 'none') return [];
+  const unknown = words.filter((w) => !(DELIVERY_FORMS as readonly string[]).includes(w));
+  if (unknown.length || !words.length) return { diagnostics: [problem(msg.unknownDeliveryForm(unknown, DELIVERY_FORMS))] };
+  const set = new Set(words as DeliveryForm[]);
+  if (set.has('libvirt')) set.add('iso');
+  return DELIVERY_FORMS.filter((f) => set.has(f));
+}
 
 /** Whether --delivery lists the form by name (not through "all"). */
 const namesForm = (value: string | undefined, form: DeliveryForm): boolean => (value ?? '').split(',').some((w) => w.trim() === form);
@@ -151,29 +163,6 @@ const waitingNote =
   (o) =>
     process.stderr.write(`kubebake: waiting for another render into ${dir}${o ? ` (pid ${o.pid})` : ''} to finish…\n`);
 
-/** Creates and locks an output folder; returns the release function, or an exit code after printing why not. */
-async function lockFolder(dir: string): Promise<Release | number> {
-  const lock = await lockOutput(dir, waitingNote(dir));
-  return typeof lock === 'function' ? lock : lockFailure(dir, lock.error);
-}
-
-/** Prints why an output folder could not be created or locked; the exit code. */
-function lockFailure(dir: string, e: unknown): number {
-  if (e instanceof PathError) return fail([e.toDiagnostic()]);
-  if (e instanceof LockBusyError)
-    return fail([
-      {
-        severity: 'error',
-        code: 'output.locked',
-        path: [],
-        file: e.lockFile,
-        message: e.message,
-        hint: `wait for it to finish (or set ${LOCK_WAIT_ENV} to wait longer); if no such process exists any more, remove ${e.lockFile}`,
-      },
-    ]);
-  return fail([ioDiagnostic(dir, e, 'cannot lock')]);
-}
-
 function fail(diagnostics: Diagnostic[]): number {
   process.stderr.write(formatDiagnostics(diagnostics));
   return EXIT.invalid;
@@ -194,16 +183,7 @@ function reportRotation(plan: ClusterPlan, tokenFile: string): void {
   );
 }
 
-export function noStore(dir: string): Diagnostic {
-  return {
-    severity: 'error',
-    code: 'secrets.missing',
-    path: [],
-    file: dir,
-    message: `no secrets store in ${dir}: this command is for a cluster kubebake rendered before`,
-    hint: 'render the cluster first (kubebake render cloud-init -f <topology> -o <out>), or pass the -o folder it was rendered into',
-  };
-}
+export const noStore = (dir: string): Diagnostic => problem(msg.noStore(dir), { file: dir });
 
 /** Names what the secrets store gained (file names only: secrets are never printed). */
 function reportCreated(created: string[], dir: string): void {
@@ -212,7 +192,7 @@ function reportCreated(created: string[], dir: string): void {
 }
 
 function report(outcome: WriteOutcome, dir: string, check: boolean): number {
-  if ('aborted' in outcome) return EXIT.invalid;
+  if (interrupted(outcome)) return EXIT.invalid;
   if ('diagnostics' in outcome) return fail(outcome.diagnostics);
   if (outcome.warnings.length) process.stderr.write(formatDiagnostics(outcome.warnings));
   const { written, unchanged, removed } = outcome;
@@ -228,11 +208,11 @@ function report(outcome: WriteOutcome, dir: string, check: boolean): number {
 export async function emit(tree: FileTree, dir: string, opts: RenderOptions): Promise<number> {
   if (opts.check) return report(await writeTree(dir, tree, { dryRun: true }), dir, true);
   return withSignals(async (signal) => {
-    const release = await lockFolder(dir);
-    if (typeof release === 'number') return release;
+    // A folder that cannot be locked throws a DiagnosticError, printed at the CLI's edge.
+    const release = await lockOutput(dir, waitingNote(dir));
     try {
       const outcome = await writeTree(dir, tree, { force: opts.force, signal });
-      if ('aborted' in outcome) return SIGNAL_EXIT[signal.reason as string]!;
+      if (interrupted(outcome)) return SIGNAL_EXIT[signal.reason as string]!;
       const code = report(outcome, dir, false);
       return signal.aborted ? SIGNAL_EXIT[signal.reason as string]! : code;
     } finally {

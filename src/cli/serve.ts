@@ -4,9 +4,11 @@
 // SIGINT or SIGTERM.
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DiagnosticError, diagnosticOf, problem, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { buildHostManifests } from '../manifest/host-manifest.js';
-import { acquireLock, LockBusyError } from '../output/lock.js';
+import { acquireLock } from '../output/lock.js';
 import { buildPlan } from '../plan/plan.js';
 import { reportKey } from '../plan/report-keys.js';
 import { loadOrCreateSecrets, storePath } from '../store/secrets-store.js';
@@ -18,10 +20,10 @@ import { loadAndReport } from './validate.js';
 export interface ServeOptions { file: string; out: string; listen?: string; reinstall?: string }
 
 /** ADDR:PORT ([v6]:PORT for IPv6), or why not. */
-export function parseListen(text: string): { host: string; port: number } | { error: string } {
+export function parseListen(text: string): { host: string; port: number } | { diagnostics: Diagnostic[] } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) return { error: `--listen ${JSON.stringify(text)}: expected ADDR:PORT, e.g. 0.0.0.0:8080 or [::]:8080` };
+  if (!m || port > 65535) return { diagnostics: [problem(msg.badListen(text))] };
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
@@ -33,8 +35,8 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   // By default only on delivery.server's address (the provisioning network), not every interface;
   // without a server, loopback only.
   const listen = parseListen(opts.listen ?? (server ? `${new URL(server).hostname}:${new URL(server).port || 80}` : '127.0.0.1:8080'));
-  if ('error' in listen) {
-    process.stderr.write(`kubebake: ${listen.error}\n`);
+  if ('diagnostics' in listen) {
+    process.stderr.write(`kubebake: ${listen.diagnostics[0]!.message}\n`);
     return EXIT.usage;
   }
   const reinstall = opts.reinstall === undefined ? [] : opts.reinstall.split(',').map((h) => h.trim());
@@ -82,13 +84,10 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   let unlock: () => Promise<void>;
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    unlock = await acquireLock(stateDir, { waitSeconds: 0 });
+    unlock = await acquireLock(stateDir, { waitSeconds: 0, busy: msg.serveLocked });
   } catch (e) {
-    const who = e instanceof LockBusyError && e.owner ? ` (pid ${e.owner.pid} on ${e.owner.host}, since ${e.owner.started})` : '';
-    const why =
-      e instanceof LockBusyError
-        ? `another kubebake serve${who} already serves this cluster: stop it first (if no such process exists any more, remove ${e.lockFile})`
-        : `cannot lock ${stateDir}: ${(e as Error).message}`;
+    // Worded as serve always said it: the busy lock's message, or the system's own words for why not.
+    const why = diagnosticOf(e, 'output.locked')?.message ?? `cannot lock ${stateDir}: ${((e instanceof DiagnosticError ? e.cause : e) as Error).message}`;
     process.stderr.write(`kubebake: ${why}\n`);
     return EXIT.invalid;
   }

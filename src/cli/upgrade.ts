@@ -5,9 +5,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDiagnostic } from '../api/cluster.js';
 import { KubeClient } from '../api/cluster-objects.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnosticOf, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
-import { acquireLock, LockBusyError } from '../output/lock.js';
+import { acquireLock } from '../output/lock.js';
 import { buildPlan, type ClusterPlan } from '../plan/plan.js';
 import { loadOrCreateSecrets, storePath } from '../store/secrets-store.js';
 import type { Topology } from '../topology/types.js';
@@ -96,10 +97,10 @@ export async function runUpgradeApply(opts: ApplyCliOptions): Promise<number> {
     let release: (() => Promise<void>) | undefined;
     if (!opts.dryRun) {
       try {
-        release = await acquireLock(c.clusterDir, { waitSeconds: 0 });
+        release = await acquireLock(c.clusterDir, { waitSeconds: 0, busy: (_, owner) => msg.upgradeLocked(c.clusterDir, owner) });
       } catch (e) {
-        const who = e instanceof LockBusyError && e.owner ? ` (pid ${e.owner.pid} on ${e.owner.host}, since ${e.owner.started})` : '';
-        process.stderr.write(`kubebake: ${c.clusterDir} is in use by another kubebake${who}: let it finish first\n`);
+        // Busy, or the lock cannot be made (its io.* diagnostic): not another run, but said the same way, as before.
+        process.stderr.write(`kubebake: ${diagnosticOf(e, 'output.locked')?.message ?? msg.upgradeLocked(c.clusterDir, undefined).message}\n`);
         return EXIT.invalid;
       }
     }

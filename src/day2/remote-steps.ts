@@ -2,7 +2,7 @@
 // instead of throwing: reachability, the load balancers' haproxy.cfg, kubeadm reset, and the
 // check (and, when needed, the removal) of an etcd member from another control plane.
 import { renderHaproxyCfg } from '../config/haproxy/haproxy-cfg.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { problem, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { msg, type Message } from '../diagnostics/messages.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { CRI_SOCKET, loadBalancers, type ClusterPlan } from '../plan/plan.js';
@@ -10,7 +10,6 @@ import { lastLines, runRemote, SSH_FAILED, type RemoteHost, type RemoteResult, t
 
 export type Log = (line: string) => void;
 
-const problem = (m: Message): Diagnostic => ({ severity: 'error', path: [], ...m });
 
 /** The diagnostic for a remote command that did not succeed. */
 function failure(ssh: SshAccess, host: RemoteHost, what: string, r: RemoteResult, leaving = false): Diagnostic {

@@ -15,7 +15,7 @@
 // Every step is safe to repeat, so a run that stopped is finished by running the command again.
 import { isControlPlane, internalIp, isReady, type KubeClient, type NodeObject } from '../api/cluster-objects.js';
 import { drainNode } from '../api/drain.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { problem, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { msg, type Message } from '../diagnostics/messages.js';
 import { controlPlanes, type ClusterPlan } from '../plan/plan.js';
 import type { RemoteHost, SshAccess } from '../remote/ssh.js';
@@ -40,7 +40,6 @@ export interface TakeOutOptions {
 /** The outcome: done (with what happened), or the problems that stopped it. */
 export type TakeOutResult = { done: true; nodeExisted: boolean } | { done: false; diagnostics: Diagnostic[] };
 
-const problem = (m: Message): Diagnostic => ({ severity: 'error', path: [], ...m });
 const stop = (diagnostics: Diagnostic[]): TakeOutResult => ({ done: false, diagnostics });
 
 /** Whether a control plane's etcd member serves: its Node is Ready and its etcd pod (kubeadm's static pod, etcd-<node>) is ready. */

@@ -1,5 +1,14 @@
-// Errors are data: every stage returns Diagnostics instead of throwing, and the CLI prints
-// them all at once, compiler style.
+// One error channel. Errors are data: a pure stage (load, rules, plan, render, verify) returns
+// Diagnostics instead of throwing, and the CLI prints them all at once, compiler style. Code that
+// does I/O (files, the network, processes) and cannot go on throws a DiagnosticError carrying
+// those same Diagnostics; the CLI catches it once, at its edge (cli/program.ts main), prints it
+// like any other diagnostic and exits with its exit code. A command that tells kinds of failure
+// apart (a busy lock, an interrupted write) does so by the diagnostic's `code`, never by another
+// Error class. Every message comes from the catalogue (messages.ts), every exit code is named
+// (exit.ts). Anything else thrown is a bug: "internal error", EXIT.internal.
+// test/source/error-channel.test.ts holds src/ to this.
+import { EXIT } from './exit.js';
+import type { Message } from './messages.js';
 
 export type Severity = 'error' | 'warning';
 /** A field path into the topology, e.g. ['hosts', 2, 'ip']. */
@@ -31,12 +40,27 @@ export function formatPath(path: FieldPath): string {
 
 export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
 
-/** An error that carries diagnostics; thrown only across the few I/O rooms and caught by the CLI. */
+/** An error diagnostic from a catalogue message (messages.ts), positioned at `where`. */
+export const problem = (m: Message, where: Partial<Pick<Diagnostic, 'file' | 'path'>> = {}): Diagnostic => ({ severity: 'error', path: [], ...where, ...m });
+
+/**
+ * The one thing src/ throws: diagnostics from code doing I/O that cannot go on, caught by its
+ * caller or, at the latest, by the CLI's edge, which prints them and exits with `exitCode`.
+ */
 export class DiagnosticError extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map((d) => d.message).join('; '));
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    readonly exitCode: number = EXIT.invalid,
+    /** The error underneath (a failed system call), for callers that must quote it. */
+    options?: { cause?: unknown },
+  ) {
+    super(diagnostics.map((d) => d.message).join('; '), options);
   }
 }
+
+/** The diagnostic of `code` a DiagnosticError carries, when `e` is one: how callers tell kinds of failure apart. */
+export const diagnosticOf = (e: unknown, code: string): Diagnostic | undefined =>
+  e instanceof DiagnosticError ? e.diagnostics.find((d) => d.code === code) : undefined;
 
 /** Bounded Levenshtein distance, for "did you mean". */
 export function editDistance(a: string, b: string): number {

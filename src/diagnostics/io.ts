@@ -1,7 +1,8 @@
 // File-system failures (full disk, read-only mount, permissions, a file where a folder should be)
 // are the operator's to fix, not kubebake bugs: they become diagnostics naming the path and the
 // cause in words, with exit 1, never "internal error".
-import type { Diagnostic } from './diagnostic.js';
+import { DiagnosticError, type Diagnostic } from './diagnostic.js';
+import { EXIT } from './exit.js';
 
 const CAUSES: Record<string, [cause: string, hint: string]> = {
   ENOSPC: ['no space left on the device', 'free space on that file system (or choose another output folder with -o), then run the same command again'],
@@ -25,18 +26,7 @@ export function ioDiagnostic(path: string, error: unknown, doing = 'cannot write
   return { severity: 'error', code: `io.${code ? code.toLowerCase() : 'failed'}`, path: [], file: path, message: `${doing} ${path}: ${cause}`, hint };
 }
 
-/** An I/O failure carrying the path it happened on, thrown inside a room and turned into ioDiagnostic by its caller. */
-export class PathError extends Error {
-  constructor(
-    readonly path: string,
-    readonly error: unknown,
-    readonly doing = 'cannot write',
-  ) {
-    super(`${doing} ${path}: ${(error as Error)?.message ?? String(error)}`);
-  }
-  toDiagnostic(): Diagnostic {
-    return ioDiagnostic(this.path, this.error, this.doing);
-  }
-}
+/** A failed file operation on `path` as the error it is thrown as (see diagnostic.ts: the one channel). */
+export const pathError = (path: string, error: unknown, doing = 'cannot write'): DiagnosticError => new DiagnosticError([ioDiagnostic(path, error, doing)], EXIT.invalid, { cause: error });
 
 export const isErrno = (e: unknown): e is NodeJS.ErrnoException => typeof (e as NodeJS.ErrnoException)?.code === 'string';

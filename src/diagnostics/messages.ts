@@ -22,11 +22,56 @@ const STORE_DAMAGED_HINT =
 const TOKEN_HINT =
   'restore it from backup, or run with --rotate-token to make a new bootstrap token (the token is not part ' +
   'of the cluster identity; nodes not yet joined need the re-rendered user-data)';
+/** Who holds an output folder's lock (output/lock.ts). */
+export interface LockOwner { pid: number; host: string; started: string }
+const ownerText = (o: LockOwner): string => ` (pid ${o.pid} on ${o.host}, since ${o.started})`;
+const MANIFEST_HINT = "this file is kubebake's own record; do not edit it";
+const OVERWRITE_HINT = 'change the topology instead and move the file away, or re-run with --force to overwrite';
+const handEdited = (path: string, why: string, hint: string): Message => ({ code: 'output.hand-edited', message: `${path} ${why}; kubebake will not replace it`, hint });
+/** What an API refusal means for the admin credentials, by HTTP status. */
+const API_REFUSED_HINTS: Record<number, string> = {
+  401: "the API does not accept the stored admin certificate: it is not signed by this cluster's CA (another cluster's store?) or has expired (render again to renew it)",
+  403: 'the admin certificate is not allowed to do this: kubeadm binds its group kubeadm:cluster-admins to cluster-admin at init; check that binding',
+  409: 'a token with this ID exists already; run the command again for a new one',
+};
 const RENDER_BUG_HINT = 'this is a kubebake bug: report it with the topology';
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
 
+/** A catalogue message with its words passed through `f` (packer/release.ts hides a mirror's credentials so). */
+export const rewordedMessage = (m: Message, f: (text: string) => string): Message => ({ ...m, message: f(m.message), ...(m.hint !== undefined && { hint: f(m.hint) }) });
+
 export const msg = {
+  // --- the output writer (output/write.ts, output/lock.ts): a file kubebake did not write is never replaced silently
+  manifestNotOurs: (path: string): Message => ({ code: 'output.manifest', message: `${path} is not a kubebake manifest; every existing file is treated as not written by kubebake`, hint: MANIFEST_HINT }),
+  manifestForeignPaths: (path: string, count: number, shown: string): Message => ({
+    code: 'output.manifest',
+    message: `${path} lists ${count} path(s) kubebake never writes (${shown}); they are ignored, nothing outside the output is touched`,
+    hint: MANIFEST_HINT,
+  }),
+  folderWhereFile: (path: string): Message => handEdited(path, 'is a folder where kubebake writes a file', 'move the folder away'),
+  notRegularOutput: (path: string, link: boolean): Message =>
+    handEdited(path, `is ${link ? 'a symbolic link' : 'not a regular file'}; kubebake writes only regular files`, 'remove it, or re-run with --force to replace it'),
+  editedOutput: (path: string, ours: boolean): Message => handEdited(path, ours ? 'was edited since kubebake wrote it' : 'was not written by kubebake', OVERWRITE_HINT),
+  staleEdited: (path: string): Message => handEdited(path, 'is no longer produced but was edited by hand', 'move it away if you still need it, or re-run with --force to remove it'),
+  linkWhereFolder: (path: string): Message => handEdited(path, 'is a symbolic link; kubebake never writes through links inside its output', 'replace the link with a real folder (or remove it)'),
+  fileWhereFolder: (path: string): Message => handEdited(path, 'is a file where kubebake needs a folder', 'move the file away'),
+  lockHeld: (lockFile: string, owner: LockOwner | undefined, waitEnv: string): Message => ({
+    code: 'output.locked',
+    message: owner ? `another kubebake${ownerText(owner)} is writing into this folder; its lock is ${lockFile}` : `${lockFile} exists and cannot be read`,
+    hint: `wait for it to finish (or set ${waitEnv} to wait longer); if no such process exists any more, remove ${lockFile}`,
+  }),
+  serveLocked: (lockFile: string, owner: LockOwner | undefined): Message => ({
+    code: 'output.locked',
+    message: `another kubebake serve${owner ? ownerText(owner) : ''} already serves this cluster: stop it first (if no such process exists any more, remove ${lockFile})`,
+  }),
+  upgradeLocked: (dir: string, owner: LockOwner | undefined): Message => ({
+    code: 'output.locked',
+    message: `${dir} is in use by another kubebake${owner ? ownerText(owner) : ''}: let it finish first`,
+  }),
+  /** Not printed: the signal that stopped the write decides the exit code (render.ts). */
+  writeInterrupted: (dir: string): Message => ({ code: 'output.interrupted', message: `the write into ${dir} was stopped by a signal before it changed anything`, hint: 'run the same command again' }),
+
   // --- the secrets store (src/store/, plan/secrets-check.ts): messages name files, never their contents
   storeDamaged: (path: string, what: string): Message => ({ code: 'secrets.damaged', message: `${path} ${what}`, hint: STORE_DAMAGED_HINT }),
   storeMissing: (path: string, replaceable: boolean): Message => ({ code: 'secrets.damaged', message: `${path} is missing`, hint: replaceable ? TOKEN_HINT : STORE_DAMAGED_HINT }),
@@ -482,6 +527,121 @@ export const msg = {
     hint: 'give the key that signs the repository, as `gpg --armor --export KEY` prints it or as the repository publishes it (Release.key)',
   }),
 
+  // --- option values (printed as "kubebake: <message>", exit 2) and commands for a rendered cluster
+  unknownDeliveryForm: (unknown: readonly string[], known: readonly string[]): Message => ({
+    code: 'usage.delivery',
+    message: `--delivery: unknown delivery form ${unknown.join(', ') || '(empty)'}: use all, none, or a list of ${known.join(', ')}`,
+  }),
+  badListen: (text: string): Message => ({ code: 'usage.listen', message: `--listen ${JSON.stringify(text)}: expected ADDR:PORT, e.g. 0.0.0.0:8080 or [::]:8080` }),
+  noStore: (dir: string): Message => ({
+    code: 'secrets.missing',
+    message: `no secrets store in ${dir}: this command is for a cluster kubebake rendered before`,
+    hint: 'render the cluster first (kubebake render cloud-init -f <topology> -o <out>), or pass the -o folder it was rendered into',
+  }),
+
+  // --- the running cluster's API (api/kube-api.ts) --------------------------------------------
+  apiNotThisCluster: (origin: string, code: string, why: string): Message => ({
+    code: 'api.unreachable',
+    message: `the server at ${origin} is not this cluster's API: its certificate does not check against the cluster CA in the secrets store (${code}: ${why})`,
+    hint: 'point --server at a control plane or load balancer of this cluster (its certificate must be signed by secrets/pki/ca.crt and name the address)',
+  }),
+  apiUnreachable: (origin: string, code: string, why: string, apiPort: number): Message => ({
+    code: 'api.unreachable',
+    message: `cannot reach the Kubernetes API at ${origin} (${code || 'error'}: ${why})`,
+    hint: `is the cluster up and the endpoint reachable from here? Use --server https://<control-plane-ip>:${apiPort} to go to a control plane directly`,
+  }),
+  apiRefused: (origin: string, what: string, status: number, detail: string): Message => ({
+    code: 'api.refused',
+    message: `the Kubernetes API at ${origin} refused to ${what}: HTTP ${status}${detail ? `: ${detail}` : ''}`,
+    hint: API_REFUSED_HINTS[status] ?? 'see the API server log on the control plane for the cause',
+  }),
+
+  // --- obtaining the pinned Packer (packer/release.ts). The code says the kind of failure:
+  // packer.not-found (a release file answered 404), packer.checksum-mismatch (the zip's sha256 is
+  // not the signed one), packer.bad-signature, packer.network (unreachable, or an unexpected
+  // status), packer.unsupported-platform, packer.bad-release (signed files that are malformed),
+  // packer.filesystem (the cache cannot be written), packer.invalid-option, packer.aborted.
+  packerBadVersion: (version: string, pinned: string): Message => ({ code: 'packer.invalid-option', message: `"${version}" is not a Packer version`, hint: `give a release version such as ${pinned}` }),
+  packerNoBuild: (version: string, target: string, sumsName: string, zipName: string): Message => ({
+    code: 'packer.unsupported-platform',
+    message: `Packer ${version} has no build for ${target}: ${sumsName} does not list ${zipName}`,
+    hint: `install Packer ${version} for this machine by other means and put it on PATH, or run kubebake on a supported platform`,
+  }),
+  packerNoPlatform: (target: string): Message => ({
+    code: 'packer.unsupported-platform',
+    message: `HashiCorp publishes no Packer build for ${target}`,
+    hint: 'install Packer by other means (e.g. built from source) and put it on PATH, with exactly the version kubebake pins',
+  }),
+  /** `mirror`: the releases URL when it is not HashiCorp's own. */
+  packerChecksumMismatch: (zip: string, actual: string, sumsName: string, expected: string, mirror: string | undefined, officialUrl: string): Message => ({
+    code: 'packer.checksum-mismatch',
+    message: `${zip} has sha256 ${actual}, but the signed ${sumsName} says ${expected}`,
+    hint: mirror
+      ? `the mirror at ${mirror} serves a corrupted or altered file; re-sync it from ${officialUrl} and try again`
+      : 'the download was corrupted or altered on the way; try again, and if it persists check any proxy between here and the server',
+  }),
+  packerWrongVersion: (binary: string, found: string | undefined, version: string): Message => ({
+    code: 'packer.bad-release',
+    message: `${binary} reports ${found ? `version ${found}` : 'no version'}, not ${version}`,
+    hint: 'the release files do not match their names; report this to whoever maintains the releases server or mirror',
+  }),
+  packerSumsMalformed: (where: string, why: string): Message => ({
+    code: 'packer.bad-release',
+    message: `${where}: ${why}`,
+    hint: 'the checksum file is malformed; report this to whoever maintains the releases server or mirror',
+  }),
+  packerKeyUnreadable: (why: string): Message => ({
+    code: 'packer.invalid-option',
+    message: `a trusted release key cannot be read: ${why}`,
+    hint: 'pass armored OpenPGP public keys ("-----BEGIN PGP PUBLIC KEY BLOCK-----")',
+  }),
+  packerBadSignature: (what: string, why: string): Message => ({
+    code: 'packer.bad-signature',
+    message: `the signature of ${what} does not verify against the trusted release key (${why})`,
+    hint: 'do not use these files: they are not what HashiCorp signed. A mirror must serve the original SHA256SUMS and SHA256SUMS.sig unchanged; fix or re-sync the mirror and try again',
+  }),
+  packerUrlNotUrl: (value: string, env: string, officialUrl: string): Message => ({
+    code: 'packer.invalid-option',
+    message: `the releases URL "${value}" is not a URL`,
+    hint: `set ${env} to a mirror of ${officialUrl}, e.g. https://mirror.example.org/hashicorp`,
+  }),
+  packerUrlNotHttp: (value: string, env: string, officialUrl: string): Message => ({
+    code: 'packer.invalid-option',
+    message: `the releases URL "${value}" is not http(s)`,
+    hint: `set ${env} to an http(s) mirror of ${officialUrl} (plain http is acceptable: the files are verified by signature)`,
+  }),
+  packerCacheUnwritable: (where: string, why: string): Message => ({
+    code: 'packer.filesystem',
+    message: `cannot write the Packer cache at ${where}: ${why}`,
+    hint: 'check its permissions and free space, or choose another cache directory (XDG_CACHE_HOME)',
+  }),
+  packerHttpStatus: (url: string, status: number, statusText = ''): Message => ({
+    code: 'packer.network',
+    message: `${url} answered HTTP ${status} ${statusText}`.trim(),
+    hint: 'try again later; if this is a mirror or proxy, check its logs',
+  }),
+  /** `mirror`: the releases URL when it is not HashiCorp's own. */
+  packerNotFound: (url: string, version: string, mirror: string | undefined, officialUrl: string): Message => ({
+    code: 'packer.not-found',
+    message: `${url} was not found (HTTP 404)`,
+    hint: mirror
+      ? `check that Packer ${version} exists, and that the mirror ${mirror} carries packer/${version}/ with its SHA256SUMS, SHA256SUMS.sig and zip files`
+      : `check that Packer ${version} exists on ${officialUrl}/packer/`,
+  }),
+  packerInterrupted: (version: string): Message => ({ code: 'packer.aborted', message: `the download of Packer ${version} was interrupted`, hint: 'run the command again to resume from scratch' }),
+  packerUnreachable: (url: string, cause: string, version: string, env: string, officialUrl: string): Message => ({
+    code: 'packer.network',
+    message: `cannot download ${url} (${cause})`,
+    hint: `without internet access, set ${env} to a mirror of ${officialUrl} (same packer/<version>/ layout), or put Packer ${version} on PATH`,
+  }),
+  packerTooLarge: (url: string, limit: number): Message => ({ code: 'packer.bad-release', message: `${url} is larger than ${limit} bytes`, hint: 'this is not a Packer release file; check the releases URL' }),
+  packerZipUnusable: (why: string): Message => ({
+    code: 'packer.bad-release',
+    message: `the Packer zip cannot be unpacked: ${why}`,
+    hint: 'the signed checksum matched, so the release itself is unusable; report it, and install Packer on PATH meanwhile',
+  }),
+  packerNotText: (what: string): Message => ({ code: 'packer.bad-release', message: `${what} is not UTF-8 text`, hint: 'check the releases URL: it does not serve a Packer release' }),
+
   // --- day 2: nodes in and out ---------------------------------------------------------------
   nodeStillInTopology: (name: string): Message => ({
     code: 'node.still-in-topology',
@@ -612,6 +772,8 @@ const names = (xs: readonly { node: string; version?: string }[]): string => xs.
 
 /** Day 2: `kubebake upgrade plan|apply` (the drain's and SSH's messages are msg's, shared with node remove/replace). */
 export const upgradeMsg = {
+  /** A failed action on a node: the node and the action before what went wrong. */
+  onNode: (node: string, action: string, m: Message): Message => ({ ...m, message: `${node}, ${action}: ${m.message}` }),
   downgrade: (running: string, target: string): Message => ({
     code: 'upgrade.downgrade',
     message: `kubernetes.version ${target} is older than the ${running} the cluster runs: kubebake does not downgrade (kubeadm's policy allows one minor back at most, and kubebake's pinned, held packages have no tested way back)`,

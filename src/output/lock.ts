@@ -10,6 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { DiagnosticError, problem } from '../diagnostics/diagnostic.js';
+import { pathError } from '../diagnostics/io.js';
+import { msg, type LockOwner, type Message } from '../diagnostics/messages.js';
 import { createFile } from './private-file.js';
 import { RESERVED_PREFIX } from './tree.js';
 
@@ -18,26 +21,15 @@ export const LOCK_FILE = `${RESERVED_PREFIX}lock`;
 export const LOCK_WAIT_ENV = 'KUBEBAKE_LOCK_WAIT_SECONDS';
 const DEFAULT_WAIT_SECONDS = 120;
 
-interface Owner { pid: number; host: string; started: string; nonce: string }
-
-export class LockBusyError extends Error {
-  constructor(
-    readonly lockFile: string,
-    readonly owner: Owner | undefined,
-  ) {
-    super(
-      owner
-        ? `another kubebake (pid ${owner.pid} on ${owner.host}, since ${owner.started}) is writing into this folder; its lock is ${lockFile}`
-        : `${lockFile} exists and cannot be read`,
-    );
-  }
-}
+interface Owner extends LockOwner { nonce: string }
 
 export interface LockOptions {
   /** Seconds to wait for a live owner; default $KUBEBAKE_LOCK_WAIT_SECONDS or 120. */
   waitSeconds?: number;
   /** Called once when the lock is held by someone else and we start waiting. */
   onWait?: (owner: Owner | undefined) => void;
+  /** What to say when the lock stays busy (code output.locked); default: another render writes into the folder. */
+  busy?: (lockFile: string, owner: LockOwner | undefined) => Message;
 }
 
 /** Whether a process of this pid runs on this host. */
@@ -84,7 +76,11 @@ async function readOwner(path: string): Promise<Owner | undefined> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Takes the lock of `dir` (which must exist), or throws LockBusyError after waiting. Returns the release function. */
+/**
+ * Takes the lock of `dir` (which must exist). Returns the release function; throws a
+ * DiagnosticError: code output.locked when another kubebake still holds it after waiting, an
+ * io.* diagnostic ("cannot lock <dir>") when the lock file cannot be made.
+ */
 export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<() => Promise<void>> {
   const lockFile = join(dir, LOCK_FILE);
   const envWait = Number(process.env[LOCK_WAIT_ENV]);
@@ -92,7 +88,11 @@ export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<
   const deadline = Date.now() + waitMs;
   const me: Owner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), nonce: randomBytes(12).toString('hex') };
   const candidate = join(dir, candidateName(me.pid, me.nonce));
-  await createFile(candidate, 0o600, JSON.stringify(me) + '\n', 'rebuildable');
+  try {
+    await createFile(candidate, 0o600, JSON.stringify(me) + '\n', 'rebuildable');
+  } catch (e) {
+    throw pathError(dir, e, 'cannot lock');
+  }
   let waited = false;
   try {
     for (;;) {
@@ -100,11 +100,14 @@ export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<
         await link(candidate, lockFile);
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw pathError(dir, e, 'cannot lock');
       }
       const owner = await readOwner(lockFile);
       if (owner && owner.host === me.host && !pidAlive(owner.pid) && (await takeOverStale(dir, lockFile, owner))) continue;
-      if (Date.now() >= deadline) throw new LockBusyError(lockFile, owner);
+      if (Date.now() >= deadline) {
+        const busy = opts.busy ?? ((f, o) => msg.lockHeld(f, o, LOCK_WAIT_ENV));
+        throw new DiagnosticError([problem(busy(lockFile, owner), { file: lockFile })]);
+      }
       if (!waited) opts.onWait?.(owner);
       waited = true;
       await sleep(100 + Math.random() * 100);

@@ -41,8 +41,9 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { isErrno, PathError } from '../diagnostics/io.js';
+import { DiagnosticError, problem, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { msg, type Message } from '../diagnostics/messages.js';
+import { isErrno, pathError } from '../diagnostics/io.js';
 import { contentDigests, sha256Hex } from '../util/digest.js';
 import { FileDigest, fileDigest } from './file-digest.js';
 import { isLockSideFile, isLeftOverLockFile } from './lock.js';
@@ -82,7 +83,10 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 export interface WriteResult { written: string[]; unchanged: string[]; removed: string[]; warnings: Diagnostic[] }
-export type WriteOutcome = WriteResult | { diagnostics: Diagnostic[] } | { aborted: true };
+/** Refused (hand edits, file-system failures) or stopped by opts.signal (code `output.interrupted`): diagnostics. */
+export type WriteOutcome = WriteResult | { diagnostics: Diagnostic[] };
+/** The write was stopped by opts.signal before it changed anything: the signal decides the exit code, not these diagnostics. */
+export const interrupted = (outcome: WriteOutcome): boolean => 'diagnostics' in outcome && outcome.diagnostics.some((d) => d.code === 'output.interrupted');
 
 /**
  * What the writer keeps of a stat: a few numbers. Thousands of full Stats objects kept alive
@@ -97,16 +101,16 @@ function lstatOrUndefined(path: string): Stat | undefined {
     return s && toStat(s);
   } catch (e) {
     if (isErrno(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return undefined;
-    throw new PathError(path, e, 'cannot read');
+    throw pathError(path, e, 'cannot read');
   }
 }
 
-/** Runs a file operation; a failure becomes a PathError naming `path`. */
+/** Runs a file operation; a failure becomes a DiagnosticError naming `path`. */
 function io<T>(path: string, fn: () => T, doing = 'cannot write'): T {
   try {
     return fn();
   } catch (e) {
-    throw e instanceof PathError ? e : new PathError(path, e, doing);
+    throw e instanceof DiagnosticError ? e : pathError(path, e, doing);
   }
 }
 
@@ -118,17 +122,15 @@ function readManifest(dir: string, tree: FileTree, warnings: Diagnostic[]): Load
   const path = join(dir, MANIFEST);
   const st = lstatOrUndefined(path);
   if (!st) return undefined;
-  let raw: unknown;
+  let raw: unknown; // not a regular file, or not JSON: no manifest, as below
   try {
-    if (!st.file) throw new Error('not a regular file');
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = st.file ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
   } catch {
-    warnings.push(manifestWarning(path, 'is not a kubebake manifest; every existing file is treated as not written by kubebake'));
-    return undefined;
+    raw = undefined;
   }
   const m = raw as Partial<Manifest> & { files?: unknown };
   if (m?.generator !== 'kubebake' || typeof m.files !== 'object' || m.files === null || Array.isArray(m.files)) {
-    warnings.push(manifestWarning(path, 'is not a kubebake manifest; every existing file is treated as not written by kubebake'));
+    warnings.push(warning(msg.manifestNotOurs(path), path));
     return undefined;
   }
   const files = new Map<string, Entry>();
@@ -148,14 +150,12 @@ function readManifest(dir: string, tree: FileTree, warnings: Diagnostic[]): Load
   }
   if (rejected.length) {
     const shown = rejected.slice(0, 3).map((k) => JSON.stringify(k)).join(', ');
-    warnings.push(manifestWarning(path, `lists ${rejected.length} path(s) kubebake never writes (${shown}); they are ignored, nothing outside the output is touched`));
+    warnings.push(warning(msg.manifestForeignPaths(path, rejected.length, shown), path));
   }
   return { files, mtimeMs: st.mtimeMs, legacy: m.version !== 2, complete: m.version === 2 && m.complete === true && rejected.length === 0 };
 }
 
-function manifestWarning(path: string, what: string): Diagnostic {
-  return { severity: 'warning', code: 'output.manifest', path: [], file: path, message: `${path} ${what}`, hint: 'this file is kubebake\'s own record; do not edit it' };
-}
+const warning = (m: Message, file: string): Diagnostic => ({ severity: 'warning', path: [], file, ...m });
 
 type Action = 'create' | 'replace' | 'unchanged';
 /** hash: of the new content; not known yet for a built file the run creates (it is hashed as it is written). */
@@ -169,7 +169,7 @@ export async function writeTree(dir: string, tree: FileTree, opts: WriteOptions 
   try {
     return await writeTreeOrThrow(dir, tree, opts);
   } catch (e) {
-    if (e instanceof PathError) return { diagnostics: [e.toDiagnostic()] };
+    if (e instanceof DiagnosticError) return { diagnostics: e.diagnostics };
     throw e;
   }
 }
@@ -179,7 +179,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   const conflicts: Diagnostic[] = [];
   const files = tree.files();
   const rootSt = lstatOrUndefined(dir);
-  if (rootSt && !rootSt.dir && !rootSt.link) throw new PathError(dir, Object.assign(new Error('not a folder'), { code: 'ENOTDIR' }), 'cannot write into');
+  if (rootSt && !rootSt.dir && !rootSt.link) throw pathError(dir, { code: 'ENOTDIR' }, 'cannot write into');
   const manifest = rootSt ? readManifest(dir, tree, warnings) : undefined;
   const root = dir.endsWith('/') && dir.length > 1 ? dir.slice(0, -1) : dir;
   const known = manifest?.files ?? new Map<string, Entry>();
@@ -240,12 +240,12 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
       continue;
     }
     if (st.dir) {
-      conflicts.push(conflict(target, 'is a folder where kubebake writes a file', 'move the folder away'));
+      conflicts.push(problem(msg.folderWhereFile(target), { file: target }));
       continue;
     }
     if (!st.file) {
       // A link (or a device, a pipe): never written through. --force replaces the link itself.
-      if (!opts.force) conflicts.push(conflict(target, `is ${st.link ? 'a symbolic link' : 'not a regular file'}; kubebake writes only regular files`, 'remove it, or re-run with --force to replace it'));
+      if (!opts.force) conflicts.push(problem(msg.notRegularOutput(target, st.link), { file: target }));
       planned.push({ file, hash, action: 'replace', st });
       continue;
     }
@@ -259,7 +259,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     if (file.build !== undefined) hash = await hashChunks(file.build());
     if (current === hash) planned.push({ file, hash, action: 'unchanged', current, st });
     else if (ours(entry, current) || opts.force) planned.push({ file, hash, action: 'replace', current, st });
-    else conflicts.push(conflict(target, entry ? 'was edited since kubebake wrote it' : 'was not written by kubebake'));
+    else conflicts.push(problem(msg.editedOutput(target, entry !== undefined), { file: target }));
   }
 
   // Files the manifest lists that this tree no longer has: removed, unless edited by hand.
@@ -281,7 +281,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
     }
     const current = currentHash(path, st, entry);
     if (ours(entry, current) || opts.force) stale.push({ path, current });
-    else conflicts.push(conflict(target, 'is no longer produced but was edited by hand', 'move it away if you still need it, or re-run with --force to remove it'));
+    else conflicts.push(problem(msg.staleEdited(target), { file: target }));
   }
 
   if (conflicts.length) return { diagnostics: [...conflicts, ...warnings] };
@@ -289,7 +289,7 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
   for (const p of planned) (p.action === 'unchanged' ? result.unchanged : result.written).push(p.file.path);
   result.removed = stale.map((s) => s.path);
   if (opts.dryRun) return result;
-  if (opts.signal?.aborted) return { aborted: true };
+  if (opts.signal?.aborted) return { diagnostics: [problem(msg.writeInterrupted(dir), { file: dir })] };
   if (nothingToDo(dir, manifest, planned, dirModes, dirMode) && gone.length === 0 && known.size === planned.length) return result;
 
   // From here on the folder changes; an interruption is recovered by the next run.
@@ -488,8 +488,8 @@ export function ensureOutputFolder(dir: string): void {
   try {
     ensureRoot(dir, PRIVATE_DIR_MODE);
   } catch (e) {
-    if (e instanceof PathError) throw e;
-    throw new PathError(dir, e);
+    if (e instanceof DiagnosticError) throw e;
+    throw pathError(dir, e);
   }
 }
 
@@ -538,11 +538,5 @@ function removeEmptyFolders(dir: string, path: string): void {
 }
 
 function notAFolder(path: string, link: boolean): Diagnostic {
-  return link
-    ? conflict(path, 'is a symbolic link; kubebake never writes through links inside its output', 'replace the link with a real folder (or remove it)')
-    : conflict(path, 'is a file where kubebake needs a folder', 'move the file away');
-}
-
-function conflict(path: string, why: string, hint = 'change the topology instead and move the file away, or re-run with --force to overwrite'): Diagnostic {
-  return { severity: 'error', code: 'output.hand-edited', path: [], file: path, message: `${path} ${why}; kubebake will not replace it`, hint };
+  return problem(link ? msg.linkWhereFolder(path) : msg.fileWhereFolder(path), { file: path });
 }

@@ -28,6 +28,9 @@ import yauzl from 'yauzl';
 // The library's own HTTP helper (axios, honouring HTTP(S)_PROXY, which Node's fetch does not);
 // its Release.download streams to a file without any size limit, so the stream is taken here.
 import { request as releasesRequest } from '@hashicorp/js-releases/out/utils.js';
+import { DiagnosticError, problem } from '../diagnostics/diagnostic.js';
+import { EXIT } from '../diagnostics/exit.js';
+import { msg, rewordedMessage, type Message } from '../diagnostics/messages.js';
 import { createFile } from '../output/private-file.js';
 import { HASHICORP_RELEASE_KEY } from './hashicorp-key.js';
 
@@ -37,34 +40,13 @@ export { DEFAULT_RELEASES_URL, PACKER_VERSION, RELEASES_URL_ENV };
 
 const USER_AGENT = 'kubebake (packer installer)';
 
-export type PackerFetchErrorCode =
-  | 'not-found' //             a release file answered 404 (wrong version, or an incomplete mirror)
-  | 'checksum-mismatch' //     the zip's sha256 differs from the signed SHA256SUMS
-  | 'bad-signature' //         SHA256SUMS is not signed by a trusted key (or the .sig is unreadable)
-  | 'network' //               the server could not be reached, or answered an unexpected status
-  | 'unsupported-platform' //  no Packer build for this OS/CPU
-  | 'bad-release' //           signed files that are malformed: SUMS syntax, a zip without packer, …
-  | 'filesystem' //            the cache directory cannot be created or written
-  | 'invalid-option' //        a bad version string, base URL or trusted key
-  | 'aborted'; //              the caller's AbortSignal fired
-
-/** An expected failure to obtain Packer: `message` says what happened and what to do. */
-export class PackerFetchError extends Error {
-  override readonly name = 'PackerFetchError';
-  readonly code: PackerFetchErrorCode;
-  /** What went wrong, without the advice. */
-  readonly problem: string;
-  /** What to do about it. */
-  readonly hint: string;
-
-  constructor(code: PackerFetchErrorCode, rawProblem: string, rawHint: string, options?: { cause?: unknown }) {
-    const problem = hideCredentials(rawProblem);
-    const hint = hideCredentials(rawHint);
-    super(`${problem}\n${hint}`, options);
-    this.code = code;
-    this.problem = problem;
-    this.hint = hint;
-  }
+/**
+ * An expected failure to obtain Packer, as the one error channel has it (diagnostics/diagnostic.ts):
+ * a DiagnosticError whose code (packer.*, listed in the catalogue) says what kind of failure it is.
+ * A mirror's credentials are hidden from its message and hint.
+ */
+function packerError(m: Message, cause?: unknown): DiagnosticError {
+  return new DiagnosticError([problem(rewordedMessage(m, hideCredentials))], EXIT.invalid, { cause });
 }
 
 /** A mirror URL may carry a user and password (https://user:secret@mirror/…): never shown. */
@@ -125,7 +107,7 @@ export async function ensurePacker(opts: EnsurePackerOptions = {}): Promise<stri
  *    Exact, not "at least": a different Packer can change HCL semantics and plugin protocol, and
  *    the cache and the download are exact too, so the same templates always meet the same Packer;
  * 3. a download from `<baseUrl>/packer/<version>/`, verified (see the header of this file).
- * Expected failures throw PackerFetchError.
+ * Expected failures throw a DiagnosticError (packerError).
  */
 export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<LocatedPacker> {
   const env = opts.env ?? process.env;
@@ -133,7 +115,7 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
   const rawLog = opts.log ?? (() => {});
   const log = (line: string): void => rawLog(hideCredentials(line));
   if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$/.test(version)) {
-    throw new PackerFetchError('invalid-option', `"${version}" is not a Packer version`, `give a release version such as ${PACKER_VERSION}`);
+    throw packerError(msg.packerBadVersion(version, PACKER_VERSION));
   }
   const platform = opts.platform ?? process.platform;
   const arch = opts.arch ?? process.arch;
@@ -183,23 +165,13 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
     const zipName = `packer_${version}_${target.os}_${target.arch}.zip`;
     const expected = checksums.get(zipName);
     if (!expected) {
-      throw new PackerFetchError(
-        'unsupported-platform',
-        `Packer ${version} has no build for ${target.os}/${target.arch}: ${sumsName} does not list ${zipName}`,
-        `install Packer ${version} for this machine by other means and put it on PATH, or run kubebake on a supported platform`,
-      );
+      throw packerError(msg.packerNoBuild(version, `${target.os}/${target.arch}`, sumsName, zipName));
     }
     const zipPath = join(tmp, zipName);
     log(`packer ${version}: downloading ${dir}/${zipName}`);
     const actual = await download(ctx, `${dir}/${zipName}`, zipPath);
     if (actual !== expected) {
-      throw new PackerFetchError(
-        'checksum-mismatch',
-        `${zipName} from ${dir} has sha256 ${actual}, but the signed ${sumsName} says ${expected}`,
-        ctx.mirrored
-          ? `the mirror at ${baseUrl} serves a corrupted or altered file; re-sync it from ${DEFAULT_RELEASES_URL} and try again`
-          : 'the download was corrupted or altered on the way; try again, and if it persists check any proxy between here and the server',
-      );
+      throw packerError(msg.packerChecksumMismatch(`${zipName} from ${dir}`, actual, sumsName, expected, ctx.mirrored ? baseUrl : undefined, DEFAULT_RELEASES_URL));
     }
 
     const stage = join(tmp, 'stage');
@@ -209,11 +181,7 @@ export async function locatePacker(opts: EnsurePackerOptions = {}): Promise<Loca
     if (runnable) {
       const found = await packerVersionOf(join(stage, binName), env);
       if (found !== version) {
-        throw new PackerFetchError(
-          'bad-release',
-          `the ${binName} in ${zipName} reports ${found ? `version ${found}` : 'no version'}, not ${version}`,
-          'the release files do not match their names; report this to whoever maintains the releases server or mirror',
-        );
+        throw packerError(msg.packerWrongVersion(`the ${binName} in ${zipName}`, found, version));
       }
     }
     // Verified (signed checksum of the zip, and the version it reports): record the binary's hash.
@@ -246,8 +214,7 @@ export function parseSha256Sums(text: string, what = 'SHA256SUMS'): Map<string, 
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const sums = new Map<string, string>();
-  const bad = (n: number, why: string): PackerFetchError =>
-    new PackerFetchError('bad-release', `${what} line ${n}: ${why}`, 'the checksum file is malformed; report this to whoever maintains the releases server or mirror');
+  const bad = (n: number, why: string): DiagnosticError => packerError(msg.packerSumsMalformed(`${what} line ${n}`, why));
   if (lines.length === 0) throw bad(1, 'the file is empty');
   lines.forEach((line, i) => {
     const m = /^([0-9a-fA-F]{64}) {2}([^\s/\\]+)$/.exec(line);
@@ -262,22 +229,16 @@ export function parseSha256Sums(text: string, what = 'SHA256SUMS'): Map<string, 
 /**
  * Verifies a detached OpenPGP signature (binary or armored) over `data` against the trusted
  * armored public keys. At least one signature must verify with a trusted key; each verification
- * is awaited. Throws PackerFetchError 'bad-signature' (or 'invalid-option' for an unreadable key).
+ * is awaited. Throws a DiagnosticError packer.bad-signature (or packer.invalid-option for an unreadable key).
  */
 export async function verifyDetachedSignature(data: Uint8Array, signatureBytes: Uint8Array, trustedArmoredKeys: readonly string[], what: string): Promise<void> {
   let keys: openpgp.PublicKey[];
   try {
     keys = await Promise.all(trustedArmoredKeys.map((armoredKey) => openpgp.readKey({ armoredKey })));
   } catch (e) {
-    throw new PackerFetchError('invalid-option', `a trusted release key cannot be read: ${errorText(e)}`, 'pass armored OpenPGP public keys ("-----BEGIN PGP PUBLIC KEY BLOCK-----")', { cause: e });
+    throw packerError(msg.packerKeyUnreadable(errorText(e)), e);
   }
-  const failure = (why: string, cause?: unknown): PackerFetchError =>
-    new PackerFetchError(
-      'bad-signature',
-      `the signature of ${what} does not verify against the trusted release key (${why})`,
-      'do not use these files: they are not what HashiCorp signed. A mirror must serve the original SHA256SUMS and SHA256SUMS.sig unchanged; fix or re-sync the mirror and try again',
-      { cause },
-    );
+  const failure = (why: string, cause?: unknown): DiagnosticError => packerError(msg.packerBadSignature(what, why), cause);
   let signature: openpgp.Signature;
   try {
     const text = Buffer.from(signatureBytes).toString('latin1');
@@ -317,11 +278,7 @@ function releaseTarget(platform: NodeJS.Platform, arch: string): { os: string; a
   const os = ({ linux: 'linux', darwin: 'darwin', win32: 'windows', freebsd: 'freebsd', openbsd: 'openbsd', netbsd: 'netbsd', sunos: 'solaris' } as Partial<Record<string, string>>)[platform];
   const cpu = ({ x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le' } as Partial<Record<string, string>>)[arch];
   if (!os || !cpu) {
-    throw new PackerFetchError(
-      'unsupported-platform',
-      `HashiCorp publishes no Packer build for ${platform}/${arch}`,
-      'install Packer by other means (e.g. built from source) and put it on PATH, with exactly the version kubebake pins',
-    );
+    throw packerError(msg.packerNoPlatform(`${platform}/${arch}`));
   }
   return { os, arch: cpu };
 }
@@ -339,10 +296,10 @@ function releasesUrl(raw: string | undefined): string {
   try {
     url = new URL(value);
   } catch {
-    throw new PackerFetchError('invalid-option', `the releases URL "${value}" is not a URL`, `set ${RELEASES_URL_ENV} to a mirror of ${DEFAULT_RELEASES_URL}, e.g. https://mirror.example.org/hashicorp`);
+    throw packerError(msg.packerUrlNotUrl(value, RELEASES_URL_ENV, DEFAULT_RELEASES_URL));
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new PackerFetchError('invalid-option', `the releases URL "${value}" is not http(s)`, `set ${RELEASES_URL_ENV} to an http(s) mirror of ${DEFAULT_RELEASES_URL} (plain http is acceptable: the files are verified by signature)`);
+    throw packerError(msg.packerUrlNotHttp(value, RELEASES_URL_ENV, DEFAULT_RELEASES_URL));
   }
   return value.replace(/\/+$/, '');
 }
@@ -399,8 +356,8 @@ async function fileSha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function fsError(e: unknown, where: string): PackerFetchError {
-  return new PackerFetchError('filesystem', `cannot write the Packer cache at ${where}: ${errorText(e)}`, 'check its permissions and free space, or choose another cache directory (XDG_CACHE_HOME)', { cause: e });
+function fsError(e: unknown, where: string): DiagnosticError {
+  return packerError(msg.packerCacheUnwritable(where, errorText(e)), e);
 }
 
 async function fsStep<T>(fn: () => Promise<T>, where: string): Promise<T> {
@@ -422,28 +379,17 @@ async function request(ctx: FetchContext, url: string): Promise<Response> {
   if (res.ok) return res;
   await res.body?.cancel().catch(() => {});
   if (res.status === 404) throw notFound(ctx, url);
-  throw new PackerFetchError('network', `${url} answered HTTP ${res.status} ${res.statusText}`.trim(), 'try again later; if this is a mirror or proxy, check its logs');
+  throw packerError(msg.packerHttpStatus(url, res.status, res.statusText));
 }
 
-function notFound(ctx: FetchContext, url: string): PackerFetchError {
-  return new PackerFetchError(
-    'not-found',
-    `${url} was not found (HTTP 404)`,
-    ctx.mirrored
-      ? `check that Packer ${ctx.version} exists, and that the mirror ${ctx.baseUrl} carries packer/${ctx.version}/ with its SHA256SUMS, SHA256SUMS.sig and zip files`
-      : `check that Packer ${ctx.version} exists on ${DEFAULT_RELEASES_URL}/packer/`,
-  );
+function notFound(ctx: FetchContext, url: string): DiagnosticError {
+  return packerError(msg.packerNotFound(url, ctx.version, ctx.mirrored ? ctx.baseUrl : undefined, DEFAULT_RELEASES_URL));
 }
 
-function networkError(ctx: FetchContext, url: string, e: unknown): PackerFetchError {
-  if (ctx.signal?.aborted) return new PackerFetchError('aborted', `the download of Packer ${ctx.version} was interrupted`, 'run the command again to resume from scratch', { cause: e });
+function networkError(ctx: FetchContext, url: string, e: unknown): DiagnosticError {
+  if (ctx.signal?.aborted) return packerError(msg.packerInterrupted(ctx.version), e);
   const cause = e instanceof Error && e.cause instanceof Error ? `${e.message}: ${errorText(e.cause)}` : errorText(e);
-  return new PackerFetchError(
-    'network',
-    `cannot download ${url} (${cause})`,
-    `without internet access, set ${RELEASES_URL_ENV} to a mirror of ${DEFAULT_RELEASES_URL} (same packer/<version>/ layout), or put Packer ${ctx.version} on PATH`,
-    { cause: e },
-  );
+  return packerError(msg.packerUnreachable(url, cause, ctx.version, RELEASES_URL_ENV, DEFAULT_RELEASES_URL), e);
 }
 
 async function getBytes(ctx: FetchContext, url: string, limit: number): Promise<Uint8Array> {
@@ -453,11 +399,11 @@ async function getBytes(ctx: FetchContext, url: string, limit: number): Promise<
   try {
     for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)) {
       size += (chunk as Buffer).length;
-      if (size > limit) throw new PackerFetchError('bad-release', `${url} is larger than ${limit} bytes`, 'this is not a Packer release file; check the releases URL');
+      if (size > limit) throw packerError(msg.packerTooLarge(url, limit));
       chunks.push(chunk as Buffer);
     }
   } catch (e) {
-    if (e instanceof PackerFetchError) throw e;
+    if (e instanceof DiagnosticError) throw e;
     throw networkError(ctx, url, e);
   }
   return new Uint8Array(Buffer.concat(chunks));
@@ -475,7 +421,7 @@ async function download(ctx: FetchContext, url: string, file: string): Promise<s
   const cap = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
-      if (size > ctx.maxZipBytes) return done(new PackerFetchError('bad-release', `${url} is larger than ${ctx.maxZipBytes} bytes`, 'this is not a Packer release file; check the releases URL'));
+      if (size > ctx.maxZipBytes) return done(packerError(msg.packerTooLarge(url, ctx.maxZipBytes)));
       hash.update(chunk);
       done(null, chunk);
     },
@@ -484,13 +430,13 @@ async function download(ctx: FetchContext, url: string, file: string): Promise<s
     const body = await releasesRequest<Readable>(url, { headers: { 'User-Agent': USER_AGENT }, responseType: 'stream', signal: ctx.signal, maxContentLength: ctx.maxZipBytes });
     await pipeline(body, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
   } catch (e) {
-    if (e instanceof PackerFetchError) throw e;
+    if (e instanceof DiagnosticError) throw e;
     // axios refuses early when Content-Length already says too much.
-    if (/maxContentLength/.test(String((e as Error)?.message))) throw new PackerFetchError('bad-release', `${url} is larger than ${ctx.maxZipBytes} bytes`, 'this is not a Packer release file; check the releases URL');
+    if (/maxContentLength/.test(String((e as Error)?.message))) throw packerError(msg.packerTooLarge(url, ctx.maxZipBytes));
     if ((e as NodeJS.ErrnoException).syscall && !(e as { isAxiosError?: boolean }).isAxiosError) throw fsError(e, file);
     const status = (e as { response?: { status?: number } }).response?.status;
     if (status === 404) throw notFound(ctx, url);
-    if (status) throw new PackerFetchError('network', `${url} answered HTTP ${status}`, 'try again later; if this is a mirror or proxy, check its logs');
+    if (status) throw packerError(msg.packerHttpStatus(url, status));
     throw networkError(ctx, url, e);
   }
   return hash.digest('hex');
@@ -503,14 +449,13 @@ async function download(ctx: FetchContext, url: string, file: string): Promise<s
  * before the next entry is read, so everything is on disk when this resolves.
  */
 function extractFlatZip(zipPath: string, dest: string, binName: string): Promise<void> {
-  const bad = (why: string, cause?: unknown): PackerFetchError =>
-    new PackerFetchError('bad-release', `the Packer zip cannot be unpacked: ${why}`, 'the signed checksum matched, so the release itself is unusable; report it, and install Packer on PATH meanwhile', { cause });
+  const bad = (why: string, cause?: unknown): DiagnosticError => packerError(msg.packerZipUnusable(why), cause);
   return new Promise((resolve, reject) => {
     yauzl.open(zipPath, { lazyEntries: true, autoClose: true, validateEntrySizes: true }, (err, zip) => {
       if (err || !zip) return reject(bad(errorText(err)));
       const seen = new Set<string>();
       let failed = false;
-      const fail = (e: PackerFetchError): void => {
+      const fail = (e: DiagnosticError): void => {
         if (failed) return;
         failed = true;
         zip.close();
@@ -566,7 +511,7 @@ function decodeUtf8(bytes: Uint8Array, what: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new PackerFetchError('bad-release', `${what} is not UTF-8 text`, 'check the releases URL: it does not serve a Packer release');
+    throw packerError(msg.packerNotText(what));
   }
 }
 

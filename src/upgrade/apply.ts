@@ -9,7 +9,7 @@ import { escapeControl } from '../diagnostics/escape.js';
 import { getNode, isDiagnostic, kubeadmClusterConfiguration, setUnschedulable } from '../api/cluster.js';
 import type { KubeClient } from '../api/cluster-objects.js';
 import { drainNode, podsToEvict } from '../api/drain.js';
-import { DiagnosticError } from '../diagnostics/diagnostic.js';
+import { DiagnosticError, problem } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
 import type { ClusterPlan } from '../plan/plan.js';
 import { upgradeStep } from '../steps/upgrade.js';
@@ -43,7 +43,8 @@ export interface ApplyOptions {
 
 type Outcome = { ok: true } | { code: number; problem?: Diagnostic; details?: string[] };
 
-const problem = (m: { code: string; message: string; hint?: string }): Diagnostic => ({ severity: 'error', path: [], ...m });
+/** The exit code of the signal that stopped the run (SIGINT's when the reason is not a signal). */
+const stoppedBy = (signal: AbortSignal): number => SIGNAL_EXIT[signal.reason as string] ?? SIGNAL_EXIT.SIGINT!;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function applyUpgrade(o: ApplyOptions): Promise<number> {
@@ -54,7 +55,7 @@ export async function applyUpgrade(o: ApplyOptions): Promise<number> {
   const up = buildUpgradePlan(o.topology, o.plan, facts, nodeInProgress(saved, target));
   if (up.refusals.length) {
     process.stderr.write(formatUpgradePlan(up, o.file));
-    return fail(up.refusals.map(problem), EXIT.invalid);
+    return fail(up.refusals.map((m) => problem(m)), EXIT.invalid);
   }
   const todo = up.nodes.filter((n) => !n.done);
   if (!todo.length) {
@@ -71,14 +72,14 @@ export async function applyUpgrade(o: ApplyOptions): Promise<number> {
     const done = (state.nodes[n.name] ??= []);
     for (const action of ACTIONS) {
       if (done.includes(action)) continue;
-      if (o.signal.aborted) return SIGNAL_EXIT[o.signal.reason as string] ?? 130;
+      if (o.signal.aborted) return stoppedBy(o.signal);
       const label = `[${i + 1}/${up.nodes.length}] ${n.name}`;
       o.out(`${label}: ${action}…`);
       const r = await runAction(o, up, n, action);
       if (!('ok' in r)) {
         await writeUpgradeState(o.clusterDir, state);
         if (r.problem) {
-          process.stderr.write(formatDiagnostics([{ ...r.problem, message: `${n.name}, ${action}: ${r.problem.message}` }]));
+          process.stderr.write(formatDiagnostics([{ ...r.problem, ...upgradeMsg.onNode(n.name, action, r.problem) }]));
           for (const line of r.details ?? []) process.stderr.write(`${escapeControl(line)}\n`);
         }
         return r.code;
@@ -143,7 +144,7 @@ async function upgradeNode(o: ApplyOptions, up: UpgradePlan, n: NodeUpgrade): Pr
   }
   const access = sshAccess(o);
   const r = await runScriptOnStdin(access, remoteHost(n), stepFor(o, up, n), o.signal);
-  if (r.aborted) return { code: SIGNAL_EXIT[o.signal.reason as string] ?? 130 };
+  if (r.aborted) return { code: stoppedBy(o.signal) };
   if (r.timedOut) return { code: EXIT.waitTimedOut, problem: problem(upgradeMsg.stepTimedOut(n.name, o.stepMs / 1000)) };
   if (r.status === 0) return { ok: true };
   const lines = r.stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean);
@@ -168,7 +169,7 @@ async function waitReady(o: ApplyOptions, n: NodeUpgrade, target: string): Promi
       if (node.ready && node.kubeletVersion.replace(/^v/, '') === target) return { ok: true };
       seen = `${node.ready ? 'Ready' : 'NotReady'}, kubelet ${node.kubeletVersion || 'unknown'}`;
     } else seen = 'no Node of that name';
-    if (o.signal.aborted) return { code: SIGNAL_EXIT[o.signal.reason as string] ?? 130 };
+    if (o.signal.aborted) return { code: stoppedBy(o.signal) };
     if (Date.now() >= deadline) return { code: EXIT.waitTimedOut, problem: problem(upgradeMsg.nodeNotBack(n.name, target, seen, o.readyMs / 1000)) };
     await sleep(Math.min(o.pollMs ?? 2000, Math.max(0, deadline - Date.now())));
   }

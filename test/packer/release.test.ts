@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import yazl from 'yazl';
 import { HASHICORP_RELEASE_KEY, HASHICORP_RELEASE_KEY_FINGERPRINT } from '../../src/packer/hashicorp-key.js';
-import { PACKER_VERSION, PackerFetchError, ensurePacker, locatePacker, parseSha256Sums, type EnsurePackerOptions } from '../../src/packer/release.js';
+import { DiagnosticError } from '../../src/diagnostics/diagnostic.js';
+import { PACKER_VERSION, ensurePacker, locatePacker, parseSha256Sums, type EnsurePackerOptions } from '../../src/packer/release.js';
 import { fromRoot } from '../helpers/paths.js';
 
 const V = PACKER_VERSION;
@@ -113,16 +114,24 @@ function caseOptions(site: string, over: EnsurePackerOptions = {}): EnsurePacker
   return { cacheDir, baseUrl: `${base}/${site}`, trustedKeys: trustedPublicKey, env: { PATH: '', HOME: work }, log: (l) => lines.push(l), lines, ...over };
 }
 
-async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<PackerFetchError> {
+/** An expected failure to obtain Packer: a DiagnosticError with one packer.* diagnostic; `message` with its hint, as bake prints them. */
+interface Failure { code: string; message: string; hint: string }
+function failureOf(e: unknown): Failure | undefined {
+  const d = e instanceof DiagnosticError && e.diagnostics.length === 1 ? e.diagnostics[0]! : undefined;
+  return d?.code.startsWith('packer.') ? { code: d.code.slice('packer.'.length), message: `${d.message}\n${d.hint}`, hint: d.hint ?? '' } : undefined;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<Failure> {
   try {
     await p;
   } catch (e) {
-    assert.ok(e instanceof PackerFetchError, `expected a PackerFetchError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return e;
+    const f = failureOf(e);
+    assert.ok(f, `expected a packer.* DiagnosticError, got ${String(e)}`);
+    assert.equal(f.code, code, f.message);
+    if (message) assert.match(f.message, message);
+    return f;
   }
-  assert.fail(`expected a PackerFetchError "${code}"`);
+  assert.fail(`expected a packer.* DiagnosticError "${code}"`);
 }
 
 /** A directory holding a stand-in `packer` that reports `version` (for PATH cases). */
@@ -262,7 +271,7 @@ test('invalid versions and URLs are refused before anything is fetched', async (
 test('SHA256SUMS parsing is exact', () => {
   const h = 'a'.repeat(64);
   assert.deepEqual([...parseSha256Sums(`${h}  a.zip\n${'B'.repeat(64)}  b.zip\n`)], [['a.zip', h], ['b.zip', 'b'.repeat(64)]]);
-  const bad = (text: string, re: RegExp): void => assert.throws(() => parseSha256Sums(text), (e: unknown) => e instanceof PackerFetchError && e.code === 'bad-release' && re.test(e.message));
+  const bad = (text: string, re: RegExp): void => assert.throws(() => parseSha256Sums(text), (e: unknown) => failureOf(e)?.code === 'bad-release' && re.test(failureOf(e)!.message));
   bad(`${h}  a.zip\n${h}  a.zip\n`, /listed twice/);
   bad(`${h} a.zip\n`, /expected "<sha256>  <filename>"/);
   bad(`${h.slice(1)}  a.zip\n`, /line 1/);

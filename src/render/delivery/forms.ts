@@ -2,21 +2,6 @@
 export const DELIVERY_FORMS = ['gzip', 'iso', 'tar', 'vsphere', 'proxmox', 'libvirt', 'pxe'] as const;
 export type DeliveryForm = (typeof DELIVERY_FORMS)[number];
 
-/**
- * Parses --delivery: "all", "none" or a comma-separated list. libvirt's recipe attaches the
- * host's seed.iso, so it brings the ISO along. Returns an error message for unknown names.
- */
-export function parseDeliveryForms(value: string): DeliveryForm[] | { error: string } {
-  const words = value.split(',').map((w) => w.trim()).filter(Boolean);
-  if (words.length === 1 && words[0] === 'all') return [...DELIVERY_FORMS];
-  if (words.length === 1 && words[0] === 'none') return [];
-  const unknown = words.filter((w) => !(DELIVERY_FORMS as readonly string[]).includes(w));
-  if (unknown.length || !words.length) return { error: `unknown delivery form ${unknown.join(', ') || '(empty)'}: use all, none, or a list of ${DELIVERY_FORMS.join(', ')}` };
-  const set = new Set(words as DeliveryForm[]);
-  if (set.has('libvirt')) set.add('iso');
-  return DELIVERY_FORMS.filter((f) => set.has(f));
-}
-
 /** The forms a topology can have: every URL of the PXE tree starts at delivery.server (the one place this rule is written). */
 export const formsFor = (forms: readonly DeliveryForm[], server: string | undefined): DeliveryForm[] => forms.filter((f) => f !== 'pxe' || server !== undefined);
 
