@@ -1,7 +1,7 @@
 // `kubebake manifest` and `kubebake bundle`: what a cluster needs from outside the site.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildArtifactManifest, formatArtifactManifest } from '../manifest/artifacts.js';
+import { buildArtifactInventory, formatArtifactInventory } from '../manifest/inventory.js';
 import { buildPlan } from '../plan/plan.js';
 import { buildBundle } from '../render/bundle/bundle.js';
 import { EXIT } from './exit.js';
@@ -13,8 +13,8 @@ export async function runManifest(opts: ManifestOptions): Promise<number> {
   // Diagnostics go to stderr even with --json: stdout carries the manifest alone.
   const loaded = await loadAndReport({ file: opts.file, strict: opts.strict });
   if (!loaded.topology) return EXIT.invalid;
-  const m = buildArtifactManifest(buildPlan(loaded.topology));
-  process.stdout.write(opts.json ? JSON.stringify(m, null, 2) + '\n' : formatArtifactManifest(m));
+  const m = buildArtifactInventory(buildPlan(loaded.topology));
+  process.stdout.write(opts.json ? JSON.stringify(m, null, 2) + '\n' : formatArtifactInventory(m));
   return EXIT.ok;
 }
 
@@ -27,7 +27,7 @@ export async function runBundle(opts: BundleOptions): Promise<number> {
   }
   const loaded = await loadAndReport({ file: opts.file, strict: opts.strict });
   if (!loaded.topology) return EXIT.invalid;
-  const m = buildArtifactManifest(buildPlan(loaded.topology));
+  const m = buildArtifactInventory(buildPlan(loaded.topology));
   const fetched = new Map<string, Uint8Array>();
   if (opts.fetch || opts.from) {
     for (const f of m.files) {
