@@ -2,9 +2,10 @@
 // QEMU with a rendered host's seed.iso as its CD-ROM and nothing else — the Linux kernel reads
 // our ISO, cloud-init (Debian's 22.4.2) finds it by its cidata label and applies it. Two network
 // stacks: ifupdown (what the Debian installer gives bare metal) and netplan + systemd-networkd
-// (what cloud images use). Hosts: the first control plane, a worker and a load balancer of the
-// debian-12 profile; and the first control plane of the debian-13 profile on a Debian 13 disk
-// (cloud-init 25.1, netplan + networkd, as trixie's cloud images). Everything is asserted from what the guest wrote to its own disk, read back
+// (what cloud images use). Hosts (HOSTS): the first control plane, a worker and a load balancer of
+// the debian-12 profile on netplan, its first control plane on ifupdown; and the first control
+// plane of the debian-13 profile on a Debian 13 disk (cloud-init 25.1, netplan + networkd, as
+// trixie's cloud images). Everything is asserted from what the guest wrote to its own disk, read back
 // with debugfs after it powered off. The guest's NIC is on QEMU's user network with restrict=on:
 // no packages are reachable, so kubebake's first boot must stop and say why. Two more delivery
 // paths boot on the netplan disk in the same pool (PathBoot below): user-data only, on the
@@ -25,7 +26,12 @@ import { bootVm, debianDisk, vmUnavailable, writeGuestFile, type DebianDisk, typ
 
 const skip = vmUnavailable();
 const STACKS: NetworkStack[] = ['ifupdown', 'netplan'];
-const HOSTS = ['cp1', 'worker1', 'lb1'];
+/**
+ * Which hosts boot on which stack. Their network-configs differ only in MAC and address, and
+ * their first boots stop at the same package step: each role boots once (netplan, what cloud
+ * images use), and ifupdown (the installer's bare metal) with the first control plane.
+ */
+const HOSTS: Record<NetworkStack, string[]> = { ifupdown: ['cp1'], netplan: ['cp1', 'worker1', 'lb1'] };
 /** Software emulation on a shared 2-core machine: a boot takes 2-4 minutes; kill QEMU after 12. */
 const BOOT_TIMEOUT_MS = 12 * 60_000;
 
@@ -40,6 +46,8 @@ const BOOKWORM = await rendered('debian-12-cilium');
 const { plan, delivery } = BOOKWORM;
 
 interface Booted { stack: NetworkStack; node: NodePlan; boot: VmBoot; reboot?: VmBoot; cluster?: Cluster }
+/** A host booted from its seed.iso on a disk of the stack. */
+interface IsoRun { stack: NetworkStack; node: NodePlan; disk: DebianDisk; cluster: Cluster }
 
 /**
  * Two more delivery paths on the netplan disk (test/e2e/delivery-paths.test.ts boots each in the
@@ -126,6 +134,8 @@ function assertPathBoot(r: PathBoot): void {
 
 /** The host booted a second time from its own disk: a reboot in the middle of its first boot. */
 const REBOOTED = { stack: 'netplan' as NetworkStack, host: 'worker1' };
+const isRebooted = (b: { stack: NetworkStack; node: NodePlan; cluster?: Cluster }): boolean =>
+  b.stack === REBOOTED.stack && b.node.name === REBOOTED.host && (b.cluster ?? BOOKWORM) === BOOKWORM;
 
 /**
  * After a reboot, systemd (not cloud-init: runcmd is once per instance) starts kubebake's first
@@ -222,44 +232,56 @@ function assertBoot({ stack, node, boot, cluster: { plan, seeds } = BOOKWORM }: 
   assert.match(kb, /^failed: base: apt-get update failed: (DNS failure: cannot resolve|mirror unreachable: )/, `${where}: status ${JSON.stringify(kb)}\n${boot.read('/var/log/kubebake/firstboot.log')?.slice(-2000)}`);
 }
 
-test('VM boots: Debian 12 with ifupdown and with netplan + networkd, from each host\'s seed.iso', { skip, timeout: 60 * 60_000 }, async (t) => {
+test('VM boots: Debian 12 (ifupdown; netplan + networkd) and Debian 13 (netplan + networkd), from each host\'s seed.iso; the user-data-only and autoinstall paths', { skip, timeout: 60 * 60_000 }, async (t) => {
   const disks: Partial<Record<NetworkStack, DebianDisk>> = {};
   for (const s of STACKS) disks[s] = await debianDisk(s);
-  for (const d of Object.values(disks)) if (d.buildSeconds !== undefined) t.diagnostic(`built the Debian 12 ${d.stack} disk in ${d.buildSeconds} s`);
+  const trixieDisk = await debianDisk('netplan', 'trixie');
+  for (const d of [...Object.values(disks), trixieDisk]) if (d.buildSeconds !== undefined) t.diagnostic(`built the ${d.release} ${d.stack} disk in ${d.buildSeconds} s`);
+  const trixie = await rendered('debian-13');
   await withTempDir(async (dir) => {
-    const isos = Object.fromEntries(HOSTS.map((h) => {
-      const path = join(dir, `${h}.iso`);
-      writeFileSync(path, delivery.get(`hosts/${h}/seed.iso`)!.content);
-      return [h, path];
-    }));
-    const runs = STACKS.flatMap((stack) => HOSTS.map((h) => ({ stack, node: plan.nodes.find((n) => n.name === h)! })));
+    const iso = (cluster: Cluster, name: string): string => {
+      const path = join(dir, `${cluster === trixie ? 'trixie-' : ''}${name}.iso`);
+      writeFileSync(path, cluster.delivery.get(`hosts/${name}/seed.iso`)!.content);
+      return path;
+    };
+    const runs: IsoRun[] = [
+      ...STACKS.flatMap((stack) => HOSTS[stack].map((h) => ({ stack, node: plan.nodes.find((n) => n.name === h)!, disk: disks[stack]!, cluster: BOOKWORM }))),
+      { stack: 'netplan', node: trixie.plan.nodes.find((n) => n.name === 'cp1')!, disk: trixieDisk, cluster: trixie },
+    ];
     const paths = await pathBoots(dir, disks.netplan!);
-    // Two at a time: one per core, over every boot (the reboot, the longest, first).
-    type Job = { iso: { stack: NetworkStack; node: NodePlan } } | { path: PathBoot };
-    const jobs: Job[] = [...runs].sort((a) => (a.stack === REBOOTED.stack && a.node.name === REBOOTED.host ? -1 : 0)).map((r) => ({ iso: r }));
+    // One pool, two at a time (one per core), over every boot of this file, the reboot (the
+    // longest) first, so that no core idles while the other finishes a separate test's boot.
+    type Job = { iso: IsoRun } | { path: PathBoot };
+    const jobs: Job[] = [...runs].sort((a) => (isRebooted(a) ? -1 : 0)).map((r) => ({ iso: r }));
     jobs.push(...paths.runs.map((r) => ({ path: r })));
     const done = await mapLimit(jobs, 2, async (job): Promise<Booted | PathBoot> => {
       if ('path' in job) return { ...job.path, boot: await paths.start(job.path) };
-      const { stack, node } = job.iso;
-      const opts = { disk: disks[stack]!, seedIso: isos[node.name]!, mac: node.mac!, timeoutMs: BOOT_TIMEOUT_MS };
+      const { stack, node, disk, cluster } = job.iso;
+      const opts = { disk, seedIso: iso(cluster, node.name), mac: node.mac!, timeoutMs: BOOT_TIMEOUT_MS };
       const boot = await bootVm(opts);
-      if (stack !== REBOOTED.stack || node.name !== REBOOTED.host || boot.timedOut) return { stack, node, boot };
+      if (!isRebooted(job.iso) || boot.timedOut) return { stack, node, boot, cluster };
       // Test equipment: at the second boot the probe records what the first-boot unit did, so it waits for it.
       writeGuestFile(boot.diskPath, '/etc/systemd/system/kubebake-test-probe.service.d/after-firstboot.conf', '[Unit]\nAfter=kubebake-firstboot.service\n');
-      return { stack, node, boot, reboot: await bootVm({ ...opts, again: boot }) };
+      return { stack, node, boot, cluster, reboot: await bootVm({ ...opts, again: boot }) };
     });
     const booted = done.filter((b): b is Booted => 'stack' in b);
     const pathBooted = done.filter((b): b is PathBoot => 'path' in b);
     try {
       for (const b of booted) {
-        t.diagnostic(`${b.stack}/${b.node.name}: ${b.boot.seconds} s to power-off`);
-        await t.test(`${b.stack}: ${b.node.name} (${b.node.role}) comes up with its address on the MAC-matched NIC and a default route; first boot says why it stopped`, () => assertBoot(b));
+        const where = `${b.cluster === trixie ? 'trixie/' : ''}${b.stack}/${b.node.name}`;
+        t.diagnostic(`${where}: ${b.boot.seconds} s to power-off`);
+        await t.test(`${where} (${b.node.role}) comes up with its address on the MAC-matched NIC and a default route; first boot says why it stopped`, () => assertBoot(b));
         // ifupdown applies dns-nameservers only through the resolvconf package, which neither
         // the Debian installer nor ifupdown installs: the first boot's resolver step writes them.
-        await t.test(`${b.stack}: ${b.node.name} resolves with the topology's DNS servers`, () => assertDns(b));
-        if (b.stack === REBOOTED.stack && b.node.name === REBOOTED.host) {
-          if (b.reboot) t.diagnostic(`${b.stack}/${b.node.name} again: ${b.reboot.seconds} s to power-off`);
-          await t.test(`${b.stack}: ${b.node.name} rebooted: systemd starts the first boot again, which resumes at the step that did not finish`, () => assertResumed(b));
+        await t.test(`${where} resolves with the topology's DNS servers`, () => assertDns(b));
+        if (b.cluster === trixie) {
+          // The guest is what the profile says: Debian 13's cloud-init (os-facts: 25.1.4).
+          await t.test(`${where} runs Debian 13's cloud-init 25.1.4`, () =>
+            assert.match(b.boot.read('/usr/lib/python3/dist-packages/cloudinit/version.py') ?? '', /__VERSION__ = "25\.1\.4"/));
+        }
+        if (isRebooted(b)) {
+          if (b.reboot) t.diagnostic(`${where} again: ${b.reboot.seconds} s to power-off`);
+          await t.test(`${where} rebooted: systemd starts the first boot again, which resumes at the step that did not finish`, () => assertResumed(b));
         }
       }
       for (const r of pathBooted) {
@@ -287,28 +309,6 @@ test('a guest that does not stop in time is killed at the bound, and no QEMU is 
       // This boot's own disk copy names its QEMU: other tests may boot guests with the same MAC.
       const left = spawnSync('pgrep', ['-f', `file=${boot.diskPath},`], { encoding: 'utf8' });
       assert.equal(left.stdout.trim(), '', 'QEMU still running');
-    } finally {
-      boot.dispose();
-    }
-  });
-});
-
-test('VM boot: Debian 13 (cloud-init 25.1, netplan + networkd) from the debian-13 profile\'s cp1 seed.iso', { skip, timeout: 40 * 60_000 }, async (t) => {
-  const trixie = await rendered('debian-13');
-  const disk = await debianDisk('netplan', 'trixie');
-  if (disk.buildSeconds !== undefined) t.diagnostic(`built the Debian 13 netplan disk in ${disk.buildSeconds} s`);
-  const node = trixie.plan.nodes.find((n) => n.name === 'cp1')!;
-  await withTempDir(async (dir) => {
-    const iso = join(dir, 'cp1.iso');
-    writeFileSync(iso, trixie.delivery.get('hosts/cp1/seed.iso')!.content);
-    const boot = await bootVm({ disk, seedIso: iso, mac: node.mac!, timeoutMs: BOOT_TIMEOUT_MS });
-    try {
-      t.diagnostic(`trixie/netplan/cp1: ${boot.seconds} s to power-off`);
-      const b: Booted = { stack: 'netplan', node, boot, cluster: trixie };
-      assertBoot(b);
-      assertDns(b);
-      // The guest is what the profile says: Debian 13's cloud-init (os-facts: 25.1.4).
-      assert.match(boot.read('/usr/lib/python3/dist-packages/cloudinit/version.py') ?? '', /__VERSION__ = "25\.1\.4"/);
     } finally {
       boot.dispose();
     }
