@@ -23,6 +23,7 @@ import { storePath } from '../store/secrets-store.js';
 import { fail, parseAccess } from './cluster-access.js';
 import { EXIT } from './exit.js';
 import { noStore } from './render.js';
+import { usageError } from './say.js';
 import { loadAndReport } from './validate.js';
 import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 
@@ -41,8 +42,7 @@ export async function runCertsCheck(opts: CertsCheckOptions): Promise<number> {
   if (typeof access === 'number') return access;
   const warnDays = Number(opts.warnDays ?? '30');
   if (!Number.isInteger(warnDays) || warnDays < 0 || warnDays > 3650) {
-    process.stderr.write(`kubebake: --warn-days: "${opts.warnDays}" is not a whole number of days between 0 and 3650\n`);
-    return EXIT.usage;
+    return usageError(msg.badWarnDays(opts.warnDays));
   }
   const loaded = await loadAndReport({ file: opts.file });
   if (!loaded.topology) return EXIT.invalid;

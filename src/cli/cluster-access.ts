@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient } from '../api/cluster-objects.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { buildPlan, withSecrets, type RenderPlan } from '../plan/plan.js';
 import { loadOrCreateSecrets, storePath } from '../store/secrets-store.js';
@@ -14,6 +15,7 @@ import type { Topology } from '../topology/types.js';
 import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 import { EXIT } from './exit.js';
 import { identityOf, noStore } from './render.js';
+import { usageError } from './say.js';
 import { loadAndReport } from './validate.js';
 
 export interface ClusterOptions { file: string; out: string; server?: string; timeout?: string }
@@ -41,13 +43,11 @@ export function parseServer(text: string): URL | null {
 export function parseAccess(opts: { server?: string; timeout?: string }): { server?: URL; timeoutMs: number } | number {
   const server = opts.server === undefined ? undefined : parseServer(opts.server);
   if (server === null) {
-    process.stderr.write(`kubebake: --server: "${opts.server}" is not an https://host:port URL (e.g. https://10.0.0.11:${API_SERVER_PORT})\n`);
-    return EXIT.usage;
+    return usageError(msg.badApiServer(opts.server, API_SERVER_PORT));
   }
   const timeoutMs = Number(opts.timeout ?? '15') * 1000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 600_000) {
-    process.stderr.write(`kubebake: --timeout: "${opts.timeout}" is not a number of seconds between 1 and 600\n`);
-    return EXIT.usage;
+    return usageError(msg.badApiTimeout(opts.timeout));
   }
   return { server, timeoutMs };
 }

@@ -1,10 +1,12 @@
 // `kubebake manifest` and `kubebake bundle`: what a cluster needs from outside the site.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { msg } from '../diagnostics/messages.js';
 import { buildArtifactInventory, formatArtifactInventory } from '../manifest/inventory.js';
 import { buildPlan } from '../plan/plan.js';
 import { buildBundle } from '../render/bundle/bundle.js';
 import { EXIT } from './exit.js';
+import { say, usageError } from './say.js';
 import { loadAndReport } from './validate.js';
 
 export interface ManifestOptions { file: string; json?: boolean; strict?: boolean }
@@ -22,8 +24,7 @@ export interface BundleOptions { file: string; out: string; strict?: boolean; fe
 
 export async function runBundle(opts: BundleOptions): Promise<number> {
   if (opts.from !== undefined && !/^https?:\/\/\S+\/$/.test(opts.from)) {
-    process.stderr.write('kubebake: --from: an http(s) URL ending in "/" (a files mirror laid out as mirror/files/)\n');
-    return EXIT.usage;
+    return usageError(msg.badMirrorUrl());
   }
   const loaded = await loadAndReport({ file: opts.file, strict: opts.strict });
   if (!loaded.topology) return EXIT.invalid;
@@ -37,7 +38,7 @@ export async function runBundle(opts: BundleOptions): Promise<number> {
         if (!r.ok) throw new Error(`HTTP ${r.status}`);
         fetched.set(f.path, new Uint8Array(await r.arrayBuffer()));
       } catch (e) {
-        process.stderr.write(`kubebake: cannot fetch ${url}: ${(e as Error).message}\n`);
+        say(msg.bundleFetchFailed(url, (e as Error).message));
         return EXIT.invalid;
       }
     }

@@ -16,6 +16,7 @@ import { durationSeconds } from '../util/duration.js';
 import { fail, failAt, openCluster, type ClusterAccess, type ClusterOptions } from './cluster-access.js';
 import { EXIT } from './exit.js';
 import { runRenderCloudInit } from './render.js';
+import { say } from './say.js';
 import { register } from './token.js';
 
 export interface NodeOptions extends ClusterOptions {
@@ -129,7 +130,7 @@ function exitFor(diagnostics: Diagnostic[]): number {
 function drainTimeout(opts: NodeOptions): number | undefined {
   const s = durationSeconds(opts.drainTimeout ?? '10m');
   if (s === undefined || s <= 0) {
-    process.stderr.write(`kubebake: --drain-timeout: "${opts.drainTimeout}" is not a duration such as 90s, 10m or 1h\n`);
+    say(msg.badDrainTimeout(opts.drainTimeout));
     return undefined;
   }
   return s * 1000;

@@ -4,6 +4,7 @@ import type { ClusterPlan } from '../plan/plan.js';
 import { buildPlan } from '../plan/plan.js';
 import { createBuildKey, type BuildKey } from '../packer/build-key.js';
 import { DiagnosticError } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
 import { locatePacker } from '../packer/release.js';
 import { bakeImages } from '../packer/run.js';
 import { buildImageManifests, type ImageManifest as PackerImage } from '../manifest/image-manifest.js';
@@ -11,6 +12,7 @@ import { renderPackerTree } from '../render/packer/tree.js';
 import { fromEnvironment, imageVariables } from '../render/packer/variables.js';
 import { EXIT } from './exit.js';
 import { emit, type RenderOptions } from './render.js';
+import { say, usageError } from './say.js';
 import { loadAndReport } from './validate.js';
 
 /** Variables `bake images` fills in itself: the bake's one-time key pair. */
@@ -43,26 +45,16 @@ export async function runBakeImages(opts: BakeCliOptions): Promise<number> {
 
   const all = buildImageManifests(plan);
   const unknown = (opts.only ?? []).filter((n) => !all.some((i) => i.name === n));
-  if (unknown.length) {
-    process.stderr.write(`kubebake: --only ${unknown.join(', ')}: no such image in cluster "${plan.name}"\n  hint: its images are ${all.map((i) => i.name).join(', ')}\n`);
-    return EXIT.usage;
-  }
+  if (unknown.length) return usageError(msg.unknownImages(unknown, plan.name, all.map((i) => i.name)));
   const images = opts.only?.length ? all.filter((i) => opts.only!.includes(i.name)) : all;
   const parallel = opts.parallel === undefined ? undefined : Number(opts.parallel);
-  if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) {
-    process.stderr.write(`kubebake: --parallel ${opts.parallel}: give a whole number of images, 1 or more\n`);
-    return EXIT.usage;
-  }
+  if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) return usageError(msg.badParallel(opts.parallel));
 
   // Settings only the operator has (API URLs, credentials) come from PKR_VAR_*: say which are
   // missing now rather than after Packer has downloaded its plugins.
   const missing = [...new Set(images.flatMap((i) => missingSettings(plan, i)))];
   if (missing.length) {
-    process.stderr.write(
-      `kubebake: the ${plan.packer.builder} builder needs settings that are never written to a file:\n` +
-        missing.map((v) => `  PKR_VAR_${v} is not set\n`).join('') +
-        `  hint: export them (see ${join(packerDir(opts.out, plan), 'README.md')}), then run again\n`,
-    );
+    say(msg.packerMissingSettings(plan.packer.builder, missing, join(packerDir(opts.out, plan), 'README.md')));
     return EXIT.invalid;
   }
 
@@ -82,7 +74,7 @@ export async function runBakeImages(opts: BakeCliOptions): Promise<number> {
   } catch (e) {
     // Caught here rather than at the CLI's edge: bake has always printed these in this shorter form.
     if (!(e instanceof DiagnosticError)) throw e;
-    for (const d of e.diagnostics) process.stderr.write(`kubebake: ${d.message}\n  hint: ${d.hint}\n`);
+    for (const d of e.diagnostics) say(d);
     return e.exitCode;
   }
 

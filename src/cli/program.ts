@@ -5,8 +5,10 @@ import { Command, CommanderError } from 'commander';
 import { PACKER_VERSION, RELEASES_URL_ENV } from '../packer/pin.js';
 
 import { DiagnosticError } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
 import { formatDiagnostics } from '../diagnostics/print.js';
 import { EXIT } from './exit.js';
+import { usageError } from './say.js';
 import { DELIVERY_FORMS } from '../render/delivery/forms.js';
 import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 
@@ -393,18 +395,14 @@ export function unsupportedNode(version: string): string | undefined {
   const need = MIN_NODE.split('.').map(Number);
   for (let i = 0; i < need.length; i++) {
     if ((have[i] ?? 0) > need[i]!) return undefined;
-    if ((have[i] ?? 0) < need[i]!) return `needs Node.js ${MIN_NODE} or newer; this is ${version} (install a current Node.js LTS)`;
+    if ((have[i] ?? 0) < need[i]!) return msg.nodeTooOld(MIN_NODE, version).message;
   }
   return undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
   // npm only warns about `engines`: an older Node would fail later, midway and obscurely.
-  const old = unsupportedNode(process.version);
-  if (old) {
-    process.stderr.write(`kubebake: ${old}\n`);
-    return EXIT.usage;
-  }
+  if (unsupportedNode(process.version)) return usageError(msg.nodeTooOld(MIN_NODE, process.version));
   let code: number = EXIT.ok;
   const program = buildProgram((c) => (code = c));
   program.exitOverride();

@@ -10,6 +10,7 @@ import { DELIVERY_FORMS, type DeliveryForm } from '../render/delivery/forms.js';
 import { identityOf, lockOutput, renderCluster, type RenderProgress } from '../app/render-cluster.js';
 import { EXIT, SIGNAL_EXIT } from './exit.js';
 import { loadAndReport } from './validate.js';
+import { say, usageError } from './say.js';
 import { positionDiagnostics } from '../topology/position.js';
 
 export interface RenderOptions {
@@ -36,8 +37,7 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   const delivery = await import('../render/delivery/index.js');
   const forms = parseDeliveryForms(opts.delivery ?? 'all');
   if ('diagnostics' in forms) {
-    process.stderr.write(`kubebake: ${forms.diagnostics[0]!.message}\n`);
-    return EXIT.usage;
+    return usageError(forms.diagnostics[0]!);
   }
   const loaded = await loadAndReport(opts);
   if (!loaded.topology) return EXIT.invalid;
@@ -144,7 +144,7 @@ export async function withSignals(fn: (signal: AbortSignal) => Promise<number>):
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) process.exit(SIGNAL_EXIT[sig]);
-    process.stderr.write(`kubebake: ${sig} received; stopping safely (send it again to stop at once)\n`);
+    say(msg.signalStopping(sig));
     controller.abort(sig);
   };
   process.on('SIGINT', onSignal);
@@ -161,7 +161,7 @@ export async function withSignals(fn: (signal: AbortSignal) => Promise<number>):
 const waitingNote =
   (dir: string): RenderProgress['waiting'] =>
   (o) =>
-    process.stderr.write(`kubebake: waiting for another render into ${dir}${o ? ` (pid ${o.pid})` : ''} to finish…\n`);
+    say(msg.waitingForLock(dir, o));
 
 function fail(diagnostics: Diagnostic[]): number {
   process.stderr.write(formatDiagnostics(diagnostics));

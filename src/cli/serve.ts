@@ -15,6 +15,7 @@ import { loadOrCreateSecrets, storePath } from '../store/secrets-store.js';
 import { hostBootScripts } from '../render/delivery/pxe/tree.js';
 import { startServer, type ServeHost } from '../serve/server.js';
 import { EXIT } from './exit.js';
+import { say, usageError } from './say.js';
 import { loadAndReport } from './validate.js';
 
 export interface ServeOptions { file: string; out: string; listen?: string; reinstall?: string }
@@ -36,23 +37,18 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   // without a server, loopback only.
   const listen = parseListen(opts.listen ?? (server ? `${new URL(server).hostname}:${new URL(server).port || 80}` : '127.0.0.1:8080'));
   if ('diagnostics' in listen) {
-    process.stderr.write(`kubebake: ${listen.diagnostics[0]!.message}\n`);
-    return EXIT.usage;
+    return usageError(listen.diagnostics[0]!);
   }
   const reinstall = opts.reinstall === undefined ? [] : opts.reinstall.split(',').map((h) => h.trim());
   const unknown = reinstall.filter((h) => !plan.nodes.some((n) => n.name === h));
-  if (unknown.length) {
-    process.stderr.write(`kubebake: --reinstall ${unknown.map((h) => JSON.stringify(h)).join(', ')}: no such host in cluster ${plan.name} (give host names from hosts[], comma-separated)\n`);
-    return EXIT.usage;
-  }
+  if (unknown.length) return usageError(msg.unknownReinstallHosts(unknown, plan.name));
   for (const h of reinstall.filter((h) => !plan.nodes.find((n) => n.name === h)!.mac)) {
     process.stderr.write(`warning: --reinstall ${h}: it has no MAC, so no boot script of its own: choose its entry in grub/grub.cfg's menu\n`);
   }
   const clusterDir = join(opts.out, plan.name);
   const secretsDir = join(clusterDir, 'secrets');
-  const renderFirst = `run \`kubebake render cloud-init -f ${opts.file} -o ${opts.out}\` first`;
   if (!(await stat(secretsDir).catch(() => undefined))) {
-    process.stderr.write(`kubebake: no secrets in ${secretsDir}: ${renderFirst}\n`);
+    say(msg.serveNoSecrets(secretsDir, opts.file, opts.out));
     return EXIT.invalid;
   }
   // Only read: the server never creates or changes a secret.
@@ -62,7 +58,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     return EXIT.invalid;
   }
   if (stored.changes.includes(storePath('reportSecret'))) {
-    process.stderr.write(`kubebake: ${secretsDir} has no ${storePath('reportSecret')} yet (the hosts' report keys come from it): ${renderFirst}\n`);
+    say(msg.serveNoReportSecret(secretsDir, storePath('reportSecret'), opts.file, opts.out));
     return EXIT.invalid;
   }
   if (!server) process.stderr.write('warning: the topology has no delivery.server: hosts rendered from it do not report their steps; only seed fetches show\n');
@@ -87,8 +83,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     unlock = await acquireLock(stateDir, { waitSeconds: 0, busy: msg.serveLocked });
   } catch (e) {
     // Worded as serve always said it: the busy lock's message, or the system's own words for why not.
-    const why = diagnosticOf(e, 'output.locked')?.message ?? `cannot lock ${stateDir}: ${((e instanceof DiagnosticError ? e.cause : e) as Error).message}`;
-    process.stderr.write(`kubebake: ${why}\n`);
+    say(diagnosticOf(e, 'output.locked') ?? msg.serveCannotLock(stateDir, ((e instanceof DiagnosticError ? e.cause : e) as Error).message));
     return EXIT.invalid;
   }
   let running;
@@ -99,7 +94,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     );
   } catch (e) {
     await unlock();
-    process.stderr.write(`kubebake: cannot listen on ${opts.listen ?? `${listen.host}:${listen.port}`}: ${(e as Error).message}\n`);
+    say(msg.serveCannotListen(opts.listen ?? `${listen.host}:${listen.port}`, (e as Error).message));
     return EXIT.invalid;
   }
   process.stdout.write(`serving ${pxeRoot} and the live page on ${running.url} (${hosts.length} hosts; state in ${join(clusterDir, 'serve-state')}); Ctrl-C stops\n`);

@@ -2,9 +2,11 @@
 // (colours only on a terminal), or its JSON with --json. With --wait it polls until the cluster is
 // ready or a host failed (like `cloud-init status --wait`), bounded by --timeout.
 import { escapeControl } from '../diagnostics/escape.js';
+import { msg } from '../diagnostics/messages.js';
 import { INSTALL_LABEL, type ClusterStatus, type HostStatus, type Verdict } from '../serve/state.js';
 import { durationSeconds } from '../util/duration.js';
 import { EXIT } from './exit.js';
+import { say, usageError } from './say.js';
 import { loadAndReport } from './validate.js';
 
 export interface StatusOptions { file: string; server?: string; json?: boolean; wait?: boolean; timeout?: string }
@@ -71,15 +73,9 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
   const loaded = await loadAndReport({ file: opts.file });
   if (!loaded.topology) return EXIT.invalid;
   const base = opts.server ?? loaded.topology.delivery.server;
-  if (!base) {
-    process.stderr.write('kubebake: the topology has no delivery.server: give the server with --server http://ADDR:PORT\n');
-    return EXIT.usage;
-  }
+  if (!base) return usageError(msg.statusNoServer());
   const timeout = durationSeconds(opts.timeout ?? DEFAULT_WAIT);
-  if (timeout === undefined) {
-    process.stderr.write(`kubebake: --timeout ${JSON.stringify(opts.timeout)}: expected a duration such as 90s, 30m or 1h30m\n`);
-    return EXIT.usage;
-  }
+  if (timeout === undefined) return usageError(msg.badDuration('--timeout', opts.timeout, '30m'));
   const deadline = Date.now() + timeout * 1000;
   let s: ClusterStatus;
   let said = '';
@@ -87,11 +83,11 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
     try {
       s = await fetchStatus(base);
     } catch (e) {
-      process.stderr.write(`kubebake: cannot get the status from ${base}: ${escapeControl((e as Error).message)} (is \`kubebake serve\` running there?)\n`);
+      say(msg.statusUnreachable(base, escapeControl((e as Error).message)));
       return EXIT.invalid;
     }
     if (s.cluster !== loaded.topology.name) {
-      process.stderr.write(`kubebake: ${base} serves cluster ${JSON.stringify(escapeControl(s.cluster))}, not ${loaded.topology.name}\n`);
+      say(msg.statusOtherCluster(base, escapeControl(s.cluster), loaded.topology.name));
       return EXIT.invalid;
     }
     if (!opts.wait || s.verdict === 'ready' || s.verdict === 'failed' || Date.now() >= deadline) break;
@@ -104,7 +100,7 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
   process.stdout.write(opts.json ? `${statusJson(s)}\n` : formatStatus(s, process.stdout.isTTY === true && !process.env.NO_COLOR));
   if (s.verdict === 'failed') return EXIT.clusterFailed;
   if (opts.wait && s.verdict !== 'ready') {
-    process.stderr.write(`kubebake: cluster ${loaded.topology.name} is not ready after ${opts.timeout ?? DEFAULT_WAIT} (--timeout)\n`);
+    say(msg.statusNotReady(loaded.topology.name, opts.timeout ?? DEFAULT_WAIT));
     return EXIT.waitTimedOut;
   }
   return EXIT.ok;

@@ -21,6 +21,7 @@ import { durationSeconds } from '../util/duration.js';
 import { EXIT } from './exit.js';
 import { identityOf, noStore, withSignals } from './render.js';
 import { parseAccess } from './cluster-access.js';
+import { say, usageError } from './say.js';
 import { loadAndReport } from './validate.js';
 
 export interface UpgradeOptions { file: string; out: string; server?: string; timeout?: string; strict?: boolean }
@@ -34,11 +35,6 @@ export interface ApplyCliOptions extends UpgradeOptions {
 }
 
 interface Connected { topology: Topology; plan: ClusterPlan; clusterDir: string; api: KubeClient }
-
-function usage(text: string): number {
-  process.stderr.write(`kubebake: ${text}\n`);
-  return EXIT.usage;
-}
 
 /** Topology, plan, the stored admin credentials and an API client; or the exit code after saying why not. */
 async function connect(opts: UpgradeOptions): Promise<Connected | number> {
@@ -87,9 +83,9 @@ function durationMs(text: string | undefined, fallback: string): number | undefi
 export async function runUpgradeApply(opts: ApplyCliOptions): Promise<number> {
   const bounds = { drain: durationMs(opts.drainTimeout, '10m'), step: durationMs(opts.stepTimeout, '30m'), node: durationMs(opts.nodeTimeout, '10m') };
   for (const [flag, value, ms] of [['--drain-timeout', opts.drainTimeout, bounds.drain], ['--step-timeout', opts.stepTimeout, bounds.step], ['--node-timeout', opts.nodeTimeout, bounds.node]] as const) {
-    if (ms === undefined) return usage(`${flag} ${JSON.stringify(value)}: expected a duration such as 90s, 10m or 1h30m`);
+    if (ms === undefined) return usageError(msg.badDuration(flag, value, '10m'));
   }
-  if (opts.sshConfig !== undefined && !existsSync(opts.sshConfig)) return usage(`--ssh-config: ${opts.sshConfig} does not exist`);
+  if (opts.sshConfig !== undefined && !existsSync(opts.sshConfig)) return usageError(msg.sshConfigMissing(opts.sshConfig));
   const c = await connect(opts);
   if (typeof c === 'number') return c;
   return withSignals(async (signal) => {
@@ -100,7 +96,7 @@ export async function runUpgradeApply(opts: ApplyCliOptions): Promise<number> {
         release = await acquireLock(c.clusterDir, { waitSeconds: 0, busy: (_, owner) => msg.upgradeLocked(c.clusterDir, owner) });
       } catch (e) {
         // Busy, or the lock cannot be made (its io.* diagnostic): not another run, but said the same way, as before.
-        process.stderr.write(`kubebake: ${diagnosticOf(e, 'output.locked')?.message ?? msg.upgradeLocked(c.clusterDir, undefined).message}\n`);
+        say(diagnosticOf(e, 'output.locked') ?? msg.upgradeLocked(c.clusterDir, undefined));
         return EXIT.invalid;
       }
     }

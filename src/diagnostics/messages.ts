@@ -35,6 +35,8 @@ const API_REFUSED_HINTS: Record<number, string> = {
   409: 'a token with this ID exists already; run the command again for a new one',
 };
 const RENDER_BUG_HINT = 'this is a kubebake bug: report it with the topology';
+/** What serve says to do when the cluster was never rendered into -o. */
+const renderFirst = (file: string, out: string): string => `run \`kubebake render cloud-init -f ${file} -o ${out}\` first`;
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
 
@@ -527,12 +529,70 @@ export const msg = {
     hint: 'give the key that signs the repository, as `gpg --armor --export KEY` prints it or as the repository publishes it (Release.key)',
   }),
 
-  // --- option values (printed as "kubebake: <message>", exit 2) and commands for a rendered cluster
+  // --- command-line options: printed by src/cli/say.ts as "kubebake: <message>" (and "  hint: <hint>"), exit 2
+  nodeTooOld: (min: string, version: string): Message => ({ code: 'usage.node-version', message: `needs Node.js ${min} or newer; this is ${version} (install a current Node.js LTS)` }),
   unknownDeliveryForm: (unknown: readonly string[], known: readonly string[]): Message => ({
     code: 'usage.delivery',
     message: `--delivery: unknown delivery form ${unknown.join(', ') || '(empty)'}: use all, none, or a list of ${known.join(', ')}`,
   }),
   badListen: (text: string): Message => ({ code: 'usage.listen', message: `--listen ${JSON.stringify(text)}: expected ADDR:PORT, e.g. 0.0.0.0:8080 or [::]:8080` }),
+  badApiServer: (text: string | undefined, port: number): Message => ({
+    code: 'usage.server',
+    message: `--server: "${text}" is not an https://host:port URL (e.g. https://10.0.0.11:${port})`,
+  }),
+  badApiTimeout: (text: string | undefined): Message => ({ code: 'usage.timeout', message: `--timeout: "${text}" is not a number of seconds between 1 and 600` }),
+  /** `typical`: the middle example, near the option's default (status --timeout 30m, upgrade's 10m). */
+  badDuration: (flag: string, text: string | undefined, typical: string): Message => ({
+    code: 'usage.duration',
+    message: `${flag} ${JSON.stringify(text)}: expected a duration such as 90s, ${typical} or 1h30m`,
+  }),
+  badDrainTimeout: (text: string | undefined): Message => ({ code: 'usage.drain-timeout', message: `--drain-timeout: "${text}" is not a duration such as 90s, 10m or 1h` }),
+  badWarnDays: (text: string | undefined): Message => ({ code: 'usage.warn-days', message: `--warn-days: "${text}" is not a whole number of days between 0 and 3650` }),
+  badParallel: (text: string | undefined): Message => ({ code: 'usage.parallel', message: `--parallel ${text}: give a whole number of images, 1 or more` }),
+  unknownImages: (unknown: readonly string[], cluster: string, images: readonly string[]): Message => ({
+    code: 'usage.only',
+    message: `--only ${unknown.join(', ')}: no such image in cluster "${cluster}"`,
+    hint: `its images are ${images.join(', ')}`,
+  }),
+  unknownReinstallHosts: (unknown: readonly string[], cluster: string): Message => ({
+    code: 'usage.reinstall',
+    message: `--reinstall ${unknown.map((h) => JSON.stringify(h)).join(', ')}: no such host in cluster ${cluster} (give host names from hosts[], comma-separated)`,
+  }),
+  badMirrorUrl: (): Message => ({ code: 'usage.from', message: '--from: an http(s) URL ending in "/" (a files mirror laid out as mirror/files/)' }),
+  sshConfigMissing: (path: string): Message => ({ code: 'usage.ssh-config', message: `--ssh-config: ${path} does not exist` }),
+  statusNoServer: (): Message => ({ code: 'usage.server', message: 'the topology has no delivery.server: give the server with --server http://ADDR:PORT' }),
+
+  // --- command outcomes and progress: printed by src/cli/say.ts as "kubebake: <message>" (and "  hint: <hint>").
+  // Text from a remote server comes escaped (escapeControl) from the caller.
+  signalStopping: (sig: string): Message => ({ code: 'signal.stopping', message: `${sig} received; stopping safely (send it again to stop at once)` }),
+  waitingForLock: (dir: string, owner: LockOwner | undefined): Message => ({
+    code: 'output.waiting',
+    message: `waiting for another render into ${dir}${owner ? ` (pid ${owner.pid})` : ''} to finish…`,
+  }),
+  serveNoSecrets: (dir: string, file: string, out: string): Message => ({ code: 'serve.no-secrets', message: `no secrets in ${dir}: ${renderFirst(file, out)}` }),
+  serveNoReportSecret: (dir: string, secretFile: string, file: string, out: string): Message => ({
+    code: 'serve.no-report-secret',
+    message: `${dir} has no ${secretFile} yet (the hosts' report keys come from it): ${renderFirst(file, out)}`,
+  }),
+  serveCannotLock: (dir: string, why: string): Message => ({ code: 'serve.cannot-lock', message: `cannot lock ${dir}: ${why}` }),
+  serveCannotListen: (address: string, why: string): Message => ({ code: 'serve.cannot-listen', message: `cannot listen on ${address}: ${why}` }),
+  bundleFetchFailed: (url: string, why: string): Message => ({ code: 'bundle.fetch', message: `cannot fetch ${url}: ${why}` }),
+  statusUnreachable: (server: string, why: string): Message => ({
+    code: 'status.unreachable',
+    message: `cannot get the status from ${server}: ${why} (is \`kubebake serve\` running there?)`,
+  }),
+  statusOtherCluster: (server: string, served: string, cluster: string): Message => ({
+    code: 'status.other-cluster',
+    message: `${server} serves cluster ${JSON.stringify(served)}, not ${cluster}`,
+  }),
+  statusNotReady: (cluster: string, timeout: string): Message => ({ code: 'status.not-ready', message: `cluster ${cluster} is not ready after ${timeout} (--timeout)` }),
+  packerMissingSettings: (builder: string, variables: readonly string[], readme: string): Message => ({
+    code: 'packer.missing-settings',
+    message: `the ${builder} builder needs settings that are never written to a file:\n${variables.map((v) => `  PKR_VAR_${v} is not set`).join('\n')}`,
+    hint: `export them (see ${readme}), then run again`,
+  }),
+
+  // --- a command for a rendered cluster without the cluster's secrets: printed as a diagnostic (print.ts)
   noStore: (dir: string): Message => ({
     code: 'secrets.missing',
     message: `no secrets store in ${dir}: this command is for a cluster kubebake rendered before`,

@@ -1,7 +1,9 @@
 // One error channel (src/diagnostics/diagnostic.ts): what src/ throws on purpose is a
 // DiagnosticError, and every diagnostic's words come from the catalogue (messages.ts). Read as
 // text, line by line: a new Error class, or a `message:`/`hint:` given a value outside
-// src/diagnostics, fails here. The exceptions are listed below, each with why.
+// src/diagnostics, fails here. So does a "kubebake: …" line written to stderr anywhere but the
+// CLI's one printer (src/cli/say.ts), which prints catalogue messages. The exceptions are listed
+// below, each with why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -50,4 +52,45 @@ test('src/ builds no diagnostic message inline: its words come from msg.* (src/d
     'verify/cloud-config.ts': 'SchemaProblem',
   };
   assert.deepEqual(offending(INLINE_MESSAGE, allowed), []);
+});
+
+/** stderr.write( whose text starts with a literal "kubebake:", also when the literal is on the next line. */
+const INLINE_SAY = /stderr\.write\(\s*[`'"]kubebake:/g;
+
+test('the stderr pattern catches the old inline form, on one line or two, and not what is allowed', () => {
+  for (const text of [
+    'process.stderr.write(`kubebake: --warn-days: "${opts.warnDays}" is not a whole number of days between 0 and 3650\\n`);',
+    "process.stderr.write('kubebake: --from: an http(s) URL ending in \"/\"\\n');",
+    'process.stderr.write(\n      `kubebake: the ${plan.packer.builder} builder needs settings that are never written to a file:\\n` +',
+  ]) assert.equal(text.match(INLINE_SAY)?.length, 1, text);
+  for (const text of ['process.stderr.write(formatDiagnostics(ds));', 'process.stderr.write(`warning: ${pxeRoot} does not exist yet`);', 'say(msg.badWarnDays(opts.warnDays));']) {
+    assert.equal(text.match(INLINE_SAY), null, text);
+  }
+});
+
+test('src/ writes no "kubebake: …" line to stderr itself: the words are msg.*, printed by src/cli/say.ts', () => {
+  /** Where the pattern may match: the file, and a text its line holds. */
+  const allowed: { file: string; line: string; why: string }[] = [
+    { file: 'cli/say.ts', line: 'kubebake: ${m.message}', why: 'the one printer' },
+    {
+      file: 'cli/program.ts',
+      line: 'kubebake: internal error:',
+      why: 'the last resort for a bug: it prints what was thrown, not a message of the catalogue, and should depend on as little as possible',
+    },
+  ];
+  const found: string[] = [];
+  for (const f of (readdirSync(SRC, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(join(SRC, f), 'utf8');
+    const lines = text.split('\n');
+    for (const m of text.matchAll(INLINE_SAY)) {
+      const end = m.index + m[0].length;
+      const n = text.slice(0, end).split('\n').length;
+      const line = lines[n - 1]!;
+      if (/^\s*(\/\/|\*|\/\*)/.test(line) || allowed.some((a) => a.file === f && line.includes(a.line))) continue;
+      found.push(`src/${f}:${n}: ${line.trim()}`);
+    }
+  }
+  assert.deepEqual(found, []);
+  // Each exception still exists: an allowance for a line that is gone is removed with it.
+  for (const a of allowed) assert.ok(readFileSync(join(SRC, a.file), 'utf8').includes(a.line), `${a.file}: ${a.why}`);
 });
