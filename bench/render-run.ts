@@ -53,7 +53,7 @@ try {
     process.exit(0);
   }
   // The same bytes, written raw: folders, then the files, one call each, synchronously as the
-  // writer does (the faster way here: see output/write.ts).
+  // writer does (the faster way here: see output/write-apply.ts).
   const again = loadTopology(text, 'bench.yaml');
   const stored = await loadOrCreateSecrets(join(out, 'secrets'));
   if (!again.topology || 'diagnostics' in stored) throw new Error('bench setup');

@@ -138,7 +138,7 @@ export { identityOf };
 /**
  * Runs `fn` with SIGINT/SIGTERM turned into an abort signal: the render stops before it changes
  * anything, or finishes the write it began, then exits 130/143. A second signal exits at once
- * (the writer's pending manifest lets the next run finish the job).
+ * (the writer's pending ledger lets the next run finish the job).
  */
 export async function withSignals(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
   const controller = new AbortController();

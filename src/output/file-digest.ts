@@ -1,9 +1,9 @@
-// The digest the manifest keeps of each file it writes, to tell later whether a file on disk is
-// still what kubebake wrote. It is the sha256 of the bytes, except that trailing zero bytes are
-// counted instead of hashed: "<sha256 of the bytes before them>+<their count>". A seed ISO ends
+// The digest the ledger (ledger.ts) keeps of each file written, to tell later whether a file on
+// disk is still what kubebake wrote. It is the sha256 of the bytes, except that trailing zero bytes
+// are counted instead of hashed: "<sha256 of the bytes before them>+<their count>". A seed ISO ends
 // in 300 KiB of zeros (1.4 GiB for 5,000 hosts); a zero chunk (tree.ts `zeros`) is known without
 // reading it, so the writer hashes only what precedes it. Text never ends in a zero byte: its
-// digest is its plain sha256, as in manifests before this one.
+// digest is its plain sha256, as in ledgers before this one.
 import { createHash, type Hash } from 'node:crypto';
 import { isZeros } from './tree.js';
 import { sha256Hex } from '../util/digest.js';

@@ -1,5 +1,5 @@
 // One render per output folder at a time. Two renders into the same cluster folder would each
-// believe their manifest, and the last rename wins file by file: a mixed tree.
+// believe their ledger, and the last rename wins file by file: a mixed tree.
 //
 // The lock is a file created in one step (a complete temp file hard-linked to the lock name, so
 // it is never seen half-written) that names its owner: pid, host, start time and a nonce. A lock

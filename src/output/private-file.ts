@@ -11,7 +11,7 @@
 //   state `kubebake serve` keeps). The file is synced before it is renamed into place and its
 //   folder after, so after a power loss the target holds the old content or the new, whole.
 // - 'rebuildable': a file of the output tree. A render makes it again byte for byte, and the
-//   writer's pending/complete ledger lets the next run finish an interrupted one (write.ts), so
+//   writer's pending/complete ledger lets the next run finish an interrupted one (ledger.ts), so
 //   nothing is synced: a sync per file would cost more than writing 20,000 files does.
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, writeFileSync, type Stats } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
@@ -34,7 +34,7 @@ export const umaskNarrows = (mode: number): boolean => createdMode(mode) !== mod
  * Creates `path` (which must not exist) with exactly `mode` and `content`, synced when durable;
  * returns its stat (fstat of an open file is answered from the inode in memory). Synchronous: the
  * output writer creates thousands of files, and a thread-pool round trip per call costs more than
- * the call (write.ts). `content` may come in pieces.
+ * the call (write-apply.ts). `content` may come in pieces.
  */
 export function createFileSync(path: string, mode: number, content: string | Uint8Array | Iterable<string>, durability: Durability): Stats {
   const fd = openSync(path, CREATE_NEW, mode);

@@ -40,13 +40,13 @@ export interface OutputFile { readonly path: string; readonly content: string | 
 export interface BuiltFile { readonly path: string; readonly build: () => Chunks; readonly mode: number; readonly key?: string; readonly content?: undefined }
 export type TreeFile = OutputFile | BuiltFile;
 
-/** Names the writer keeps for itself at the top of an output folder (manifest, lock, staging). */
+/** Names the writer keeps for itself at the top of an output folder (ledger, lock, staging). */
 export const RESERVED_PREFIX = '.kubebake-';
 
 /**
  * A path kubebake could have written: relative, '/'-separated, no empty, '.' or '..' segment, no
  * NUL or backslash, not one of the writer's own names. The writer also applies it to the
- * manifest's keys, which are read from disk and so are input, not trusted data.
+ * ledger's keys (ledger.ts), which are read from disk and so are input, not trusted data.
  */
 export function isTreePath(path: string): boolean {
   if (path.length === 0 || path.length > 4096 || /[\\\0]/.test(path)) return false;

@@ -1,5 +1,5 @@
 // `render cloud-init` when things go wrong: killed part-way, run twice at once, links planted in
-// the output, a tampered manifest, umask 000, a full or read-only disk. The rule throughout: a
+// the output, a tampered ledger, umask 000, a full or read-only disk. The rule throughout: a
 // plain re-run succeeds and leaves exactly the tree a clean render gives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ function topology(workers: number, variant: 'A' | 'B' = 'A', name = 'robust'): s
   return stringify(doc);
 }
 
-/** Every entry under `dir` except the secrets store: path → kind, mode, content hash (the manifest: present, mode only). */
+/** Every entry under `dir` except the secrets store: path → kind, mode, content hash (the ledger: present, mode only). */
 function picture(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
@@ -55,7 +55,7 @@ function picture(dir: string): Map<string, string> {
     const mode = (st.mode & 0o7777).toString(8);
     if (e.isSymbolicLink()) out.set(rel, `link ${readlinkSync(path)}`);
     else if (e.isDirectory()) out.set(rel, `dir ${mode}`);
-    else if (rel === '.kubebake-manifest.json') out.set(rel, `manifest ${mode}`);
+    else if (rel === '.kubebake-manifest.json') out.set(rel, `ledger ${mode}`);
     else out.set(rel, `file ${mode} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`);
   }
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -221,7 +221,7 @@ test('links planted in the output are never written through, and removal never l
   });
 });
 
-test('a tampered manifest cannot make a render delete or replace anything outside the output', async () => {
+test('a tampered ledger cannot make a render delete or replace anything outside the output', async () => {
   await withTempDir(async (tmp) => {
     const file = join(tmp, 'm.yaml');
     writeFileSync(file, topology(5));
@@ -230,17 +230,17 @@ test('a tampered manifest cannot make a render delete or replace anything outsid
     const victim = join(tmp, 'x');
     writeFileSync(victim, 'precious\n');
     const hash = createHash('sha256').update('precious\n').digest('hex');
-    const manifestPath = join(out, 'robust', '.kubebake-manifest.json');
-    const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const ledgerPath = join(out, 'robust', '.kubebake-manifest.json');
+    const m = JSON.parse(readFileSync(ledgerPath, 'utf8'));
     m.files['../../x'] = { sha256: hash };
     m.files[victim] = { sha256: hash };
     m.files['hosts//x'] = { sha256: hash };
-    writeFileSync(manifestPath, JSON.stringify(m));
+    writeFileSync(ledgerPath, JSON.stringify(m));
     const r = render(file, out);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
     assert.match(r.stderr, /lists 3 path\(s\) kubebake never writes \("\.\.\/\.\.\/x"/);
-    assert.ok(!readFileSync(manifestPath, 'utf8').includes('../'), 'the next manifest has only real entries');
+    assert.ok(!readFileSync(ledgerPath, 'utf8').includes('../'), 'the next ledger has only real entries');
   });
 });
 
@@ -295,7 +295,7 @@ test('a re-render of unchanged input touches nothing; removing a host removes it
     assert.match(r.stdout, /13 removed/);
     assert.ok(!existsSync(join(dir, 'hosts', 'worker10')), 'the removed host\'s folder is gone');
     assert.ok(!readdirSync(dir, { recursive: true }).some((p) => String(p).includes('worker10')), 'nothing of worker10 is left');
-    // A hand edit is still seen although the manifest lets untouched files skip reading.
+    // A hand edit is still seen although the ledger lets untouched files skip reading.
     appendFileSync(join(dir, 'hosts', 'worker9', 'meta-data'), '# mine\n');
     const edited = render(file, out);
     assert.equal(edited.status, 1);

@@ -1,4 +1,4 @@
-// The writer on its own: what counts as ours, what is a conflict, what an old manifest means.
+// The writer on its own: what counts as ours, what is a conflict, what an old ledger means.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSyn
 import { join } from 'node:path';
 import { FileDigest, fileDigest } from '../../src/output/file-digest.js';
 import { FileTree, held, isTreePath, zeros } from '../../src/output/tree.js';
-import { MANIFEST, writeTree } from '../../src/output/write.js';
+import { LEDGER_FILE } from '../../src/output/ledger.js';
+import { writeTree } from '../../src/output/write.js';
 import { withTempDir } from '../helpers/tmp.js';
 
 const tree = (files: Record<string, string>): FileTree => {
@@ -15,7 +16,7 @@ const tree = (files: Record<string, string>): FileTree => {
   return t;
 };
 
-test('a file already equal to the new content is never a conflict, manifest or not', async () => {
+test('a file already equal to the new content is never a conflict, ledger or not', async () => {
   await withTempDir(async (dir) => {
     mkdirSync(join(dir, 'hosts', 'a'), { recursive: true });
     writeFileSync(join(dir, 'hosts', 'a', 'user-data'), 'same\n');
@@ -31,18 +32,18 @@ test('a file already equal to the new content is never a conflict, manifest or n
   });
 });
 
-test('a manifest of the previous format (path → sha256) is understood', async () => {
+test('a ledger of the previous format (path → sha256) is understood', async () => {
   await withTempDir(async (dir) => {
     mkdirSync(join(dir, 'haproxy'));
     writeFileSync(join(dir, 'haproxy', 'haproxy.cfg'), 'old\n');
     writeFileSync(join(dir, 'haproxy', 'haproxy.cfg.kubebake-tmp'), 'leftover of an old run\n');
     const sha = createHash('sha256').update('old\n').digest('hex');
-    writeFileSync(join(dir, MANIFEST), JSON.stringify({ generator: 'kubebake', files: { 'haproxy/haproxy.cfg': sha } }));
+    writeFileSync(join(dir, LEDGER_FILE), JSON.stringify({ generator: 'kubebake', files: { 'haproxy/haproxy.cfg': sha } }));
     const r = await writeTree(dir, tree({ 'haproxy/haproxy.cfg': 'new\n' }));
     assert.ok('written' in r, JSON.stringify(r));
     assert.equal(readFileSync(join(dir, 'haproxy', 'haproxy.cfg'), 'utf8'), 'new\n');
     assert.throws(() => statSync(join(dir, 'haproxy', 'haproxy.cfg.kubebake-tmp')), 'the old fixed-name temp file is cleaned up');
-    const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
+    const m = JSON.parse(readFileSync(join(dir, LEDGER_FILE), 'utf8'));
     assert.equal(m.version, 2);
     assert.equal(m.complete, true);
     assert.deepEqual(Object.keys(m.files), ['haproxy/haproxy.cfg']);
@@ -74,11 +75,11 @@ test('files that share a content (a host\'s user-data in hosts/ and pxe/) each g
     const r = await writeTree(dir, t);
     assert.ok('written' in r);
     const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
-    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string }> };
+    const ledger = JSON.parse(readFileSync(join(dir, LEDGER_FILE), 'utf8')) as { files: Record<string, { sha256: string }> };
     for (const f of t.files()) {
       assert.deepEqual(readFileSync(join(dir, f.path)), Buffer.from(held(f)), f.path);
       assert.equal(statSync(join(dir, f.path)).mode & 0o777, f.mode, f.path);
-      assert.equal(manifest.files[f.path]!.sha256, sha(held(f)), f.path);
+      assert.equal(ledger.files[f.path]!.sha256, sha(held(f)), f.path);
     }
     writeFileSync(join(dir, 'hosts/b/vendor-data'), 'edited\n');
     const again = await writeTree(dir, t);
@@ -100,7 +101,7 @@ test('a built file (an ISO, a tar) is built when written, chunk by chunk, and is
           for (const part of ['tar ', v, '\n']) yield Buffer.from(part);
         }, 0o640);
     const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
-    const manifest = (): Record<string, { sha256?: string }> => (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256?: string }> }).files;
+    const ledger = (): Record<string, { sha256?: string }> => (JSON.parse(readFileSync(join(dir, LEDGER_FILE), 'utf8')) as { files: Record<string, { sha256?: string }> }).files;
 
     const first = await writeTree(dir, make('1'));
     assert.ok('written' in first);
@@ -109,7 +110,7 @@ test('a built file (an ISO, a tar) is built when written, chunk by chunk, and is
     assert.equal(readFileSync(join(dir, 'seeds.tar'), 'utf8'), 'tar 1\n', 'every chunk, in order');
     assert.equal(statSync(join(dir, 'hosts/a/seed.iso')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'seeds.tar')).mode & 0o777, 0o640);
-    assert.equal(manifest()['seeds.tar']!.sha256, sha('tar 1\n'), 'the manifest has the hash of the bytes written');
+    assert.equal(ledger()['seeds.tar']!.sha256, sha('tar 1\n'), 'the ledger has the hash of the bytes written');
 
     const same = await writeTree(dir, make('1'));
     assert.ok('written' in same);
@@ -120,7 +121,7 @@ test('a built file (an ISO, a tar) is built when written, chunk by chunk, and is
     assert.ok('written' in changed);
     assert.deepEqual(changed.written.sort(), ['hosts/a/seed.iso', 'hosts/a/user-data', 'seeds.tar']);
     assert.equal(readFileSync(join(dir, 'seeds.tar'), 'utf8'), 'tar 2\n');
-    assert.equal(manifest()['hosts/a/seed.iso']!.sha256, sha('iso 2\n'));
+    assert.equal(ledger()['hosts/a/seed.iso']!.sha256, sha('iso 2\n'));
 
     writeFileSync(join(dir, 'hosts/a/seed.iso'), 'edited\n');
     const edited = await writeTree(dir, make('3'));
@@ -134,25 +135,25 @@ test('a built file (an ISO, a tar) is built when written, chunk by chunk, and is
   });
 });
 
-test('a built file with a key is not built again while the file is as last written under that key; a new key, a touched file or an old manifest builds it', async () => {
+test('a built file with a key is not built again while the file is as last written under that key; a new key, a touched file or an old ledger builds it', async () => {
   await withTempDir(async (dir) => {
     let builds = 0;
     const make = (content: string, key: string): FileTree =>
       new FileTree().add('hosts/a/meta-data', 'meta\n').addBuilt('hosts/a/seed.iso', () => (builds++, [Buffer.from(content)]), 0o600, key);
-    const manifest = (): { files: Record<string, { key?: string }> } => JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { key?: string }> };
+    const ledger = (): { files: Record<string, { key?: string }> } => JSON.parse(readFileSync(join(dir, LEDGER_FILE), 'utf8')) as { files: Record<string, { key?: string }> };
     const write = async (t: FileTree): Promise<{ written: string[]; unchanged: string[] }> => {
       const r = await writeTree(dir, t);
       assert.ok('written' in r, JSON.stringify(r));
-      // File times tick in jiffies: a file as new as the manifest is not trusted (as git's racy
-      // entries). A real render's files are older than its manifest; make these so too.
+      // File times tick in jiffies: a file as new as the ledger is not trusted (as git's racy
+      // entries). A real render's files are older than its ledger; make these so too.
       const later = new Date(Date.now() + 2000);
-      utimesSync(join(dir, MANIFEST), later, later);
+      utimesSync(join(dir, LEDGER_FILE), later, later);
       return r;
     };
 
     await write(make('iso 1\n', 'k1'));
     assert.equal(builds, 1);
-    assert.equal(manifest().files['hosts/a/seed.iso']!.key, 'k1');
+    assert.equal(ledger().files['hosts/a/seed.iso']!.key, 'k1');
     assert.deepEqual((await write(make('iso 1\n', 'k1'))).unchanged.sort(), ['hosts/a/meta-data', 'hosts/a/seed.iso']);
     assert.equal(builds, 1, 'same key, same stat: not built');
 
@@ -169,13 +170,13 @@ test('a built file with a key is not built again while the file is as last writt
     assert.deepEqual((await write(make('iso 2\n', 'k2'))).unchanged.length, 2);
     assert.equal(builds, 4, 'the stat it found is recorded: the next run trusts the key again');
 
-    // A manifest from before keys: the file is built once to compare, and the key is written down.
-    const m = manifest();
+    // A ledger from before keys: the file is built once to compare, and the key is written down.
+    const m = ledger();
     delete m.files['hosts/a/seed.iso']!.key;
-    writeFileSync(join(dir, MANIFEST), JSON.stringify(m));
+    writeFileSync(join(dir, LEDGER_FILE), JSON.stringify(m));
     await write(make('iso 2\n', 'k2'));
     assert.equal(builds, 5);
-    assert.equal(manifest().files['hosts/a/seed.iso']!.key, 'k2', 'an unchanged run still records the key');
+    assert.equal(ledger().files['hosts/a/seed.iso']!.key, 'k2', 'an unchanged run still records the key');
     await write(make('iso 2\n', 'k2'));
     assert.equal(builds, 5);
   });
@@ -200,9 +201,9 @@ test('a zero chunk is left as a hole: the file reads back the same bytes on fewe
     assert.ok(readFileSync(join(dir, 'many.bin')).equals(Buffer.concat(many)), 'every small chunk at its place, the hole between them');
     assert.ok(statSync(iso).blocks * 512 < PAD / 2, `a sparse file: ${statSync(iso).blocks} blocks of 512 bytes for ${PAD + 6} bytes`);
     const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
-    const manifest = (): Record<string, { sha256: string }> => (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string }> }).files;
-    assert.equal(manifest()['hosts/a/seed.iso']!.sha256, `${sha('volume')}+${PAD}`);
-    assert.equal(manifest()['middle.bin']!.sha256, sha(readFileSync(join(dir, 'middle.bin'))), 'zeros before a non-zero byte are hashed');
+    const ledger = (): Record<string, { sha256: string }> => (JSON.parse(readFileSync(join(dir, LEDGER_FILE), 'utf8')) as { files: Record<string, { sha256: string }> }).files;
+    assert.equal(ledger()['hosts/a/seed.iso']!.sha256, `${sha('volume')}+${PAD}`);
+    assert.equal(ledger()['middle.bin']!.sha256, sha(readFileSync(join(dir, 'middle.bin'))), 'zeros before a non-zero byte are hashed');
 
     // Copied back by a tool that writes every zero (a new inode): read, digested, recognised.
     writeFileSync(join(dir, 'copy'), expected);
@@ -211,14 +212,14 @@ test('a zero chunk is left as a hole: the file reads back the same bytes on fewe
     assert.ok('written' in copied, JSON.stringify(copied));
     assert.deepEqual(copied.unchanged.sort(), ['hosts/a/seed.iso', 'many.bin', 'middle.bin']);
 
-    // A manifest of a kubebake before trailing zeros were counted holds the plain sha256: still ours.
-    const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { sha256: string; ino?: number }> };
+    // A ledger of a kubebake before trailing zeros were counted holds the plain sha256: still ours.
+    const m = JSON.parse(readFileSync(join(dir, LEDGER_FILE), 'utf8')) as { files: Record<string, { sha256: string; ino?: number }> };
     m.files['hosts/a/seed.iso'] = { sha256: sha(expected) };
-    writeFileSync(join(dir, MANIFEST), JSON.stringify(m));
+    writeFileSync(join(dir, LEDGER_FILE), JSON.stringify(m));
     const upgraded = await writeTree(dir, new FileTree().addBuilt('hosts/a/seed.iso', () => [Buffer.from('volume 2'), zeros(PAD)], 0o600).addBuilt('middle.bin', () => [Buffer.from('a')]));
     assert.ok('written' in upgraded, JSON.stringify(upgraded));
     assert.deepEqual(upgraded.written.sort(), ['hosts/a/seed.iso', 'middle.bin']);
-    assert.equal(manifest()['hosts/a/seed.iso']!.sha256, `${sha('volume 2')}+${PAD}`);
+    assert.equal(ledger()['hosts/a/seed.iso']!.sha256, `${sha('volume 2')}+${PAD}`);
 
     // One zero byte more at the end is an edit.
     writeFileSync(iso, Buffer.concat([Buffer.from('volume 2'), Buffer.alloc(PAD + 1)]));
@@ -261,12 +262,12 @@ test('a file\'s digest is the same however its bytes are chunked, zero chunks or
   assert.equal(fileDigest('x\0'), `${sha(Buffer.from('x'))}+1`);
 });
 
-test('the manifest is the JSON that JSON.stringify would write, even when written in many batches', async () => {
+test('the ledger is the JSON that JSON.stringify would write, even when written in many batches', async () => {
   await withTempDir(async (dir) => {
-    // 2,000 files: a manifest of about 300 KiB, several batches of the writer's 64 KiB.
+    // 2,000 files: a ledger of about 300 KiB, several batches of the writer's 64 KiB.
     const files = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`hosts/h${i}/meta-data`, `instance-id: h${i}\n`]));
     assert.ok('written' in (await writeTree(dir, tree(files))));
-    const text = readFileSync(join(dir, MANIFEST), 'utf8');
+    const text = readFileSync(join(dir, LEDGER_FILE), 'utf8');
     assert.ok(text.length > 4 * 64 * 1024, `${text.length} bytes`);
     const m = JSON.parse(text) as { generator: string; version: number; complete: boolean; files: Record<string, { sha256: string; size: number }> };
     assert.equal(text, JSON.stringify(m) + '\n');
@@ -274,6 +275,7 @@ test('the manifest is the JSON that JSON.stringify would write, even when writte
     assert.deepEqual(Object.keys(m.files).sort(), Object.keys(files).sort());
     const h7 = m.files['hosts/h7/meta-data']!;
     assert.deepEqual([h7.sha256, h7.size], [createHash('sha256').update('instance-id: h7\n').digest('hex'), 'instance-id: h7\n'.length]);
-    assert.equal(statSync(join(dir, MANIFEST)).mode & 0o777, 0o644);
+    assert.equal(statSync(join(dir, LEDGER_FILE)).mode & 0o777, 0o644);
+    assert.equal(LEDGER_FILE, '.kubebake-manifest.json', 'the name on disk is kept from the versions that called it a manifest');
   });
 });
