@@ -44,9 +44,9 @@ const describe = (v: unknown): string =>
 export const rewordedMessage = (m: Message, f: (text: string) => string): Message => ({ ...m, message: f(m.message), ...(m.hint !== undefined && { hint: f(m.hint) }) });
 
 export const msg = {
-  // --- the output writer (output/write.ts, output/lock.ts): a file kubebake did not write is never replaced silently
-  manifestNotOurs: (path: string): Message => ({ code: 'output.manifest', message: `${path} is not a kubebake manifest; every existing file is treated as not written by kubebake`, hint: MANIFEST_HINT }),
-  manifestForeignPaths: (path: string, count: number, shown: string): Message => ({
+  // --- the output writer (output/write-plan.ts, output/ledger.ts, output/lock.ts): a file kubebake did not write is never replaced silently; the ledger (.kubebake-manifest.json) keeps its user-facing name "manifest"
+  ledgerNotOurs: (path: string): Message => ({ code: 'output.manifest', message: `${path} is not a kubebake manifest; every existing file is treated as not written by kubebake`, hint: MANIFEST_HINT }),
+  ledgerForeignPaths: (path: string, count: number, shown: string): Message => ({
     code: 'output.manifest',
     message: `${path} lists ${count} path(s) kubebake never writes (${shown}); they are ignored, nothing outside the output is touched`,
     hint: MANIFEST_HINT,

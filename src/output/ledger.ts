@@ -60,7 +60,7 @@ export function readLedger(dir: string, tree: FileTree, warnings: Diagnostic[]):
   }
   const m = raw as Partial<Ledger> & { files?: unknown };
   if (m?.generator !== 'kubebake' || typeof m.files !== 'object' || m.files === null || Array.isArray(m.files)) {
-    warnings.push(warning(msg.manifestNotOurs(path), path));
+    warnings.push(warning(msg.ledgerNotOurs(path), path));
     return undefined;
   }
   const files = new Map<string, LedgerEntry>();
@@ -80,7 +80,7 @@ export function readLedger(dir: string, tree: FileTree, warnings: Diagnostic[]):
   }
   if (rejected.length) {
     const shown = rejected.slice(0, 3).map((k) => JSON.stringify(k)).join(', ');
-    warnings.push(warning(msg.manifestForeignPaths(path, rejected.length, shown), path));
+    warnings.push(warning(msg.ledgerForeignPaths(path, rejected.length, shown), path));
   }
   return { files, mtimeMs: st.mtimeMs, legacy: m.version !== 2, complete: m.version === 2 && m.complete === true && rejected.length === 0 };
 }
