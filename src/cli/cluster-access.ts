@@ -14,7 +14,8 @@ import { positionDiagnostics } from '../topology/position.js';
 import type { Topology } from '../topology/types.js';
 import { API_SERVER_PORT } from '../topology/facts/kubeadm.js';
 import { EXIT } from './exit.js';
-import { identityOf, noStore } from './render.js';
+import { identityOf } from '../app/render-cluster.js';
+import { noStore } from './render.js';
 import { usageError } from './say.js';
 import { loadAndReport } from './validate.js';
 

@@ -46,8 +46,8 @@ export async function runRenderCloudInit(opts: RenderOptions): Promise<number> {
   // "all", left out with a note. Only the PXE tree can be missing (it needs delivery.server).
   if (delivery.formsFor(forms, topology.delivery.server).length < forms.length) {
     if (namesForm(opts.delivery, 'pxe')) {
-      const problem: Diagnostic = { severity: 'error', path: ['delivery', 'server'], ...msg.pxeNeedsServer() };
-      process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, [problem]), loaded.source));
+      const needsServer = problem(msg.pxeNeedsServer(), { path: ['delivery', 'server'] });
+      process.stderr.write(formatDiagnostics(positionDiagnostics(loaded.source, loaded.file, [needsServer]), loaded.source));
       return EXIT.invalid;
     }
     forms.splice(forms.indexOf('pxe'), 1);
@@ -131,9 +131,6 @@ function noteRemovedForms(d: DeliveryModule, outcome: WriteOutcome, forms: reado
   }
   if (counts.size) process.stderr.write(`${removedFormsNote(d.DELIVERY_FORMS.filter((f) => counts.has(f)).map((f) => [f, counts.get(f)!] as const), delivery, check)}\n`);
 }
-
-// The day-2 commands import these from here.
-export { identityOf };
 
 /**
  * Runs `fn` with SIGINT/SIGTERM turned into an abort signal: the render stops before it changes

@@ -9,7 +9,7 @@
 // it at once, and the pending ledger lets the next run finish the job).
 import { DiagnosticError, problem, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { msg } from '../diagnostics/messages.js';
-import { pathError } from '../diagnostics/io.js';
+import { io } from './file-io.js';
 import type { FileTree } from './tree.js';
 import { applyWrite, ensureRoot, hasLeftovers } from './write-apply.js';
 import { planWrite, PRIVATE_DIR_MODE, upToDate } from './write-plan.js';
@@ -56,10 +56,5 @@ async function writeTreeOrThrow(dir: string, tree: FileTree, opts: WriteOptions)
 
 /** Creates the output folder for a caller that must lock it before writing. */
 export function ensureOutputFolder(dir: string): void {
-  try {
-    ensureRoot(dir, PRIVATE_DIR_MODE);
-  } catch (e) {
-    if (e instanceof DiagnosticError) throw e;
-    throw pathError(dir, e);
-  }
+  io(dir, () => ensureRoot(dir, PRIVATE_DIR_MODE));
 }

@@ -3,15 +3,14 @@
 // is the user-data the writer gets — the same string, parsed back as cloud-init parses it — not a
 // second derivation of it; the host's manifest only says where each part of it comes from.
 import { parseDocument } from 'yaml';
-import type { Diagnostic, FieldPath } from '../diagnostics/diagnostic.js';
-import { msg, type Message } from '../diagnostics/messages.js';
+import { problem, type Diagnostic, type FieldPath } from '../diagnostics/diagnostic.js';
+import { msg } from '../diagnostics/messages.js';
 import type { HostManifest } from '../manifest/host-manifest.js';
 import type { CloudInitRender } from '../render/cloud-init/cluster.js';
 import { HOST_PATHS } from '../plan/host-paths.js';
 import { checkCloudConfig } from './cloud-config.js';
 import { checkKubeadmConfig } from './kubeadm-config.js';
 
-const problem = (path: FieldPath, m: Message): Diagnostic => ({ severity: 'error', path, ...m });
 
 /** A host's user-data and the manifest it was serialised from. */
 export interface VerifiedHost { manifest: HostManifest; userData: string }
@@ -62,21 +61,21 @@ export function verifyHosts(hosts: readonly VerifiedHost[]): Diagnostic[] {
     // cloud-init reads a document as #cloud-config only with this first line, and parses it as YAML 1.1 (PyYAML).
     const doc = parseDocument(userData, { version: '1.1' });
     if (!userData.startsWith('#cloud-config\n') || doc.errors.length) {
-      out.push(problem(['hosts', m.node.index], msg.renderNotCloudConfig(m.node.name, doc.errors[0]?.message)));
+      out.push(problem(msg.renderNotCloudConfig(m.node.name, doc.errors[0]?.message), { path: ['hosts', m.node.index] }));
       continue;
     }
     const config = (doc.toJS() ?? {}) as Record<string, unknown>;
     const written: WrittenFile[] = Array.isArray(config.write_files) ? (config.write_files as WrittenFile[]) : [];
     for (const p of checkCloudConfig(config)) {
-      out.push(problem(sourceOf(m, written, p.path), msg.renderSchema(m.node.name, p.path, p.message)));
+      out.push(problem(msg.renderSchema(m.node.name, p.path, p.message), { path: sourceOf(m, written, p.path) }));
     }
     const kubeadm = written.find((f) => f.path === HOST_PATHS.kubeadmConfig);
     for (const p of typeof kubeadm?.content === 'string' ? checkKubeadmConfig(kubeadm.content) : []) {
-      out.push(problem(kubeadmSource(m, p.field), msg.renderKubeadm(m.node.name, p.message)));
+      out.push(problem(msg.renderKubeadm(m.node.name, p.message), { path: kubeadmSource(m, p.field) }));
     }
     // By construction no private key reaches a worker or a load balancer; checked all the same.
     if (m.node.role !== 'control-plane' && written.some((f) => typeof f.content === 'string' && /PRIVATE KEY/.test(f.content))) {
-      out.push(problem(['hosts', m.node.index, 'role'], msg.renderKeyLeak(m.node.name, m.node.role)));
+      out.push(problem(msg.renderKeyLeak(m.node.name, m.node.role), { path: ['hosts', m.node.index, 'role'] }));
     }
   }
   return out;
